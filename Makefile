@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One non-recursive build: vmlinux.h -> BPF objects -> skeletons -> core
+# library -> retisc binary and plugin .so files -> tests.
+#
+# Conventions (so adding a file needs no Makefile edit):
+#   core/*.c except core/main.c        -> build/libretisc-core.a
+#   bpf/*.bpf.c                         -> build/bpf/<x>.bpf.o + <x>.skel.h
+#   plugins/<p>/*.bpf.c                 -> build/plugins/<p>/<x>.bpf.o + .skel.h
+#   plugins/<p>/*.c                     -> build/plugins/<p>.so (+ lib<p>.a for tests)
+#   processors/<p>/*.c                  -> build/plugins/<p>.so (+ lib<p>.a)
+#   tests/unit/test_<x>.c               -> build/tests/test_<x> (core lib + all
+#                                          plugin/processor archives + cmocka)
+#   tests/plugins/<x>.c                 -> build/tests/plugins/<x>.so (ABI tests)
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+BUILD ?= build
+V ?= 0
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+PREFIX ?= /usr/local
+PLUGINDIR ?= $(PREFIX)/lib/retisc/plugins
+SANITIZE ?=
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC $(SANITIZE) \
+	-Icore/include -Icore -Ibpf/include -I$(BUILD) \
+	-DRETISC_PLUGINDIR='"$(PLUGINDIR)"'
+LDLIBS := -lbpf -lelf -lz -ldl -lpthread
+TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	-Wall -Werror -Wno-unused-function -I$(BUILD) -Ibpf/include
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all clean test unit-test live-test bench verifier-test format
+
+# --- sources ---------------------------------------------------------------
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+CORE_BPF_SRCS := $(wildcard bpf/*.bpf.c)
+CORE_SKELS := $(CORE_BPF_SRCS:%.bpf.c=$(BUILD)/%.skel.h)
+BPF_HDRS := $(wildcard bpf/include/retisc/*.h) $(wildcard bpf/*.h)
+PUB_HDRS := $(wildcard core/include/retisc/*.h) $(wildcard core/*.h)
+
+PLUGIN_DIRS := $(wildcard plugins/*) $(wildcard processors/*)
+PLUGIN_NAMES := $(notdir $(PLUGIN_DIRS))
+PLUGIN_SOS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
+PLUGIN_LIBS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/lib%.a)
+ALL_PLUGIN_BPF := $(wildcard plugins/*/*.bpf.c)
+ALL_PLUGIN_SKELS := $(ALL_PLUGIN_BPF:%.bpf.c=$(BUILD)/%.skel.h)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_PLUGIN_SRCS := $(wildcard tests/plugins/*.c)
+TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
+
+all: $(BUILD)/retisc $(PLUGIN_SOS) $(BUILD)/tools/retisc-bench-gen
+
+# --- BPF -------------------------------------------------------------------
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/%.bpf.o: %.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS) $(wildcard $(dir $<)*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(dir $<) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*)) > $@
+
+# --- core ------------------------------------------------------------------
+$(BUILD)/core/%.o: core/%.c $(PUB_HDRS) $(BPF_HDRS) $(CORE_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libretisc-core.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/retisc: $(BUILD)/core/main.o $(BUILD)/libretisc-core.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- plugins and processors --------------------------------------------------
+define plugin_rules
+$(1)_SRCS := $$(filter-out %.bpf.c,$$(wildcard $(2)/*.c))
+$(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/%.o)
+$(1)_SKELS := $$(patsubst %.bpf.c,$(BUILD)/%.skel.h,$$(wildcard $(2)/*.bpf.c))
+
+$$($(1)_OBJS): $(BUILD)/$(2)/%.o: $(2)/%.c $$($(1)_SKELS) $(PUB_HDRS) $(BPF_HDRS) $$(wildcard $(2)/*.h)
+	$$(call msg,CC,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -I$(2) -I$(BUILD)/$(2) -fvisibility=hidden -c $$< -o $$@
+
+$(BUILD)/plugins/$(1).so: $$($(1)_OBJS)
+	$$(call msg,LINK,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -shared -fvisibility=hidden -o $$@ $$^
+
+$(BUILD)/plugins/lib$(1).a: $$($(1)_OBJS)
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
+
+# --- tools -------------------------------------------------------------------
+$(BUILD)/tools/%: tools/%.c $(BUILD)/libretisc-core.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libretisc-core.a $(LDLIBS)
+
+# --- tests -------------------------------------------------------------------
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PUB_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -fvisibility=hidden -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) \
+		$(ALL_PLUGIN_SKELS) tests/unit/testutil.h
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(addprefix -I,$(PLUGIN_DIRS)) \
+		$(addprefix -I$(BUILD)/,$(PLUGIN_DIRS)) -o $@ $< \
+		-Wl,--start-group $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) -Wl,--end-group \
+		$(TEST_LDLIBS)
+
+unit-test: all $(UNIT_BINS) $(TEST_PLUGINS)
+	$(Q)tests/run-unit.sh $(BUILD)
+
+live-test: all
+	$(Q)tests/run-live.sh $(BUILD)
+
+# README's test command: unit tests (cmocka), verifier loads, live tests.
+test: unit-test live-test
+
+bench: all
+	$(Q)tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

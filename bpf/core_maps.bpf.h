@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Maps only the core's own objects (probe instances, submit) use. */
+#ifndef __RETISC_CORE_MAPS_BPF_H
+#define __RETISC_CORE_MAPS_BPF_H
+
+#include <retisc/tracking.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by userspace */
+} retisc_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct retisc_global);
+} retisc_global_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} retisc_stack_map SEC(".maps");
+
+/* tracking.md §2.1. Type and size are adjusted by userspace per mode. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RETISC_TRACKING_MAP_SIZE_TP);
+	__type(key, __u64);
+	__type(value, struct retisc_tracking_info);
+} tracking_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RETISC_TRACKING_SKB_MAP_SIZE);
+	__type(key, __u64);
+	__type(value, struct retisc_tracking_skb);
+} tracking_skb_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RETISC_STACK_TRACKING_MAP_SIZE);
+	__type(key, __u64);
+	__type(value, __u64);
+} stack_tracking_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct retisc_tracking_stats);
+} retisc_trk_stats SEC(".maps");
+
+/* Set by userspace before load (tracking.md §9.1). */
+const volatile __u8 retisc_tracking_mode = RETISC_TRACKING_TRACEPOINT;
+
+#endif

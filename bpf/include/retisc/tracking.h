@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * skb tracking map values (tracking.md §2), shared by BPF and userspace (the
+ * GC thread and `retisc debug tracking` read them).
+ */
+#ifndef __RETISC_TRACKING_H
+#define __RETISC_TRACKING_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+enum retisc_tracking_mode {
+	RETISC_TRACKING_KPROBE = 1,
+	RETISC_TRACKING_TRACEPOINT = 2,
+};
+
+#define RETISC_TI_CLONED 0x1
+#define RETISC_TI_INV_PENDING 0x2
+
+/* Value of tracking_map: Retis's 32 bytes, then retisc's additions. */
+struct retisc_tracking_info {
+	__u64 timestamp; /* first seen: id part 1, never changes */
+	__u64 last_seen; /* latest track_start, for the GC */
+	__u64 orig_head; /* id part 2, never changes */
+	__u64 stack_ref; /* stack base of the latest hit */
+	__u64 last_skb;  /* skb address of the latest hit */
+	__u32 lost;      /* events of this packet lost since the last one written */
+	__u8 flags;      /* RETISC_TI_* */
+	__u8 pad[3];
+};
+
+/* Value of tracking_skb_map (tracepoint mode): where an skb was last seen. */
+struct retisc_tracking_skb {
+	__u64 head;
+	__u64 last_seen;
+	__u8 cloned;
+	__u8 pad[7];
+};
+
+/* Counters of the tracking code, PERCPU_ARRAY retisc_trk_stats[0]. */
+struct retisc_tracking_stats {
+	__u64 created;
+	__u64 released;      /* entries deleted at end of life */
+	__u64 v1_stale;      /* entries replaced by the exclusive-owner rule */
+	__u64 v2_relinked;   /* head changes followed by skb continuity */
+	__u64 insert_failed; /* tracking_map inserts that failed */
+};
+
+#define RETISC_TRACKING_MAP_SIZE_TP 65536
+#define RETISC_TRACKING_MAP_SIZE_KPROBE 8192
+#define RETISC_TRACKING_SKB_MAP_SIZE 65536
+#define RETISC_STACK_TRACKING_MAP_SIZE 8192
+#define RETISC_SKB_DATAREF_SHIFT 16
+
+#endif /* __RETISC_TRACKING_H */

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Generic probe programs. Userspace opens this object once per probe, writes
+ * the probe's configuration into retisc_cfg (rodata, so the verifier prunes
+ * what the probe does not use, e.g. reads past its argument count), reuses
+ * the core's maps and loads only the program of the probe's type.
+ *
+ * Order of a hit (tracking.md §3): enable check, context, filter (skipped for
+ * tracked skbs), track_start, resolve the id, common + kernel sections, then
+ * the hook chain (tail calls) ending in the core's submit program.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include <retisc/maps.bpf.h>
+#include "submit.bpf.h"
+
+const volatile struct retisc_probe_cfg retisc_cfg = {};
+/* THREAD_SIZE of the running kernel (tracking.md §7). */
+const volatile __u64 retisc_thread_size = 16384;
+/* A -f/-m filter is compiled in (filters.md); 0 = every skb matches. */
+const volatile __u8 retisc_has_filter = 0;
+
+/*
+ * Filter flags of an skb (filters.md §1.2). A tracked skb passes without
+ * evaluating anything so that a packet matched once is followed through NAT
+ * and rewrites. The packet and meta filters are spliced in by a later stage;
+ * until then every skb matches both.
+ */
+static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
+{
+	struct retisc_tracking_skb *v2;
+	__u64 head, key = 0, skb = ctx->skb;
+	int stale;
+
+	if (!skb) {
+		__u64 *found = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
+
+		return found ? RETISC_F_STACK : 0;
+	}
+	if (!retisc_has_filter)
+		return RETISC_F_PACKET | RETISC_F_META;
+	head = trk_skb_head((struct sk_buff *)skb);
+	if (ctx->cfg.tracking_on &&
+	    trk_lookup(skb, head, trk_skb_cloned((struct sk_buff *)skb), &key, &v2, &stale))
+		return RETISC_F_PACKET | RETISC_F_META;
+	return 0;
+}
+
+static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
+						struct retisc_scratch *ev)
+{
+	struct retisc_section_hdr *hdr;
+	struct retisc_raw_common *common;
+	struct retisc_raw_kernel *kernel;
+	struct retisc_raw_task *task;
+	__u8 *p = ev->data;
+
+	/* The core's sections come first, at fixed offsets. */
+	hdr = (void *)p;
+	hdr->owner = RETISC_OWNER_COMMON;
+	hdr->data_type = RETISC_COMMON_TYPE_EVENT;
+	hdr->size = sizeof(*common);
+	common = (void *)(hdr + 1);
+	common->timestamp = ctx->timestamp;
+	common->smp_id = bpf_get_smp_processor_id();
+	common->pad = 0;
+	p = (void *)(common + 1);
+
+	hdr = (void *)p;
+	hdr->owner = RETISC_OWNER_COMMON;
+	hdr->data_type = RETISC_COMMON_TYPE_TASK;
+	hdr->size = sizeof(*task);
+	task = (void *)(hdr + 1);
+	task->pid_tgid = bpf_get_current_pid_tgid();
+	bpf_get_current_comm(task->comm, sizeof(task->comm));
+	p = (void *)(task + 1);
+
+	hdr = (void *)p;
+	hdr->owner = RETISC_OWNER_KERNEL;
+	hdr->data_type = RETISC_KERNEL_TYPE_PROBE;
+	hdr->size = sizeof(*kernel);
+	kernel = (void *)(hdr + 1);
+	kernel->probe_id = ctx->cfg.probe_id;
+	kernel->probe_type = ctx->cfg.probe_type;
+	__builtin_memset(kernel->pad, 0, sizeof(kernel->pad));
+	kernel->stack_id = -1;
+	if (retisc_cfg.stack)
+		kernel->stack_id = bpf_get_stackid(c, &retisc_stack_map, 0);
+	p = (void *)(kernel + 1);
+
+	ev->used = (__u32)((void *)p - (void *)ev->data);
+	return 0;
+}
+
+/*
+ * Shared body of every probe type once the arguments are in ctx. Returns
+ * with the chain started (tail call) or finished inline.
+ */
+static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
+					     struct retisc_scratch *ev, void *progs)
+{
+	ctx->skb = 0;
+	if (retisc_cfg.arg_skb >= 0 && retisc_cfg.arg_skb < RETISC_MAX_ARGS)
+		ctx->skb = ctx->args[retisc_cfg.arg_skb];
+
+	ctx->flags = retisc_filter(ctx);
+	if (ctx->cfg.tracking_on && ctx->skb) {
+		if ((ctx->flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE)
+			track_start(ctx);
+		else
+			/* tracking.md §3 step 4: blind clean-up. */
+			bpf_map_delete_elem(&stack_tracking_map, &ctx->stack_base);
+		track_resolve(ctx);
+	} else {
+		ctx->tracked = 0;
+		ctx->trk_lost = 0;
+	}
+
+	retisc_core_sections(c, ctx, ev);
+	ctx->core_used = ev->used;
+
+	if (retisc_cfg.n_hooks) {
+		bpf_tail_call(c, progs, retisc_cfg.probe_id * RETISC_CHAIN_SLOTS);
+		/* Empty slot or failed call: count it, then end inline. */
+		struct retisc_probe_stats *st = retisc_probe_stats(retisc_cfg.probe_id);
+
+		if (st)
+			st->chain_break++;
+		ctx->veto = 1;
+	}
+	retisc_end_stage(ctx, ev);
+}
+
+/* Push a nesting level and return its context, NULL if none is free. */
+static __always_inline struct retisc_ctx *retisc_enter(struct retisc_scratch **ev)
+{
+	__u32 zero = 0, level;
+	struct retisc_global *g;
+	struct retisc_ctx *ctx;
+	__u32 *nest;
+
+	g = bpf_map_lookup_elem(&retisc_global_map, &zero);
+	if (!g || !g->enabled)
+		return NULL;
+	nest = retisc_nest_ptr();
+	if (!nest)
+		return NULL;
+	level = *nest;
+	if (level >= RETISC_NEST_MAX) {
+		struct retisc_probe_stats *st = retisc_probe_stats(retisc_cfg.probe_id);
+
+		if (st)
+			st->nested_drop++;
+		return NULL;
+	}
+	ctx = bpf_map_lookup_elem(&retisc_ctx_map, &level);
+	*ev = bpf_map_lookup_elem(&retisc_scratch_map, &level);
+	if (!ctx || !*ev)
+		return NULL;
+	*nest = level + 1;
+
+	ctx->timestamp = bpf_ktime_get_ns();
+	ctx->cfg = retisc_cfg;
+	ctx->veto = 0;
+	ctx->hook_idx = 0;
+	ctx->retval = 0;
+	(*ev)->used = 0;
+	return ctx;
+}
+
+SEC("raw_tp")
+int retisc_probe_tp(struct bpf_raw_tracepoint_args *c)
+{
+	struct retisc_scratch *ev;
+	struct retisc_ctx *ctx;
+
+	ctx = retisc_enter(&ev);
+	if (!ctx)
+		return 0;
+	/* Reads past the tracepoint's arguments are refused at attach time:
+	 * nargs is a verifier-known constant so unused reads are pruned. */
+#pragma unroll
+	for (int i = 0; i < RETISC_MAX_ARGS; i++)
+		ctx->args[i] = i < retisc_cfg.nargs ? c->args[i] : 0;
+	/*
+	 * The argument array lives on the current kernel stack. Bitwise
+	 * operations on pointers are refused by the verifier, but a privileged
+	 * program may store one in a map value and read it back as a scalar.
+	 */
+	*(volatile __u64 *)&ctx->stack_base = (__u64)c;
+	ctx->stack_base = *(volatile __u64 *)&ctx->stack_base & ~(retisc_thread_size - 1);
+	retisc_probe_run(c, ctx, ev, &retisc_progs_tp);
+	return 0;
+}
+
+static __always_inline void retisc_kprobe_args(struct pt_regs *c, struct retisc_ctx *ctx)
+{
+	__builtin_memset(ctx->args, 0, sizeof(ctx->args));
+	ctx->args[0] = PT_REGS_PARM1(c);
+	ctx->args[1] = PT_REGS_PARM2(c);
+	ctx->args[2] = PT_REGS_PARM3(c);
+	ctx->args[3] = PT_REGS_PARM4(c);
+	ctx->args[4] = PT_REGS_PARM5(c);
+	ctx->stack_base = PT_REGS_SP(c) & ~(retisc_thread_size - 1);
+}
+
+SEC("kprobe")
+int retisc_probe_kp(struct pt_regs *c)
+{
+	struct retisc_scratch *ev;
+	struct retisc_ctx *ctx;
+
+	ctx = retisc_enter(&ev);
+	if (!ctx)
+		return 0;
+	retisc_kprobe_args(c, ctx);
+	retisc_probe_run(c, ctx, ev, &retisc_progs_kp);
+	return 0;
+}
+
+/*
+ * kretprobes see the registers at return: only the return value is
+ * meaningful, so no argument slot is filled (userspace gives them nargs 0
+ * and no sk_buff argument unless the function returns one).
+ */
+SEC("kretprobe")
+int retisc_probe_krp(struct pt_regs *c)
+{
+	struct retisc_scratch *ev;
+	struct retisc_ctx *ctx;
+
+	ctx = retisc_enter(&ev);
+	if (!ctx)
+		return 0;
+	__builtin_memset(ctx->args, 0, sizeof(ctx->args));
+	ctx->retval = PT_REGS_RC(c);
+	ctx->args[0] = ctx->retval;
+	ctx->stack_base = PT_REGS_SP(c) & ~(retisc_thread_size - 1);
+	retisc_probe_run(c, ctx, ev, &retisc_progs_kp);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

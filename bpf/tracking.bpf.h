@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * skb tracking, run by the core probe program before the hook chain
+ * (track_start) and by the submit stage after it (track_end). The algorithm
+ * and the reasons behind every rule are in shared/spec/tracking.md; section
+ * numbers below refer to it.
+ */
+#ifndef __RETISC_TRACKING_BPF_H
+#define __RETISC_TRACKING_BPF_H
+
+#include "core_maps.bpf.h"
+
+static __always_inline void trk_stat(int field)
+{
+	__u32 zero = 0;
+	struct retisc_tracking_stats *st = bpf_map_lookup_elem(&retisc_trk_stats, &zero);
+
+	if (!st)
+		return;
+	switch (field) {
+	case 0:
+		st->created++;
+		break;
+	case 1:
+		st->released++;
+		break;
+	case 2:
+		st->v1_stale++;
+		break;
+	case 3:
+		st->v2_relinked++;
+		break;
+	default:
+		st->insert_failed++;
+		break;
+	}
+}
+
+#define TRK_CREATED 0
+#define TRK_RELEASED 1
+#define TRK_V1 2
+#define TRK_V2 3
+#define TRK_INSERT_FAILED 4
+
+static __always_inline __u8 trk_skb_cloned(struct sk_buff *skb)
+{
+	return BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);
+}
+
+static __always_inline __u64 trk_skb_head(struct sk_buff *skb)
+{
+	return (__u64)BPF_CORE_READ(skb, head);
+}
+
+/*
+ * §9.3: at skb:kfree_skb / skb:consume_skb the data buffer is released iff
+ * the skb is not cloned or it holds the last data reference.
+ */
+static __always_inline int trk_released(struct sk_buff *skb, __u64 head)
+{
+	struct skb_shared_info *shinfo;
+	__u32 bias, dataref = 0;
+	__u64 end;
+
+	if (!trk_skb_cloned(skb))
+		return 1;
+	/* 64-bit kernels store skb->end as an offset from head. */
+	end = BPF_CORE_READ(skb, end);
+	shinfo = (struct skb_shared_info *)(head + end);
+	if (bpf_probe_read_kernel(&dataref, sizeof(dataref), &shinfo->dataref))
+		return 0;
+	bias = BPF_CORE_READ_BITFIELD_PROBED(skb, nohdr) ? (1 << RETISC_SKB_DATAREF_SHIFT) + 1 : 1;
+	return dataref == bias;
+}
+
+/*
+ * "Is tracked" lookup (§4.4 kprobe mode, §9.5 tracepoint mode). Returns the
+ * entry and its key, or NULL. In tracepoint mode *v2_old is set when the
+ * entry was found through skb-address continuity (the key is then the old
+ * head) and *stale when V1 rejected an entry under head.
+ */
+static __always_inline struct retisc_tracking_info *
+trk_lookup(__u64 skb, __u64 head, __u8 cloned, __u64 *key, struct retisc_tracking_skb **v2_old,
+	   int *stale)
+{
+	struct retisc_tracking_info *ti, *old;
+	struct retisc_tracking_skb *s;
+
+	*v2_old = NULL;
+	*stale = 0;
+	if (!head)
+		return NULL;
+	ti = bpf_map_lookup_elem(&tracking_map, &head);
+	if (retisc_tracking_mode == RETISC_TRACKING_KPROBE) {
+		if (ti) {
+			*key = head;
+			return ti;
+		}
+		ti = bpf_map_lookup_elem(&tracking_map, &skb);
+		if (ti)
+			*key = skb;
+		return ti;
+	}
+	if (ti) {
+		/* V1: an uncloned buffer has one skb for its whole life. */
+		if (ti->last_skb != skb && !cloned) {
+			*stale = 1;
+			return NULL;
+		}
+		*key = head;
+		return ti;
+	}
+	/* V2: same skb struct, new head (pskb_expand_head). */
+	s = bpf_map_lookup_elem(&tracking_skb_map, &skb);
+	if (!s || s->head == head || cloned)
+		return NULL;
+	old = bpf_map_lookup_elem(&tracking_map, &s->head);
+	if (!old || !(old->last_skb == skb || s->cloned))
+		return NULL;
+	*key = s->head;
+	*v2_old = s;
+	return old;
+}
+
+static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct retisc_ctx *ctx,
+				      __u64 skb, __u8 cloned)
+{
+	ti->last_seen = ctx->timestamp;
+	ti->stack_ref = ctx->stack_base;
+	ti->last_skb = skb;
+	if (cloned)
+		ti->flags |= RETISC_TI_CLONED;
+	else
+		ti->flags &= ~RETISC_TI_CLONED;
+}
+
+static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u64 now)
+{
+	struct retisc_tracking_skb s = { .head = head, .last_seen = now, .cloned = cloned };
+
+	bpf_map_update_elem(&tracking_skb_map, &skb, &s, BPF_ANY);
+}
+
+/* track_start for trackable hits (§4.2 kprobe mode, §9.6 tracepoint mode). */
+static __always_inline void track_start(struct retisc_ctx *ctx)
+{
+	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
+	struct retisc_tracking_info *ti, new_ti = {};
+	struct retisc_tracking_skb *v2;
+	__u64 skb = ctx->skb, head, key = 0, stack_val;
+	__u8 cfg = ctx->cfg.tracking, cloned;
+	int stale, insert = 0;
+
+	head = trk_skb_head(skbp);
+	if (!head)
+		return;
+	cloned = trk_skb_cloned(skbp);
+	ti = trk_lookup(skb, head, cloned, &key, &v2, &stale);
+
+	if (retisc_tracking_mode == RETISC_TRACKING_KPROBE) {
+		if (ti && key == skb) {
+			/* §4.2 step 3: relink the temporary skb-address key. */
+			new_ti = *ti;
+			bpf_map_delete_elem(&tracking_map, &skb);
+			new_ti.flags &= ~RETISC_TI_INV_PENDING;
+			ti = NULL;
+			insert = 1;
+		} else if (ti && (ti->flags & RETISC_TI_INV_PENDING) && ti->last_skb == skb &&
+			   !(cfg & RETISC_TRK_INV_HEAD)) {
+			/* §10: pskb_expand_head failed, the head did not change. */
+			bpf_map_delete_elem(&tracking_map, &skb);
+			ti->flags &= ~RETISC_TI_INV_PENDING;
+		}
+		if (!ti && !insert) {
+			if (ctx->cfg.probe_type == RETISC_PROBE_KRETPROBE ||
+			    (cfg & RETISC_TRK_NO_TRACKING))
+				return;
+			new_ti.timestamp = ctx->timestamp;
+			new_ti.orig_head = head;
+			insert = 2;
+		}
+	} else {
+		if (stale) {
+			bpf_map_delete_elem(&tracking_map, &head);
+			trk_stat(TRK_V1);
+		}
+		if (ti && v2) {
+			__u64 old_head = v2->head;
+			__u8 old_cloned = v2->cloned;
+
+			new_ti = *ti;
+			ti = NULL;
+			insert = 1;
+			if (!old_cloned)
+				bpf_map_delete_elem(&tracking_map, &old_head);
+			trk_stat(TRK_V2);
+		} else if (!ti) {
+			if (cfg & RETISC_TRK_NO_TRACKING)
+				return;
+			/* §9.6: a core free tracepoint without hooks would
+			 * create the entry only to delete it. */
+			if ((cfg & RETISC_TRK_FREE) && !ctx->cfg.n_hooks)
+				return;
+			new_ti.timestamp = ctx->timestamp;
+			new_ti.orig_head = head;
+			insert = 2;
+		}
+	}
+
+	if (ti) {
+		trk_touch(ti, ctx, skb, cloned);
+	} else {
+		trk_touch(&new_ti, ctx, skb, cloned);
+		if (retisc_tracking_mode == RETISC_TRACKING_KPROBE && (cfg & RETISC_TRK_INV_HEAD)) {
+			/* §4.2 step 7: new head unknown until the next sighting. */
+			new_ti.flags |= RETISC_TI_INV_PENDING;
+			bpf_map_update_elem(&tracking_map, &skb, &new_ti, BPF_NOEXIST);
+		}
+		if (bpf_map_update_elem(&tracking_map, &head, &new_ti, BPF_NOEXIST))
+			trk_stat(TRK_INSERT_FAILED);
+		else if (insert == 2)
+			trk_stat(TRK_CREATED);
+	}
+	if (ti && retisc_tracking_mode == RETISC_TRACKING_KPROBE && (cfg & RETISC_TRK_INV_HEAD)) {
+		ti->flags |= RETISC_TI_INV_PENDING;
+		bpf_map_update_elem(&tracking_map, &skb, ti, BPF_NOEXIST);
+	}
+	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT)
+		trk_skb_seen(skb, head, cloned, ctx->timestamp);
+
+	stack_val = (cfg & RETISC_TRK_INV_HEAD) ? skb : head;
+	bpf_map_update_elem(&stack_tracking_map, &ctx->stack_base, &stack_val, BPF_ANY);
+}
+
+/*
+ * §3 step 5: resolve the entry once more and publish the id in the context.
+ * The entry's loss count moves into this event (it is put back by the submit
+ * stage if this event is lost too).
+ */
+static __always_inline void track_resolve(struct retisc_ctx *ctx)
+{
+	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
+	struct retisc_tracking_info *ti;
+	struct retisc_tracking_skb *v2;
+	__u64 head, key = 0;
+	int stale;
+
+	ctx->tracked = 0;
+	ctx->trk_lost = 0;
+	if (!ctx->skb)
+		return;
+	head = trk_skb_head(skbp);
+	ti = trk_lookup(ctx->skb, head, trk_skb_cloned(skbp), &key, &v2, &stale);
+	if (!ti)
+		return;
+	ctx->tracked = 1;
+	ctx->trk_orig_head = ti->orig_head;
+	ctx->trk_timestamp = ti->timestamp;
+	ctx->trk_lost = ti->lost;
+	ti->lost = 0;
+}
+
+/* The event of a tracked packet could not be written: remember it. */
+static __always_inline void track_lost(struct retisc_ctx *ctx)
+{
+	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
+	struct retisc_tracking_info *ti;
+	struct retisc_tracking_skb *v2;
+	__u64 head, key = 0;
+	int stale;
+
+	if (!ctx->tracked)
+		return;
+	head = trk_skb_head(skbp);
+	ti = trk_lookup(ctx->skb, head, trk_skb_cloned(skbp), &key, &v2, &stale);
+	if (ti)
+		__sync_fetch_and_add(&ti->lost, ctx->trk_lost + 1);
+}
+
+/* End of life, after the hooks (§4.3 kprobe mode, §9.7 tracepoint mode). */
+static __always_inline void track_end(struct retisc_ctx *ctx, int trackable)
+{
+	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
+	struct retisc_tracking_info *ti;
+	__u8 cfg = ctx->cfg.tracking;
+	__u64 skb = ctx->skb, head;
+
+	if (!(cfg & RETISC_TRK_FREE) || !skb)
+		return;
+	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT) {
+		if (!(cfg & RETISC_TRK_RELEASE_CHECK))
+			return;
+		/* Runs for every hit, trackable or not: a release is a fact
+		 * about the buffer whatever the filters said. */
+		bpf_map_delete_elem(&tracking_skb_map, &skb);
+		head = trk_skb_head(skbp);
+		if (!head || !trk_released(skbp, head))
+			return;
+	} else {
+		if (!trackable)
+			return;
+		head = trk_skb_head(skbp);
+		if (!head)
+			return;
+		/* kfree_skb_partial(skb, head_stolen): arg #1. */
+		if ((cfg & RETISC_TRK_PARTIAL_FREE) && !(ctx->args[1] & 0xff))
+			return;
+		if ((cfg & RETISC_TRK_RELEASE_CHECK) && !trk_released(skbp, head))
+			return;
+	}
+	ti = bpf_map_lookup_elem(&tracking_map, &head);
+	if (!ti)
+		return;
+	if (ti->stack_ref == ctx->stack_base)
+		bpf_map_delete_elem(&stack_tracking_map, &ctx->stack_base);
+	bpf_map_delete_elem(&tracking_map, &head);
+	trk_stat(TRK_RELEASED);
+}
+
+#endif /* __RETISC_TRACKING_BPF_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef __RETISC_COLLECT_H
+#define __RETISC_COLLECT_H
+
+#include <stdint.h>
+
+#include "registry.h"
+
+/* `retisc collect`: argv[0] is "collect". cmdline is the whole command line
+ * for the startup event. Returns the exit status. */
+int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const char *cmdline);
+
+/*
+ * Decode one raw event (ring buffer record) into a JSON event, with the
+ * sections in events.md §2 order. probe names are looked up through
+ * symbol_of(probe_id) (NULL: "unknow:<id>"). Exposed for unit tests and the
+ * decode benchmark. NULL + errno (EINVAL for malformed data).
+ */
+struct retisc_decode_ctx {
+	const struct retisc_registry *reg;
+	/* Probe table: symbol and type of probe i. */
+	const char *(*symbol_of)(void *priv, uint32_t probe_id);
+	void *priv;
+	int stack_map_fd; /* -1: stacks not resolved */
+	uint64_t malformed; /* sections skipped because they were malformed */
+};
+struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const void *data,
+					 size_t size);
+
+/* Reorder an event's top-level keys by section rank (events.md §2). */
+int retisc_event__sort_sections(const struct retisc_registry *reg, struct retisc_json *event);
+
+#endif

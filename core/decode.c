@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Raw event -> JSON event: split the ring buffer record into sections,
+ * decode the core's own (common, kernel) here and hand every other section
+ * to its owner's decoder. A malformed section is logged and skipped; the
+ * rest of the event (and of the stream) is kept.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <retisc/event.h>
+
+#include "collect.h"
+#include "kallsyms.h"
+#include "log.h"
+#include "util.h"
+
+static int decode_common(struct retisc_json *ev, uint8_t type, const void *data, size_t size)
+{
+	struct retisc_json *common = retisc_json__obj_get(ev, "common");
+	int err;
+
+	if (!common) {
+		common = retisc_json__new_object();
+		if (!common)
+			return -ENOMEM;
+		err = retisc_json__obj_set(ev, "common", common);
+		if (err)
+			return err;
+	}
+	if (type == RETISC_COMMON_TYPE_EVENT) {
+		struct retisc_raw_common c;
+
+		if (size < sizeof(c))
+			return -EINVAL;
+		memcpy(&c, data, sizeof(c));
+		return retisc_json__obj_set_u64(common, "timestamp", c.timestamp) ?:
+		       retisc_json__obj_set_u64(common, "smp_id", c.smp_id);
+	}
+	if (type == RETISC_COMMON_TYPE_TASK) {
+		struct retisc_raw_task t;
+		struct retisc_json *task = retisc_json__new_object();
+
+		if (!task)
+			return -ENOMEM;
+		if (size < sizeof(t)) {
+			retisc_json__free(task);
+			return -EINVAL;
+		}
+		memcpy(&t, data, sizeof(t));
+		/* events.md §3: "pid" holds the high half (the kernel's tgid). */
+		err = retisc_json__obj_set_i64(task, "pid", (int32_t)(t.pid_tgid >> 32)) ?:
+		      retisc_json__obj_set_i64(task, "tgid", (int32_t)(uint32_t)t.pid_tgid) ?:
+		      retisc_json__obj_set(task, "comm",
+					   retisc_json__new_str_lossy(t.comm, sizeof(t.comm)));
+		if (err) {
+			retisc_json__free(task);
+			return err;
+		}
+		return retisc_json__obj_set(common, "task", task);
+	}
+	return -EINVAL;
+}
+
+static struct retisc_json *stack_trace(struct retisc_decode_ctx *dc, int32_t stack_id)
+{
+	struct retisc_json *arr = retisc_json__new_array();
+	uint64_t ips[127] = {};
+	uint32_t id = (uint32_t)stack_id;
+
+	if (!arr || dc->stack_map_fd < 0 || bpf_map_lookup_elem(dc->stack_map_fd, &id, ips))
+		return arr;
+	for (size_t i = 0; i < ARRAY_SIZE(ips) && ips[i]; i++) {
+		uint64_t off = 0;
+		const char *sym = retisc_kallsyms__sym(ips[i], &off);
+		char buf[300];
+
+		if (sym)
+			snprintf(buf, sizeof(buf), "%s+%#llx", sym, (unsigned long long)off);
+		else
+			snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)ips[i]);
+		if (retisc_json__arr_append(arr, retisc_json__new_str(buf)))
+			break;
+	}
+	return arr;
+}
+
+static int decode_kernel(struct retisc_decode_ctx *dc, struct retisc_json *ev, uint8_t type,
+			 const void *data, size_t size)
+{
+	static const char *const types[] = { "invalid", "raw_tracepoint", "kprobe", "kretprobe" };
+	struct retisc_raw_kernel k;
+	struct retisc_json *kern;
+	const char *sym = NULL;
+	char unknown[32];
+	int err;
+
+	if (type != RETISC_KERNEL_TYPE_PROBE || size < sizeof(k))
+		return -EINVAL;
+	memcpy(&k, data, sizeof(k));
+	if (dc->symbol_of)
+		sym = dc->symbol_of(dc->priv, k.probe_id);
+	if (!sym) {
+		snprintf(unknown, sizeof(unknown), "unknow:%u", k.probe_id);
+		sym = unknown;
+	}
+	kern = retisc_json__new_object();
+	if (!kern)
+		return -ENOMEM;
+	err = retisc_json__obj_set_str(kern, "symbol", sym) ?:
+	      retisc_json__obj_set_str(kern, "probe_type",
+				       types[k.probe_type < ARRAY_SIZE(types) ? k.probe_type : 0]);
+	if (!err && k.stack_id >= 0)
+		err = retisc_json__obj_set(kern, "stack_trace", stack_trace(dc, k.stack_id));
+	else if (!err && k.stack_id != -1)
+		/* A stack was requested but could not be read (events.md §4.2). */
+		err = retisc_json__obj_set(kern, "stack_trace", retisc_json__new_array());
+	if (err) {
+		retisc_json__free(kern);
+		return err;
+	}
+	return retisc_json__obj_set(ev, "kernel", kern);
+}
+
+int retisc_event__sort_sections(const struct retisc_registry *reg, struct retisc_json *event)
+{
+	size_t n = retisc_json__obj_len(event);
+	struct {
+		uint32_t rank;
+		size_t pos;
+		char *key;
+	} tmp[64];
+	bool sorted = true;
+	uint32_t prev = 0;
+
+	if (n > ARRAY_SIZE(tmp))
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		const struct retisc_section *s;
+
+		tmp[i].key = (char *)retisc_json__obj_key(event, i);
+		s = retisc_registry__section_by_key(reg, tmp[i].key);
+		tmp[i].rank = s ? s->rank : 100000;
+		tmp[i].pos = i;
+		if (tmp[i].rank < prev)
+			sorted = false;
+		prev = tmp[i].rank;
+	}
+	if (sorted)
+		return 0;
+	/* Insertion sort: events have a handful of sections. */
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 && tmp[j - 1].rank > tmp[j].rank; j--) {
+			__typeof__(tmp[0]) t = tmp[j];
+
+			tmp[j] = tmp[j - 1];
+			tmp[j - 1] = t;
+		}
+	}
+	{
+		char *keys[64];
+		struct retisc_json *vals[64];
+
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = strdup(tmp[i].key);
+			if (!keys[i]) {
+				for (size_t j = 0; j < i; j++)
+					free(keys[j]);
+				return -ENOMEM;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			vals[i] = retisc_json__obj_take(event, keys[i]);
+		for (size_t i = 0; i < n; i++) {
+			retisc_json__obj_set(event, keys[i], vals[i]);
+			free(keys[i]);
+		}
+	}
+	return 0;
+}
+
+struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const void *data,
+					 size_t size)
+{
+	struct retisc_json *ev = retisc_json__new_object();
+	const uint8_t *p = data, *end = p + size;
+	int err = 0;
+
+	if (!ev)
+		return NULL;
+	while (p < end) {
+		struct retisc_section_hdr hdr;
+		const struct retisc_section *s;
+
+		if ((size_t)(end - p) < sizeof(hdr)) {
+			dc->malformed++;
+			pr_warn("Malformed event: %zu trailing bytes after the last section",
+				(size_t)(end - p));
+			break;
+		}
+		memcpy(&hdr, p, sizeof(hdr));
+		p += sizeof(hdr);
+		if (hdr.size > end - p) {
+			dc->malformed++;
+			pr_warn("Malformed event: section owner %u type %u claims %u bytes, %zu left",
+				hdr.owner, hdr.data_type, hdr.size, (size_t)(end - p));
+			break;
+		}
+		if (hdr.owner == RETISC_OWNER_COMMON) {
+			err = decode_common(ev, hdr.data_type, p, hdr.size);
+		} else if (hdr.owner == RETISC_OWNER_KERNEL) {
+			err = decode_kernel(dc, ev, hdr.data_type, p, hdr.size);
+		} else {
+			s = retisc_registry__section_by_owner(dc->reg, hdr.owner);
+			if (!s || !s->decode)
+				err = -ENOENT;
+			else
+				err = s->decode(s->priv, ev, hdr.data_type, p, hdr.size);
+		}
+		if (err == -ENOMEM)
+			goto fail;
+		if (err) {
+			dc->malformed++;
+			pr_warn("Skipping malformed section (owner %u, type %u, %u bytes): %s",
+				hdr.owner, hdr.data_type, hdr.size,
+				err == -ENOENT ? "no decoder for this owner" : strerror(-err));
+			err = 0;
+		}
+		p += hdr.size;
+	}
+	if (!retisc_json__obj_get(ev, "common")) {
+		err = -EINVAL;
+		goto fail;
+	}
+	err = retisc_event__sort_sections(dc->reg, ev);
+	if (err)
+		goto fail;
+	return ev;
+fail:
+	retisc_json__free(ev);
+	errno = -err;
+	return NULL;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * retisc base64: the standard alphabet (A-Za-z0-9+/) with '=' padding and no
+ * line breaks, as used by packet.data (events.md §4.7).
+ *
+ * Header-only for the same reason as strbuf.h: the core (reading event files)
+ * and the plugins (writing the packet section) must agree byte for byte, and
+ * plugins do not link against the retisc binary.
+ *
+ * Decoding is strict: only the canonical encoding of some byte string is
+ * accepted (length a multiple of 4, one or two '=' only at the very end, no
+ * character outside the alphabet, unused low bits of the last group zero).
+ * Every byte string therefore has exactly one accepted spelling, which keeps
+ * read-then-write round trips of event files exact.
+ */
+#ifndef __RETISC_BASE64_H
+#define __RETISC_BASE64_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+/* Length of the encoding of n bytes (no NUL). */
+static inline size_t retisc_base64__encoded_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+/* Upper bound of the decoded size of a len-character string. */
+static inline size_t retisc_base64__decoded_max(size_t len)
+{
+	return len / 4 * 3;
+}
+
+/* Append the encoding of data[0..n) to sb. 0 or -ENOMEM (sb unchanged). */
+static inline int retisc_base64__encode(struct retisc_strbuf *sb, const uint8_t *data, size_t n)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	char *o;
+
+	if (retisc_strbuf__reserve(sb, retisc_base64__encoded_len(n)))
+		return -ENOMEM;
+	o = sb->buf + sb->len;
+	for (i = 0; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 0x3f];
+		*o++ = alphabet[(v >> 6) & 0x3f];
+		*o++ = alphabet[v & 0x3f];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)data[i] << 16;
+
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 0x3f];
+		*o++ = '=';
+		*o++ = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
+
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 0x3f];
+		*o++ = alphabet[(v >> 6) & 0x3f];
+		*o++ = '=';
+	}
+	sb->len = (size_t)(o - sb->buf);
+	sb->buf[sb->len] = '\0';
+	return 0;
+}
+
+/* Value of one alphabet character, or -1. */
+static inline int retisc_base64__value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decode the len characters of s (no NUL needed) into out, which has room for
+ * cap bytes (retisc_base64__decoded_max(len) is always enough).
+ *
+ * Returns the number of decoded bytes, -EINVAL if s is not a canonical
+ * encoding, or -ENOSPC if the result does not fit in cap bytes (out may then
+ * have been partly written).
+ */
+static inline ssize_t retisc_base64__decode(const char *s, size_t len, uint8_t *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	if (len % 4)
+		return -EINVAL;
+	for (i = 0; i < len; i += 4) {
+		int v[4], pad = 0, k;
+		uint32_t q = 0;
+		size_t bytes;
+
+		for (k = 0; k < 4; k++) {
+			char c = s[i + k];
+
+			if (c == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			/* No data may follow a pad character. */
+			if (pad)
+				return -EINVAL;
+			v[k] = retisc_base64__value(c);
+			if (v[k] < 0)
+				return -EINVAL;
+		}
+		for (k = 0; k < 4; k++)
+			q = q << 6 | (uint32_t)v[k];
+		/* Non-zero discarded bits would give a second spelling. */
+		if ((pad == 1 && (q & 0xff)) || (pad == 2 && (q & 0xffff)))
+			return -EINVAL;
+		bytes = 3 - (size_t)pad;
+		if (cap - n < bytes)
+			return -ENOSPC;
+		out[n++] = (uint8_t)(q >> 16);
+		if (bytes > 1)
+			out[n++] = (uint8_t)(q >> 8);
+		if (bytes > 2)
+			out[n++] = (uint8_t)q;
+	}
+	return (ssize_t)n;
+}
+
+#endif /* __RETISC_BASE64_H */

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * retisc plugin SDK: what a collector or processor plugin (.so) sees.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * retisc_plugin_entry (use RETISC_PLUGIN_DEFINE()). The core dlopen()s it,
+ * calls the entry function to get a struct retisc_plugin_desc, checks the ABI
+ * version and the descriptor size, then calls desc->init() once with the
+ * core's API table. init() registers collectors, event sections and
+ * processors through that table and returns. Plugins never link against the
+ * retisc binary: everything they use from the core comes through
+ * struct retisc_api, so a plugin built against an older SDK keeps working
+ * with a newer core as long as RETISC_ABI_VERSION did not change.
+ *
+ * Extensible structs follow libbpf's pattern: they start with `size_t sz`
+ * (set it to sizeof(struct ...)), end with `size_t :0;`, and have a
+ * `<type>__last_field` define. The core reads only the fields that the
+ * plugin's sz covers (older plugins get defaults for newer fields), and
+ * refuses a descriptor whose sz is smaller than the first version of the
+ * struct or whose bytes past the core's own struct are not zero. Fields are
+ * never moved or removed; a removed field leaves a hole.
+ *
+ * Ownership: descriptors, strings and tables handed to a register function
+ * are copied by the core when it needs them beyond the call, except the BPF
+ * object bytes (retisc_hook_desc.obj) and the option/type tables, which must
+ * stay valid while the plugin is loaded (static storage in the .so is the
+ * normal case). JSON values follow retisc/json.h rules.
+ *
+ * Threads: init() and fini() run on the main thread. Collector callbacks
+ * (can_run, init, start, stop, free) run on the main thread. Section
+ * decoders run on the event bus thread (one thread, so a decoder is never
+ * called concurrently with itself); formatters run on whichever thread
+ * renders text (the bus thread during `collect`, the main thread for
+ * `print`/`sort`). Processor callbacks run on the main thread.
+ *
+ * Errors: every int callback returns 0 or a negative errno.
+ */
+#ifndef __RETISC_PLUGIN_H
+#define __RETISC_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "strbuf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Bumped on every incompatible change of this header: a plugin built with a
+ * different value is refused ("ABI version N, core supports M").
+ */
+#define RETISC_ABI_VERSION 1
+
+/* Name of the one symbol a plugin exports. */
+#define RETISC_PLUGIN_ENTRY_SYMBOL "retisc_plugin_entry"
+
+struct retisc_plugin;  /* opaque handle of a loaded plugin, owned by the core */
+struct retisc_api;
+
+enum retisc_log_level {
+	RETISC_LOG_ERROR = 0,
+	RETISC_LOG_WARN,
+	RETISC_LOG_INFO,
+	RETISC_LOG_DEBUG,
+	RETISC_LOG_TRACE,
+};
+
+/* -------------------------------------------------------------------------
+ * Plugin descriptor: returned by the entry function.
+ */
+struct retisc_plugin_desc {
+	size_t sz;
+	/* RETISC_ABI_VERSION the plugin was compiled with. */
+	uint32_t abi_version;
+	/* Kebab-case plugin name, unique among loaded plugins. Required. */
+	const char *name;
+	/* Free-form plugin version, shown by `retisc plugin list`. Optional. */
+	const char *version;
+	/*
+	 * Register everything. Called once, main thread. On error the plugin
+	 * is unloaded; whatever it registered before failing is dropped by the
+	 * core. Required.
+	 */
+	int (*init)(struct retisc_plugin *plugin, const struct retisc_api *api);
+	/* Called before dlclose(). Optional. */
+	void (*fini)(struct retisc_plugin *plugin);
+	size_t :0;
+};
+#define retisc_plugin_desc__last_field fini
+
+typedef const struct retisc_plugin_desc *(*retisc_plugin_entry_fn)(void);
+
+/* Define the entry point of a plugin from a static descriptor variable. */
+#define RETISC_PLUGIN_DEFINE(desc)                                                                 \
+	__attribute__((visibility("default"))) const struct retisc_plugin_desc *                   \
+	retisc_plugin_entry(void)                                                                  \
+	{                                                                                          \
+		return &(desc);                                                                    \
+	}
+
+/* -------------------------------------------------------------------------
+ * Event sections: how raw bytes written by a BPF hook become a JSON section,
+ * and how a JSON section (from a live event or a file) becomes text.
+ */
+
+/* Text rendering options and output, passed to formatters. */
+struct retisc_fmt {
+	size_t sz;
+	/* Output: formatters append here. */
+	struct retisc_strbuf *out;
+	/* --format multi-line (true) or single-line (false). */
+	bool multiline;
+	/* -e: link-layer details. */
+	bool link_layer;
+	/* --utc: print times as UTC dates when an offset is known. */
+	bool utc;
+	/* The whole event, for formatters that need other sections. Borrowed. */
+	const struct retisc_json *event;
+	size_t :0;
+};
+#define retisc_fmt__last_field event
+
+/*
+ * Separator between the parts of a section: "\n" in multi-line mode, " " in
+ * single-line mode. The core indents continuation lines itself: formatters
+ * write a bare "\n" and never indentation.
+ */
+#define RETISC_FMT_SEP(f) ((f)->multiline ? "\n" : " ")
+
+/* Where a section's text goes in an event's rendering (events.md §5). */
+enum retisc_section_place {
+	RETISC_PLACE_BODY = 0,  /* own item in the body, after the packet line */
+	RETISC_PLACE_FIRST_LINE, /* appended to the first line (tracking, drop) */
+};
+
+struct retisc_section_desc {
+	size_t sz;
+	/* JSON key of the section, e.g. "skb-tracking". Unique. Required. */
+	const char *key;
+	/*
+	 * Position of the key in an event (events.md §2 order: common 10,
+	 * kernel 20, userspace 30, tracking 40, skb-tracking 50, skb-drop 60,
+	 * packet 70, skb 80, netns 90, dev 100, ovs 110, ovs-detrace 120,
+	 * nft 130, ct 140, startup 150). Third-party sections should use
+	 * values between the built-in ones or above 1000 (after all of them).
+	 */
+	uint32_t rank;
+	/*
+	 * Raw owner id the section's BPF hook writes (retisc/event.h). 1..31
+	 * are reserved for built-in sections (Retis numbering); 0 asks the
+	 * core to assign a free id >= RETISC_OWNER_DYNAMIC, which the core
+	 * writes into the hook objects of the same collector (retisc_owner
+	 * in retisc/hook.bpf.h) and returns from register_section().
+	 * -1: the section has no raw form (text/JSON only).
+	 */
+	int32_t owner;
+	enum retisc_section_place place;
+	/*
+	 * Decode one raw section into the event: add the key (or fill it if a
+	 * previous raw section of the same owner already created it). data is
+	 * size bytes, native endian, as the hook wrote them; never trust size:
+	 * return -EINVAL when it is too small. Bus thread. Optional when owner
+	 * is -1.
+	 */
+	int (*decode)(void *priv, struct retisc_json *event, uint8_t data_type, const void *data,
+		      size_t size);
+	/*
+	 * Render the JSON section (which may come from a file written by
+	 * Retis: unknown keys must be ignored, missing optional keys tolerated)
+	 * into f->out, without a trailing separator. Return -EINVAL when a
+	 * mandatory key is missing. Optional: a section without a formatter is
+	 * not printed.
+	 */
+	int (*format)(void *priv, const struct retisc_json *section, const struct retisc_fmt *f);
+	/* Passed back to decode/format. */
+	void *priv;
+	size_t :0;
+};
+#define retisc_section_desc__last_field priv
+
+/* -------------------------------------------------------------------------
+ * Collectors.
+ */
+
+/*
+ * A BPF hook: an ELF object built with retisc/hook.bpf.h (RETISC_HOOK()),
+ * usually taken from its skeleton's <name>__elf_bytes(). The core loads it
+ * once per probe program type in use, shares its core maps with it and puts
+ * it in the tail-call chain of the probes it applies to.
+ */
+struct retisc_hook_desc {
+	size_t sz;
+	/* Name in logs. Required. */
+	const char *name;
+	/* ELF bytes; must outlive the plugin's registration. Required. */
+	const void *obj;
+	size_t obj_sz;
+	/*
+	 * NULL: generic hook, chained on every probe. Otherwise a probe in
+	 * canonical form ("tp:skb:kfree_skb", "kprobe:__nft_trace_packet"):
+	 * targeted hook, chained on that probe only (the probe is added).
+	 */
+	const char *target;
+	size_t :0;
+};
+#define retisc_hook_desc__last_field target
+
+/* What a collector's can_run()/init() may query. Opaque, owned by the core. */
+struct retisc_collect_env;
+
+struct retisc_collector_desc {
+	size_t sz;
+	/* Kebab-case name used with -c. Unique. Required. */
+	const char *name;
+	/*
+	 * NULL-terminated list of kernel types (as C writes them:
+	 * "struct sk_buff *", "enum skb_drop_reason") whose probe arguments
+	 * the collector can read. Decides which user probes are useful.
+	 */
+	const char *const *known_types;
+	/* Hooks, n_hooks entries. Copied. */
+	const struct retisc_hook_desc *hooks;
+	size_t n_hooks;
+	/* NULL-terminated extra probes (probe syntax, cli.md §3.2). */
+	const char *const *probes;
+	/* Initialisation order among collectors (skb-tracking 10, skb 20,
+	 * skb-drop 30, ovs 40, nft 50, ct 60, dev 70, ns 80). */
+	uint32_t order;
+	/*
+	 * Can the collector run on this machine? Return 0, or a negative
+	 * errno with a human reason written into reason (reason_sz bytes). An
+	 * explicitly requested collector that cannot run aborts `collect`
+	 * ("Cannot run collector <name>: <reason>"). Optional (always runs).
+	 */
+	int (*can_run)(void *priv, const struct retisc_collect_env *env, char *reason,
+		       size_t reason_sz);
+	/* Before the hooks are loaded. Optional. */
+	int (*init)(void *priv, const struct retisc_collect_env *env);
+	/* After every probe is attached and events flow. Optional. */
+	int (*start)(void *priv);
+	/* After probes are detached, before the output is closed. Optional. */
+	void (*stop)(void *priv);
+	void *priv;
+	size_t :0;
+};
+#define retisc_collector_desc__last_field priv
+
+/* -------------------------------------------------------------------------
+ * Processors: `retisc process <name> [ARGS]` (and aliases).
+ */
+struct retisc_processor_desc {
+	size_t sz;
+	/* Kebab-case name. Unique. Required. */
+	const char *name;
+	/* One line shown by `retisc process --help`. */
+	const char *summary;
+	/*
+	 * Run with the arguments after the processor name (argv[0] is the
+	 * processor name). Return the process exit status (0 success, 1
+	 * runtime error, 2 usage error). Main thread.
+	 */
+	int (*run)(void *priv, const struct retisc_api *api, int argc, char **argv);
+	void *priv;
+	size_t :0;
+};
+#define retisc_processor_desc__last_field priv
+
+/* -------------------------------------------------------------------------
+ * The core API table. Filled by the core, read-only for plugins, valid
+ * until the plugin's fini() returns. New members are only ever appended;
+ * check `sz` before using a member added after ABI version 1 (use
+ * RETISC_API_HAS()).
+ */
+struct retisc_api {
+	size_t sz;
+	uint32_t abi_version;
+
+	/* Log through the core's logger (never print from a plugin). */
+	void (*log)(enum retisc_log_level level, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+
+	/*
+	 * Registration, only valid during init(). Return 0 or:
+	 * -EINVAL (missing required field, sz too small, non-zero bytes past
+	 * the fields the core knows), -EEXIST (name or key taken), -ENOSPC
+	 * (no owner id left), -ENOMEM. register_section returns the owner id
+	 * in *owner_out when not NULL.
+	 */
+	int (*register_collector)(struct retisc_plugin *plugin,
+				  const struct retisc_collector_desc *desc);
+	int (*register_section)(struct retisc_plugin *plugin, const struct retisc_section_desc *desc,
+				int *owner_out);
+	int (*register_processor)(struct retisc_plugin *plugin,
+				  const struct retisc_processor_desc *desc);
+
+	/* Collect environment queries (can_run/init). */
+	/* Does BTF of the running kernel have a type named name of kind
+	 * ("struct", "enum", "typedef", "func")? */
+	bool (*env_has_btf_type)(const struct retisc_collect_env *env, const char *kind,
+				 const char *name);
+	/* Values given to a collector option (e.g. "skb-sections"): NULL
+	 * terminated, borrowed, NULL if never given. */
+	const char *const *(*env_option)(const struct retisc_collect_env *env, const char *name);
+	/* Look up an enum value name in kernel BTF: returns 0 and copies the
+	 * name, -ENOENT if enum or value is unknown. */
+	int (*btf_enum_name)(const char *enum_name, int64_t value, char *buf, size_t buf_sz);
+
+	/* JSON (retisc/json.h), same contracts as the retisc_json__* functions. */
+	struct retisc_json *(*json_new_object)(void);
+	struct retisc_json *(*json_new_array)(void);
+	struct retisc_json *(*json_new_u64)(uint64_t v);
+	struct retisc_json *(*json_new_i64)(int64_t v);
+	struct retisc_json *(*json_new_bool)(bool v);
+	struct retisc_json *(*json_new_str)(const char *s);
+	struct retisc_json *(*json_new_str_lossy)(const char *s, size_t n);
+	void (*json_free)(struct retisc_json *v);
+	int (*json_obj_set)(struct retisc_json *obj, const char *key, struct retisc_json *v);
+	struct retisc_json *(*json_obj_get)(const struct retisc_json *obj, const char *key);
+	int (*json_arr_append)(struct retisc_json *arr, struct retisc_json *v);
+	size_t (*json_arr_len)(const struct retisc_json *arr);
+	struct retisc_json *(*json_arr_get)(const struct retisc_json *arr, size_t i);
+	bool (*json_get_u64)(const struct retisc_json *v, uint64_t *out);
+	bool (*json_get_i64)(const struct retisc_json *v, int64_t *out);
+	bool (*json_get_bool)(const struct retisc_json *v, bool *out);
+	const char *(*json_get_str)(const struct retisc_json *v, size_t *len);
+	int (*json_dump)(const struct retisc_json *v, struct retisc_strbuf *sb);
+	struct retisc_json *(*json_parse)(const char *s, size_t len, char *err, size_t errsz);
+	size_t :0;
+};
+
+/* True when the core's API table has member m. */
+#define RETISC_API_HAS(api, m)                                                                     \
+	((api)->sz >= __builtin_offsetof(struct retisc_api, m) + sizeof((api)->m))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __RETISC_PLUGIN_H */

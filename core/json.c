@@ -1,0 +1,1689 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * retisc JSON values: see retisc/json.h for the API and events.md §3 for the
+ * serialisation rules this implements.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "retisc/json.h"
+#include "retisc/strbuf.h"
+
+/* Deepest container nesting the parser accepts. */
+#define JSON_MAX_DEPTH 512
+/* Up to this many members, duplicate keys are looked for pairwise. */
+#define JSON_DEDUP_LINEAR_MAX 16
+
+struct json_member {
+	char *key;
+	/* Parsed keys may hold "\u0000"; the length keeps them intact. */
+	size_t klen;
+	struct retisc_json *val;
+};
+
+struct retisc_json {
+	enum retisc_json_type type;
+	union {
+		bool b;
+		uint64_t u;
+		int64_t i;
+		double d;
+		struct {
+			/* Points right behind the struct: one allocation per string. */
+			char *s;
+			size_t len;
+		} str;
+		/*
+		 * Freeing must neither allocate nor recurse, as values built
+		 * through the API may nest without limit. Once a container is
+		 * being freed its capacity is dead, so that slot carries the
+		 * link back to its parent.
+		 */
+		struct {
+			struct retisc_json **items;
+			size_t len;
+			union {
+				size_t cap;
+				struct retisc_json *up;
+			};
+		} arr;
+		struct {
+			struct json_member *m;
+			size_t len;
+			union {
+				size_t cap;
+				struct retisc_json *up;
+			};
+		} obj;
+	};
+};
+
+/* --- allocation helpers ------------------------------------------------- */
+
+static struct retisc_json *json_alloc(enum retisc_json_type type)
+{
+	struct retisc_json *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	v->type = type;
+	return v;
+}
+
+/* A string value of n bytes whose content the caller fills in. */
+static struct retisc_json *json_alloc_str(size_t n)
+{
+	struct retisc_json *v;
+
+	if (n > SIZE_MAX - sizeof(*v) - 1) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	v = malloc(sizeof(*v) + n + 1);
+	if (!v) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	v->type = RETISC_JSON_STRING;
+	v->str.s = (char *)(v + 1);
+	v->str.len = n;
+	v->str.s[n] = '\0';
+	return v;
+}
+
+/*
+ * Make room for one more element in an array of *cap elements of size bytes.
+ * Returns the (possibly moved) array, or NULL with *cap unchanged.
+ */
+static void *json_grow(void *items, size_t *cap, size_t len, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (len < *cap)
+		return items;
+	ncap = *cap ? *cap * 2 : 4;
+	if (ncap < *cap || ncap > SIZE_MAX / size)
+		return NULL;
+	p = realloc(items, ncap * size);
+	if (!p)
+		return NULL;
+	*cap = ncap;
+	return p;
+}
+
+static char *json_keydup(const char *key, size_t klen)
+{
+	char *k = malloc(klen + 1);
+
+	if (!k)
+		return NULL;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	return k;
+}
+
+/* Append v (not freed on failure) to array arr. */
+static int arr_push(struct retisc_json *arr, struct retisc_json *v)
+{
+	struct retisc_json **items;
+
+	items = json_grow(arr->arr.items, &arr->arr.cap, arr->arr.len, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	arr->arr.items = items;
+	items[arr->arr.len++] = v;
+	return 0;
+}
+
+/*
+ * Append member key (owned: the caller allocated it) = v at the end of obj
+ * without looking for duplicates. Nothing is freed on failure.
+ */
+static int obj_push(struct retisc_json *obj, char *key, size_t klen, struct retisc_json *v)
+{
+	struct json_member *m;
+
+	m = json_grow(obj->obj.m, &obj->obj.cap, obj->obj.len, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	obj->obj.m = m;
+	m += obj->obj.len++;
+	m->key = key;
+	m->klen = klen;
+	m->val = v;
+	return 0;
+}
+
+static bool json_is_container(const struct retisc_json *v)
+{
+	return v->type == RETISC_JSON_ARRAY || v->type == RETISC_JSON_OBJECT;
+}
+
+static size_t json_nchildren(const struct retisc_json *v)
+{
+	if (v->type == RETISC_JSON_ARRAY)
+		return v->arr.len;
+	if (v->type == RETISC_JSON_OBJECT)
+		return v->obj.len;
+	return 0;
+}
+
+/* --- constructors and destructor ---------------------------------------- */
+
+struct retisc_json *retisc_json__new_object(void)
+{
+	return json_alloc(RETISC_JSON_OBJECT);
+}
+
+struct retisc_json *retisc_json__new_array(void)
+{
+	return json_alloc(RETISC_JSON_ARRAY);
+}
+
+struct retisc_json *retisc_json__new_null(void)
+{
+	return json_alloc(RETISC_JSON_NULL);
+}
+
+struct retisc_json *retisc_json__new_bool(bool b)
+{
+	struct retisc_json *v = json_alloc(RETISC_JSON_BOOL);
+
+	if (v)
+		v->b = b;
+	return v;
+}
+
+struct retisc_json *retisc_json__new_u64(uint64_t u)
+{
+	struct retisc_json *v = json_alloc(RETISC_JSON_UINT);
+
+	if (v)
+		v->u = u;
+	return v;
+}
+
+struct retisc_json *retisc_json__new_i64(int64_t i)
+{
+	struct retisc_json *v;
+
+	if (i >= 0)
+		return retisc_json__new_u64((uint64_t)i);
+	v = json_alloc(RETISC_JSON_INT);
+	if (v)
+		v->i = i;
+	return v;
+}
+
+struct retisc_json *retisc_json__new_double(double d)
+{
+	struct retisc_json *v = json_alloc(RETISC_JSON_DOUBLE);
+
+	if (v)
+		v->d = d;
+	return v;
+}
+
+struct retisc_json *retisc_json__new_strn(const char *s, size_t n)
+{
+	struct retisc_json *v;
+
+	if (!s && n) {
+		errno = EINVAL;
+		return NULL;
+	}
+	v = json_alloc_str(n);
+	if (v && n)
+		memcpy(v->str.s, s, n);
+	return v;
+}
+
+struct retisc_json *retisc_json__new_str(const char *s)
+{
+	if (!s) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return retisc_json__new_strn(s, strlen(s));
+}
+
+/*
+ * Length of the UTF-8 sequence at p (n > 0 bytes available). *ok tells
+ * whether it is well formed (Unicode table 3-7); if not, the length is that
+ * of its maximal subpart, which becomes a single U+FFFD (Unicode §3.9 "best
+ * practice", the behaviour of Retis's String::from_utf8_lossy()).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t n, bool *ok)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	*ok = false;
+	if (c < 0x80) {
+		*ok = true;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 1;
+	}
+	for (i = 1; i <= need; i++) {
+		if (i >= n || p[i] < lo || p[i] > hi)
+			return i;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*ok = true;
+	return need + 1;
+}
+
+struct retisc_json *retisc_json__new_str_lossy(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct retisc_json *v;
+	size_t i, k, out = 0;
+	bool ok, valid = true;
+	char *d;
+
+	if (!s && n) {
+		errno = EINVAL;
+		return NULL;
+	}
+	n = n ? strnlen(s, n) : 0;
+	/* Size first, so the common valid case costs one allocation. */
+	for (i = 0; i < n; i += k) {
+		k = utf8_seq(p + i, n - i, &ok);
+		out += ok ? k : 3;
+		valid &= ok;
+	}
+	v = json_alloc_str(out);
+	if (!v)
+		return NULL;
+	if (valid) {
+		if (n)
+			memcpy(v->str.s, s, n);
+		return v;
+	}
+	d = v->str.s;
+	for (i = 0; i < n; i += k) {
+		k = utf8_seq(p + i, n - i, &ok);
+		if (ok) {
+			memcpy(d, p + i, k);
+			d += k;
+		} else {
+			memcpy(d, "\xef\xbf\xbd", 3);
+			d += 3;
+		}
+	}
+	return v;
+}
+
+/* Free v, whose children (if any) were already detached. */
+static void json_free_node(struct retisc_json *v)
+{
+	if (v->type == RETISC_JSON_ARRAY)
+		free(v->arr.items);
+	else if (v->type == RETISC_JSON_OBJECT)
+		free(v->obj.m);
+	free(v);
+}
+
+/* Detach the last child of container v and return it (NULL: none left). */
+static struct retisc_json *json_pop_child(struct retisc_json *v)
+{
+	struct json_member *m;
+
+	if (v->type == RETISC_JSON_ARRAY)
+		return v->arr.len ? v->arr.items[--v->arr.len] : NULL;
+	if (!v->obj.len)
+		return NULL;
+	m = &v->obj.m[--v->obj.len];
+	free(m->key);
+	return m->val;
+}
+
+static void json_set_up(struct retisc_json *v, struct retisc_json *up)
+{
+	if (v->type == RETISC_JSON_ARRAY)
+		v->arr.up = up;
+	else
+		v->obj.up = up;
+}
+
+static struct retisc_json *json_get_up(const struct retisc_json *v)
+{
+	return v->type == RETISC_JSON_ARRAY ? v->arr.up : v->obj.up;
+}
+
+void retisc_json__free(struct retisc_json *v)
+{
+	struct retisc_json *child, *up;
+
+	if (!v)
+		return;
+	if (!json_is_container(v)) {
+		json_free_node(v);
+		return;
+	}
+	json_set_up(v, NULL);
+	while (v) {
+		child = json_pop_child(v);
+		if (child) {
+			if (json_nchildren(child)) {
+				json_set_up(child, v);
+				v = child;
+			} else {
+				json_free_node(child);
+			}
+			continue;
+		}
+		up = json_get_up(v);
+		json_free_node(v);
+		v = up;
+	}
+}
+
+/* --- explicit traversal stack (copy, dump) ------------------------------ */
+
+struct json_frame {
+	const struct retisc_json *src;
+	struct retisc_json *dst;
+	size_t i;
+};
+
+/* Starts on the C stack; typical events never need the heap. */
+struct json_stack {
+	struct json_frame *f;
+	size_t len;
+	size_t cap;
+	struct json_frame small[16];
+};
+
+static void json_stack_init(struct json_stack *st)
+{
+	st->f = st->small;
+	st->len = 0;
+	st->cap = sizeof(st->small) / sizeof(st->small[0]);
+}
+
+static int json_stack_push(struct json_stack *st, const struct retisc_json *src,
+			   struct retisc_json *dst)
+{
+	struct json_frame *f;
+
+	if (st->len == st->cap) {
+		if (st->cap > SIZE_MAX / 2 / sizeof(*f))
+			return -ENOMEM;
+		if (st->f == st->small) {
+			f = malloc(st->cap * 2 * sizeof(*f));
+			if (f)
+				memcpy(f, st->small, sizeof(st->small));
+		} else {
+			f = realloc(st->f, st->cap * 2 * sizeof(*f));
+		}
+		if (!f)
+			return -ENOMEM;
+		st->f = f;
+		st->cap *= 2;
+	}
+	f = &st->f[st->len++];
+	f->src = src;
+	f->dst = dst;
+	f->i = 0;
+	return 0;
+}
+
+static void json_stack_release(struct json_stack *st)
+{
+	if (st->f != st->small)
+		free(st->f);
+}
+
+/* --- copy ---------------------------------------------------------------- */
+
+/* Copy v without its children; containers get room for all of them. */
+static struct retisc_json *json_copy_node(const struct retisc_json *v)
+{
+	struct retisc_json *c;
+	size_t n;
+
+	if (v->type == RETISC_JSON_STRING)
+		return retisc_json__new_strn(v->str.s, v->str.len);
+	c = json_alloc(v->type);
+	if (!c)
+		return NULL;
+	n = json_nchildren(v);
+	if (v->type == RETISC_JSON_ARRAY) {
+		if (n) {
+			c->arr.items = malloc(n * sizeof(*c->arr.items));
+			if (!c->arr.items)
+				goto nomem;
+			c->arr.cap = n;
+		}
+	} else if (v->type == RETISC_JSON_OBJECT) {
+		if (n) {
+			c->obj.m = malloc(n * sizeof(*c->obj.m));
+			if (!c->obj.m)
+				goto nomem;
+			c->obj.cap = n;
+		}
+	} else {
+		/* Scalars: the union holds the whole value. */
+		*c = *v;
+	}
+	return c;
+nomem:
+	free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct retisc_json *retisc_json__copy(const struct retisc_json *v)
+{
+	const struct retisc_json *src, *child;
+	struct retisc_json *root, *c;
+	struct json_stack st;
+	struct json_frame *f;
+	char *key = NULL;
+
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	root = json_copy_node(v);
+	if (!root)
+		return NULL;
+	json_stack_init(&st);
+	if (json_nchildren(v) && json_stack_push(&st, v, root))
+		goto nomem;
+	while (st.len) {
+		f = &st.f[st.len - 1];
+		src = f->src;
+		if (f->i == json_nchildren(src)) {
+			st.len--;
+			continue;
+		}
+		if (src->type == RETISC_JSON_ARRAY) {
+			child = src->arr.items[f->i];
+		} else {
+			child = src->obj.m[f->i].val;
+			key = json_keydup(src->obj.m[f->i].key, src->obj.m[f->i].klen);
+			if (!key)
+				goto nomem;
+		}
+		c = json_copy_node(child);
+		if (!c) {
+			free(key);
+			goto nomem;
+		}
+		/* Room was reserved by json_copy_node(): these cannot fail. */
+		if (src->type == RETISC_JSON_ARRAY)
+			arr_push(f->dst, c);
+		else
+			obj_push(f->dst, key, src->obj.m[f->i].klen, c);
+		key = NULL;
+		f->i++;
+		if (json_nchildren(child) && json_stack_push(&st, child, c))
+			goto nomem;
+	}
+	json_stack_release(&st);
+	return root;
+nomem:
+	json_stack_release(&st);
+	retisc_json__free(root);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* --- type and scalar getters --------------------------------------------- */
+
+enum retisc_json_type retisc_json__type(const struct retisc_json *v)
+{
+	return v ? v->type : RETISC_JSON_NULL;
+}
+
+bool retisc_json__is_object(const struct retisc_json *v)
+{
+	return v && v->type == RETISC_JSON_OBJECT;
+}
+
+bool retisc_json__is_array(const struct retisc_json *v)
+{
+	return v && v->type == RETISC_JSON_ARRAY;
+}
+
+bool retisc_json__get_u64(const struct retisc_json *v, uint64_t *out)
+{
+	if (!v || v->type != RETISC_JSON_UINT)
+		return false;
+	*out = v->u;
+	return true;
+}
+
+bool retisc_json__get_i64(const struct retisc_json *v, int64_t *out)
+{
+	if (!v)
+		return false;
+	if (v->type == RETISC_JSON_INT) {
+		*out = v->i;
+		return true;
+	}
+	if (v->type == RETISC_JSON_UINT && v->u <= INT64_MAX) {
+		*out = (int64_t)v->u;
+		return true;
+	}
+	return false;
+}
+
+bool retisc_json__get_double(const struct retisc_json *v, double *out)
+{
+	if (!v)
+		return false;
+	switch (v->type) {
+	case RETISC_JSON_UINT:
+		*out = (double)v->u;
+		return true;
+	case RETISC_JSON_INT:
+		*out = (double)v->i;
+		return true;
+	case RETISC_JSON_DOUBLE:
+		*out = v->d;
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool retisc_json__get_bool(const struct retisc_json *v, bool *out)
+{
+	if (!v || v->type != RETISC_JSON_BOOL)
+		return false;
+	*out = v->b;
+	return true;
+}
+
+const char *retisc_json__get_str(const struct retisc_json *v, size_t *len)
+{
+	if (!v || v->type != RETISC_JSON_STRING)
+		return NULL;
+	if (len)
+		*len = v->str.len;
+	return v->str.s;
+}
+
+/* --- objects ------------------------------------------------------------- */
+
+static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
+{
+	size_t klen, i;
+
+	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
+		return NULL;
+	klen = strlen(key);
+	for (i = 0; i < obj->obj.len; i++) {
+		struct json_member *m = &obj->obj.m[i];
+
+		if (m->klen == klen && !memcmp(m->key, key, klen)) {
+			if (idx)
+				*idx = i;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc_json *v)
+{
+	struct json_member *m;
+	size_t klen;
+	char *k;
+
+	if (!obj || obj->type != RETISC_JSON_OBJECT || !key || !v) {
+		retisc_json__free(v);
+		return -EINVAL;
+	}
+	m = obj_find(obj, key, NULL);
+	if (m) {
+		retisc_json__free(m->val);
+		m->val = v;
+		return 0;
+	}
+	klen = strlen(key);
+	k = json_keydup(key, klen);
+	if (!k || obj_push(obj, k, klen, v)) {
+		free(k);
+		retisc_json__free(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int retisc_json__obj_insert(struct retisc_json *obj, size_t pos, const char *key,
+			    struct retisc_json *v)
+{
+	struct json_member *m;
+	size_t klen;
+	char *k;
+
+	if (!obj || obj->type != RETISC_JSON_OBJECT || !key || !v) {
+		retisc_json__free(v);
+		return -EINVAL;
+	}
+	if (obj_find(obj, key, NULL)) {
+		retisc_json__free(v);
+		return -EEXIST;
+	}
+	klen = strlen(key);
+	k = json_keydup(key, klen);
+	if (!k || obj_push(obj, k, klen, v)) {
+		free(k);
+		retisc_json__free(v);
+		return -ENOMEM;
+	}
+	if (pos >= obj->obj.len - 1)
+		return 0;
+	/* Appended above; rotate it into place. */
+	m = obj->obj.m;
+	memmove(&m[pos + 1], &m[pos], (obj->obj.len - 1 - pos) * sizeof(*m));
+	m[pos].key = k;
+	m[pos].klen = klen;
+	m[pos].val = v;
+	return 0;
+}
+
+struct retisc_json *retisc_json__obj_get(const struct retisc_json *obj, const char *key)
+{
+	struct json_member *m = obj_find(obj, key, NULL);
+
+	return m ? m->val : NULL;
+}
+
+struct retisc_json *retisc_json__obj_take(struct retisc_json *obj, const char *key)
+{
+	struct json_member *m;
+	struct retisc_json *v;
+	size_t i;
+
+	m = obj_find(obj, key, &i);
+	if (!m)
+		return NULL;
+	v = m->val;
+	free(m->key);
+	memmove(m, m + 1, (obj->obj.len - i - 1) * sizeof(*m));
+	obj->obj.len--;
+	return v;
+}
+
+int retisc_json__obj_del(struct retisc_json *obj, const char *key)
+{
+	struct retisc_json *v;
+
+	if (!obj_find(obj, key, NULL))
+		return -ENOENT;
+	v = retisc_json__obj_take(obj, key);
+	retisc_json__free(v);
+	return 0;
+}
+
+size_t retisc_json__obj_len(const struct retisc_json *obj)
+{
+	return obj && obj->type == RETISC_JSON_OBJECT ? obj->obj.len : 0;
+}
+
+const char *retisc_json__obj_key(const struct retisc_json *obj, size_t i)
+{
+	if (i >= retisc_json__obj_len(obj))
+		return NULL;
+	return obj->obj.m[i].key;
+}
+
+struct retisc_json *retisc_json__obj_val(const struct retisc_json *obj, size_t i)
+{
+	if (i >= retisc_json__obj_len(obj))
+		return NULL;
+	return obj->obj.m[i].val;
+}
+
+bool retisc_json__obj_get_u64(const struct retisc_json *obj, const char *key, uint64_t *out)
+{
+	return retisc_json__get_u64(retisc_json__obj_get(obj, key), out);
+}
+
+bool retisc_json__obj_get_i64(const struct retisc_json *obj, const char *key, int64_t *out)
+{
+	return retisc_json__get_i64(retisc_json__obj_get(obj, key), out);
+}
+
+bool retisc_json__obj_get_bool(const struct retisc_json *obj, const char *key, bool *out)
+{
+	return retisc_json__get_bool(retisc_json__obj_get(obj, key), out);
+}
+
+const char *retisc_json__obj_get_str(const struct retisc_json *obj, const char *key)
+{
+	return retisc_json__get_str(retisc_json__obj_get(obj, key), NULL);
+}
+
+/* The shortcuts pass a constructor failure on rather than a bogus -EINVAL. */
+static int obj_set_new(struct retisc_json *obj, const char *key, struct retisc_json *v)
+{
+	if (!v)
+		return errno ? -errno : -ENOMEM;
+	return retisc_json__obj_set(obj, key, v);
+}
+
+int retisc_json__obj_set_u64(struct retisc_json *obj, const char *key, uint64_t v)
+{
+	return obj_set_new(obj, key, retisc_json__new_u64(v));
+}
+
+int retisc_json__obj_set_i64(struct retisc_json *obj, const char *key, int64_t v)
+{
+	return obj_set_new(obj, key, retisc_json__new_i64(v));
+}
+
+int retisc_json__obj_set_bool(struct retisc_json *obj, const char *key, bool v)
+{
+	return obj_set_new(obj, key, retisc_json__new_bool(v));
+}
+
+int retisc_json__obj_set_str(struct retisc_json *obj, const char *key, const char *s)
+{
+	return obj_set_new(obj, key, retisc_json__new_str(s));
+}
+
+/* --- arrays -------------------------------------------------------------- */
+
+int retisc_json__arr_append(struct retisc_json *arr, struct retisc_json *v)
+{
+	if (!arr || arr->type != RETISC_JSON_ARRAY || !v) {
+		retisc_json__free(v);
+		return -EINVAL;
+	}
+	if (arr_push(arr, v)) {
+		retisc_json__free(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+size_t retisc_json__arr_len(const struct retisc_json *arr)
+{
+	return arr && arr->type == RETISC_JSON_ARRAY ? arr->arr.len : 0;
+}
+
+struct retisc_json *retisc_json__arr_get(const struct retisc_json *arr, size_t i)
+{
+	if (i >= retisc_json__arr_len(arr))
+		return NULL;
+	return arr->arr.items[i];
+}
+
+/* --- serialisation ------------------------------------------------------- */
+
+/* Letter after the backslash for bytes that need escaping ('u': \u00xx). */
+/* clang-format off */
+static const char json_esc[256] = {
+	[0x00 ... 0x07] = 'u',
+	['\b'] = 'b',
+	['\t'] = 't',
+	['\n'] = 'n',
+	[0x0b] = 'u',
+	['\f'] = 'f',
+	['\r'] = 'r',
+	[0x0e ... 0x1f] = 'u',
+	['"'] = '"',
+	['\\'] = '\\',
+};
+/* clang-format on */
+
+int retisc_json__dump_str(struct retisc_strbuf *sb, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start, i, run;
+	char esc[6];
+	char e;
+
+	if (!sb || (!s && n))
+		return -EINVAL;
+	start = sb->len;
+	/* Most strings need no escape: one reservation covers them. */
+	if (retisc_strbuf__reserve(sb, n + 2))
+		return -ENOMEM;
+	sb->buf[sb->len++] = '"';
+	for (i = 0; i < n;) {
+		for (run = i; run < n && !json_esc[p[run]]; run++)
+			;
+		if (run > i && retisc_strbuf__append(sb, s + i, run - i))
+			goto nomem;
+		if (run == n)
+			break;
+		e = json_esc[p[run]];
+		esc[0] = '\\';
+		esc[1] = e;
+		if (e == 'u') {
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[p[run] >> 4];
+			esc[5] = hex[p[run] & 0xf];
+		}
+		if (retisc_strbuf__append(sb, esc, e == 'u' ? 6 : 2))
+			goto nomem;
+		i = run + 1;
+	}
+	if (retisc_strbuf__putc(sb, '"'))
+		goto nomem;
+	return 0;
+nomem:
+	retisc_strbuf__truncate(sb, start);
+	return -ENOMEM;
+}
+
+/* printf() is the hot spot of event output; integers do not need it. */
+static int dump_u64(struct retisc_strbuf *sb, uint64_t u, bool neg)
+{
+	char buf[21], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (neg)
+		*--p = '-';
+	return retisc_strbuf__append(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static int dump_double(struct retisc_strbuf *sb, double d)
+{
+	locale_t c, old = (locale_t)0;
+	char buf[40];
+	int n;
+
+	/* JSON has no spelling for them. */
+	if (!isfinite(d))
+		return retisc_strbuf__append(sb, "null", 4);
+	/*
+	 * A locale set by the program may want a decimal comma. Asking for
+	 * "C" returns glibc's static C locale, nothing is allocated.
+	 */
+	c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	if (c)
+		old = uselocale(c);
+	n = snprintf(buf, sizeof(buf) - 2, "%.17g", d);
+	if (c) {
+		uselocale(old);
+		freelocale(c);
+	}
+	if (n < 0 || (size_t)n >= sizeof(buf) - 2)
+		return -EINVAL;
+	/* Keep it a double when read back. */
+	if (!strpbrk(buf, ".e")) {
+		memcpy(buf + n, ".0", 2);
+		n += 2;
+	}
+	return retisc_strbuf__append(sb, buf, (size_t)n);
+}
+
+static int dump_scalar(struct retisc_strbuf *sb, const struct retisc_json *v)
+{
+	switch (v->type) {
+	case RETISC_JSON_NULL:
+		return retisc_strbuf__append(sb, "null", 4);
+	case RETISC_JSON_BOOL:
+		return v->b ? retisc_strbuf__append(sb, "true", 4)
+			    : retisc_strbuf__append(sb, "false", 5);
+	case RETISC_JSON_UINT:
+		return dump_u64(sb, v->u, false);
+	case RETISC_JSON_INT:
+		/* Negating INT64_MIN as a signed value would overflow. */
+		return dump_u64(sb, v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i, v->i < 0);
+	case RETISC_JSON_DOUBLE:
+		return dump_double(sb, v->d);
+	case RETISC_JSON_STRING:
+		return retisc_json__dump_str(sb, v->str.s, v->str.len);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Write the i-th child's prefix (separator, key) and return the child. */
+static const struct retisc_json *dump_child(struct retisc_strbuf *sb, const struct retisc_json *v,
+					    size_t i, int *err)
+{
+	const struct json_member *m;
+
+	*err = 0;
+	if (i && (*err = retisc_strbuf__putc(sb, ',')))
+		return NULL;
+	if (v->type == RETISC_JSON_ARRAY)
+		return v->arr.items[i];
+	m = &v->obj.m[i];
+	if ((*err = retisc_json__dump_str(sb, m->key, m->klen)) ||
+	    (*err = retisc_strbuf__putc(sb, ':')))
+		return NULL;
+	return m->val;
+}
+
+int retisc_json__dump(const struct retisc_json *v, struct retisc_strbuf *sb)
+{
+	size_t start;
+	struct json_stack st;
+	struct json_frame *f;
+	bool arr;
+	int err = 0;
+
+	if (!v || !sb)
+		return -EINVAL;
+	start = sb->len;
+	json_stack_init(&st);
+	for (;;) {
+		/* Write v, or open it and descend to its first child. */
+		if (!json_is_container(v)) {
+			err = dump_scalar(sb, v);
+		} else {
+			arr = v->type == RETISC_JSON_ARRAY;
+			if (!json_nchildren(v)) {
+				err = retisc_strbuf__append(sb, arr ? "[]" : "{}", 2);
+			} else if (!(err = retisc_strbuf__putc(sb, arr ? '[' : '{')) &&
+				   !(err = json_stack_push(&st, v, NULL))) {
+				v = dump_child(sb, v, 0, &err);
+				if (!err)
+					continue;
+			}
+		}
+		if (err)
+			goto out;
+		/* v is complete: close finished containers, go to the next sibling. */
+		for (v = NULL; st.len && !v;) {
+			f = &st.f[st.len - 1];
+			if (++f->i < json_nchildren(f->src)) {
+				v = dump_child(sb, f->src, f->i, &err);
+				if (err)
+					goto out;
+			} else {
+				arr = f->src->type == RETISC_JSON_ARRAY;
+				if ((err = retisc_strbuf__putc(sb, arr ? ']' : '}')))
+					goto out;
+				st.len--;
+			}
+		}
+		if (!v)
+			break;
+	}
+out:
+	json_stack_release(&st);
+	if (err)
+		retisc_strbuf__truncate(sb, start);
+	return err;
+}
+
+/* --- parsing ------------------------------------------------------------- */
+
+struct json_parser {
+	const char *s;
+	size_t len;
+	size_t pos;
+	char *err;
+	size_t errsz;
+	int errnum;
+	/* Decoded strings that had escapes; reused across the whole text. */
+	struct retisc_strbuf scratch;
+};
+
+/* Record the first error, at byte offset pos. */
+static void perr(struct json_parser *p, size_t pos, const char *what)
+{
+	if (p->errnum)
+		return;
+	p->errnum = EINVAL;
+	if (p->err && p->errsz)
+		snprintf(p->err, p->errsz, "%s at column %zu", what, pos + 1);
+}
+
+/* Something other than what was expected is at p->pos. */
+static void perr_expected(struct json_parser *p, const char *what)
+{
+	if (p->pos >= p->len)
+		perr(p, p->len, "unexpected end of input");
+	else
+		perr(p, p->pos, what);
+}
+
+static void perr_nomem(struct json_parser *p)
+{
+	if (p->errnum)
+		return;
+	p->errnum = ENOMEM;
+	if (p->err && p->errsz)
+		snprintf(p->err, p->errsz, "out of memory at column %zu", p->pos + 1);
+}
+
+static void skip_ws(struct json_parser *p)
+{
+	while (p->pos < p->len) {
+		char c = p->s[p->pos];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			return;
+		p->pos++;
+	}
+}
+
+static bool peek_is(const struct json_parser *p, char c)
+{
+	return p->pos < p->len && p->s[p->pos] == c;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Read the 4 hex digits at pos; -1 (and an error) if they are not. */
+static long read_hex4(struct json_parser *p, size_t pos, bool report)
+{
+	long cp = 0;
+	size_t i;
+	int h;
+
+	for (i = 0; i < 4; i++) {
+		if (pos + i >= p->len) {
+			if (report)
+				perr(p, p->len, "unexpected end of input");
+			return -1;
+		}
+		h = hexval(p->s[pos + i]);
+		if (h < 0) {
+			if (report)
+				perr(p, pos + i, "invalid escape");
+			return -1;
+		}
+		cp = cp << 4 | h;
+	}
+	return cp;
+}
+
+static size_t utf8_put(char *d, unsigned long cp)
+{
+	if (cp < 0x80) {
+		d[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (char)(0xc0 | cp >> 6);
+		d[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (char)(0xe0 | cp >> 12);
+		d[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		d[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	d[0] = (char)(0xf0 | cp >> 18);
+	d[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	d[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	d[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decode the \u escape whose 'u' is at p->pos into out (4 bytes at most);
+ * on success p->pos is past the escape (or escape pair).
+ */
+static int parse_uescape(struct json_parser *p, char *out, size_t *outlen)
+{
+	long cp, lo;
+
+	cp = read_hex4(p, p->pos + 1, true);
+	if (cp < 0)
+		return -EINVAL;
+	p->pos += 5;
+	if (cp >= 0xd800 && cp <= 0xdbff && p->pos + 1 < p->len && p->s[p->pos] == '\\' &&
+	    p->s[p->pos + 1] == 'u') {
+		/* Only a low surrogate pairs up; anything else is read on its own. */
+		lo = read_hex4(p, p->pos + 2, false);
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			p->pos += 6;
+		}
+	}
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		cp = 0xfffd;
+	*outlen = utf8_put(out, (unsigned long)cp);
+	return 0;
+}
+
+/*
+ * Parse the string whose opening quote is at p->pos. *out points either into
+ * the input (no escapes: the common case, nothing copied) or into the scratch
+ * buffer, valid until the next string is parsed.
+ *
+ * Bytes >= 0x80 are taken verbatim without UTF-8 validation, so that what
+ * retisc_json__dump() wrote from any string value reads back as the same
+ * bytes.
+ */
+static int parse_string(struct json_parser *p, const char **out, size_t *outlen)
+{
+	const unsigned char *s = (const unsigned char *)p->s;
+	size_t begin = ++p->pos, run;
+	char buf[4];
+	size_t n;
+	char c;
+
+	for (run = begin; run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
+		;
+	if (run < p->len && s[run] == '"') {
+		*out = p->s + begin;
+		*outlen = run - begin;
+		p->pos = run + 1;
+		return 0;
+	}
+	retisc_strbuf__reset(&p->scratch);
+	p->pos = begin;
+	for (;;) {
+		for (run = p->pos;
+		     run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
+			;
+		if (retisc_strbuf__append(&p->scratch, p->s + p->pos, run - p->pos))
+			goto nomem;
+		p->pos = run;
+		if (p->pos >= p->len) {
+			perr(p, p->len, "unexpected end of input");
+			return -EINVAL;
+		}
+		if (s[p->pos] == '"')
+			break;
+		if (s[p->pos] < 0x20) {
+			perr(p, p->pos, "control character in string");
+			return -EINVAL;
+		}
+		/* A backslash. */
+		if (++p->pos >= p->len) {
+			perr(p, p->len, "unexpected end of input");
+			return -EINVAL;
+		}
+		c = p->s[p->pos];
+		n = 1;
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			buf[0] = c;
+			break;
+		case 'b':
+			buf[0] = '\b';
+			break;
+		case 'f':
+			buf[0] = '\f';
+			break;
+		case 'n':
+			buf[0] = '\n';
+			break;
+		case 'r':
+			buf[0] = '\r';
+			break;
+		case 't':
+			buf[0] = '\t';
+			break;
+		case 'u':
+			break;
+		default:
+			perr(p, p->pos, "invalid escape");
+			return -EINVAL;
+		}
+		if (c != 'u')
+			p->pos++;
+		else if (parse_uescape(p, buf, &n))
+			return -EINVAL;
+		if (retisc_strbuf__append(&p->scratch, buf, n))
+			goto nomem;
+	}
+	p->pos++;
+	*out = retisc_strbuf__str(&p->scratch);
+	*outlen = p->scratch.len;
+	return 0;
+nomem:
+	perr_nomem(p);
+	return -ENOMEM;
+}
+
+/* Parse an object key and the colon after it; *key is allocated. */
+static int parse_key(struct json_parser *p, char **key, size_t *klen)
+{
+	const char *s;
+
+	skip_ws(p);
+	if (!peek_is(p, '"')) {
+		perr_expected(p, "expected object key");
+		return -EINVAL;
+	}
+	if (parse_string(p, &s, klen))
+		return -EINVAL;
+	*key = json_keydup(s, *klen);
+	if (!*key) {
+		perr_nomem(p);
+		return -ENOMEM;
+	}
+	skip_ws(p);
+	if (!peek_is(p, ':')) {
+		perr_expected(p, "expected ':'");
+		free(*key);
+		*key = NULL;
+		return -EINVAL;
+	}
+	p->pos++;
+	return 0;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parse the digits at p->pos (at least one required). */
+static int parse_digits(struct json_parser *p, size_t start)
+{
+	if (p->pos >= p->len) {
+		perr(p, p->len, "unexpected end of input");
+		return -EINVAL;
+	}
+	if (!is_digit(p->s[p->pos])) {
+		perr(p, start, "invalid number");
+		return -EINVAL;
+	}
+	while (p->pos < p->len && is_digit(p->s[p->pos]))
+		p->pos++;
+	return 0;
+}
+
+static struct retisc_json *parse_double(struct json_parser *p, size_t start)
+{
+	size_t n = p->pos - start;
+	char small[64], *buf = small, *end;
+	struct retisc_json *v = NULL;
+	locale_t c;
+	double d;
+
+	if (n >= sizeof(small)) {
+		buf = malloc(n + 1);
+		if (!buf) {
+			perr_nomem(p);
+			return NULL;
+		}
+	}
+	memcpy(buf, p->s + start, n);
+	buf[n] = '\0';
+	/* strtod() would follow the program's locale (decimal comma). */
+	c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	errno = 0;
+	d = c ? strtod_l(buf, &end, c) : strtod(buf, &end);
+	if (c)
+		freelocale(c);
+	if (errno == ERANGE && isinf(d)) {
+		perr(p, start, "number out of range");
+		goto out;
+	}
+	v = retisc_json__new_double(d);
+	if (!v)
+		perr_nomem(p);
+out:
+	if (buf != small)
+		free(buf);
+	return v;
+}
+
+/* Parse the number at p->pos (a '-' or a digit). */
+static struct retisc_json *parse_number(struct json_parser *p)
+{
+	size_t start = p->pos;
+	bool neg = false, overflow = false, integer = true;
+	uint64_t mag = 0;
+	struct retisc_json *v;
+	unsigned int d;
+
+	if (p->s[p->pos] == '-') {
+		neg = true;
+		p->pos++;
+	}
+	if (p->pos >= p->len) {
+		perr(p, p->len, "unexpected end of input");
+		return NULL;
+	}
+	if (p->s[p->pos] == '0') {
+		p->pos++;
+		if (p->pos < p->len && is_digit(p->s[p->pos])) {
+			perr(p, start, "invalid number");
+			return NULL;
+		}
+	} else if (is_digit(p->s[p->pos])) {
+		for (; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++) {
+			d = (unsigned int)(p->s[p->pos] - '0');
+			if (mag > (UINT64_MAX - d) / 10)
+				overflow = true;
+			else
+				mag = mag * 10 + d;
+		}
+	} else {
+		perr(p, start, "invalid number");
+		return NULL;
+	}
+	if (peek_is(p, '.')) {
+		integer = false;
+		p->pos++;
+		if (parse_digits(p, start))
+			return NULL;
+	}
+	if (peek_is(p, 'e') || peek_is(p, 'E')) {
+		integer = false;
+		p->pos++;
+		if (peek_is(p, '+') || peek_is(p, '-'))
+			p->pos++;
+		if (parse_digits(p, start))
+			return NULL;
+	}
+	if (!integer)
+		return parse_double(p, start);
+	if (overflow || (neg && mag > (uint64_t)INT64_MAX + 1)) {
+		perr(p, start, "integer out of range");
+		return NULL;
+	}
+	if (neg && mag)
+		v = retisc_json__new_i64(mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
+									: -(int64_t)mag);
+	else
+		v = retisc_json__new_u64(mag);
+	if (!v)
+		perr_nomem(p);
+	return v;
+}
+
+static struct retisc_json *parse_literal(struct json_parser *p)
+{
+	static const struct {
+		const char *word;
+		enum retisc_json_type type;
+		bool b;
+	} lits[] = {
+		{"true", RETISC_JSON_BOOL, true},
+		{"false", RETISC_JSON_BOOL, false},
+		{"null", RETISC_JSON_NULL, false},
+	};
+	struct retisc_json *v;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		if (lits[i].word[0] != p->s[p->pos])
+			continue;
+		for (j = 1; lits[i].word[j]; j++) {
+			if (p->pos + j >= p->len) {
+				perr(p, p->len, "unexpected end of input");
+				return NULL;
+			}
+			if (p->s[p->pos + j] != lits[i].word[j]) {
+				perr(p, p->pos, "invalid literal");
+				return NULL;
+			}
+		}
+		p->pos += j;
+		v = lits[i].type == RETISC_JSON_BOOL ? retisc_json__new_bool(lits[i].b)
+						     : retisc_json__new_null();
+		if (!v)
+			perr_nomem(p);
+		return v;
+	}
+	perr(p, p->pos, "expected value");
+	return NULL;
+}
+
+/*
+ * Parse the value at p->pos. Containers come back empty, p->pos past their
+ * opening bracket; the caller fills them.
+ */
+static struct retisc_json *parse_value(struct json_parser *p, size_t depth)
+{
+	struct retisc_json *v;
+	const char *s;
+	size_t n;
+
+	skip_ws(p);
+	if (p->pos >= p->len) {
+		perr(p, p->len, "unexpected end of input");
+		return NULL;
+	}
+	switch (p->s[p->pos]) {
+	case '{':
+	case '[':
+		if (depth >= JSON_MAX_DEPTH) {
+			perr(p, p->pos, "nesting too deep");
+			return NULL;
+		}
+		v = json_alloc(p->s[p->pos] == '{' ? RETISC_JSON_OBJECT : RETISC_JSON_ARRAY);
+		if (!v) {
+			perr_nomem(p);
+			return NULL;
+		}
+		p->pos++;
+		return v;
+	case '"':
+		if (parse_string(p, &s, &n))
+			return NULL;
+		v = retisc_json__new_strn(s, n);
+		if (!v)
+			perr_nomem(p);
+		return v;
+	case '-':
+	case '0' ... '9':
+		return parse_number(p);
+	default:
+		return parse_literal(p);
+	}
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+	const struct json_member *x = *(const struct json_member *const *)a;
+	const struct json_member *y = *(const struct json_member *const *)b;
+	int r = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+
+	if (r)
+		return r;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	/* Equal keys stay in input order. */
+	return x < y ? -1 : x > y;
+}
+
+static bool member_key_eq(const struct json_member *x, const struct json_member *y)
+{
+	return x->klen == y->klen && !memcmp(x->key, y->key, x->klen);
+}
+
+/*
+ * The parser appends members blindly; on a repeated key the last value wins
+ * and takes the first one's place (what serde_json, thus Retis, does).
+ * Removed members get a NULL key and are squeezed out at the end.
+ */
+static int obj_dedup(struct retisc_json *obj)
+{
+	struct json_member *m = obj->obj.m, **sorted, *first, *last;
+	size_t n = obj->obj.len, i, j, k;
+
+	if (n < 2)
+		return 0;
+	if (n <= JSON_DEDUP_LINEAR_MAX) {
+		for (i = 1; i < n; i++) {
+			for (j = 0; j < i; j++) {
+				if (!m[j].key || !member_key_eq(&m[j], &m[i]))
+					continue;
+				retisc_json__free(m[j].val);
+				m[j].val = m[i].val;
+				free(m[i].key);
+				m[i].key = NULL;
+				break;
+			}
+		}
+	} else {
+		/* Big objects would make the pairwise scan quadratic. */
+		sorted = malloc(n * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			sorted[i] = &m[i];
+		qsort(sorted, n, sizeof(*sorted), member_cmp);
+		for (i = 0; i < n; i = j) {
+			for (j = i + 1; j < n && member_key_eq(sorted[i], sorted[j]); j++)
+				;
+			if (j - i < 2)
+				continue;
+			first = sorted[i];
+			last = sorted[j - 1];
+			retisc_json__free(first->val);
+			first->val = last->val;
+			last->val = NULL;
+			for (k = i + 1; k < j; k++) {
+				retisc_json__free(sorted[k]->val);
+				free(sorted[k]->key);
+				sorted[k]->key = NULL;
+			}
+		}
+		free(sorted);
+	}
+	for (i = k = 0; i < n; i++) {
+		if (m[i].key)
+			m[k++] = m[i];
+	}
+	obj->obj.len = k;
+	return 0;
+}
+
+struct retisc_json *retisc_json__parse(const char *s, size_t len, char *err, size_t errsz)
+{
+	struct json_parser p = {
+		.s = s,
+		.len = len,
+		.err = err,
+		.errsz = errsz,
+		.scratch = RETISC_STRBUF_INIT,
+	};
+	/* Open containers, innermost last: the parser never recurses. */
+	struct retisc_json *stack[JSON_MAX_DEPTH];
+	struct retisc_json *root = NULL, *v, *top;
+	size_t depth = 0, klen = 0;
+	char *key = NULL;
+	bool closed;
+	int ret;
+
+	if (!s && len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (;;) {
+		v = parse_value(&p, depth);
+		if (!v)
+			goto fail;
+		if (!depth) {
+			root = v;
+		} else {
+			top = stack[depth - 1];
+			ret = top->type == RETISC_JSON_ARRAY ? arr_push(top, v)
+							     : obj_push(top, key, klen, v);
+			if (ret) {
+				retisc_json__free(v);
+				perr_nomem(&p);
+				goto fail;
+			}
+			key = NULL;
+		}
+		closed = false;
+		if (json_is_container(v)) {
+			stack[depth++] = v;
+			skip_ws(&p);
+			if (peek_is(&p, v->type == RETISC_JSON_ARRAY ? ']' : '}')) {
+				p.pos++;
+				closed = true;
+			} else if (v->type == RETISC_JSON_ARRAY) {
+				continue;
+			} else {
+				if (parse_key(&p, &key, &klen))
+					goto fail;
+				continue;
+			}
+		}
+		/* v is complete: leave the containers that end here. */
+		for (;;) {
+			if (!depth)
+				goto done;
+			top = stack[depth - 1];
+			if (!closed) {
+				skip_ws(&p);
+				if (peek_is(&p, ',')) {
+					p.pos++;
+					if (top->type == RETISC_JSON_OBJECT &&
+					    parse_key(&p, &key, &klen))
+						goto fail;
+					break;
+				}
+				if (top->type == RETISC_JSON_ARRAY) {
+					if (!peek_is(&p, ']')) {
+						perr_expected(&p, "expected ',' or ']'");
+						goto fail;
+					}
+				} else if (!peek_is(&p, '}')) {
+					perr_expected(&p, "expected ',' or '}'");
+					goto fail;
+				}
+				p.pos++;
+			}
+			closed = false;
+			if (top->type == RETISC_JSON_OBJECT && obj_dedup(top)) {
+				perr_nomem(&p);
+				goto fail;
+			}
+			depth--;
+		}
+	}
+done:
+	skip_ws(&p);
+	if (p.pos < p.len) {
+		perr(&p, p.pos, "unexpected data after value");
+		goto fail;
+	}
+	retisc_strbuf__release(&p.scratch);
+	return root;
+fail:
+	free(key);
+	retisc_json__free(root);
+	retisc_strbuf__release(&p.scratch);
+	errno = p.errnum ? p.errnum : EINVAL;
+	return NULL;
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * retisc entry point: global options, plugin loading, subcommand dispatch
+ * (bpftool-style command tables; unambiguous prefixes are accepted).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect.h"
+#include "log.h"
+#include "reader.h"
+#include "registry.h"
+#include "render.h"
+
+#define RETISC_VERSION "0.1.0"
+
+struct global {
+	struct retisc_registry *reg;
+	const char *plugin_dirs[16];
+	size_t n_plugin_dirs;
+	char *cmdline;
+};
+
+static struct global g;
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: retisc [OPTIONS] <COMMAND>\n\n"
+		   "Commands:\n"
+		   "  collect   attach probes and collect events\n"
+		   "  print     print a stored events or series file\n"
+		   "  process   run a post-processor plugin: retisc process <name> [ARGS]\n"
+		   "  plugin    plugin list: show loaded plugins\n"
+		   "\n"
+		   "Options:\n"
+		   "      --log-level LEVEL   error|warn|info|debug|trace (default info)\n"
+		   "      --plugin-dir DIR    load plugins from DIR first (repeatable)\n"
+		   "  -h, --help              print help\n"
+		   "  -V, --version           print version\n");
+}
+
+static int load_plugins(void)
+{
+	int n;
+
+	g.plugin_dirs[g.n_plugin_dirs] = NULL;
+	n = retisc_registry__load_default(g.reg, g.plugin_dirs);
+	return n < 0 ? n : 0;
+}
+
+static int cmd_collect(int argc, char **argv)
+{
+	if (load_plugins())
+		return 1;
+	return retisc_cmd_collect(g.reg, argc, argv, g.cmdline);
+}
+
+static volatile sig_atomic_t print_stop;
+
+static void print_on_signal(int sig)
+{
+	(void)sig;
+	print_stop = 1;
+}
+
+static int cmd_print(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "utc", no_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct retisc_render_opts ro = { .multiline = true };
+	struct retisc_strbuf out = RETISC_STRBUF_INIT;
+	struct retisc_renderer r;
+	struct retisc_reader *rd;
+	struct retisc_json *v;
+	char err[1024];
+	int c, ret, status = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+eh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			if (!strcmp(optarg, "single-line")) {
+				ro.multiline = false;
+			} else if (strcmp(optarg, "multi-line")) {
+				fprintf(stderr, "error: invalid value '%s' for '--format'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'u':
+			ro.utc = true;
+			break;
+		case 'e':
+			ro.link_layer = true;
+			break;
+		case 'h':
+			printf("Usage: retisc print [--format single-line|multi-line] [--utc] [-e] "
+			       "[INPUT]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + 1]);
+		return 2;
+	}
+	if (load_plugins())
+		return 1;
+	rd = retisc_reader__open(optind < argc ? argv[optind] : NULL, err, sizeof(err));
+	if (!rd) {
+		pr_err("%s", err);
+		return 1;
+	}
+	signal(SIGINT, print_on_signal);
+	signal(SIGTERM, print_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	retisc_renderer__init(&r, g.reg, &ro);
+	while (!print_stop && (ret = retisc_reader__next(rd, &v, err, sizeof(err))) != 0) {
+		if (ret < 0) {
+			pr_err("%s", err);
+			status = 1;
+			break;
+		}
+		retisc_strbuf__reset(&out);
+		if (retisc_reader__kind(rd) == RETISC_FILE_SERIES)
+			ret = retisc_renderer__series_framed(&r, v, &out);
+		else
+			ret = retisc_renderer__event_framed(&r, v, &out);
+		retisc_json__free(v);
+		if (ret) {
+			pr_err("%s:%lu: cannot render event: %s", retisc_reader__path(rd),
+			       retisc_reader__line(rd), strerror(-ret));
+			status = 1;
+			break;
+		}
+		if (fwrite(out.buf, 1, out.len, stdout) != out.len)
+			break; /* EPIPE: end silently */
+	}
+	fflush(stdout);
+	retisc_strbuf__release(&out);
+	retisc_reader__free(rd);
+	return status;
+}
+
+static int cmd_plugin(int argc, char **argv)
+{
+	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
+
+	if (argc > 1 && strcmp(argv[1], "list")) {
+		fprintf(stderr, "error: unknown plugin command '%s' (expected 'list')\n", argv[1]);
+		return 2;
+	}
+	if (load_plugins())
+		return 1;
+	for (size_t i = 0; i < retisc_registry__n_plugins(g.reg); i++) {
+		retisc_strbuf__reset(&sb);
+		retisc_registry__plugin_describe(g.reg, i, &sb);
+		printf("%s %s\n  file: %s\n  registers: %s\n", retisc_registry__plugin_name(g.reg, i),
+		       retisc_registry__plugin_version(g.reg, i),
+		       retisc_registry__plugin_path(g.reg, i), retisc_strbuf__str(&sb));
+	}
+	retisc_strbuf__release(&sb);
+	return 0;
+}
+
+static int cmd_process(int argc, char **argv)
+{
+	const struct retisc_processor *p;
+
+	if (load_plugins())
+		return 1;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("Usage: retisc process <PROCESSOR> [ARGS]\n\nProcessors:\n");
+		for (size_t i = 0; i < retisc_registry__n_processors(g.reg); i++) {
+			p = retisc_registry__processor(g.reg, i);
+			printf("  %-10s %s\n", p->name, p->summary);
+		}
+		return argc < 2 ? 2 : 0;
+	}
+	p = retisc_registry__processor_by_name(g.reg, argv[1]);
+	if (!p) {
+		pr_err("Unknown processor '%s' (see `retisc process --help`)", argv[1]);
+		return 2;
+	}
+	return p->run(p->priv, retisc_registry__api(g.reg), argc - 1, argv + 1);
+}
+
+static const struct cmd cmds[] = {
+	{ "collect", cmd_collect, NULL },
+	{ "print", cmd_print, NULL },
+	{ "process", cmd_process, NULL },
+	{ "plugin", cmd_plugin, NULL },
+};
+
+static int cmd_select(int argc, char **argv)
+{
+	const struct cmd *found = NULL;
+	size_t len = strlen(argv[0]);
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(cmds[i].name, argv[0]))
+			return cmds[i].fn(argc, argv);
+		if (!strncmp(cmds[i].name, argv[0], len)) {
+			if (found) {
+				fprintf(stderr, "error: ambiguous subcommand '%s'\n\n", argv[0]);
+				usage(stderr);
+				return 2;
+			}
+			found = &cmds[i];
+		}
+	}
+	if (!found) {
+		/* `retisc sort` etc.: processors are reachable by name too. */
+		if (load_plugins())
+			return 1;
+		const struct retisc_processor *p =
+			retisc_registry__processor_by_name(g.reg, argv[0]);
+
+		if (p)
+			return p->run(p->priv, retisc_registry__api(g.reg), argc, argv);
+		fprintf(stderr, "error: unrecognized subcommand '%s'\n\n", argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	return found->fn(argc, argv);
+}
+
+static char *join_argv(int argc, char **argv)
+{
+	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
+
+	for (int i = 0; i < argc; i++)
+		if (retisc_strbuf__printf(&sb, "%s%s", i ? " " : "", argv[i]))
+			break;
+	return sb.buf ? sb.buf : strdup("");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "plugin-dir", required_argument, NULL, 'D' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "extra-profiles-dir", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	enum retisc_log_level lvl;
+	int c, status;
+
+	g.cmdline = join_argv(argc, argv);
+	while ((c = getopt_long(argc, argv, "+p:P:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			if (retisc_log__parse_level(optarg, &lvl)) {
+				fprintf(stderr, "error: invalid value '%s' for '--log-level'\n",
+					optarg);
+				return 2;
+			}
+			retisc_log__set_level(lvl);
+			break;
+		case 'D':
+			if (g.n_plugin_dirs + 1 >= sizeof(g.plugin_dirs) / sizeof(g.plugin_dirs[0])) {
+				fprintf(stderr, "error: too many --plugin-dir\n");
+				return 2;
+			}
+			g.plugin_dirs[g.n_plugin_dirs++] = optarg;
+			break;
+		case 'p':
+		case 'P':
+			fprintf(stderr, "error: profiles are not supported by this version of "
+					"retisc yet\n");
+			return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("retisc %s\n", RETISC_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "error: a subcommand is required\n\n");
+		usage(stderr);
+		return 2;
+	}
+	g.reg = retisc_registry__new();
+	if (!g.reg) {
+		fprintf(stderr, "Error: %s\n", strerror(errno));
+		return 1;
+	}
+	status = cmd_select(argc - optind, argv + optind);
+	retisc_registry__free(g.reg);
+	free(g.cmdline);
+	return status;
+}

@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <retisc/event.h>
+
+#include "btf_info.h"
+#include "util.h"
+#include "log.h"
+#include "registry.h"
+#include "render.h"
+
+struct retisc_plugin {
+	char *name;
+	char *path;
+	char *version;
+	void *handle;
+	void (*fini)(struct retisc_plugin *plugin);
+	struct retisc_registry *reg;
+};
+
+struct retisc_registry {
+	struct retisc_api api;
+	struct retisc_plugin **plugins;
+	size_t n_plugins;
+	struct retisc_section *sections;
+	size_t n_sections;
+	struct retisc_collector *collectors;
+	size_t n_collectors;
+	struct retisc_processor *processors;
+	size_t n_processors;
+	bool strict_perms;
+	/* Plugin whose init() is running: registration is only valid then. */
+	struct retisc_plugin *initialising;
+};
+
+/* The API table points at these; registry pointer recovered from plugin. */
+static int api_register_collector(struct retisc_plugin *plugin,
+				  const struct retisc_collector_desc *desc);
+static int api_register_section(struct retisc_plugin *plugin,
+				const struct retisc_section_desc *desc, int *owner_out);
+static int api_register_processor(struct retisc_plugin *plugin,
+				  const struct retisc_processor_desc *desc);
+
+/*
+ * libbpf-style extensible struct check: the caller's struct must cover the
+ * first version (min_sz), and any bytes past what this core knows must be 0.
+ */
+static int desc_check(const void *desc, size_t user_sz, size_t min_sz, size_t core_sz)
+{
+	const unsigned char *p = desc;
+
+	if (!desc || user_sz < min_sz)
+		return -EINVAL;
+	for (size_t i = core_sz; i < user_sz; i++)
+		if (p[i])
+			return -EINVAL;
+	return 0;
+}
+
+/* Copy a caller struct of size user_sz into a zeroed core struct. */
+static void desc_copy(void *dst, size_t core_sz, const void *src, size_t user_sz)
+{
+	memset(dst, 0, core_sz);
+	memcpy(dst, src, user_sz < core_sz ? user_sz : core_sz);
+}
+
+static char **strv_dup(const char *const *v)
+{
+	size_t n = 0;
+	char **out;
+
+	while (v && v[n])
+		n++;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = strdup(v[i]);
+		if (!out[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(out[j]);
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int section_add(struct retisc_registry *reg, const struct retisc_section_desc *d,
+		       struct retisc_plugin *plugin, int *owner_out)
+{
+	struct retisc_section *s;
+	int owner = d->owner;
+
+	if (!d->key || !*d->key)
+		return -EINVAL;
+	if (retisc_registry__section_by_key(reg, d->key))
+		return -EEXIST;
+	if (owner == 0) {
+		for (owner = RETISC_OWNER_DYNAMIC; owner <= RETISC_OWNER_MAX; owner++)
+			if (!retisc_registry__section_by_owner(reg, owner))
+				break;
+		if (owner > RETISC_OWNER_MAX)
+			return -ENOSPC;
+	} else if (owner > RETISC_OWNER_MAX || owner < -1) {
+		return -EINVAL;
+	} else if (owner > 0 && retisc_registry__section_by_owner(reg, owner)) {
+		return -EEXIST;
+	}
+	s = realloc(reg->sections, (reg->n_sections + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	reg->sections = s;
+	s = &reg->sections[reg->n_sections];
+	memset(s, 0, sizeof(*s));
+	s->key = strdup(d->key);
+	if (!s->key)
+		return -ENOMEM;
+	s->rank = d->rank;
+	s->owner = owner;
+	s->place = d->place;
+	s->decode = d->decode;
+	s->format = d->format;
+	s->priv = d->priv;
+	s->plugin = plugin;
+	reg->n_sections++;
+	if (owner_out)
+		*owner_out = owner;
+	return 0;
+}
+
+static int builtin_sections(struct retisc_registry *reg)
+{
+	static const struct {
+		const char *key;
+		uint32_t rank;
+		enum retisc_section_place place;
+		int (*format)(void *, const struct retisc_json *, const struct retisc_fmt *);
+	} core[] = {
+		{ "common", 10, RETISC_PLACE_FIRST_LINE, retisc_render__common },
+		{ "kernel", 20, RETISC_PLACE_FIRST_LINE, retisc_render__kernel },
+		{ "userspace", 30, RETISC_PLACE_FIRST_LINE, retisc_render__userspace },
+		{ "tracking", 40, RETISC_PLACE_FIRST_LINE, retisc_render__tracking },
+		{ "startup", 150, RETISC_PLACE_BODY, retisc_render__startup },
+	};
+
+	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++) {
+		struct retisc_section_desc d = {
+			.sz = sizeof(d),
+			.key = core[i].key,
+			.rank = core[i].rank,
+			.owner = -1,
+			.place = core[i].place,
+			.format = core[i].format,
+		};
+		int err = section_add(reg, &d, NULL, NULL);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int api_btf_enum_name(const char *enum_name, int64_t value, char *buf, size_t buf_sz)
+{
+	return retisc_btf__enum_name(enum_name, value, buf, buf_sz);
+}
+
+struct retisc_registry *retisc_registry__new(void)
+{
+	struct retisc_registry *reg = calloc(1, sizeof(*reg));
+	const char *unsafe = getenv("RETISC_ALLOW_UNSAFE_PLUGINS");
+	int err;
+
+	if (!reg)
+		return NULL;
+	reg->strict_perms = !(unsafe && !strcmp(unsafe, "1"));
+	reg->api = (struct retisc_api){
+		.sz = sizeof(struct retisc_api),
+		.abi_version = RETISC_ABI_VERSION,
+		.log = retisc_log,
+		.register_collector = api_register_collector,
+		.register_section = api_register_section,
+		.register_processor = api_register_processor,
+		.env_has_btf_type = retisc_collect_env__has_btf_type,
+		.env_option = retisc_collect_env__option,
+		.btf_enum_name = api_btf_enum_name,
+		.json_new_object = retisc_json__new_object,
+		.json_new_array = retisc_json__new_array,
+		.json_new_u64 = retisc_json__new_u64,
+		.json_new_i64 = retisc_json__new_i64,
+		.json_new_bool = retisc_json__new_bool,
+		.json_new_str = retisc_json__new_str,
+		.json_new_str_lossy = retisc_json__new_str_lossy,
+		.json_free = retisc_json__free,
+		.json_obj_set = retisc_json__obj_set,
+		.json_obj_get = retisc_json__obj_get,
+		.json_arr_append = retisc_json__arr_append,
+		.json_arr_len = retisc_json__arr_len,
+		.json_arr_get = retisc_json__arr_get,
+		.json_get_u64 = retisc_json__get_u64,
+		.json_get_i64 = retisc_json__get_i64,
+		.json_get_bool = retisc_json__get_bool,
+		.json_get_str = retisc_json__get_str,
+		.json_dump = retisc_json__dump,
+		.json_parse = retisc_json__parse,
+	};
+	err = builtin_sections(reg);
+	if (err) {
+		retisc_registry__free(reg);
+		errno = -err;
+		return NULL;
+	}
+	return reg;
+}
+
+static void plugin_free(struct retisc_plugin *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->path);
+	free(p->version);
+	free(p);
+}
+
+/* Drop everything a plugin registered (its init() failed). */
+static void registry_forget(struct retisc_registry *reg, struct retisc_plugin *p)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < reg->n_sections; i++) {
+		if (reg->sections[i].plugin == p)
+			free(reg->sections[i].key);
+		else
+			reg->sections[j++] = reg->sections[i];
+	}
+	reg->n_sections = j;
+	j = 0;
+	for (size_t i = 0; i < reg->n_collectors; i++) {
+		struct retisc_collector *c = &reg->collectors[i];
+
+		if (c->plugin == p) {
+			free(c->name);
+			strv_free(c->known_types);
+			strv_free(c->probes);
+			free(c->hooks);
+		} else {
+			reg->collectors[j++] = *c;
+		}
+	}
+	reg->n_collectors = j;
+	j = 0;
+	for (size_t i = 0; i < reg->n_processors; i++) {
+		struct retisc_processor *pr = &reg->processors[i];
+
+		if (pr->plugin == p) {
+			free(pr->name);
+			free(pr->summary);
+		} else {
+			reg->processors[j++] = *pr;
+		}
+	}
+	reg->n_processors = j;
+}
+
+void retisc_registry__free(struct retisc_registry *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = reg->n_plugins; i-- > 0;) {
+		struct retisc_plugin *p = reg->plugins[i];
+
+		if (p->fini)
+			p->fini(p);
+	}
+	for (size_t i = 0; i < reg->n_plugins; i++)
+		registry_forget(reg, reg->plugins[i]);
+	registry_forget(reg, NULL);
+	for (size_t i = 0; i < reg->n_plugins; i++) {
+		/* Sanitizer builds keep the code mapped so leak reports can
+		 * still symbolise plugin frames. */
+		if (!getenv("RETISC_NO_DLCLOSE"))
+			dlclose(reg->plugins[i]->handle);
+		plugin_free(reg->plugins[i]);
+	}
+	free(reg->plugins);
+	free(reg->sections);
+	free(reg->collectors);
+	free(reg->processors);
+	free(reg);
+}
+
+void retisc_registry__set_strict_perms(struct retisc_registry *reg, bool strict)
+{
+	reg->strict_perms = strict;
+}
+
+const struct retisc_api *retisc_registry__api(const struct retisc_registry *reg)
+{
+	return &reg->api;
+}
+
+/*
+ * Running as root, a plugin file or directory that another user can write
+ * would hand root to that user: refuse it.
+ */
+static int check_perms(const struct retisc_registry *reg, const char *path, const struct stat *st)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat dst;
+
+	if (!reg->strict_perms || geteuid() != 0)
+		return 0;
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) || st->st_uid != 0) {
+		pr_err("Refusing plugin %s: writable by a non-root user (mode %03o, owner uid %u); "
+		       "set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
+		       path, (unsigned int)(st->st_mode & 0777), (unsigned int)st->st_uid);
+		return -EPERM;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &dst) == 0 && (((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) ||
+				     (dst.st_mode & S_IWGRP) || dst.st_uid != 0)) {
+		pr_err("Refusing plugin %s: its directory %s is writable by a non-root user "
+		       "(mode %03o, owner uid %u); set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
+		       path, dir, (unsigned int)(dst.st_mode & 0777), (unsigned int)dst.st_uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static struct retisc_plugin *plugin_by_name(const struct retisc_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < reg->n_plugins; i++)
+		if (!strcmp(reg->plugins[i]->name, name))
+			return reg->plugins[i];
+	return NULL;
+}
+
+int retisc_registry__load_file(struct retisc_registry *reg, const char *path)
+{
+	const struct retisc_plugin_desc *udesc;
+	struct retisc_plugin_desc desc;
+	struct retisc_plugin *p = NULL, **v;
+	retisc_plugin_entry_fn entry;
+	void *handle = NULL;
+	struct stat st;
+	int err;
+
+	if (stat(path, &st)) {
+		err = -errno;
+		pr_err("Cannot load plugin %s: %s", path, strerror(errno));
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("Cannot load plugin %s: not a regular file", path);
+		return -EINVAL;
+	}
+	err = check_perms(reg, path, &st);
+	if (err)
+		return err;
+
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		pr_err("Cannot load plugin %s: %s", path, dlerror());
+		return -ELIBBAD;
+	}
+	entry = (retisc_plugin_entry_fn)dlsym(handle, RETISC_PLUGIN_ENTRY_SYMBOL);
+	if (!entry) {
+		pr_err("Cannot load plugin %s: no entry point '%s' (not a retisc plugin?)", path,
+		       RETISC_PLUGIN_ENTRY_SYMBOL);
+		err = -EINVAL;
+		goto err_out;
+	}
+	udesc = entry();
+	if (!udesc) {
+		pr_err("Cannot load plugin %s: entry point returned no descriptor", path);
+		err = -EINVAL;
+		goto err_out;
+	}
+	/* abi_version sits right after sz: check it before trusting sz. */
+	if (udesc->sz >= offsetofend(struct retisc_plugin_desc, abi_version) &&
+	    udesc->abi_version != RETISC_ABI_VERSION) {
+		pr_err("Cannot load plugin %s: built for plugin ABI version %u, this retisc "
+		       "supports version %u",
+		       path, udesc->abi_version, RETISC_ABI_VERSION);
+		err = -EPROTO;
+		goto err_out;
+	}
+	if (desc_check(udesc, udesc->sz, offsetofend(struct retisc_plugin_desc, fini),
+		       sizeof(desc))) {
+		pr_err("Cannot load plugin %s: plugin descriptor size %zu is invalid (expected at "
+		       "least %zu, unknown trailing fields must be zero)",
+		       path, udesc->sz, offsetofend(struct retisc_plugin_desc, fini));
+		err = -EINVAL;
+		goto err_out;
+	}
+	desc_copy(&desc, sizeof(desc), udesc, udesc->sz);
+	if (!desc.name || !*desc.name || !desc.init) {
+		pr_err("Cannot load plugin %s: descriptor lacks a %s", path,
+		       desc.init ? "name" : "init function");
+		err = -EINVAL;
+		goto err_out;
+	}
+	if (plugin_by_name(reg, desc.name)) {
+		pr_err("Cannot load plugin %s: a plugin named '%s' is already loaded from %s", path,
+		       desc.name, plugin_by_name(reg, desc.name)->path);
+		err = -EEXIST;
+		goto err_out;
+	}
+
+	p = calloc(1, sizeof(*p));
+	v = realloc(reg->plugins, (reg->n_plugins + 1) * sizeof(*v));
+	if (!p || !v) {
+		free(p);
+		p = NULL;
+		if (v)
+			reg->plugins = v;
+		err = -ENOMEM;
+		goto err_out;
+	}
+	reg->plugins = v;
+	p->name = strdup(desc.name);
+	p->path = strdup(path);
+	p->version = strdup(desc.version ? desc.version : "");
+	p->handle = handle;
+	p->fini = desc.fini;
+	p->reg = reg;
+	if (!p->name || !p->path || !p->version) {
+		err = -ENOMEM;
+		goto err_out;
+	}
+
+	reg->initialising = p;
+	err = desc.init(p, &reg->api);
+	reg->initialising = NULL;
+	if (err) {
+		pr_err("Cannot load plugin %s: its init failed: %s", path, strerror(-err));
+		registry_forget(reg, p);
+		goto err_out;
+	}
+	reg->plugins[reg->n_plugins++] = p;
+	pr_debug("Loaded plugin %s (%s)", p->name, path);
+	return 0;
+
+err_out:
+	plugin_free(p);
+	if (handle)
+		dlclose(handle);
+	return err;
+}
+
+static int so_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 3 && !strcmp(d->d_name + n - 3, ".so");
+}
+
+int retisc_registry__load_dir(struct retisc_registry *reg, const char *dir)
+{
+	struct dirent **list;
+	int n, loaded = 0;
+
+	n = scandir(dir, &list, so_filter, alphasort);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		if (!retisc_registry__load_file(reg, path))
+			loaded++;
+		free(list[i]);
+	}
+	free(list);
+	return loaded;
+}
+
+/* Load a directory, skipping files whose plugin name is already loaded
+ * (an earlier directory of the search path wins). */
+static int load_dir_once(struct retisc_registry *reg, const char *dir)
+{
+	struct dirent **list;
+	int n, loaded = 0;
+
+	n = scandir(dir, &list, so_filter, alphasort);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX], name[256];
+		size_t len = strlen(list[i]->d_name) - 3;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		snprintf(name, sizeof(name), "%.*s", (int)len, list[i]->d_name);
+		if (plugin_by_name(reg, name))
+			pr_debug("Plugin %s shadowed by %s", path, plugin_by_name(reg, name)->path);
+		else if (!retisc_registry__load_file(reg, path))
+			loaded++;
+		free(list[i]);
+	}
+	free(list);
+	return loaded;
+}
+
+int retisc_registry__load_default(struct retisc_registry *reg, const char *const *extra)
+{
+	char exe[PATH_MAX], dir[PATH_MAX + 16];
+	const char *env = getenv("RETISC_PLUGIN_PATH");
+	ssize_t n;
+	int total = 0, err;
+
+	for (size_t i = 0; extra && extra[i]; i++) {
+		err = load_dir_once(reg, extra[i]);
+		if (err < 0) {
+			pr_err("Cannot read plugin directory %s: %s", extra[i], strerror(-err));
+			return err;
+		}
+		total += err;
+	}
+	if (env && *env) {
+		char *copy = strdup(env), *save = NULL;
+
+		if (!copy)
+			return -ENOMEM;
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			err = load_dir_once(reg, d);
+			if (err > 0)
+				total += err;
+			else if (err < 0 && err != -ENOENT)
+				pr_warn("Cannot read plugin directory %s: %s", d, strerror(-err));
+		}
+		free(copy);
+	}
+	/* Running from the build tree: build/retisc next to build/plugins. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(dir, sizeof(dir), "%s/plugins", exe);
+			err = load_dir_once(reg, dir);
+			if (err > 0)
+				total += err;
+		}
+	}
+	err = load_dir_once(reg, RETISC_PLUGINDIR);
+	if (err > 0)
+		total += err;
+	return total;
+}
+
+static struct retisc_registry *plugin_reg(struct retisc_plugin *plugin)
+{
+	if (!plugin || !plugin->reg || plugin->reg->initialising != plugin)
+		return NULL;
+	return plugin->reg;
+}
+
+static int api_register_section(struct retisc_plugin *plugin,
+				const struct retisc_section_desc *udesc, int *owner_out)
+{
+	struct retisc_registry *reg = plugin_reg(plugin);
+	struct retisc_section_desc d;
+	int err;
+
+	if (!reg || !udesc)
+		return -EINVAL;
+	err = desc_check(udesc, udesc->sz, offsetofend(struct retisc_section_desc, priv),
+			 sizeof(d));
+	if (err) {
+		pr_err("Plugin %s: section descriptor of size %zu refused", plugin->name,
+		       udesc->sz);
+		return err;
+	}
+	desc_copy(&d, sizeof(d), udesc, udesc->sz);
+	err = section_add(reg, &d, plugin, owner_out);
+	if (err)
+		pr_err("Plugin %s: cannot register section '%s': %s", plugin->name,
+		       d.key ? d.key : "(null)", strerror(-err));
+	return err;
+}
+
+static int collector_cmp(const void *a, const void *b)
+{
+	const struct retisc_collector *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int api_register_collector(struct retisc_plugin *plugin,
+				  const struct retisc_collector_desc *udesc)
+{
+	struct retisc_registry *reg = plugin_reg(plugin);
+	struct retisc_collector_desc d;
+	struct retisc_collector *c;
+	int err;
+
+	if (!reg || !udesc)
+		return -EINVAL;
+	err = desc_check(udesc, udesc->sz, offsetofend(struct retisc_collector_desc, priv),
+			 sizeof(d));
+	if (err) {
+		pr_err("Plugin %s: collector descriptor of size %zu refused", plugin->name,
+		       udesc->sz);
+		return err;
+	}
+	desc_copy(&d, sizeof(d), udesc, udesc->sz);
+	if (!d.name || !*d.name || (d.n_hooks && !d.hooks))
+		return -EINVAL;
+	if (retisc_registry__collector_by_name(reg, d.name)) {
+		pr_err("Plugin %s: collector '%s' is already registered", plugin->name, d.name);
+		return -EEXIST;
+	}
+	c = realloc(reg->collectors, (reg->n_collectors + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	reg->collectors = c;
+	c = &reg->collectors[reg->n_collectors];
+	memset(c, 0, sizeof(*c));
+	c->name = strdup(d.name);
+	c->known_types = strv_dup(d.known_types);
+	c->probes = strv_dup(d.probes);
+	c->hooks = calloc(d.n_hooks ? d.n_hooks : 1, sizeof(*c->hooks));
+	if (!c->name || !c->known_types || !c->probes || !c->hooks) {
+		free(c->name);
+		strv_free(c->known_types);
+		strv_free(c->probes);
+		free(c->hooks);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d.n_hooks; i++) {
+		const struct retisc_hook_desc *h = &d.hooks[i];
+
+		if (desc_check(h, h->sz, offsetofend(struct retisc_hook_desc, target),
+			       sizeof(*h)) ||
+		    !h->obj || !h->obj_sz) {
+			pr_err("Plugin %s: hook %zu of collector '%s' is invalid", plugin->name, i,
+			       d.name);
+			free(c->name);
+			strv_free(c->known_types);
+			strv_free(c->probes);
+			free(c->hooks);
+			return -EINVAL;
+		}
+		desc_copy(&c->hooks[i], sizeof(c->hooks[i]), h, h->sz);
+	}
+	c->n_hooks = d.n_hooks;
+	c->order = d.order;
+	c->can_run = d.can_run;
+	c->init = d.init;
+	c->start = d.start;
+	c->stop = d.stop;
+	c->priv = d.priv;
+	c->plugin = plugin;
+	c->owner = -1;
+	/* Hooks write the owner id of the collector's sections. */
+	for (size_t i = 0; i < reg->n_sections; i++) {
+		if (reg->sections[i].plugin == plugin && reg->sections[i].owner > 0) {
+			c->owner = reg->sections[i].owner;
+			break;
+		}
+	}
+	reg->n_collectors++;
+	qsort(reg->collectors, reg->n_collectors, sizeof(*reg->collectors), collector_cmp);
+	return 0;
+}
+
+static int api_register_processor(struct retisc_plugin *plugin,
+				  const struct retisc_processor_desc *udesc)
+{
+	struct retisc_registry *reg = plugin_reg(plugin);
+	struct retisc_processor_desc d;
+	struct retisc_processor *p;
+	int err;
+
+	if (!reg || !udesc)
+		return -EINVAL;
+	err = desc_check(udesc, udesc->sz, offsetofend(struct retisc_processor_desc, priv),
+			 sizeof(d));
+	if (err)
+		return err;
+	desc_copy(&d, sizeof(d), udesc, udesc->sz);
+	if (!d.name || !*d.name || !d.run)
+		return -EINVAL;
+	if (retisc_registry__processor_by_name(reg, d.name))
+		return -EEXIST;
+	p = realloc(reg->processors, (reg->n_processors + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	reg->processors = p;
+	p = &reg->processors[reg->n_processors];
+	p->name = strdup(d.name);
+	p->summary = strdup(d.summary ? d.summary : "");
+	if (!p->name || !p->summary) {
+		free(p->name);
+		free(p->summary);
+		return -ENOMEM;
+	}
+	p->run = d.run;
+	p->priv = d.priv;
+	p->plugin = plugin;
+	reg->n_processors++;
+	return 0;
+}
+
+const struct retisc_section *retisc_registry__section_by_key(const struct retisc_registry *reg,
+							      const char *key)
+{
+	for (size_t i = 0; i < reg->n_sections; i++)
+		if (!strcmp(reg->sections[i].key, key))
+			return &reg->sections[i];
+	return NULL;
+}
+
+const struct retisc_section *retisc_registry__section_by_owner(const struct retisc_registry *reg,
+								int owner)
+{
+	for (size_t i = 0; i < reg->n_sections; i++)
+		if (reg->sections[i].owner == owner)
+			return &reg->sections[i];
+	return NULL;
+}
+
+size_t retisc_registry__n_collectors(const struct retisc_registry *reg)
+{
+	return reg->n_collectors;
+}
+
+struct retisc_collector *retisc_registry__collector(const struct retisc_registry *reg, size_t i)
+{
+	return i < reg->n_collectors ? &reg->collectors[i] : NULL;
+}
+
+struct retisc_collector *retisc_registry__collector_by_name(const struct retisc_registry *reg,
+							    const char *name)
+{
+	for (size_t i = 0; i < reg->n_collectors; i++)
+		if (!strcmp(reg->collectors[i].name, name))
+			return &reg->collectors[i];
+	return NULL;
+}
+
+size_t retisc_registry__n_processors(const struct retisc_registry *reg)
+{
+	return reg->n_processors;
+}
+
+const struct retisc_processor *retisc_registry__processor(const struct retisc_registry *reg,
+							   size_t i)
+{
+	return i < reg->n_processors ? &reg->processors[i] : NULL;
+}
+
+const struct retisc_processor *retisc_registry__processor_by_name(const struct retisc_registry *reg,
+								   const char *name)
+{
+	for (size_t i = 0; i < reg->n_processors; i++)
+		if (!strcmp(reg->processors[i].name, name))
+			return &reg->processors[i];
+	return NULL;
+}
+
+size_t retisc_registry__n_plugins(const struct retisc_registry *reg)
+{
+	return reg->n_plugins;
+}
+
+const char *retisc_registry__plugin_name(const struct retisc_registry *reg, size_t i)
+{
+	return i < reg->n_plugins ? reg->plugins[i]->name : NULL;
+}
+
+const char *retisc_registry__plugin_path(const struct retisc_registry *reg, size_t i)
+{
+	return i < reg->n_plugins ? reg->plugins[i]->path : NULL;
+}
+
+const char *retisc_registry__plugin_version(const struct retisc_registry *reg, size_t i)
+{
+	return i < reg->n_plugins ? reg->plugins[i]->version : NULL;
+}
+
+int retisc_registry__plugin_describe(const struct retisc_registry *reg, size_t i,
+				     struct retisc_strbuf *out)
+{
+	const struct retisc_plugin *p;
+	const char *sep = "";
+	int err = 0;
+
+	if (i >= reg->n_plugins)
+		return -EINVAL;
+	p = reg->plugins[i];
+	for (size_t j = 0; j < reg->n_collectors && !err; j++) {
+		if (reg->collectors[j].plugin != p)
+			continue;
+		err = retisc_strbuf__printf(out, "%scollector %s (%zu hook%s)", sep,
+					    reg->collectors[j].name, reg->collectors[j].n_hooks,
+					    reg->collectors[j].n_hooks == 1 ? "" : "s");
+		sep = ", ";
+	}
+	for (size_t j = 0; j < reg->n_sections && !err; j++) {
+		if (reg->sections[j].plugin != p)
+			continue;
+		if (reg->sections[j].owner > 0)
+			err = retisc_strbuf__printf(out, "%ssection %s (owner %d)", sep,
+						    reg->sections[j].key, reg->sections[j].owner);
+		else
+			err = retisc_strbuf__printf(out, "%ssection %s", sep,
+						    reg->sections[j].key);
+		sep = ", ";
+	}
+	for (size_t j = 0; j < reg->n_processors && !err; j++) {
+		if (reg->processors[j].plugin != p)
+			continue;
+		err = retisc_strbuf__printf(out, "%sprocessor %s", sep, reg->processors[j].name);
+		sep = ", ";
+	}
+	return err;
+}

@@ -1,0 +1,10 @@
+#!/bin/bash
+# Run every cmocka unit test binary; exit non-zero if any fails.
+BUILD=${1:-build}
+fail=0
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "== $(basename "$t")"
+	RETISC_TEST_BUILD="$BUILD" "$t" || fail=1
+done
+exit $fail
