@@ -143,7 +143,20 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LI
 		-Wl,--start-group $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) -Wl,--end-group \
 		$(TEST_LDLIBS)
 
-unit-test: all $(UNIT_BINS) $(TEST_PLUGINS)
+# Parser and dissector tests again under AddressSanitizer + UBSan: they read
+# untrusted bytes and must never read past them.
+ASAN_TESTS := packet json reader
+ASAN_BINS := $(ASAN_TESTS:%=$(BUILD)/tests/asan/test_%)
+ASAN_LIB_SRCS := $(CORE_SRCS) $(shell grep -L RETISC_PLUGIN_DEFINE \
+	$(filter-out %.bpf.c,$(wildcard plugins/*/*.c processors/*/*.c)) /dev/null | grep -v /dev/null)
+$(BUILD)/tests/asan/test_%: tests/unit/test_%.c $(ASAN_LIB_SRCS) $(CORE_SKELS) $(ALL_PLUGIN_SKELS)
+	$(call msg,ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=all -Itests/unit $(addprefix -I,$(PLUGIN_DIRS)) \
+		$(addprefix -I$(BUILD)/,$(PLUGIN_DIRS)) -o $@ $< $(ASAN_LIB_SRCS) $(TEST_LDLIBS)
+
+unit-test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS)
 	$(Q)tests/run-unit.sh $(BUILD)
 
 live-test: all

@@ -20,6 +20,10 @@
 #include "reader.h"
 #include "util.h"
 
+#ifndef __printf
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
+
 #define READER_DEFAULT_INPUT "retis.data"
 #define READER_STDIN_NAME "<stdin>"
 #define READER_FIXED_PREFIX "Event was fixed up but parsing still failed: "
@@ -41,9 +45,7 @@ struct retisc_reader {
 	size_t bufsz;
 };
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
+static __printf(3, 4) void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -55,9 +57,8 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 }
 
 /* "<path>:<line>: <what>", the form of every per-line error. */
-static void line_err(const struct retisc_reader *r, char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void line_err(const struct retisc_reader *r, char *err, size_t errsz, const char *fmt, ...)
+static __printf(4, 5) void line_err(const struct retisc_reader *r, char *err, size_t errsz,
+				    const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -230,24 +231,24 @@ struct fixup {
 
 /* Applied to files older than 1.6. */
 static const struct fixup fixups_v1[] = {
-	{ .to = "ct/ct_status", .value = FIXUP_ZERO },
-	{ .to = "skb/packet/raw", .from = "skb/packet/packet" },
-	{ .to = "skb/ns/inum", .from = "skb/ns/netns" },
-	{ .to = "packet", .from = "skb/packet" },
-	{ .to = "dev", .from = "skb/dev" },
-	{ .to = "netns", .from = "skb/ns" },
-	{ .to = "packet/data", .from = "packet/raw" },
+	{.to = "ct/ct_status", .value = FIXUP_ZERO},
+	{.to = "skb/packet/raw", .from = "skb/packet/packet"},
+	{.to = "skb/ns/inum", .from = "skb/ns/netns"},
+	{.to = "packet", .from = "skb/packet"},
+	{.to = "dev", .from = "skb/dev"},
+	{.to = "netns", .from = "skb/ns"},
+	{.to = "packet/data", .from = "packet/raw"},
 };
 
 /* Applied to files older than 1.7. */
 static const struct fixup fixups_v2[] = {
-	{ .to = "startup/machine", .value = FIXUP_OBJECT },
-	{ .to = "startup/machine/kernel_release", .value = FIXUP_UNKNOWN },
-	{ .to = "startup/machine/kernel_version", .value = FIXUP_UNKNOWN },
-	{ .to = "startup/machine/hardware_name", .value = FIXUP_UNKNOWN },
-	{ .to = "startup/cmdline", .value = FIXUP_UNKNOWN },
-	{ .to = "ct/proto_state", .from = "ct/tcp_state" },
-	{ .to = "ct/parent/proto_state", .from = "ct/parent/tcp_state" },
+	{.to = "startup/machine", .value = FIXUP_OBJECT},
+	{.to = "startup/machine/kernel_release", .value = FIXUP_UNKNOWN},
+	{.to = "startup/machine/kernel_version", .value = FIXUP_UNKNOWN},
+	{.to = "startup/machine/hardware_name", .value = FIXUP_UNKNOWN},
+	{.to = "startup/cmdline", .value = FIXUP_UNKNOWN},
+	{.to = "ct/proto_state", .from = "ct/tcp_state"},
+	{.to = "ct/parent/proto_state", .from = "ct/parent/tcp_state"},
 };
 
 /*
@@ -290,8 +291,7 @@ static struct retisc_json *fixup_new_value(enum fixup_value value)
 	return NULL;
 }
 
-static int fixup_apply(struct retisc_json *event, const struct fixup *fx, char *err,
-		       size_t errsz)
+static int fixup_apply(struct retisc_json *event, const struct fixup *fx, char *err, size_t errsz)
 {
 	struct retisc_json *to_parent, *from_parent = NULL, *v;
 	const char *to_key, *from_key = NULL;
@@ -500,8 +500,8 @@ struct retisc_reader *retisc_reader__open(const char *input, char *err, size_t e
 	}
 
 	if (!input) {
-		r->path = strdup(is_regular(READER_DEFAULT_INPUT) ? READER_DEFAULT_INPUT :
-								    READER_DEFAULT_INPUT ".0");
+		r->path = strdup(is_regular(READER_DEFAULT_INPUT) ? READER_DEFAULT_INPUT
+								  : READER_DEFAULT_INPUT ".0");
 		follow = true;
 	} else if (!strcmp(input, "-")) {
 		r->path = strdup(READER_STDIN_NAME);
@@ -624,8 +624,7 @@ stop:
 }
 
 /* Next raw line value: 1 (*out set), 0 at the end, negative errno. */
-static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *err,
-		       size_t errsz)
+static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *err, size_t errsz)
 {
 	char msg[256];
 	ssize_t n;
@@ -713,8 +712,8 @@ static int reader_event(struct retisc_reader *r, struct retisc_json *ev, long id
 	if (!problem)
 		return 0;
 	if (idx >= 0)
-		line_err(r, err, errsz, "%sseries element %ld: %s", fixed ? READER_FIXED_PREFIX : "",
-			 idx, problem);
+		line_err(r, err, errsz, "%sseries element %ld: %s",
+			 fixed ? READER_FIXED_PREFIX : "", idx, problem);
 	else
 		line_err(r, err, errsz, "%s%s", fixed ? READER_FIXED_PREFIX : "", problem);
 	return -EINVAL;
@@ -765,8 +764,8 @@ static int reader_next(struct retisc_reader *r, enum retisc_file_kind want,
 	 * the read itself; the line is consumed all the same. */
 	if (want && want != r->kind) {
 		line_err(r, err, errsz, "%s",
-			 want == RETISC_FILE_EVENTS ? "Cannot read event from sorted file" :
-						      "Cannot read series from unsorted file");
+			 want == RETISC_FILE_EVENTS ? "Cannot read event from sorted file"
+						    : "Cannot read series from unsorted file");
 		ret = -EINVAL;
 		goto err;
 	}
@@ -780,8 +779,7 @@ err:
 	return ret;
 }
 
-int retisc_reader__next(struct retisc_reader *r, struct retisc_json **out, char *err,
-			size_t errsz)
+int retisc_reader__next(struct retisc_reader *r, struct retisc_json **out, char *err, size_t errsz)
 {
 	return reader_next(r, 0, out, err, errsz);
 }

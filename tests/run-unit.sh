@@ -2,9 +2,9 @@
 # Run every cmocka unit test binary; exit non-zero if any fails.
 BUILD=${1:-build}
 fail=0
-for t in "$BUILD"/tests/test_*; do
+for t in "$BUILD"/tests/test_* "$BUILD"/tests/asan/test_*; do
 	[ -x "$t" ] || continue
-	echo "== $(basename "$t")"
+	echo "== ${t#$BUILD/tests/}"
 	RETISC_TEST_BUILD="$BUILD" "$t" || fail=1
 done
 exit $fail

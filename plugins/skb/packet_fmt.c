@@ -516,6 +516,7 @@ static int fmt_ipv6(struct pf_ctx *c, struct pkt_slice s)
 		put(c, "]");
 	else if (nh == 59)
 		return PF_DONE;
+	/* A 59 reached through extensions is named like any other protocol. */
 
 	put_proto(c, cur);
 	return fmt_l4(c, cur, payload, plen);
@@ -533,6 +534,7 @@ static int fmt_macsec(struct pf_ctx *c, struct pkt_slice s)
 	sl = rd8(s, 1) & 0x3f;
 	if (tci & 0x20)
 		sci = sl_range(s, 6, 8);
+	/* The trailing ICV is left in: the inner layers stop at their own lengths. */
 	payload = sl_from(s, tci & 0x20 ? 14 : 6);
 
 	if (c->ll) {
@@ -689,10 +691,12 @@ static int fmt_tcp(struct pf_ctx *c, struct pkt_slice s, size_t len)
 
 			put_sep(c, &first, ",");
 			put(c, tcp_opt_names[kind] ? tcp_opt_names[kind] : "?");
+			/* EOL does not end the walk: trailing padding shows as eol,eol. */
 			if (kind <= 1) {
 				i++;
 				continue;
 			}
+			/* A length byte cut by the capture reads as 0: no value. */
 			olen = rd8(opts, i + 1);
 			dl = sat_sub(olen, 2);
 			put_tcp_opt_value(c, kind, sl_range(opts, i + 2, dl), dl);
@@ -717,7 +721,10 @@ static void put_geneve_opts(struct pf_ctx *c, struct pkt_slice opts)
 	size_t i = 0;
 
 	put(c, " [");
-	/* Like the chunk walks: stop once no whole option header is left. */
+	/*
+	 * An option header cut by the capture is not shown; the payload after
+	 * the options is then empty too and reports the truncation.
+	 */
 	while (sl_has(opts, i, 4)) {
 		uint16_t class = rd16(opts, i);
 		uint8_t type = rd8(opts, i + 2), olen = rd8(opts, i + 3) & 0x1f;
@@ -726,7 +733,10 @@ static void put_geneve_opts(struct pf_ctx *c, struct pkt_slice opts)
 		put_sep(c, &first, ",");
 		putf(c, "class 0x%x type 0x%x%s len %u", class, type, type & 0x80 ? "(C)" : "",
 		     olen * 4);
-		/* The GRO hint is shown only when its 4 data bytes were captured. */
+		/*
+		 * The GRO hint only with its 4 data bytes captured, and only for
+		 * type 0x1 itself: with the critical bit set it is another type.
+		 */
 		if (class == 0x100 && type == 0x1 && data.len >= 4) {
 			uint8_t b = rd8(data, 0);
 
@@ -779,6 +789,7 @@ static int fmt_udp(struct pf_ctx *c, struct pkt_slice s)
 	if (s.len < 8)
 		return PF_TRUNCATED;
 	putf(c, " len %zu", sat_sub(rd16(s, 4), 8));
+	/* Tunnels get all the bytes after the header: §6.5 does not cut at ulen. */
 	dport = rd16(s, 2);
 	if (dport == 4789 || dport == 8472)
 		return fmt_vxlan(c, sl_from(s, 8));

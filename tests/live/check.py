@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Assertions on event files written by `retisc collect` (live tests).
+
+Python's json keeps integers exact, so 64-bit kernel addresses compare
+correctly (jq would turn them into doubles).
+"""
+import json
+import sys
+
+
+def fail(msg):
+    print("check failed:", msg)
+    sys.exit(1)
+
+
+def load(path):
+    events = []
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.endswith(b"\n"):
+        fail(f"{path}: last line is not terminated by a newline")
+    for n, line in enumerate(data.split(b"\n")[:-1], 1):
+        if not line:
+            fail(f"{path}:{n}: blank line")
+        try:
+            events.append(json.loads(line))
+        except ValueError as e:
+            fail(f"{path}:{n}: invalid JSON: {e}")
+    return events
+
+
+def check_startup(events):
+    if not events or "startup" not in events[0]:
+        fail("line 1 is not a startup event")
+    st = events[0]["startup"]
+    if st.get("retis_version") != "v1.7.0":
+        fail(f"retis_version {st.get('retis_version')}")
+    for k in ("cmdline", "clock_monotonic_offset", "machine"):
+        if k not in st:
+            fail(f"startup lacks {k}")
+    if list(events[0].keys()) != ["common", "startup"]:
+        fail(f"startup keys {list(events[0].keys())}")
+    t0 = events[0]["common"]["timestamp"]
+    for e in events[1:]:
+        if e["common"]["timestamp"] <= t0:
+            fail("an event is older than the startup event")
+
+
+def tid(e):
+    t = e["skb-tracking"]
+    return (t["timestamp"], t["orig_head"])
+
+
+def ping_tracking(path):
+    events = load(path)
+    check_startup(events)
+    probes = {}
+    for e in events[1:]:
+        if list(e.keys()) != ["common", "kernel", "skb-tracking"]:
+            fail(f"unexpected sections/order {list(e.keys())}")
+        k = e["kernel"]
+        if k["probe_type"] != "raw_tracepoint":
+            fail(f"probe_type {k['probe_type']}")
+        probes[k["symbol"]] = probes.get(k["symbol"], 0) + 1
+        if e["skb-tracking"]["orig_head"] < 2**63:
+            fail("orig_head is not a kernel address")
+    for p in ("net:net_dev_start_xmit", "net:netif_receive_skb"):
+        if probes.get(p, 0) < 6:
+            fail(f"too few events on {p}: {probes}")
+    # Group by id, in file order.
+    series = {}
+    order = []
+    for e in events[1:]:
+        i = tid(e)
+        if i not in series:
+            series[i] = []
+            order.append(i)
+        series[i].append(e["kernel"]["symbol"])
+    # Each ICMP packet: sent on one side, received on the other, same id.
+    pairs = [i for i in order
+             if series[i] == ["net:net_dev_start_xmit", "net:netif_receive_skb"]]
+    if len(pairs) < 6:
+        fail(f"fewer than 6 packets seen at both probes with one id: "
+             f"{[series[i] for i in order]}")
+    # Requests and replies alternate and never share an id: the receive of
+    # a request is followed by the transmit of its reply under a new id.
+    evs = [e for e in events[1:] if tid(e) in pairs]
+    for a, b in zip(evs, evs[1:]):
+        if (a["kernel"]["symbol"] == "net:netif_receive_skb"
+                and b["kernel"]["symbol"] == "net:net_dev_start_xmit"
+                and tid(a) == tid(b)):
+            fail("a reply has its request's id")
+    print(f"ok: {len(events) - 1} events, {len(pairs)} tracked packets")
+
+
+def valid_file(path, n=None):
+    events = load(path)
+    check_startup(events)
+    for e in events[1:]:
+        if "common" not in e or "kernel" not in e:
+            fail(f"event without common/kernel: {e}")
+    if n is not None and len(events) - 1 != int(n):
+        fail(f"{len(events) - 1} events in the file, {n} processed")
+    print(f"ok: {len(events) - 1} events")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "ping-tracking":
+        ping_tracking(sys.argv[2])
+    elif cmd == "valid-file":
+        valid_file(*sys.argv[2:])
+    else:
+        fail(f"unknown check {cmd}")

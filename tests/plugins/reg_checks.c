@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test plugin: init() calls the registration functions of the API table with
+ * invalid and valid descriptors and checks each return value. Every mismatch
+ * is logged ("reg-checks: ... returned X, want Y") and makes init() fail with
+ * -EBADMSG. Left registered on success: sections "reg-checks" (owner 200),
+ * "reg-checks-newer" and "reg-checks-text" (no raw form), collector and
+ * processor "reg-checks".
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include <retisc/plugin.h>
+
+static const struct retisc_api *api;
+static int failed;
+
+#define EXPECT(expr, want)                                                                         \
+	do {                                                                                       \
+		int __got = (expr);                                                                \
+		if (__got != (want)) {                                                             \
+			api->log(RETISC_LOG_ERROR, "reg-checks: %s returned %d, want %d", #expr,   \
+				 __got, (int)(want));                                              \
+			failed++;                                                                  \
+		}                                                                                  \
+	} while (0)
+
+static int run(void *priv, const struct retisc_api *a, int argc, char **argv)
+{
+	(void)priv;
+	(void)a;
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+static const unsigned char fake_obj[] = { 0x7f, 'E', 'L', 'F' };
+
+static void check_sections(struct retisc_plugin *plugin)
+{
+	struct retisc_section_desc s = { .sz = sizeof(s), .key = "reg-checks", .rank = 1000 };
+	struct {
+		struct retisc_section_desc d;
+		uint64_t future;
+	} big = { .d = { .sz = sizeof(big), .key = "reg-checks-newer", .owner = -1 } };
+	int owner = 12345;
+
+	EXPECT(api->register_section(plugin, NULL, NULL), -EINVAL);
+	EXPECT(api->register_section(NULL, &s, NULL), -EINVAL);
+	s.sz = offsetof(struct retisc_section_desc, priv);
+	EXPECT(api->register_section(plugin, &s, NULL), -EINVAL);
+	s.sz = sizeof(s);
+	s.key = NULL;
+	EXPECT(api->register_section(plugin, &s, NULL), -EINVAL);
+	s.key = "";
+	EXPECT(api->register_section(plugin, &s, NULL), -EINVAL);
+	s.key = "reg-checks";
+	s.owner = 256;
+	EXPECT(api->register_section(plugin, &s, NULL), -EINVAL);
+	s.owner = -2;
+	EXPECT(api->register_section(plugin, &s, NULL), -EINVAL);
+	s.owner = 200;
+	EXPECT(api->register_section(plugin, &s, &owner), 0);
+	EXPECT(owner, 200);
+	s.key = "reg-checks-2";
+	EXPECT(api->register_section(plugin, &s, NULL), -EEXIST);
+	s.key = "reg-checks";
+	s.owner = 201;
+	EXPECT(api->register_section(plugin, &s, NULL), -EEXIST);
+	s.key = "reg-checks-text";
+	s.owner = -1;
+	EXPECT(api->register_section(plugin, &s, &owner), 0);
+	EXPECT(owner, -1);
+
+	big.future = 1;
+	EXPECT(api->register_section(plugin, &big.d, NULL), -EINVAL);
+	big.future = 0;
+	EXPECT(api->register_section(plugin, &big.d, NULL), 0);
+}
+
+static void check_collectors(struct retisc_plugin *plugin)
+{
+	struct retisc_hook_desc hook = {
+		.sz = sizeof(hook),
+		.name = "reg_checks_hook",
+		.obj = fake_obj,
+		.obj_sz = sizeof(fake_obj),
+	};
+	struct retisc_collector_desc c = { .sz = sizeof(c), .name = "reg-checks", .order = 5 };
+
+	EXPECT(api->register_collector(plugin, NULL), -EINVAL);
+	c.sz = offsetof(struct retisc_collector_desc, priv);
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	c.sz = sizeof(c);
+	c.name = NULL;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	c.name = "reg-checks";
+	c.n_hooks = 1;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	c.hooks = &hook;
+	hook.obj = NULL;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	hook.obj = fake_obj;
+	hook.sz = offsetof(struct retisc_hook_desc, target);
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	hook.sz = sizeof(hook);
+	EXPECT(api->register_collector(plugin, &c), 0);
+	EXPECT(api->register_collector(plugin, &c), -EEXIST);
+}
+
+static void check_processors(struct retisc_plugin *plugin)
+{
+	struct retisc_processor_desc p = { .sz = sizeof(p), .name = "reg-checks" };
+
+	EXPECT(api->register_processor(plugin, NULL), -EINVAL);
+	EXPECT(api->register_processor(plugin, &p), -EINVAL);
+	p.run = run;
+	p.name = NULL;
+	EXPECT(api->register_processor(plugin, &p), -EINVAL);
+	p.name = "reg-checks";
+	p.sz = offsetof(struct retisc_processor_desc, priv);
+	EXPECT(api->register_processor(plugin, &p), -EINVAL);
+	p.sz = sizeof(p);
+	EXPECT(api->register_processor(plugin, &p), 0);
+	EXPECT(api->register_processor(plugin, &p), -EEXIST);
+}
+
+static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
+{
+	api = a;
+	failed = 0;
+	EXPECT(a->sz >= sizeof(struct retisc_api), 1);
+	EXPECT(a->abi_version, RETISC_ABI_VERSION);
+	EXPECT(RETISC_API_HAS(a, json_parse), 1);
+	check_sections(plugin);
+	check_collectors(plugin);
+	check_processors(plugin);
+	return failed ? -EBADMSG : 0;
+}
+
+static const struct retisc_plugin_desc desc = {
+	.sz = sizeof(desc),
+	.abi_version = RETISC_ABI_VERSION,
+	.name = "reg-checks",
+	.init = init,
+};
+
+RETISC_PLUGIN_DEFINE(desc)
