@@ -67,7 +67,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
 
-all: $(BUILD)/retisc $(PLUGIN_SOS) $(BUILD)/tools/retisc-bench-gen
+all: $(BUILD)/retisc $(PLUGIN_SOS) $(BUILD)/tools/retisc-bench
 
 # --- BPF -------------------------------------------------------------------
 $(BUILD)/vmlinux.h:
@@ -123,10 +123,11 @@ endef
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
 
 # --- tools -------------------------------------------------------------------
+$(BUILD)/tools/retisc-bench: $(BUILD)/tests/bench/empty.skel.h
 $(BUILD)/tools/%: tools/%.c $(BUILD)/libretisc-core.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libretisc-core.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(BUILD)/libretisc-core.a $(LDLIBS)
 
 # --- tests -------------------------------------------------------------------
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PUB_HDRS)

@@ -340,8 +340,11 @@ static int check_perms(const struct retisc_registry *reg, const char *path, cons
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	if (stat(dir, &dst) == 0 && (((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) ||
-				     (dst.st_mode & S_IWGRP) || dst.st_uid != 0)) {
+	/* A sticky directory (/tmp, mode 1777) lets nobody else replace or
+	 * rename root's file. */
+	if (stat(dir, &dst) == 0 &&
+	    (((dst.st_mode & (S_IWGRP | S_IWOTH)) && !(dst.st_mode & S_ISVTX)) ||
+	     dst.st_uid != 0)) {
 		pr_err("Refusing plugin %s: its directory %s is writable by a non-root user "
 		       "(mode %03o, owner uid %u); set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
 		       path, dir, (unsigned int)(dst.st_mode & 0777), (unsigned int)dst.st_uid);
@@ -586,7 +589,7 @@ static int api_register_section(struct retisc_plugin *plugin,
 {
 	struct retisc_registry *reg = plugin_reg(plugin);
 	struct retisc_section_desc d;
-	int err;
+	int err, owner;
 
 	if (!reg || !udesc)
 		return -EINVAL;
@@ -599,10 +602,18 @@ static int api_register_section(struct retisc_plugin *plugin,
 	}
 	desc_copy(&d, sizeof(d), udesc, udesc->sz);
 	err = section_add(reg, &d, plugin, owner_out);
-	if (err)
+	if (err) {
 		pr_err("Plugin %s: cannot register section '%s': %s", plugin->name,
 		       d.key ? d.key : "(null)", strerror(-err));
-	return err;
+		return err;
+	}
+	/* A collector registered before its plugin's first raw section gets
+	 * that section's owner id too (its hooks write it). */
+	owner = reg->sections[reg->n_sections - 1].owner;
+	for (size_t i = 0; owner > 0 && i < reg->n_collectors; i++)
+		if (reg->collectors[i].plugin == plugin && reg->collectors[i].owner < 0)
+			reg->collectors[i].owner = owner;
+	return 0;
 }
 
 static int collector_cmp(const void *a, const void *b)

@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Test plugin "good-b": one section with a dynamic owner id, no version. */
+/*
+ * Test plugin "good-b": a collector registered *before* its section, which
+ * asks for a dynamic owner id (the collector's hooks must still get it), and
+ * no version.
+ */
 #include <retisc/plugin.h>
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
 {
+	struct retisc_collector_desc col = {
+		.sz = sizeof(col),
+		.name = "good-b",
+		.order = 98,
+	};
 	struct retisc_section_desc sec = {
 		.sz = sizeof(sec),
 		.key = "good-b",
@@ -11,7 +20,7 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
 		.owner = 0,
 	};
 
-	return api->register_section(plugin, &sec, NULL);
+	return api->register_collector(plugin, &col) ?: api->register_section(plugin, &sec, NULL);
 }
 
 static const struct retisc_plugin_desc desc = {

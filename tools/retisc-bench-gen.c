@@ -1,3 +1,0 @@
-// SPDX-License-Identifier: GPL-2.0-only
-/* placeholder replaced below */
-int main(void) { return 0; }
