@@ -104,6 +104,7 @@ struct collect_opts {
 	bool print, utc, link_layer, stack, allow_system_changes, ovs_track, ovs_enrich;
 	bool multiline;
 	bool has_profile;
+	bool tracking_report;
 	uint64_t stop_after;
 	uint64_t ring_size;
 };
@@ -178,6 +179,7 @@ static void usage(FILE *f)
 		"      --stop-after COUNT    stop after COUNT events\n"
 		"      --tracking-mode MODE  auto|kprobe|tracepoint (default auto)\n"
 		"      --ring-size BYTES     ring buffer size (power of 2, default 8M)\n"
+		"      --tracking-report     log tracking counters and live entries at exit\n"
 		"      --allow-system-changes  mount tracefs if needed\n"
 		"  -f, --filter-packet EXPR  pcap filter (not available yet)\n"
 		"  -m, --filter-meta EXPR    meta filter (not available yet)\n"
@@ -203,6 +205,7 @@ enum {
 	OPT_PROBE_STACK,
 	OPT_TRACKING_MODE,
 	OPT_RING_SIZE,
+	OPT_TRACKING_REPORT,
 };
 
 /* Single-value options and flags may be given once (cli.md §3.1). */
@@ -241,6 +244,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 		{ "ovs-enrich-rate", required_argument, NULL, OPT_OVS_RATE },
 		{ "tracking-mode", required_argument, NULL, OPT_TRACKING_MODE },
 		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+		{ "tracking-report", no_argument, NULL, OPT_TRACKING_REPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -381,6 +385,9 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_TRACKING_REPORT:
+			o->tracking_report = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -1169,6 +1176,54 @@ static void report_losses(struct collect *c)
 	free(st);
 }
 
+static size_t map_count(int fd)
+{
+	uint64_t key, next;
+	size_t n = 0;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * What tracking did during the run; with --tracking-report also the entries
+ * still alive at the end (packets whose end of life was not seen), which the
+ * live tests use to check that freed packets leave nothing behind.
+ */
+static void report_tracking(struct collect *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct retisc_tracking_stats *st, sum = {};
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || !(st = calloc((size_t)ncpu, sizeof(*st))))
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(c->core->maps.retisc_trk_stats), &zero, st)) {
+		for (int i = 0; i < ncpu; i++) {
+			sum.created += st[i].created;
+			sum.released += st[i].released;
+			sum.v1_stale += st[i].v1_stale;
+			sum.v2_relinked += st[i].v2_relinked;
+			sum.insert_failed += st[i].insert_failed;
+		}
+	}
+	free(st);
+	pr_info("tracking: %zu live entries, %zu skb entries; created %llu, released %llu, "
+		"stale replaced %llu, head changes followed %llu, insert failures %llu",
+		map_count(bpf_map__fd(c->core->maps.tracking_map)),
+		c->mode == RETISC_TRACKING_TRACEPOINT
+			? map_count(bpf_map__fd(c->core->maps.tracking_skb_map))
+			: 0,
+		(unsigned long long)sum.created, (unsigned long long)sum.released,
+		(unsigned long long)sum.v1_stale, (unsigned long long)sum.v2_relinked,
+		(unsigned long long)sum.insert_failed);
+}
+
 static pid_t spawn_cmd(const char *cmd)
 {
 	pid_t pid = fork();
@@ -1406,8 +1461,11 @@ out:
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);
 	}
-	if (c.core && status == 0)
+	if (c.core && status == 0) {
 		report_losses(&c);
+		if (c.tracking_on && c.o.tracking_report)
+			report_tracking(&c);
+	}
 	if (c.writer) {
 		err = retisc_writer__close(c.writer);
 		if (err) {

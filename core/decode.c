@@ -23,6 +23,11 @@ static int decode_common(struct retisc_json *ev, uint8_t type, const void *data,
 	struct retisc_json *common = retisc_json__obj_get(ev, "common");
 	int err;
 
+	/* Check the size first: a malformed section must not leave an empty
+	 * "common" behind, which would let a broken event pass as valid. */
+	if (!(type == RETISC_COMMON_TYPE_EVENT && size >= sizeof(struct retisc_raw_common)) &&
+	    !(type == RETISC_COMMON_TYPE_TASK && size >= sizeof(struct retisc_raw_task)))
+		return -EINVAL;
 	if (!common) {
 		common = retisc_json__new_object();
 		if (!common)
@@ -33,12 +38,18 @@ static int decode_common(struct retisc_json *ev, uint8_t type, const void *data,
 	}
 	if (type == RETISC_COMMON_TYPE_EVENT) {
 		struct retisc_raw_common c;
+		/* events.md §4.1 order (task last) even if the task came first. */
+		struct retisc_json *task = retisc_json__obj_take(common, "task");
 
-		if (size < sizeof(c))
-			return -EINVAL;
 		memcpy(&c, data, sizeof(c));
-		return retisc_json__obj_set_u64(common, "timestamp", c.timestamp) ?:
-		       retisc_json__obj_set_u64(common, "smp_id", c.smp_id);
+		err = retisc_json__obj_set_u64(common, "timestamp", c.timestamp) ?:
+		      retisc_json__obj_set_u64(common, "smp_id", c.smp_id);
+		if (task) {
+			int err2 = retisc_json__obj_set(common, "task", task);
+
+			err = err ?: err2;
+		}
+		return err;
 	}
 	if (type == RETISC_COMMON_TYPE_TASK) {
 		struct retisc_raw_task t;
@@ -46,10 +57,6 @@ static int decode_common(struct retisc_json *ev, uint8_t type, const void *data,
 
 		if (!task)
 			return -ENOMEM;
-		if (size < sizeof(t)) {
-			retisc_json__free(task);
-			return -EINVAL;
-		}
 		memcpy(&t, data, sizeof(t));
 		/* events.md §3: "pid" holds the high half (the kernel's tgid). */
 		err = retisc_json__obj_set_i64(task, "pid", (int32_t)(t.pid_tgid >> 32)) ?:

@@ -666,6 +666,8 @@ int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc
 	}
 	m = obj_find(obj, key, NULL);
 	if (m) {
+		if (m->val == v)
+			return 0;
 		retisc_json__free(m->val);
 		m->val = v;
 		return 0;

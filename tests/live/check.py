@@ -104,10 +104,58 @@ def valid_file(path, n=None):
     print(f"ok: {len(events) - 1} events")
 
 
+def groups(events):
+    series, order = {}, []
+    for e in events[1:]:
+        if "skb-tracking" not in e:
+            continue
+        i = tid(e)
+        if i not in series:
+            series[i] = []
+            order.append(i)
+        series[i].append(e)
+    return series, order
+
+
+def dnat(path):
+    events = load(path)
+    check_startup(events)
+    series, order = groups(events)
+    want = ["net:net_dev_start_xmit", "net:netif_receive_skb"] * 2
+    full = [i for i in order if [e["kernel"]["symbol"] for e in series[i]] == want]
+    if len(full) < 6:
+        fail(f"fewer than 6 packets followed across the router with one id: "
+             f"{[[e['kernel']['symbol'] for e in series[i]] for i in order]}")
+    # A request and its reply never share an id.
+    evs = [e for e in events[1:] if "skb-tracking" in e and tid(e) in full]
+    ids = []
+    for e in evs:
+        if not ids or ids[-1] != tid(e):
+            ids.append(tid(e))
+    if len(ids) != len(set(ids)):
+        fail("an id was reused by another packet")
+    print(f"ok: {len(full)} packets with one id over 4 hops")
+
+
+def clones(path):
+    events = load(path)
+    check_startup(events)
+    series, order = groups(events)
+    multi = [i for i in order if len({e["skb-tracking"]["skb"] for e in series[i]}) >= 2]
+    if len(multi) < 3:
+        fail(f"fewer than 3 packets with clones: "
+             f"{[[(e['kernel']['symbol'], e['skb-tracking']['skb']) for e in series[i]] for i in order]}")
+    print(f"ok: {len(multi)} packets seen with several skb addresses")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "ping-tracking":
         ping_tracking(sys.argv[2])
+    elif cmd == "dnat":
+        dnat(sys.argv[2])
+    elif cmd == "clones":
+        clones(sys.argv[2])
     elif cmd == "valid-file":
         valid_file(*sys.argv[2:])
     else:

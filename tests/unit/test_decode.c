@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Raw event decoding (core/decode.c): ring buffer records built by hand,
+ * section by section (bpf/include/retisc/event.h), and the JSON they must
+ * give (events.md §2, §3, §4.1, §4.2, §4.4), including malformed records.
+ *
+ * Plugin sections come from real plugins: the skb-tracking plugin
+ * (build/plugins/skb-tracking.so, owner 4) and the good_a test plugin
+ * (build/tests/plugins/good_a.so, section "good-a", rank 1000, dynamic
+ * owner 32, decoded as {"type":T,"size":N}; data type 0xff is refused).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include <retisc/event.h>
+#include <retisc/json.h>
+#include <retisc/strbuf.h>
+
+#include "collect.h"
+#include "log.h"
+#include "registry.h"
+
+static struct retisc_registry *reg;
+static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
+static int good_a_owner;
+
+/* -------------------------------------------------------------------------
+ * Raw records.
+ */
+
+struct rawbuf {
+	uint8_t b[2048];
+	size_t len;
+};
+
+static void put_hdr(struct rawbuf *r, uint8_t owner, uint8_t type, uint16_t size)
+{
+	struct retisc_section_hdr h = { .owner = owner, .data_type = type, .size = size };
+
+	assert_true(r->len + sizeof(h) <= sizeof(r->b));
+	memcpy(r->b + r->len, &h, sizeof(h));
+	r->len += sizeof(h);
+}
+
+static void put_bytes(struct rawbuf *r, const void *data, size_t size)
+{
+	assert_true(r->len + size <= sizeof(r->b));
+	memcpy(r->b + r->len, data, size);
+	r->len += size;
+}
+
+static void put(struct rawbuf *r, uint8_t owner, uint8_t type, const void *data, size_t size)
+{
+	put_hdr(r, owner, type, (uint16_t)size);
+	put_bytes(r, data, size);
+}
+
+static void put_common(struct rawbuf *r, uint64_t ts, uint32_t cpu)
+{
+	struct retisc_raw_common c = { .timestamp = ts, .smp_id = cpu };
+
+	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, sizeof(c));
+}
+
+/* comm: 16 bytes, not necessarily NUL-terminated. */
+static void put_task(struct rawbuf *r, uint64_t pid_tgid, const char *comm)
+{
+	struct retisc_raw_task t = { .pid_tgid = pid_tgid };
+
+	memcpy(t.comm, comm, sizeof(t.comm));
+	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
+}
+
+static void put_kernel(struct rawbuf *r, uint32_t probe_id, int32_t stack_id, uint8_t type)
+{
+	struct retisc_raw_kernel k = { .probe_id = probe_id, .stack_id = stack_id,
+				       .probe_type = type };
+
+	put(r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &k, sizeof(k));
+}
+
+/* size 24: Retis's layout; 32: with retisc's `lost`. */
+static void put_tracking(struct rawbuf *r, uint64_t head, uint64_t ts, uint64_t skb,
+			 uint32_t lost, size_t size)
+{
+	struct retisc_raw_skb_tracking t = { .orig_head = head, .timestamp = ts, .skb = skb,
+					     .lost = lost };
+
+	put(r, RETISC_OWNER_SKB_TRACKING, 1, &t, size);
+}
+
+/* The usual probe event prefix: common (event + task) and kernel. */
+static void put_probe(struct rawbuf *r)
+{
+	put_common(r, 30419169061793ULL, 6);
+	put_task(r, (11330ULL << 32) | 11330, "ping\0\0\0\0\0\0\0\0\0\0\0");
+	put_kernel(r, 0, -1, RETISC_PROBE_RAW_TP);
+}
+
+#define PROBE_JSON                                                                                 \
+	"\"common\":{\"timestamp\":30419169061793,\"smp_id\":6,\"task\":{\"pid\":11330,"          \
+	"\"tgid\":11330,\"comm\":\"ping\"}},\"kernel\":{\"symbol\":\"net:net_dev_start_xmit\","   \
+	"\"probe_type\":\"raw_tracepoint\"}"
+
+#define TRACKING_JSON                                                                              \
+	"\"skb-tracking\":{\"orig_head\":18446619372617628672,\"timestamp\":30419169061793,"      \
+	"\"skb\":18446619372874141952}"
+
+/* -------------------------------------------------------------------------
+ * Decoding helpers.
+ */
+
+static const char *symbol_of(void *priv, uint32_t probe_id)
+{
+	static const char *const table[] = {
+		"net:net_dev_start_xmit",
+		"skb:kfree_skb",
+		"ovs_dp_upcall",
+		"openvswitch:ovs_do_execute_action",
+	};
+
+	assert_ptr_equal(priv, &good_a_owner);
+	return probe_id < sizeof(table) / sizeof(table[0]) ? table[probe_id] : NULL;
+}
+
+static struct retisc_decode_ctx ctx(void)
+{
+	return (struct retisc_decode_ctx){
+		.reg = reg,
+		.symbol_of = symbol_of,
+		.priv = &good_a_owner,
+		.stack_map_fd = -1,
+	};
+}
+
+static void assert_json(const struct retisc_json *v, const char *want)
+{
+	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
+
+	assert_int_equal(retisc_json__dump(v, &sb), 0);
+	if (strcmp(retisc_strbuf__str(&sb), want))
+		fail_msg("JSON\n got: %s\nwant: %s", retisc_strbuf__str(&sb), want);
+	retisc_strbuf__release(&sb);
+}
+
+/* Decode r with dc and compare; returns the malformed count. */
+static uint64_t decode_with(struct retisc_decode_ctx *dc, const struct rawbuf *r,
+			    const char *want)
+{
+	struct retisc_json *ev;
+
+	ev = retisc_event__decode(dc, r->b, r->len);
+	if (!ev)
+		fail_msg("decode failed: %s; log:\n%s", strerror(errno), retisc_strbuf__str(&logs));
+	assert_json(ev, want);
+	retisc_json__free(ev);
+	return dc->malformed;
+}
+
+static uint64_t decode(const struct rawbuf *r, const char *want)
+{
+	struct retisc_decode_ctx dc = ctx();
+
+	return decode_with(&dc, r, want);
+}
+
+/* The record must be refused: NULL with errno. */
+static uint64_t decode_fails(const struct rawbuf *r, int want_errno)
+{
+	struct retisc_decode_ctx dc = ctx();
+	struct retisc_json *ev;
+
+	errno = 0;
+	ev = retisc_event__decode(&dc, r->b, r->len);
+	if (ev) {
+		assert_json(ev, "(decode should have failed)");
+		retisc_json__free(ev);
+	}
+	assert_int_equal(errno, want_errno);
+	return dc.malformed;
+}
+
+static void assert_log_has(const char *needle)
+{
+	if (!strstr(retisc_strbuf__str(&logs), needle))
+		fail_msg("log lacks '%s'; log:\n%s", needle, retisc_strbuf__str(&logs));
+}
+
+/* -------------------------------------------------------------------------
+ * Fixtures.
+ */
+
+static void log_capture(enum retisc_log_level level, const char *line, void *priv)
+{
+	(void)level;
+	retisc_strbuf__printf(priv, "%s\n", line);
+}
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("RETISC_TEST_BUILD");
+
+	return b && *b ? b : "build";
+}
+
+/* Root refuses plugins writable by others: relax the check only when the
+ * build tree would fail it (CI trees are root-owned 0755). */
+static bool perms_safe(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return true;
+	if (stat(path, &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return false;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	return !stat(dir, &st) && st.st_uid == 0 &&
+	       !((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX));
+}
+
+static int load(const char *fmt, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), fmt, build_dir(), name);
+	if (!perms_safe(path))
+		retisc_registry__set_strict_perms(reg, false);
+	return retisc_registry__load_file(reg, path);
+}
+
+static int group_setup(void **state)
+{
+	const struct retisc_section *s;
+
+	(void)state;
+	retisc_log__set_sink(log_capture, &logs);
+	reg = retisc_registry__new();
+	if (!reg)
+		return -1;
+	if (load("%s/plugins/%s.so", "skb-tracking") ||
+	    load("%s/tests/plugins/%s.so", "good_a")) {
+		fprintf(stderr, "%s", retisc_strbuf__str(&logs));
+		return -1;
+	}
+	s = retisc_registry__section_by_key(reg, "good-a");
+	if (!s)
+		return -1;
+	good_a_owner = s->owner;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	retisc_registry__free(reg);
+	retisc_log__set_sink(NULL, NULL);
+	retisc_strbuf__release(&logs);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	retisc_strbuf__reset(&logs);
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Well-formed events.
+ */
+
+/* events.md §7 example 1, up to skb-tracking. */
+static void test_probe_event(void **state)
+{
+	struct rawbuf r = {};
+
+	(void)state;
+	put_probe(&r);
+	put_tracking(&r, 18446619372617628672ULL, 30419169061793ULL, 18446619372874141952ULL, 0,
+		     24);
+	assert_int_equal(decode(&r, "{" PROBE_JSON "," TRACKING_JSON "}"), 0);
+	assert_string_equal(retisc_strbuf__str(&logs), "");
+}
+
+/* events.md §3 quirk: task.pid is the high half of pid_tgid (example 4). */
+static void test_pid_tgid(void **state)
+{
+	struct rawbuf r = {};
+
+	(void)state;
+	put_common(&r, 30419169314440ULL, 6);
+	put_task(&r, (985ULL << 32) | 995, "handler8\0\0\0\0\0\0\0");
+	put_kernel(&r, 3, -1, RETISC_PROBE_RAW_TP);
+	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":30419169314440,\"smp_id\":6,"
+				    "\"task\":{\"pid\":985,\"tgid\":995,\"comm\":\"handler8\"}},"
+				    "\"kernel\":{\"symbol\":\"openvswitch:ovs_do_execute_action\","
+				    "\"probe_type\":\"raw_tracepoint\"}}"),
+			 0);
+
+	/* Both halves are i32. */
+	r.len = 0;
+	put_common(&r, 1, 0);
+	put_task(&r, (0xfffffffeULL << 32) | 0x80000000ULL, "x\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":1,\"smp_id\":0,\"task\":{\"pid\":-2,"
+				    "\"tgid\":-2147483648,\"comm\":\"x\"}}}"),
+			 0);
+}
+
+static void check_comm(const char comm[16], const char *want_comm)
+{
+	char want[256];
+	struct rawbuf r = {};
+
+	put_common(&r, 5, 1);
+	put_task(&r, (7ULL << 32) | 8, comm);
+	snprintf(want, sizeof(want),
+		 "{\"common\":{\"timestamp\":5,\"smp_id\":1,\"task\":{\"pid\":7,\"tgid\":8,"
+		 "\"comm\":\"%s\"}}}",
+		 want_comm);
+	assert_int_equal(decode(&r, want), 0);
+}
+
+/* events.md §3: cut at the first NUL, invalid UTF-8 -> U+FFFD. */
+static void test_comm(void **state)
+{
+	(void)state;
+	/* Bytes after the NUL are ignored. */
+	check_comm("ping\0garbage\xff\xfe" "12", "ping");
+	/* No NUL: all 16 bytes. */
+	check_comm("0123456789abcdef", "0123456789abcdef");
+	check_comm("\0bcdefghijklmnop", "");
+	/* Valid UTF-8 verbatim. */
+	check_comm("caf\xc3\xa9\0\0\0\0\0\0\0\0\0\0", "caf\xc3\xa9");
+	/* A stray byte, a lead byte without its continuation, a sequence cut
+	 * by the NUL: one U+FFFD each. */
+	check_comm("a\xff" "b\xc3(\xe2\x82\0\0\0\0\0\0\0\0",
+		   "a\xef\xbf\xbd" "b\xef\xbf\xbd(\xef\xbf\xbd");
+	/* A multi-byte character cut by the end of the buffer. */
+	check_comm("0123456789abcde\xc3", "0123456789abcde\xef\xbf\xbd");
+	/* Control characters are escaped by the writer. */
+	check_comm("a\tb\x01\0\0\0\0\0\0\0\0\0\0\0\0", "a\\tb\\u0001");
+}
+
+static void check_kernel(uint32_t probe_id, int32_t stack_id, uint8_t type,
+			 const char *want_kernel)
+{
+	char want[512];
+	struct rawbuf r = {};
+
+	put_common(&r, 9, 2);
+	put_kernel(&r, probe_id, stack_id, type);
+	snprintf(want, sizeof(want), "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"kernel\":%s}",
+		 want_kernel);
+	assert_int_equal(decode(&r, want), 0);
+}
+
+/* events.md §4.2 */
+static void test_kernel(void **state)
+{
+	struct retisc_decode_ctx dc = ctx();
+	struct rawbuf r = {};
+
+	(void)state;
+	check_kernel(1, -1, RETISC_PROBE_RAW_TP,
+		     "{\"symbol\":\"skb:kfree_skb\",\"probe_type\":\"raw_tracepoint\"}");
+	check_kernel(2, -1, RETISC_PROBE_KPROBE,
+		     "{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":\"kprobe\"}");
+	check_kernel(2, -1, RETISC_PROBE_KRETPROBE,
+		     "{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":\"kretprobe\"}");
+	/* Anything else is "invalid" (§4.2 text tag). */
+	check_kernel(2, -1, 0, "{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":\"invalid\"}");
+	check_kernel(2, -1, RETISC_PROBE_USDT,
+		     "{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":\"invalid\"}");
+	check_kernel(2, -1, 200, "{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":\"invalid\"}");
+	/* Probe id unknown to the probe table. */
+	check_kernel(7, -1, RETISC_PROBE_KPROBE,
+		     "{\"symbol\":\"unknow:7\",\"probe_type\":\"kprobe\"}");
+	check_kernel(4294967295U, -1, RETISC_PROBE_KPROBE,
+		     "{\"symbol\":\"unknow:4294967295\",\"probe_type\":\"kprobe\"}");
+	/* A stack was requested: without a stack map it cannot be read, so the
+	 * key is there and empty; a negative id other than -1 means the BPF
+	 * side failed to get it. */
+	check_kernel(1, 3, RETISC_PROBE_RAW_TP,
+		     "{\"symbol\":\"skb:kfree_skb\",\"probe_type\":\"raw_tracepoint\","
+		     "\"stack_trace\":[]}");
+	check_kernel(1, -EFAULT, RETISC_PROBE_RAW_TP,
+		     "{\"symbol\":\"skb:kfree_skb\",\"probe_type\":\"raw_tracepoint\","
+		     "\"stack_trace\":[]}");
+
+	/* No probe table at all. */
+	dc.symbol_of = NULL;
+	put_common(&r, 9, 2);
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	assert_int_equal(decode_with(&dc, &r,
+				     "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"kernel\":"
+				     "{\"symbol\":\"unknow:0\",\"probe_type\":\"raw_tracepoint\"}}"),
+			 0);
+}
+
+/* events.md §4.4, through the skb-tracking plugin's decoder. */
+static void test_skb_tracking(void **state)
+{
+	struct rawbuf r = {};
+
+	(void)state;
+	put_probe(&r);
+	put_tracking(&r, 18446619372617628672ULL, 30419169061793ULL, 18446619372874141952ULL, 0,
+		     sizeof(struct retisc_raw_skb_tracking));
+	assert_int_equal(decode(&r, "{" PROBE_JSON "," TRACKING_JSON "}"), 0);
+
+	/* retisc's `lost`, only when non-zero. */
+	r.len = 0;
+	put_probe(&r);
+	put_tracking(&r, 1, 0, 2, 3, sizeof(struct retisc_raw_skb_tracking));
+	assert_int_equal(decode(&r, "{" PROBE_JSON ",\"skb-tracking\":{\"orig_head\":1,"
+				    "\"timestamp\":0,\"skb\":2,\"lost\":3}}"),
+			 0);
+
+	/* Too short for the plugin: skipped, the event is kept. */
+	r.len = 0;
+	put_probe(&r);
+	put_tracking(&r, 1, 0, 2, 0, 16);
+	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
+	assert_log_has("Skipping malformed section (owner 4, type 1, 16 bytes): Invalid argument");
+}
+
+/* A plugin section with a dynamic owner id. */
+static void test_dynamic_owner(void **state)
+{
+	uint8_t payload[5] = { 1, 2, 3, 4, 5 };
+	struct rawbuf r = {};
+
+	(void)state;
+	assert_true(good_a_owner >= RETISC_OWNER_DYNAMIC);
+	put_probe(&r);
+	put(&r, (uint8_t)good_a_owner, 7, payload, sizeof(payload));
+	assert_int_equal(decode(&r, "{" PROBE_JSON ",\"good-a\":{\"type\":7,\"size\":5}}"), 0);
+
+	/* The decoder's own error: the section is skipped. */
+	r.len = 0;
+	put_probe(&r);
+	put(&r, (uint8_t)good_a_owner, 0xff, payload, sizeof(payload));
+	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
+	assert_log_has("Skipping malformed section (owner 32, type 255, 5 bytes)");
+
+	/* Empty payloads are legal. */
+	r.len = 0;
+	put_probe(&r);
+	put(&r, (uint8_t)good_a_owner, 0, NULL, 0);
+	assert_int_equal(decode(&r, "{" PROBE_JSON ",\"good-a\":{\"type\":0,\"size\":0}}"), 0);
+}
+
+/* events.md §2 key order, whatever order the hooks wrote the sections in. */
+static void test_out_of_order(void **state)
+{
+	uint8_t payload[2] = { 0 };
+	struct rawbuf r = {};
+	struct retisc_raw_task t = { .pid_tgid = (11330ULL << 32) | 11330 };
+
+	(void)state;
+	memcpy(t.comm, "ping", 4);
+	put(&r, (uint8_t)good_a_owner, 1, payload, sizeof(payload));
+	put_tracking(&r, 18446619372617628672ULL, 30419169061793ULL, 18446619372874141952ULL, 0,
+		     24);
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	/* Even the task before the common event data. */
+	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
+	put_common(&r, 30419169061793ULL, 6);
+	assert_int_equal(decode(&r, "{" PROBE_JSON "," TRACKING_JSON
+				    ",\"good-a\":{\"type\":1,\"size\":2}}"),
+			 0);
+}
+
+/* retisc_event__sort_sections() on its own. */
+static void test_sort_sections(void **state)
+{
+	static const char in[] = "{\"x-unknown\":1,\"startup\":{},\"good-a\":2,\"tracking\":3,"
+				 "\"y-unknown\":4,\"common\":{\"b\":1,\"a\":2},\"kernel\":5}";
+	struct retisc_json *ev;
+
+	(void)state;
+	ev = retisc_json__parse(in, strlen(in), NULL, 0);
+	assert_non_null(ev);
+	assert_int_equal(retisc_event__sort_sections(reg, ev), 0);
+	/* Known ranks first, unknown keys last in their original order;
+	 * nested objects untouched. */
+	assert_json(ev, "{\"common\":{\"b\":1,\"a\":2},\"kernel\":5,\"tracking\":3,\"startup\":{},"
+			"\"good-a\":2,\"x-unknown\":1,\"y-unknown\":4}");
+	/* Already sorted: unchanged. */
+	assert_int_equal(retisc_event__sort_sections(reg, ev), 0);
+	assert_json(ev, "{\"common\":{\"b\":1,\"a\":2},\"kernel\":5,\"tracking\":3,\"startup\":{},"
+			"\"good-a\":2,\"x-unknown\":1,\"y-unknown\":4}");
+	retisc_json__free(ev);
+}
+
+/* -------------------------------------------------------------------------
+ * Malformed records: the bad part is counted in dc.malformed, logged and
+ * skipped; the event survives as long as it has a common section.
+ */
+
+static void test_truncated_header(void **state)
+{
+	struct rawbuf r = {};
+
+	(void)state;
+	put_probe(&r);
+	put_bytes(&r, "\x04\x01", 2);
+	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
+	assert_log_has("Malformed event: 2 trailing bytes after the last section");
+	/* Nothing but a partial header. */
+	r.len = 0;
+	put_bytes(&r, "\x01\x01\x10", 3);
+	assert_int_equal(decode_fails(&r, EINVAL), 1);
+}
+
+static void test_oversized_section(void **state)
+{
+	struct retisc_raw_skb_tracking t = {};
+	struct rawbuf r = {};
+
+	(void)state;
+	put_probe(&r);
+	/* Claims 24 bytes, 10 follow: the rest of the record is dropped. */
+	put_hdr(&r, RETISC_OWNER_SKB_TRACKING, 1, 24);
+	put_bytes(&r, &t, 10);
+	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
+	assert_log_has("Malformed event: section owner 4 type 1 claims 24 bytes, 10 left");
+
+	/* The same before the common section: no event at all. */
+	r.len = 0;
+	put_hdr(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, 0xffff);
+	put_common(&r, 1, 2);
+	assert_int_equal(decode_fails(&r, EINVAL), 1);
+}
+
+static void test_unknown_owner(void **state)
+{
+	uint8_t payload[8] = { 0 };
+	struct rawbuf r = {};
+
+	(void)state;
+	put_common(&r, 30419169061793ULL, 6);
+	/* Owner nobody registered, between known sections. */
+	put(&r, 200, 1, payload, sizeof(payload));
+	put_task(&r, (11330ULL << 32) | 11330, "ping\0\0\0\0\0\0\0\0\0\0\0");
+	/* The core's userspace section has no raw decoder here. */
+	put(&r, RETISC_OWNER_USERSPACE, 1, payload, sizeof(payload));
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	put(&r, 0, 0, NULL, 0);
+	put_tracking(&r, 18446619372617628672ULL, 30419169061793ULL, 18446619372874141952ULL, 0,
+		     24);
+	assert_int_equal(decode(&r, "{" PROBE_JSON "," TRACKING_JSON "}"), 3);
+	assert_log_has("Skipping malformed section (owner 200, type 1, 8 bytes): no decoder for "
+		       "this owner");
+	assert_log_has("Skipping malformed section (owner 3, type 1, 8 bytes)");
+	assert_log_has("Skipping malformed section (owner 0, type 0, 0 bytes)");
+}
+
+static void test_short_common(void **state)
+{
+	struct retisc_raw_common c = { .timestamp = 1 };
+	struct retisc_raw_task t = { .pid_tgid = 1 };
+	struct rawbuf r = {};
+
+	(void)state;
+	/* A task one byte short: common keeps the event data only. */
+	put_common(&r, 30419169061793ULL, 6);
+	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t) - 1);
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":30419169061793,\"smp_id\":6},"
+				    "\"kernel\":{\"symbol\":\"net:net_dev_start_xmit\","
+				    "\"probe_type\":\"raw_tracepoint\"}}"),
+			 1);
+	assert_log_has("Skipping malformed section (owner 1, type 2, 23 bytes): Invalid argument");
+
+	/* The only common section is too short: no common, no event. */
+	r.len = 0;
+	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, 8);
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	assert_int_equal(decode_fails(&r, EINVAL), 1);
+
+	/* Same with a common data type the core does not know. */
+	r.len = 0;
+	put(&r, RETISC_OWNER_COMMON, 9, &c, sizeof(c));
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	assert_int_equal(decode_fails(&r, EINVAL), 1);
+
+	/* A short kernel section is skipped like any other. */
+	r.len = 0;
+	put_common(&r, 3, 4);
+	put(&r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &c, 8);
+	put(&r, RETISC_OWNER_KERNEL, 2, &c, sizeof(c));
+	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":3,\"smp_id\":4}}"), 2);
+}
+
+static void test_no_common(void **state)
+{
+	struct rawbuf r = {};
+
+	(void)state;
+	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
+	put_tracking(&r, 1, 2, 3, 0, 24);
+	assert_int_equal(decode_fails(&r, EINVAL), 0);
+	/* Empty record. */
+	r.len = 0;
+	assert_int_equal(decode_fails(&r, EINVAL), 0);
+}
+
+/* The counter accumulates over the records decoded with one context. */
+static void test_malformed_counter(void **state)
+{
+	struct retisc_decode_ctx dc = ctx();
+	struct rawbuf r = {};
+
+	(void)state;
+	put_probe(&r);
+	put_bytes(&r, "\x01", 1);
+	assert_int_equal(decode_with(&dc, &r, "{" PROBE_JSON "}"), 1);
+	assert_int_equal(decode_with(&dc, &r, "{" PROBE_JSON "}"), 2);
+	r.len = 0;
+	put_probe(&r);
+	assert_int_equal(decode_with(&dc, &r, "{" PROBE_JSON "}"), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_probe_event, setup),
+		cmocka_unit_test_setup(test_pid_tgid, setup),
+		cmocka_unit_test_setup(test_comm, setup),
+		cmocka_unit_test_setup(test_kernel, setup),
+		cmocka_unit_test_setup(test_skb_tracking, setup),
+		cmocka_unit_test_setup(test_dynamic_owner, setup),
+		cmocka_unit_test_setup(test_out_of_order, setup),
+		cmocka_unit_test_setup(test_sort_sections, setup),
+		cmocka_unit_test_setup(test_truncated_header, setup),
+		cmocka_unit_test_setup(test_oversized_section, setup),
+		cmocka_unit_test_setup(test_unknown_owner, setup),
+		cmocka_unit_test_setup(test_short_common, setup),
+		cmocka_unit_test_setup(test_no_common, setup),
+		cmocka_unit_test_setup(test_malformed_counter, setup),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
