@@ -481,29 +481,12 @@ static int so_filter(const struct dirent *d)
 	return n > 3 && !strcmp(d->d_name + n - 3, ".so");
 }
 
-int retisc_registry__load_dir(struct retisc_registry *reg, const char *dir)
-{
-	struct dirent **list;
-	int n, loaded = 0;
-
-	n = scandir(dir, &list, so_filter, alphasort);
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-		if (!retisc_registry__load_file(reg, path))
-			loaded++;
-		free(list[i]);
-	}
-	free(list);
-	return loaded;
-}
-
-/* Load a directory, skipping files whose plugin name is already loaded
- * (an earlier directory of the search path wins). */
-static int load_dir_once(struct retisc_registry *reg, const char *dir)
+/*
+ * Load every *.so of dir in name order. With skip_loaded, a file whose
+ * plugin name is already loaded is skipped: an earlier directory of the
+ * search path wins.
+ */
+static int load_dir(struct retisc_registry *reg, const char *dir, bool skip_loaded)
 {
 	struct dirent **list;
 	int n, loaded = 0;
@@ -517,7 +500,7 @@ static int load_dir_once(struct retisc_registry *reg, const char *dir)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
 		snprintf(name, sizeof(name), "%.*s", (int)len, list[i]->d_name);
-		if (plugin_by_name(reg, name))
+		if (skip_loaded && plugin_by_name(reg, name))
 			pr_debug("Plugin %s shadowed by %s", path, plugin_by_name(reg, name)->path);
 		else if (!retisc_registry__load_file(reg, path))
 			loaded++;
@@ -525,6 +508,16 @@ static int load_dir_once(struct retisc_registry *reg, const char *dir)
 	}
 	free(list);
 	return loaded;
+}
+
+int retisc_registry__load_dir(struct retisc_registry *reg, const char *dir)
+{
+	return load_dir(reg, dir, false);
+}
+
+static int load_dir_once(struct retisc_registry *reg, const char *dir)
+{
+	return load_dir(reg, dir, true);
 }
 
 int retisc_registry__load_default(struct retisc_registry *reg, const char *const *extra)

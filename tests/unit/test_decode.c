@@ -51,7 +51,8 @@ static void put_hdr(struct rawbuf *r, uint8_t owner, uint8_t type, uint16_t size
 static void put_bytes(struct rawbuf *r, const void *data, size_t size)
 {
 	assert_true(r->len + size <= sizeof(r->b));
-	memcpy(r->b + r->len, data, size);
+	if (size)
+		memcpy(r->b + r->len, data, size);
 	r->len += size;
 }
 
