@@ -146,7 +146,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LI
 
 # Parser and dissector tests again under AddressSanitizer + UBSan: they read
 # untrusted bytes and must never read past them.
-ASAN_TESTS := packet json reader
+ASAN_TESTS := packet json reader decode
 ASAN_BINS := $(ASAN_TESTS:%=$(BUILD)/tests/asan/test_%)
 ASAN_LIB_SRCS := $(CORE_SRCS) $(shell grep -L RETISC_PLUGIN_DEFINE \
 	$(filter-out %.bpf.c,$(wildcard plugins/*/*.c processors/*/*.c)) /dev/null | grep -v /dev/null)

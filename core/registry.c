@@ -421,8 +421,8 @@ int retisc_registry__load_file(struct retisc_registry *reg, const char *path)
 	}
 	desc_copy(&desc, sizeof(desc), udesc, udesc->sz);
 	if (!desc.name || !*desc.name || !desc.init) {
-		pr_err("Cannot load plugin %s: descriptor lacks a %s", path,
-		       desc.init ? "name" : "init function");
+		pr_err("Cannot load plugin %s: descriptor lacks %s", path,
+		       desc.init ? "a name" : "an init function");
 		err = -EINVAL;
 		goto err_out;
 	}

@@ -18,12 +18,13 @@ static const struct {
 	struct retisc_plugin_desc desc;
 	uint64_t future_field;
 } wrapped = {
-	.desc = {
-		.sz = sizeof(wrapped),
-		.abi_version = RETISC_ABI_VERSION,
-		.name = "bad-trailing",
-		.init = init,
-	},
+	.desc =
+		{
+			.sz = sizeof(wrapped),
+			.abi_version = RETISC_ABI_VERSION,
+			.name = "bad-trailing",
+			.init = init,
+		},
 	.future_field = 0xdeadbeef,
 };
 

@@ -28,8 +28,8 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	s = api->json_new_object();
 	if (!s)
 		return -ENOMEM;
-	err = api->json_obj_set(s, "type", api->json_new_u64(type)) ?:
-	      api->json_obj_set(s, "size", api->json_new_u64(size));
+	err = api->json_obj_set(s, "type", api->json_new_u64(type))
+		      ?: api->json_obj_set(s, "size", api->json_new_u64(size));
 	if (err) {
 		api->json_free(s);
 		return err;
@@ -53,13 +53,13 @@ static int run(void *priv, const struct retisc_api *a, int argc, char **argv)
 	(*count)++;
 	if (argc < 2)
 		return 2;
-	a->log(RETISC_LOG_INFO, "good-a run %d: %s %s owner %d late %d", *count, argv[0],
-	       argv[1], owner, a->register_processor(self, &late));
+	a->log(RETISC_LOG_INFO, "good-a run %d: %s %s owner %d late %d", *count, argv[0], argv[1],
+	       owner, a->register_processor(self, &late));
 	return 0;
 }
 
-static const char *const known_types[] = { "struct sk_buff *", NULL };
-static const char *const probes[] = { "tp:skb:kfree_skb", NULL };
+static const char *const known_types[] = {"struct sk_buff *", NULL};
+static const char *const probes[] = {"tp:skb:kfree_skb", NULL};
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

@@ -18,12 +18,13 @@ static const struct {
 	struct retisc_plugin_desc desc;
 	uint64_t future_field;
 } newer = {
-	.desc = {
-		.sz = sizeof(newer),
-		.abi_version = RETISC_ABI_VERSION,
-		.name = "good-newer",
-		.init = init,
-	},
+	.desc =
+		{
+			.sz = sizeof(newer),
+			.abi_version = RETISC_ABI_VERSION,
+			.name = "good-newer",
+			.init = init,
+		},
 	.future_field = 0,
 };
 

@@ -16,9 +16,9 @@ static int run(void *priv, const struct retisc_api *api, int argc, char **argv)
 	return 0;
 }
 
-static const char *const known_types[] = { "struct sk_buff *", "struct net *", NULL };
-static const char *const probes[] = { "kprobe:ip_rcv", NULL };
-static const unsigned char fake_obj[] = { 0x7f, 'E', 'L', 'F' };
+static const char *const known_types[] = {"struct sk_buff *", "struct net *", NULL};
+static const char *const probes[] = {"kprobe:ip_rcv", NULL};
+static const unsigned char fake_obj[] = {0x7f, 'E', 'L', 'F'};
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
 {

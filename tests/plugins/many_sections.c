@@ -11,7 +11,7 @@
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
 {
-	struct retisc_section_desc s = { .sz = sizeof(s), .rank = 2000, .owner = 0 };
+	struct retisc_section_desc s = {.sz = sizeof(s), .rank = 2000, .owner = 0};
 	char key[32];
 	int i, err, owner;
 

@@ -34,15 +34,15 @@ static int run(void *priv, const struct retisc_api *a, int argc, char **argv)
 	return 0;
 }
 
-static const unsigned char fake_obj[] = { 0x7f, 'E', 'L', 'F' };
+static const unsigned char fake_obj[] = {0x7f, 'E', 'L', 'F'};
 
 static void check_sections(struct retisc_plugin *plugin)
 {
-	struct retisc_section_desc s = { .sz = sizeof(s), .key = "reg-checks", .rank = 1000 };
+	struct retisc_section_desc s = {.sz = sizeof(s), .key = "reg-checks", .rank = 1000};
 	struct {
 		struct retisc_section_desc d;
 		uint64_t future;
-	} big = { .d = { .sz = sizeof(big), .key = "reg-checks-newer", .owner = -1 } };
+	} big = {.d = {.sz = sizeof(big), .key = "reg-checks-newer", .owner = -1}};
 	int owner = 12345;
 
 	EXPECT(api->register_section(plugin, NULL, NULL), -EINVAL);
@@ -86,7 +86,7 @@ static void check_collectors(struct retisc_plugin *plugin)
 		.obj = fake_obj,
 		.obj_sz = sizeof(fake_obj),
 	};
-	struct retisc_collector_desc c = { .sz = sizeof(c), .name = "reg-checks", .order = 5 };
+	struct retisc_collector_desc c = {.sz = sizeof(c), .name = "reg-checks", .order = 5};
 
 	EXPECT(api->register_collector(plugin, NULL), -EINVAL);
 	c.sz = offsetof(struct retisc_collector_desc, priv);
@@ -110,7 +110,7 @@ static void check_collectors(struct retisc_plugin *plugin)
 
 static void check_processors(struct retisc_plugin *plugin)
 {
-	struct retisc_processor_desc p = { .sz = sizeof(p), .name = "reg-checks" };
+	struct retisc_processor_desc p = {.sz = sizeof(p), .name = "reg-checks"};
 
 	EXPECT(api->register_processor(plugin, NULL), -EINVAL);
 	EXPECT(api->register_processor(plugin, &p), -EINVAL);

@@ -41,7 +41,7 @@ struct rawbuf {
 
 static void put_hdr(struct rawbuf *r, uint8_t owner, uint8_t type, uint16_t size)
 {
-	struct retisc_section_hdr h = { .owner = owner, .data_type = type, .size = size };
+	struct retisc_section_hdr h = {.owner = owner, .data_type = type, .size = size};
 
 	assert_true(r->len + sizeof(h) <= sizeof(r->b));
 	memcpy(r->b + r->len, &h, sizeof(h));
@@ -64,7 +64,7 @@ static void put(struct rawbuf *r, uint8_t owner, uint8_t type, const void *data,
 
 static void put_common(struct rawbuf *r, uint64_t ts, uint32_t cpu)
 {
-	struct retisc_raw_common c = { .timestamp = ts, .smp_id = cpu };
+	struct retisc_raw_common c = {.timestamp = ts, .smp_id = cpu};
 
 	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, sizeof(c));
 }
@@ -72,7 +72,7 @@ static void put_common(struct rawbuf *r, uint64_t ts, uint32_t cpu)
 /* comm: 16 bytes, not necessarily NUL-terminated. */
 static void put_task(struct rawbuf *r, uint64_t pid_tgid, const char *comm)
 {
-	struct retisc_raw_task t = { .pid_tgid = pid_tgid };
+	struct retisc_raw_task t = {.pid_tgid = pid_tgid};
 
 	memcpy(t.comm, comm, sizeof(t.comm));
 	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
@@ -80,18 +80,18 @@ static void put_task(struct rawbuf *r, uint64_t pid_tgid, const char *comm)
 
 static void put_kernel(struct rawbuf *r, uint32_t probe_id, int32_t stack_id, uint8_t type)
 {
-	struct retisc_raw_kernel k = { .probe_id = probe_id, .stack_id = stack_id,
-				       .probe_type = type };
+	struct retisc_raw_kernel k = {
+		.probe_id = probe_id, .stack_id = stack_id, .probe_type = type};
 
 	put(r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &k, sizeof(k));
 }
 
 /* size 24: Retis's layout; 32: with retisc's `lost`. */
-static void put_tracking(struct rawbuf *r, uint64_t head, uint64_t ts, uint64_t skb,
-			 uint32_t lost, size_t size)
+static void put_tracking(struct rawbuf *r, uint64_t head, uint64_t ts, uint64_t skb, uint32_t lost,
+			 size_t size)
 {
-	struct retisc_raw_skb_tracking t = { .orig_head = head, .timestamp = ts, .skb = skb,
-					     .lost = lost };
+	struct retisc_raw_skb_tracking t = {
+		.orig_head = head, .timestamp = ts, .skb = skb, .lost = lost};
 
 	put(r, RETISC_OWNER_SKB_TRACKING, 1, &t, size);
 }
@@ -105,12 +105,12 @@ static void put_probe(struct rawbuf *r)
 }
 
 #define PROBE_JSON                                                                                 \
-	"\"common\":{\"timestamp\":30419169061793,\"smp_id\":6,\"task\":{\"pid\":11330,"          \
-	"\"tgid\":11330,\"comm\":\"ping\"}},\"kernel\":{\"symbol\":\"net:net_dev_start_xmit\","   \
+	"\"common\":{\"timestamp\":30419169061793,\"smp_id\":6,\"task\":{\"pid\":11330,"           \
+	"\"tgid\":11330,\"comm\":\"ping\"}},\"kernel\":{\"symbol\":\"net:net_dev_start_xmit\","    \
 	"\"probe_type\":\"raw_tracepoint\"}"
 
 #define TRACKING_JSON                                                                              \
-	"\"skb-tracking\":{\"orig_head\":18446619372617628672,\"timestamp\":30419169061793,"      \
+	"\"skb-tracking\":{\"orig_head\":18446619372617628672,\"timestamp\":30419169061793,"       \
 	"\"skb\":18446619372874141952}"
 
 /* -------------------------------------------------------------------------
@@ -151,8 +151,7 @@ static void assert_json(const struct retisc_json *v, const char *want)
 }
 
 /* Decode r with dc and compare; returns the malformed count. */
-static uint64_t decode_with(struct retisc_decode_ctx *dc, const struct rawbuf *r,
-			    const char *want)
+static uint64_t decode_with(struct retisc_decode_ctx *dc, const struct rawbuf *r, const char *want)
 {
 	struct retisc_json *ev;
 
@@ -250,8 +249,7 @@ static int group_setup(void **state)
 	reg = retisc_registry__new();
 	if (!reg)
 		return -1;
-	if (load("%s/plugins/%s.so", "skb-tracking") ||
-	    load("%s/tests/plugins/%s.so", "good_a")) {
+	if (load("%s/plugins/%s.so", "skb-tracking") || load("%s/tests/plugins/%s.so", "good_a")) {
 		fprintf(stderr, "%s", retisc_strbuf__str(&logs));
 		return -1;
 	}
@@ -314,8 +312,9 @@ static void test_pid_tgid(void **state)
 	r.len = 0;
 	put_common(&r, 1, 0);
 	put_task(&r, (0xfffffffeULL << 32) | 0x80000000ULL, "x\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
-	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":1,\"smp_id\":0,\"task\":{\"pid\":-2,"
-				    "\"tgid\":-2147483648,\"comm\":\"x\"}}}"),
+	assert_int_equal(decode(&r,
+				"{\"common\":{\"timestamp\":1,\"smp_id\":0,\"task\":{\"pid\":-2,"
+				"\"tgid\":-2147483648,\"comm\":\"x\"}}}"),
 			 0);
 }
 
@@ -338,7 +337,9 @@ static void test_comm(void **state)
 {
 	(void)state;
 	/* Bytes after the NUL are ignored. */
-	check_comm("ping\0garbage\xff\xfe" "12", "ping");
+	check_comm("ping\0garbage\xff\xfe"
+		   "12",
+		   "ping");
 	/* No NUL: all 16 bytes. */
 	check_comm("0123456789abcdef", "0123456789abcdef");
 	check_comm("\0bcdefghijklmnop", "");
@@ -346,16 +347,17 @@ static void test_comm(void **state)
 	check_comm("caf\xc3\xa9\0\0\0\0\0\0\0\0\0\0", "caf\xc3\xa9");
 	/* A stray byte, a lead byte without its continuation, a sequence cut
 	 * by the NUL: one U+FFFD each. */
-	check_comm("a\xff" "b\xc3(\xe2\x82\0\0\0\0\0\0\0\0",
-		   "a\xef\xbf\xbd" "b\xef\xbf\xbd(\xef\xbf\xbd");
+	check_comm("a\xff"
+		   "b\xc3(\xe2\x82\0\0\0\0\0\0\0\0",
+		   "a\xef\xbf\xbd"
+		   "b\xef\xbf\xbd(\xef\xbf\xbd");
 	/* A multi-byte character cut by the end of the buffer. */
 	check_comm("0123456789abcde\xc3", "0123456789abcde\xef\xbf\xbd");
 	/* Control characters are escaped by the writer. */
 	check_comm("a\tb\x01\0\0\0\0\0\0\0\0\0\0\0\0", "a\\tb\\u0001");
 }
 
-static void check_kernel(uint32_t probe_id, int32_t stack_id, uint8_t type,
-			 const char *want_kernel)
+static void check_kernel(uint32_t probe_id, int32_t stack_id, uint8_t type, const char *want_kernel)
 {
 	char want[512];
 	struct rawbuf r = {};
@@ -404,10 +406,11 @@ static void test_kernel(void **state)
 	dc.symbol_of = NULL;
 	put_common(&r, 9, 2);
 	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
-	assert_int_equal(decode_with(&dc, &r,
-				     "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"kernel\":"
-				     "{\"symbol\":\"unknow:0\",\"probe_type\":\"raw_tracepoint\"}}"),
-			 0);
+	assert_int_equal(
+		decode_with(&dc, &r,
+			    "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"kernel\":"
+			    "{\"symbol\":\"unknow:0\",\"probe_type\":\"raw_tracepoint\"}}"),
+		0);
 }
 
 /* events.md §4.4, through the skb-tracking plugin's decoder. */
@@ -440,7 +443,7 @@ static void test_skb_tracking(void **state)
 /* A plugin section with a dynamic owner id. */
 static void test_dynamic_owner(void **state)
 {
-	uint8_t payload[5] = { 1, 2, 3, 4, 5 };
+	uint8_t payload[5] = {1, 2, 3, 4, 5};
 	struct rawbuf r = {};
 
 	(void)state;
@@ -466,9 +469,9 @@ static void test_dynamic_owner(void **state)
 /* events.md §2 key order, whatever order the hooks wrote the sections in. */
 static void test_out_of_order(void **state)
 {
-	uint8_t payload[2] = { 0 };
+	uint8_t payload[2] = {0};
 	struct rawbuf r = {};
-	struct retisc_raw_task t = { .pid_tgid = (11330ULL << 32) | 11330 };
+	struct retisc_raw_task t = {.pid_tgid = (11330ULL << 32) | 11330};
 
 	(void)state;
 	memcpy(t.comm, "ping", 4);
@@ -479,9 +482,9 @@ static void test_out_of_order(void **state)
 	/* Even the task before the common event data. */
 	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
 	put_common(&r, 30419169061793ULL, 6);
-	assert_int_equal(decode(&r, "{" PROBE_JSON "," TRACKING_JSON
-				    ",\"good-a\":{\"type\":1,\"size\":2}}"),
-			 0);
+	assert_int_equal(
+		decode(&r, "{" PROBE_JSON "," TRACKING_JSON ",\"good-a\":{\"type\":1,\"size\":2}}"),
+		0);
 }
 
 /* retisc_event__sort_sections() on its own. */
@@ -548,7 +551,7 @@ static void test_oversized_section(void **state)
 
 static void test_unknown_owner(void **state)
 {
-	uint8_t payload[8] = { 0 };
+	uint8_t payload[8] = {0};
 	struct rawbuf r = {};
 
 	(void)state;
@@ -571,8 +574,8 @@ static void test_unknown_owner(void **state)
 
 static void test_short_common(void **state)
 {
-	struct retisc_raw_common c = { .timestamp = 1 };
-	struct retisc_raw_task t = { .pid_tgid = 1 };
+	struct retisc_raw_common c = {.timestamp = 1};
+	struct retisc_raw_task t = {.pid_tgid = 1};
 	struct rawbuf r = {};
 
 	(void)state;

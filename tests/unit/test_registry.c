@@ -214,11 +214,11 @@ static void test_builtin_sections(void **state)
 		uint32_t rank;
 		enum retisc_section_place place;
 	} want[] = {
-		{ "common", 10, RETISC_PLACE_FIRST_LINE },
-		{ "kernel", 20, RETISC_PLACE_FIRST_LINE },
-		{ "userspace", 30, RETISC_PLACE_FIRST_LINE },
-		{ "tracking", 40, RETISC_PLACE_FIRST_LINE },
-		{ "startup", 150, RETISC_PLACE_BODY },
+		{"common", 10, RETISC_PLACE_FIRST_LINE},
+		{"kernel", 20, RETISC_PLACE_FIRST_LINE},
+		{"userspace", 30, RETISC_PLACE_FIRST_LINE},
+		{"tracking", 40, RETISC_PLACE_FIRST_LINE},
+		{"startup", 150, RETISC_PLACE_BODY},
 	};
 	struct retisc_registry *reg = new_reg();
 	const struct retisc_api *api = retisc_registry__api(reg);
@@ -326,7 +326,7 @@ static void test_processor_run(void **state)
 {
 	struct retisc_registry *reg = new_reg();
 	char arg0[] = "good-a", arg1[] = "hello";
-	char *argv[] = { arg0, arg1, NULL };
+	char *argv[] = {arg0, arg1, NULL};
 	const struct retisc_processor *p;
 
 	(void)state;
@@ -455,8 +455,10 @@ static void test_dup_name(void **state)
 	(void)state;
 	assert_int_equal(load(reg, a), 0);
 	assert_int_equal(load(reg, dup), -EEXIST);
-	snprintf(want, sizeof(want), "Cannot load plugin %s: a plugin named 'good-a' is already "
-		 "loaded from %s", dup, a);
+	snprintf(want, sizeof(want),
+		 "Cannot load plugin %s: a plugin named 'good-a' is already "
+		 "loaded from %s",
+		 dup, a);
 	assert_log_has(want);
 	assert_int_equal(retisc_registry__n_plugins(reg), 1);
 	assert_str_eq(retisc_registry__plugin_version(reg, 0), "1.2.3");
@@ -709,8 +711,10 @@ static void test_perms(void **state)
 	assert_int_equal(chmod(tmp_dir, 0777), 0);
 	retisc_strbuf__reset(&logs);
 	assert_int_equal(retisc_registry__load_file(reg, path), -EPERM);
-	snprintf(want, sizeof(want), "Refusing plugin %s: its directory %s is writable by a "
-		 "non-root user", path, tmp_dir);
+	snprintf(want, sizeof(want),
+		 "Refusing plugin %s: its directory %s is writable by a "
+		 "non-root user",
+		 path, tmp_dir);
 	assert_log_has(want);
 	assert_log_line(want, "mode 777");
 	assert_int_equal(chmod(tmp_dir, 0770), 0);
