@@ -196,18 +196,6 @@ static void assert_log_has(const char *needle)
  * Fixtures.
  */
 
-static void log_capture(enum retisc_log_level level, const char *line, void *priv)
-{
-	(void)level;
-	retisc_strbuf__printf(priv, "%s\n", line);
-}
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("RETISC_TEST_BUILD");
-
-	return b && *b ? b : "build";
-}
 
 /* Root refuses plugins writable by others: relax the check only when the
  * build tree would fail it (CI trees are root-owned 0755). */

@@ -55,7 +55,7 @@ static const char *tmp_file(const char *name, const char *content)
 
 static char log_lines[4096];
 
-static void log_capture(enum retisc_log_level level, const char *line, void *priv)
+static void log_capture_fixed(enum retisc_log_level level, const char *line, void *priv)
 {
 	(void)level;
 	(void)priv;
@@ -90,7 +90,7 @@ static int group_setup(void **state)
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/retisc-test-reader-XXXXXX");
 	if (!mkdtemp(tmp_dir))
 		return -1;
-	retisc_log__set_sink(log_capture, NULL);
+	retisc_log__set_sink(log_capture_fixed, NULL);
 	return 0;
 }
 

@@ -32,18 +32,6 @@
 static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
 static char tmp_dir[PATH_MAX];
 
-static void log_capture(enum retisc_log_level level, const char *line, void *priv)
-{
-	(void)level;
-	retisc_strbuf__printf(priv, "%s\n", line);
-}
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("RETISC_TEST_BUILD");
-
-	return b && *b ? b : "build";
-}
 
 /* Paths handed out by the helpers: a ring so a test can hold several. */
 static char path_ring[8][PATH_MAX];
