@@ -105,6 +105,7 @@ struct collect_opts {
 	bool multiline;
 	bool has_profile;
 	bool tracking_report;
+	uint32_t tracking_map_size;
 	uint64_t stop_after;
 	uint64_t ring_size;
 };
@@ -147,6 +148,7 @@ struct collect {
 	atomic_bool stop_bus;
 	atomic_bool stop_gc;
 	atomic_ullong n_events;
+	atomic_ullong gc_removed;
 	atomic_int write_err;
 	uint64_t offset_sec, offset_nsec;
 };
@@ -180,6 +182,8 @@ static void usage(FILE *f)
 		"      --tracking-mode MODE  auto|kprobe|tracepoint (default auto)\n"
 		"      --ring-size BYTES     ring buffer size (power of 2, default 8M)\n"
 		"      --tracking-report     log tracking counters and live entries at exit\n"
+		"      --tracking-map-size N entries of the tracking maps (default 65536,\n"
+		"                            8192 in kprobe mode)\n"
 		"      --allow-system-changes  mount tracefs if needed\n"
 		"  -f, --filter-packet EXPR  pcap filter (not available yet)\n"
 		"  -m, --filter-meta EXPR    meta filter (not available yet)\n"
@@ -206,6 +210,7 @@ enum {
 	OPT_TRACKING_MODE,
 	OPT_RING_SIZE,
 	OPT_TRACKING_REPORT,
+	OPT_TRACKING_MAP_SIZE,
 };
 
 /* Single-value options and flags may be given once (cli.md §3.1). */
@@ -245,6 +250,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 		{ "tracking-mode", required_argument, NULL, OPT_TRACKING_MODE },
 		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 		{ "tracking-report", no_argument, NULL, OPT_TRACKING_REPORT },
+		{ "tracking-map-size", required_argument, NULL, OPT_TRACKING_MAP_SIZE },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -388,6 +394,20 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 		case OPT_TRACKING_REPORT:
 			o->tracking_report = true;
 			break;
+		case OPT_TRACKING_MAP_SIZE: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || v < 64 || v > (1ul << 24)) {
+				fprintf(stderr,
+					"error: invalid value '%s' for '--tracking-map-size' (64 to "
+					"16777216)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			o->tracking_map_size = (uint32_t)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -755,6 +775,10 @@ static int load_core(struct collect *c)
 		bpf_map__set_max_entries(c->core->maps.tracking_map,
 					 RETISC_TRACKING_MAP_SIZE_KPROBE);
 	}
+	if (c->o.tracking_map_size) {
+		bpf_map__set_max_entries(c->core->maps.tracking_map, c->o.tracking_map_size);
+		bpf_map__set_max_entries(c->core->maps.tracking_skb_map, c->o.tracking_map_size);
+	}
 	err = core__load(c->core);
 	if (err)
 		pr_err("Cannot load the core BPF object: %s", strerror(-err));
@@ -1083,7 +1107,7 @@ static uint64_t mono_ns(void)
 }
 
 /* tracking.md §6: drop entries unseen for 60 s, every 5 s. */
-static void gc_map(int fd, bool skb_map)
+static void gc_map(struct collect *c, int fd, bool skb_map)
 {
 	uint64_t key, next, now = mono_ns();
 	bool first = true;
@@ -1108,6 +1132,8 @@ static void gc_map(int fd, bool skb_map)
 		}
 		if (now > last && now - last > 60ull * 1000000000ull) {
 			bpf_map_delete_elem(fd, &key);
+			if (!skb_map)
+				atomic_fetch_add(&c->gc_removed, 1);
 			pr_warn("Removed old entry from %s tracking map: %llu",
 				skb_map ? "skb_addr" : "skb_tracking", (unsigned long long)key);
 		}
@@ -1123,9 +1149,9 @@ static void *gc_main(void *arg)
 		sleep(1);
 		if (++tick % 5)
 			continue;
-		gc_map(bpf_map__fd(c->core->maps.tracking_map), false);
+		gc_map(c, bpf_map__fd(c->core->maps.tracking_map), false);
 		if (c->mode == RETISC_TRACKING_TRACEPOINT)
-			gc_map(bpf_map__fd(c->core->maps.tracking_skb_map), true);
+			gc_map(c, bpf_map__fd(c->core->maps.tracking_skb_map), true);
 	}
 	return NULL;
 }
@@ -1199,7 +1225,9 @@ static void report_tracking(struct collect *c)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct retisc_tracking_stats *st, sum = {};
+	unsigned long long gone, evicted;
 	__u32 zero = 0;
+	size_t live;
 
 	if (ncpu <= 0 || !(st = calloc((size_t)ncpu, sizeof(*st))))
 		return;
@@ -1213,14 +1241,24 @@ static void report_tracking(struct collect *c)
 		}
 	}
 	free(st);
-	pr_info("tracking: %zu live entries, %zu skb entries; created %llu, released %llu, "
-		"stale replaced %llu, head changes followed %llu, insert failures %llu",
-		map_count(bpf_map__fd(c->core->maps.tracking_map)),
+	live = map_count(bpf_map__fd(c->core->maps.tracking_map));
+	/*
+	 * LRU evictions are silent: an entry that was created and neither
+	 * released, replaced as stale, collected by the GC nor still alive was
+	 * evicted (V2 relinks move an entry without creating one).
+	 */
+	gone = sum.released + sum.v1_stale + atomic_load(&c->gc_removed) + live;
+	evicted = sum.created > gone ? sum.created - gone : 0;
+	pr_info("tracking: %zu live entries, %zu skb entries (map size %u); created %llu, released "
+		"%llu, stale replaced %llu, head changes followed %llu, evicted %llu, insert "
+		"failures %llu",
+		live,
 		c->mode == RETISC_TRACKING_TRACEPOINT
 			? map_count(bpf_map__fd(c->core->maps.tracking_skb_map))
 			: 0,
-		(unsigned long long)sum.created, (unsigned long long)sum.released,
-		(unsigned long long)sum.v1_stale, (unsigned long long)sum.v2_relinked,
+		bpf_map__max_entries(c->core->maps.tracking_map), (unsigned long long)sum.created,
+		(unsigned long long)sum.released, (unsigned long long)sum.v1_stale,
+		(unsigned long long)sum.v2_relinked, (unsigned long long)evicted,
 		(unsigned long long)sum.insert_failed);
 }
 

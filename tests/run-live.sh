@@ -265,11 +265,42 @@ test_tracking_end_of_life() {
 		"$RETISC" collect -c skb-tracking --tracking-report -o "$TMP/eol.json" \
 			--cmd "ip netns exec $NS_A ping -c 5 -i 0.1 -W 1 10.201.0.2; sleep 0.3" \
 			>"$TMP/eol.log" 2>&1 || { cat "$TMP/eol.log"; return 1; }
-		grep -q "tracking: 0 live entries, 0 skb entries; created [1-9]" "$TMP/eol.log" &&
+		grep -q "tracking: 0 live entries, 0 skb entries (map size [0-9]*); created [1-9]" "$TMP/eol.log" &&
 			return 0
 	done
 	cat "$TMP/eol.log"
 	return 1
+}
+
+# Flood: 100k+ packets; the tracking map stays within its (small) bound and
+# the report gives creations, releases and evictions.
+test_tracking_flood() {
+	topo_pair || return 1
+	"$RETISC" collect -c skb-tracking --tracking-report --tracking-map-size 1024 \
+		-o "$TMP/flood.json" --cmd "ip netns exec $NS_A ping -f -c 60000 10.201.0.2" \
+		>"$TMP/flood.log" 2>&1 || { cat "$TMP/flood.log"; return 1; }
+	local line live created
+	line=$(grep "tracking: " "$TMP/flood.log") || { cat "$TMP/flood.log"; return 1; }
+	echo "$line"
+	live=$(sed 's/.*tracking: \([0-9]*\) live.*/\1/' <<<"$line")
+	created=$(sed 's/.*created \([0-9]*\),.*/\1/' <<<"$line")
+	grep -q "(map size 1024)" <<<"$line" && grep -q "evicted [0-9]*" <<<"$line" || return 1
+	[ "$live" -le 1024 ] && [ "$created" -ge 100000 ]
+}
+
+# Per-packet loss marking: with a tiny ring buffer under a flood, the next
+# event of a packet that lost events says how many ("lost" in skb-tracking).
+test_tracking_loss_marking() {
+	topo_pair || return 1
+	ip netns exec $NS_A ping -f -w 4 10.201.0.2 >/dev/null 2>&1 &
+	local ping=$!
+	"$RETISC" collect -c skb-tracking --ring-size 4096 -o "$TMP/loss.json" \
+		--cmd "sleep 3" >"$TMP/loss.log" 2>&1 || { cat "$TMP/loss.log"; return 1; }
+	kill $ping 2>/dev/null; wait $ping 2>/dev/null
+	local total
+	total=$(grep -o 'total events lost: [0-9]*' "$TMP/loss.log" | grep -o '[0-9]*$')
+	[ -n "$total" ] || { cat "$TMP/loss.log"; return 1; }
+	$CHECK lost "$TMP/loss.json" "$total"
 }
 
 for t in $(declare -F | awk '{print $3}' | grep '^test_'); do

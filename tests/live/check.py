@@ -148,6 +148,18 @@ def clones(path):
     print(f"ok: {len(multi)} packets seen with several skb addresses")
 
 
+def lost(path, total):
+    events = load(path)
+    check_startup(events)
+    marked = [e["skb-tracking"]["lost"] for e in events[1:]
+              if "lost" in e.get("skb-tracking", {})]
+    if not marked:
+        fail("no event carries a loss count")
+    if any(n < 1 for n in marked) or sum(marked) > int(total):
+        fail(f"loss counts {marked[:20]} inconsistent with {total} lost in total")
+    print(f"ok: {len(marked)} events carry {sum(marked)} of {total} lost events")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "ping-tracking":
@@ -156,6 +168,8 @@ if __name__ == "__main__":
         dnat(sys.argv[2])
     elif cmd == "clones":
         clones(sys.argv[2])
+    elif cmd == "lost":
+        lost(sys.argv[2], sys.argv[3])
     elif cmd == "valid-file":
         valid_file(*sys.argv[2:])
     else:
