@@ -303,6 +303,35 @@ test_tracking_loss_marking() {
 	$CHECK lost "$TMP/loss.json" "$total"
 }
 
+# Head reallocation (tracepoint mode): a packet forwarded by the middle
+# namespace into a VXLAN tunnel arrives with less headroom than the outer
+# headers need, so vxlan_xmit's skb_cow_head() -> pskb_expand_head() gives it
+# a new data buffer. The id must survive (skb-address continuity, V2): each
+# request shows 6 events with one id (xmit A, receive M, xmit vx0, xmit under
+# the new head, receive B, receive vx0 after decap).
+test_tracking_head_realloc() {
+	topo_dnat || return 1
+	ip netns exec $NS_M nft delete table ip retisc_test
+	ip -n $NS_M link add vx-t type vxlan id 42 local 10.210.2.254 remote 10.210.2.2 \
+		dstport 4789 dev veth-dmb &&
+		ip -n $NS_B link add vx-t type vxlan id 42 local 10.210.2.2 remote 10.210.2.254 \
+			dstport 4789 dev veth-db &&
+		ip -n $NS_M addr add 10.210.3.1/24 dev vx-t && ip -n $NS_B addr add 10.210.3.2/24 dev vx-t &&
+		ip -n $NS_M link set vx-t up && ip -n $NS_B link set vx-t up &&
+		ip -n $NS_B route add 10.210.1.0/24 via 10.210.3.1 dev vx-t || return 1
+	# Resolve neighbours first: a packet parked in an ARP queue is not the
+	# path under test.
+	ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.210.3.2 >/dev/null
+	"$RETISC" collect -c skb-tracking --tracking-report -o "$TMP/realloc.json" \
+		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.210.3.2" >"$TMP/realloc.log" 2>&1 ||
+		{ cat "$TMP/realloc.log"; return 1; }
+	ip netns del $NS_M
+	grep -q "Command returned (exit status: 0)" "$TMP/realloc.log" &&
+		grep -qE "head changes followed [3-9]" "$TMP/realloc.log" ||
+		{ cat "$TMP/realloc.log"; return 1; }
+	$CHECK realloc "$TMP/realloc.json"
+}
+
 for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
 	run_test "$t"
 done

@@ -148,6 +148,19 @@ def clones(path):
     print(f"ok: {len(multi)} packets seen with several skb addresses")
 
 
+def realloc(path):
+    events = load(path)
+    check_startup(events)
+    series, order = groups(events)
+    x, r = "net:net_dev_start_xmit", "net:netif_receive_skb"
+    want = [x, r, x, x, r, r]
+    full = [i for i in order if [e["kernel"]["symbol"] for e in series[i]] == want]
+    if len(full) < 3:
+        fail(f"fewer than 3 requests kept their id through the reallocation: "
+             f"{[[e['kernel']['symbol'] for e in series[i]] for i in order]}")
+    print(f"ok: {len(full)} packets kept their id through head reallocation")
+
+
 def lost(path, total):
     events = load(path)
     check_startup(events)
@@ -168,6 +181,8 @@ if __name__ == "__main__":
         dnat(sys.argv[2])
     elif cmd == "clones":
         clones(sys.argv[2])
+    elif cmd == "realloc":
+        realloc(sys.argv[2])
     elif cmd == "lost":
         lost(sys.argv[2], sys.argv[3])
     elif cmd == "valid-file":
