@@ -11,13 +11,27 @@
 
 #include "tracking.bpf.h"
 
+/*
+ * Wake the consumer only once this many bytes wait in the ring buffer: a
+ * wake-up per event costs an irq_work per packet. Userspace polls with a
+ * short timeout, so quiet periods still flush within that timeout.
+ */
+const volatile __u64 retisc_wakeup_bytes = 0;
+
 static __always_inline void retisc_end_stage(struct retisc_ctx *ctx, struct retisc_scratch *ev)
 {
 	__u32 used = ev->used;
 	__u32 *nest;
 
 	if (!ctx->veto && used > ctx->core_used && used <= RETISC_EVENT_MAX) {
-		if (bpf_ringbuf_output(&retisc_events, ev->data, used, 0)) {
+		__u64 flags = 0;
+
+		if (retisc_wakeup_bytes)
+			flags = bpf_ringbuf_query(&retisc_events, BPF_RB_AVAIL_DATA) >=
+						retisc_wakeup_bytes
+					? BPF_RB_FORCE_WAKEUP
+					: BPF_RB_NO_WAKEUP;
+		if (bpf_ringbuf_output(&retisc_events, ev->data, used, flags)) {
 			struct retisc_probe_stats *st = retisc_probe_stats(ctx->cfg.probe_id);
 
 			if (st)

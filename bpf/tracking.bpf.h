@@ -136,9 +136,17 @@ static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct re
 
 static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u64 now)
 {
-	struct retisc_tracking_skb s = { .head = head, .last_seen = now, .cloned = cloned };
+	struct retisc_tracking_skb s = { .head = head, .last_seen = now, .cloned = cloned }, *cur;
 
-	bpf_map_update_elem(&tracking_skb_map, &skb, &s, BPF_ANY);
+	/* In place when present: an LRU update allocates a new element. */
+	cur = bpf_map_lookup_elem(&tracking_skb_map, &skb);
+	if (cur) {
+		cur->head = head;
+		cur->last_seen = now;
+		cur->cloned = cloned;
+		return;
+	}
+	bpf_map_update_elem(&tracking_skb_map, &skb, &s, BPF_NOEXIST);
 }
 
 /* track_start for trackable hits (§4.2 kprobe mode, §9.6 tracepoint mode). */
@@ -147,7 +155,7 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
 	struct retisc_tracking_info *ti, new_ti = {};
 	struct retisc_tracking_skb *v2;
-	__u64 skb = ctx->skb, head, key = 0, stack_val;
+	__u64 skb = ctx->skb, head, key = 0, stack_val, *cur_stack;
 	__u8 cfg = ctx->cfg.tracking, cloned;
 	int stale, insert = 0;
 
@@ -229,7 +237,11 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 		trk_skb_seen(skb, head, cloned, ctx->timestamp);
 
 	stack_val = (cfg & RETISC_TRK_INV_HEAD) ? skb : head;
-	bpf_map_update_elem(&stack_tracking_map, &ctx->stack_base, &stack_val, BPF_ANY);
+	cur_stack = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
+	if (cur_stack)
+		*cur_stack = stack_val;
+	else
+		bpf_map_update_elem(&stack_tracking_map, &ctx->stack_base, &stack_val, BPF_NOEXIST);
 }
 
 /*

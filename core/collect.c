@@ -179,7 +179,7 @@ static void usage(FILE *f)
 		"      --stack               stack traces in every kernel event\n"
 		"      --cmd CMD             run CMD (sh -c) and stop when it exits\n"
 		"      --stop-after COUNT    stop after COUNT events\n"
-		"      --tracking-mode MODE  auto|kprobe|tracepoint (default auto)\n"
+		"      --tracking-mode MODE  auto|kprobe|tracepoint|off (default auto)\n"
 		"      --ring-size BYTES     ring buffer size (power of 2, default 8M)\n"
 		"      --tracking-report     log tracking counters and live entries at exit\n"
 		"      --tracking-map-size N entries of the tracking maps (default 65536,\n"
@@ -365,10 +365,10 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			err = once(&s_tm, "tracking-mode");
 			o->tracking_mode = optarg;
 			if (strcmp(optarg, "auto") && strcmp(optarg, "kprobe") &&
-			    strcmp(optarg, "tracepoint")) {
+			    strcmp(optarg, "tracepoint") && strcmp(optarg, "off")) {
 				fprintf(stderr,
 					"error: invalid value '%s' for '--tracking-mode' "
-					"(auto, kprobe, tracepoint)\n",
+					"(auto, kprobe, tracepoint, off)\n",
 					optarg);
 				err = -EINVAL;
 			}
@@ -544,6 +544,12 @@ static int pick_tracking_mode(struct collect *c)
 	struct bpf_link *link;
 	int err;
 
+	if (!strcmp(want, "off")) {
+		/* Measuring aid: the cost of tracking is the difference. */
+		c->mode = RETISC_TRACKING_TRACEPOINT;
+		pr_warn("skb tracking disabled (--tracking-mode off): no event carries an id");
+		return 0;
+	}
 	if (!strcmp(want, "tracepoint")) {
 		c->mode = RETISC_TRACKING_TRACEPOINT;
 		pr_info("skb tracking uses tracepoints only (--tracking-mode tracepoint)");
@@ -768,6 +774,7 @@ static int load_core(struct collect *c)
 	if (!c->core)
 		return -errno;
 	c->core->rodata->retisc_tracking_mode = (__u8)c->mode;
+	c->core->rodata->retisc_wakeup_bytes = c->o.ring_size / 16;
 	bpf_map__set_max_entries(c->core->maps.retisc_events, (__u32)c->o.ring_size);
 	if (c->mode == RETISC_TRACKING_KPROBE) {
 		/* tracking.md §2.1: Retis's bounded HASH in kprobe mode. */
@@ -976,6 +983,7 @@ static int load_probes(struct collect *c)
 		pi->skel->rodata->retisc_cfg = cfg;
 		pi->skel->rodata->retisc_thread_size = thread_size;
 		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
+		pi->skel->rodata->retisc_wakeup_bytes = c->o.ring_size / 16;
 		bpf_program__set_autoload(pi->skel->progs.retisc_probe_tp,
 					  p->type == RETISC_PROBE_RAW_TP);
 		bpf_program__set_autoload(pi->skel->progs.retisc_probe_kp,
@@ -1088,7 +1096,14 @@ static void *bus_main(void *arg)
 	struct collect *c = arg;
 
 	while (!atomic_load(&c->stop_bus)) {
-		int n = ring_buffer__poll(c->rb, 100);
+		/*
+		 * The kernel side wakes us only in batches, and epoll reports
+		 * nothing without a wake-up: drain after every timeout too.
+		 */
+		int n = ring_buffer__poll(c->rb, 10);
+
+		if (n == 0 && !atomic_load(&c->stop_bus))
+			n = ring_buffer__consume(c->rb);
 
 		if (n < 0 && n != -EINTR && n != -ECANCELED) {
 			pr_err("Ring buffer polling failed: %s", strerror(-n));
@@ -1359,7 +1374,8 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 		pr_err("No collector to run");
 		goto out;
 	}
-	c.tracking_on = collectors_know(&c, "struct sk_buff *");
+	c.tracking_on = collectors_know(&c, "struct sk_buff *") &&
+			!(c.o.tracking_mode && !strcmp(c.o.tracking_mode, "off"));
 	for (size_t i = 0; i < c.n_colls; i++) {
 		if (c.colls[i]->init && (err = c.colls[i]->init(c.colls[i]->priv, &c.env))) {
 			pr_err("Could not initialize the %s collector: %s", c.colls[i]->name,
