@@ -14,6 +14,7 @@
 #include "util.h"
 #include "log.h"
 #include "registry.h"
+#include "reader.h"
 #include "render.h"
 
 struct retisc_plugin {
@@ -175,6 +176,69 @@ static int builtin_sections(struct retisc_registry *reg)
 	return 0;
 }
 
+struct retisc_text {
+	struct retisc_renderer r;
+};
+
+static struct retisc_text *api_text_new(const struct retisc_api *api, bool multiline,
+					bool link_layer, bool utc)
+{
+	/* The API table is the first member of its registry. */
+	const struct retisc_registry *reg = (const struct retisc_registry *)api;
+	struct retisc_render_opts o = { .multiline = multiline, .link_layer = link_layer,
+					.utc = utc };
+	struct retisc_text *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	retisc_renderer__init(&t->r, reg, &o);
+	return t;
+}
+
+static void api_text_free(struct retisc_text *t)
+{
+	free(t);
+}
+
+static int api_text_event(struct retisc_text *t, const struct retisc_json *ev,
+			  unsigned int base_indent, const char *first_prefix,
+			  struct retisc_strbuf *out)
+{
+	return retisc_renderer__event(&t->r, ev, base_indent, first_prefix, out);
+}
+
+static int api_text_event_framed(struct retisc_text *t, const struct retisc_json *ev,
+				 struct retisc_strbuf *out)
+{
+	return retisc_renderer__event_framed(&t->r, ev, out);
+}
+
+static int api_text_series_framed(struct retisc_text *t, const struct retisc_json *series,
+				  struct retisc_strbuf *out)
+{
+	return retisc_renderer__series_framed(&t->r, series, out);
+}
+
+static void api_text_set_offset(struct retisc_text *t, int64_t sec, int64_t nsec)
+{
+	retisc_renderer__set_offset(&t->r, sec, nsec);
+}
+
+static int api_reader_kind(const struct retisc_reader *r)
+{
+	return (int)retisc_reader__kind(r);
+}
+
+static int api_reader_compat(const struct retisc_reader *r)
+{
+	return (int)retisc_reader__compat(r);
+}
+
+static int api_json_type(const struct retisc_json *v)
+{
+	return (int)retisc_json__type(v);
+}
+
 static int api_btf_enum_name(const char *enum_name, int64_t value, char *buf, size_t buf_sz)
 {
 	return retisc_btf__enum_name(enum_name, value, buf, buf_sz);
@@ -218,6 +282,30 @@ struct retisc_registry *retisc_registry__new(void)
 		.json_get_str = retisc_json__get_str,
 		.json_dump = retisc_json__dump,
 		.json_parse = retisc_json__parse,
+		.json_obj_len = retisc_json__obj_len,
+		.json_obj_key = retisc_json__obj_key,
+		.json_obj_val = retisc_json__obj_val,
+		.json_obj_take = retisc_json__obj_take,
+		.json_obj_insert = retisc_json__obj_insert,
+		.json_copy = retisc_json__copy,
+		.json_new_double = retisc_json__new_double,
+		.json_new_null = retisc_json__new_null,
+		.json_new_strn = retisc_json__new_strn,
+		.json_get_double = retisc_json__get_double,
+		.json_type = api_json_type,
+		.reader_open = retisc_reader__open,
+		.reader_next = retisc_reader__next,
+		.reader_free = retisc_reader__free,
+		.reader_kind = api_reader_kind,
+		.reader_compat = api_reader_compat,
+		.reader_path = retisc_reader__path,
+		.reader_line = retisc_reader__line,
+		.text_new = api_text_new,
+		.text_free = api_text_free,
+		.text_event = api_text_event,
+		.text_event_framed = api_text_event_framed,
+		.text_series_framed = api_text_series_framed,
+		.text_set_offset = api_text_set_offset,
 	};
 	err = builtin_sections(reg);
 	if (err) {

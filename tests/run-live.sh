@@ -332,6 +332,12 @@ test_tracking_head_realloc() {
 	$CHECK realloc "$TMP/realloc.json"
 }
 
+# Each feature adds its tests as tests/live/<feature>.sh (test_* functions,
+# using the helpers above).
+for f in "$HERE"/live/*.sh; do
+	[ -e "$f" ] && . "$f"
+done
+
 for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
 	run_test "$t"
 done

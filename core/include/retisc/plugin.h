@@ -60,6 +60,8 @@ extern "C" {
 
 struct retisc_plugin;  /* opaque handle of a loaded plugin, owned by the core */
 struct retisc_api;
+struct retisc_reader;  /* event file reader (processors) */
+struct retisc_text;    /* text renderer (processors) */
 
 enum retisc_log_level {
 	RETISC_LOG_ERROR = 0,
@@ -329,6 +331,59 @@ struct retisc_api {
 	const char *(*json_get_str)(const struct retisc_json *v, size_t *len);
 	int (*json_dump)(const struct retisc_json *v, struct retisc_strbuf *sb);
 	struct retisc_json *(*json_parse)(const char *s, size_t len, char *err, size_t errsz);
+
+	/* More JSON (retisc/json.h contracts). */
+	size_t (*json_obj_len)(const struct retisc_json *obj);
+	const char *(*json_obj_key)(const struct retisc_json *obj, size_t i);
+	struct retisc_json *(*json_obj_val)(const struct retisc_json *obj, size_t i);
+	struct retisc_json *(*json_obj_take)(struct retisc_json *obj, const char *key);
+	int (*json_obj_insert)(struct retisc_json *obj, size_t pos, const char *key,
+			       struct retisc_json *v);
+	struct retisc_json *(*json_copy)(const struct retisc_json *v);
+	struct retisc_json *(*json_new_double)(double v);
+	struct retisc_json *(*json_new_null)(void);
+	struct retisc_json *(*json_new_strn)(const char *s, size_t n);
+	bool (*json_get_double)(const struct retisc_json *v, double *out);
+	/* enum retisc_json_type of v. */
+	int (*json_type)(const struct retisc_json *v);
+
+	/*
+	 * Event files, for processors (files.md; same contracts as the core's
+	 * reader): open an INPUT argument (NULL = default input, "PATH",
+	 * "PATH..", "-"), then next() returns 1 with an event (events files) or
+	 * a series array (series files) owned by the caller, 0 at the end, or a
+	 * negative errno with "path:line: what" in err. Main thread.
+	 */
+	struct retisc_reader *(*reader_open)(const char *input, char *err, size_t errsz);
+	int (*reader_next)(struct retisc_reader *r, struct retisc_json **out, char *err,
+			   size_t errsz);
+	void (*reader_free)(struct retisc_reader *r);
+	/* 1: events file, 2: sorted series file. */
+	int (*reader_kind)(const struct retisc_reader *r);
+	/* 0: Retis 1.5, 1: Retis 1.6, 2: current format (no fix-up). */
+	int (*reader_compat)(const struct retisc_reader *r);
+	const char *(*reader_path)(const struct retisc_reader *r);
+	unsigned long (*reader_line)(const struct retisc_reader *r);
+
+	/*
+	 * Text rendering with every registered formatter (events.md §5,
+	 * processing.md §2.6). text_new() returns NULL + errno. Startup events
+	 * rendered through a text object update its --utc offset.
+	 */
+	struct retisc_text *(*text_new)(const struct retisc_api *api, bool multiline,
+					bool link_layer, bool utc);
+	void (*text_free)(struct retisc_text *t);
+	/* One event without framing; base_indent/first_prefix as for series. */
+	int (*text_event)(struct retisc_text *t, const struct retisc_json *event,
+			  unsigned int base_indent, const char *first_prefix,
+			  struct retisc_strbuf *out);
+	/* One event + "\n" (+ "\n" in multi-line mode). */
+	int (*text_event_framed)(struct retisc_text *t, const struct retisc_json *event,
+				 struct retisc_strbuf *out);
+	/* One series (array of events), framed. */
+	int (*text_series_framed)(struct retisc_text *t, const struct retisc_json *series,
+				  struct retisc_strbuf *out);
+	void (*text_set_offset)(struct retisc_text *t, int64_t sec, int64_t nsec);
 	size_t :0;
 };
 
