@@ -22,6 +22,15 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 PREFIX ?= /usr/local
 PLUGINDIR ?= $(PREFIX)/lib/retisc/plugins
+# Installation layout (`make install`, DESTDIR for staging).
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+PROFILEDIR ?= $(DATADIR)/retisc/profiles
+MANDIR ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SANITIZE ?=
 
 ifeq ($(V),1)
@@ -36,8 +45,8 @@ WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC $(SANITIZE) \
 	-Icore/include -Icore -Ibpf/include -I$(BUILD) \
-	-DRETISC_PLUGINDIR='"$(PLUGINDIR)"'
-LDLIBS := -lbpf -lelf -lz -ldl -lpthread
+	-DRETISC_PLUGINDIR='"$(PLUGINDIR)"' -DRETISC_PROFILEDIR='"$(PROFILEDIR)"'
+LDLIBS := -lbpf -lelf -lz -ldl -lpthread -lyaml -lpcap
 TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -45,7 +54,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit-test live-test bench verifier-test format
+.PHONY: all clean test unit-test live-test bench verifier-test format install uninstall
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
@@ -62,12 +71,17 @@ PLUGIN_LIBS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/lib%.a)
 ALL_PLUGIN_BPF := $(wildcard plugins/*/*.bpf.c)
 ALL_PLUGIN_SKELS := $(ALL_PLUGIN_BPF:%.bpf.c=$(BUILD)/%.skel.h)
 
+# Shipped profiles, also copied next to the binary so that a build-tree
+# retisc finds them (<dir of the binary>/profiles, last in the search path).
+PROFILE_SRCS := $(wildcard profiles/*.yaml)
+BUILD_PROFILES := $(PROFILE_SRCS:%=$(BUILD)/%)
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
 
-all: $(BUILD)/retisc $(PLUGIN_SOS) $(BUILD)/tools/retisc-bench
+all: $(BUILD)/retisc $(PLUGIN_SOS) $(BUILD)/tools/retisc-bench $(BUILD_PROFILES)
 
 # --- BPF -------------------------------------------------------------------
 $(BUILD)/vmlinux.h:
@@ -114,7 +128,7 @@ $$($(1)_OBJS): $(BUILD)/$(2)/%.o: $(2)/%.c $$($(1)_SKELS) $(PUB_HDRS) $(BPF_HDRS
 $(BUILD)/plugins/$(1).so: $$($(1)_OBJS)
 	$$(call msg,LINK,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(ALL_CFLAGS) -shared -fvisibility=hidden -o $$@ $$^
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -shared -fvisibility=hidden -o $$@ $$^ -lbpf
 
 $(BUILD)/plugins/lib$(1).a: $$($(1)_OBJS)
 	$$(call msg,AR,$$@)
@@ -136,7 +150,7 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PUB_HDRS)
 	$(Q)$(CC) $(ALL_CFLAGS) -shared -fvisibility=hidden -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) \
-		$(ALL_PLUGIN_SKELS) tests/unit/testutil.h
+		$(ALL_PLUGIN_SKELS) $(wildcard tests/unit/*.h)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(addprefix -I,$(PLUGIN_DIRS)) \
@@ -146,7 +160,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LI
 
 # Parser and dissector tests again under AddressSanitizer + UBSan: they read
 # untrusted bytes and must never read past them.
-ASAN_TESTS := packet json reader decode
+ASAN_TESTS := packet json reader decode profile
 ASAN_BINS := $(ASAN_TESTS:%=$(BUILD)/tests/asan/test_%)
 ASAN_LIB_SRCS := $(CORE_SRCS) $(shell grep -L RETISC_PLUGIN_DEFINE \
 	$(filter-out %.bpf.c,$(wildcard plugins/*/*.c processors/*/*.c)) /dev/null | grep -v /dev/null)
@@ -168,6 +182,58 @@ test: unit-test live-test
 
 bench: all
 	$(Q)tests/bench/run.sh $(BUILD)
+
+# --- installation --------------------------------------------------------------
+# The plugin SDK: userspace headers, and the BPF hook SDK installed next to
+# them so that `#include <retisc/hook.bpf.h>` reads the same in and out of
+# the tree.
+SDK_HDRS := $(wildcard core/include/retisc/*.h)
+BPF_SDK_HDRS := $(addprefix bpf/include/retisc/,hook.bpf.h maps.bpf.h ctx.h event.h)
+INSTALL ?= install
+RETISC_VERSION := $(shell sed -n 's/^\#define RETISC_VERSION "\(.*\)"/\1/p' core/main.c)
+
+$(BUILD)/profiles/%.yaml: profiles/%.yaml
+	$(call msg,CP,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+
+# The pkg-config file and the man page name the configured directories; the
+# former relative to ${prefix} where it can, so that pkg-config's
+# --define-prefix can relocate it.
+pc_rel = $(if $(filter %.pc,$(2)),$(patsubst $(PREFIX)/%,$${prefix}/%,$(1)),$(1))
+$(BUILD)/retisc.pc: retisc.pc.in Makefile
+$(BUILD)/retisc.8: doc/retisc.8.in Makefile
+$(BUILD)/retisc.pc $(BUILD)/retisc.8:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g;s|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR),$@)|g' \
+		-e 's|@PLUGINDIR@|$(call pc_rel,$(PLUGINDIR),$@)|g' \
+		-e 's|@PROFILEDIR@|$(call pc_rel,$(PROFILEDIR),$@)|g' \
+		-e 's|@VERSION@|$(RETISC_VERSION)|g' \
+		$< > $@
+
+install: all $(BUILD)/retisc.pc $(BUILD)/retisc.8
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(INCLUDEDIR)/retisc \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0755 $(BUILD)/retisc $(DESTDIR)$(BINDIR)/retisc
+	$(INSTALL) -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGINDIR)/
+	$(INSTALL) -m 0644 $(PROFILE_SRCS) $(DESTDIR)$(PROFILEDIR)/
+	$(INSTALL) -m 0644 $(SDK_HDRS) $(BPF_SDK_HDRS) $(DESTDIR)$(INCLUDEDIR)/retisc/
+	$(INSTALL) -m 0644 $(BUILD)/retisc.pc $(DESTDIR)$(PKGCONFIGDIR)/retisc.pc
+	$(INSTALL) -m 0644 $(BUILD)/retisc.8 $(DESTDIR)$(MANDIR)/man8/retisc.8
+	$(INSTALL) -m 0644 contrib/retisc.bash $(DESTDIR)$(BASHCOMPDIR)/retisc
+
+# Removes what install put there (the current build's file lists) and the
+# directories retisc owns when they are left empty.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/retisc $(DESTDIR)$(PKGCONFIGDIR)/retisc.pc \
+		$(DESTDIR)$(MANDIR)/man8/retisc.8 $(DESTDIR)$(BASHCOMPDIR)/retisc \
+		$(addprefix $(DESTDIR)$(PLUGINDIR)/,$(notdir $(PLUGIN_SOS))) \
+		$(addprefix $(DESTDIR)$(PROFILEDIR)/,$(notdir $(PROFILE_SRCS))) \
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/retisc/,$(notdir $(SDK_HDRS) $(BPF_SDK_HDRS)))
+	-rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(LIBDIR)/retisc $(DESTDIR)$(PROFILEDIR) \
+		$(DESTDIR)$(DATADIR)/retisc $(DESTDIR)$(INCLUDEDIR)/retisc 2>/dev/null || true
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

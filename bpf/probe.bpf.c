@@ -16,12 +16,11 @@
 
 #include <retisc/maps.bpf.h>
 #include "submit.bpf.h"
+#include "filter.bpf.h"
 
 const volatile struct retisc_probe_cfg retisc_cfg = {};
 /* THREAD_SIZE of the running kernel (tracking.md §7). */
 const volatile __u64 retisc_thread_size = 16384;
-/* A -f/-m filter is compiled in (filters.md); 0 = every skb matches. */
-const volatile __u8 retisc_has_filter = 0;
 
 /*
  * Filter flags of an skb (filters.md §1.2). A tracked skb passes without
@@ -40,13 +39,13 @@ static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
 
 		return found ? RETISC_F_STACK : 0;
 	}
-	if (!retisc_has_filter)
+	if (!retisc_filter_packet && !retisc_filter_meta_on)
 		return RETISC_F_PACKET | RETISC_F_META;
 	head = trk_skb_head((struct sk_buff *)skb);
 	if (ctx->cfg.tracking_on &&
 	    trk_lookup(skb, head, trk_skb_cloned((struct sk_buff *)skb), &key, &v2, &stale))
 		return RETISC_F_PACKET | RETISC_F_META;
-	return 0;
+	return retisc_filters_eval((struct sk_buff *)skb);
 }
 
 static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
@@ -108,12 +107,15 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 
 	ctx->flags = retisc_filter(ctx);
 	if (ctx->cfg.tracking_on && ctx->skb) {
+		/* A tracked skb always passes the filters, so a hit that is
+		 * not trackable belongs to an untracked packet. */
+		ctx->tracked = 0;
+		ctx->trk_lost = 0;
 		if ((ctx->flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE)
 			track_start(ctx);
 		else
 			/* tracking.md §3 step 4: blind clean-up. */
 			bpf_map_delete_elem(&stack_tracking_map, &ctx->stack_base);
-		track_resolve(ctx);
 	} else {
 		ctx->tracked = 0;
 		ctx->trk_lost = 0;

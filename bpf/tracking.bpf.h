@@ -149,7 +149,25 @@ static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u
 	bpf_map_update_elem(&tracking_skb_map, &skb, &s, BPF_NOEXIST);
 }
 
-/* track_start for trackable hits (§4.2 kprobe mode, §9.6 tracepoint mode). */
+/*
+ * §3 step 5: publish the packet's id in the context so that every hook of
+ * this hit reports the same one. The entry's loss count moves into this
+ * event (the submit stage puts it back if this event is lost too).
+ */
+static __always_inline void trk_publish(struct retisc_ctx *ctx, struct retisc_tracking_info *ti)
+{
+	ctx->tracked = 1;
+	ctx->trk_orig_head = ti->orig_head;
+	ctx->trk_timestamp = ti->timestamp;
+	ctx->trk_lost = ti->lost;
+	ti->lost = 0;
+}
+
+/*
+ * track_start for trackable hits (§4.2 kprobe mode, §9.6 tracepoint mode).
+ * It also publishes the resulting id (§3 step 5) from the entry it already
+ * holds, instead of looking the packet up a second time.
+ */
 static __always_inline void track_start(struct retisc_ctx *ctx)
 {
 	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
@@ -159,6 +177,8 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 	__u8 cfg = ctx->cfg.tracking, cloned;
 	int stale, insert = 0;
 
+	ctx->tracked = 0;
+	ctx->trk_lost = 0;
 	head = trk_skb_head(skbp);
 	if (!head)
 		return;
@@ -217,17 +237,34 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 
 	if (ti) {
 		trk_touch(ti, ctx, skb, cloned);
+		trk_publish(ctx, ti);
 	} else {
+		/* A relinked entry carries its loss count into this event. */
+		__u32 carried = new_ti.lost;
+
+		new_ti.lost = 0;
 		trk_touch(&new_ti, ctx, skb, cloned);
 		if (retisc_tracking_mode == RETISC_TRACKING_KPROBE && (cfg & RETISC_TRK_INV_HEAD)) {
 			/* §4.2 step 7: new head unknown until the next sighting. */
 			new_ti.flags |= RETISC_TI_INV_PENDING;
 			bpf_map_update_elem(&tracking_map, &skb, &new_ti, BPF_NOEXIST);
 		}
-		if (bpf_map_update_elem(&tracking_map, &head, &new_ti, BPF_NOEXIST))
-			trk_stat(TRK_INSERT_FAILED);
-		else if (insert == 2)
-			trk_stat(TRK_CREATED);
+		if (bpf_map_update_elem(&tracking_map, &head, &new_ti, BPF_NOEXIST)) {
+			/* Another CPU inserted this head first: its entry wins. */
+			struct retisc_tracking_info *won = bpf_map_lookup_elem(&tracking_map, &head);
+
+			if (won)
+				trk_publish(ctx, won);
+			else
+				trk_stat(TRK_INSERT_FAILED);
+		} else {
+			if (insert == 2)
+				trk_stat(TRK_CREATED);
+			ctx->tracked = 1;
+			ctx->trk_orig_head = new_ti.orig_head;
+			ctx->trk_timestamp = new_ti.timestamp;
+			ctx->trk_lost = carried;
+		}
 	}
 	if (ti && retisc_tracking_mode == RETISC_TRACKING_KPROBE && (cfg & RETISC_TRK_INV_HEAD)) {
 		ti->flags |= RETISC_TI_INV_PENDING;
@@ -242,34 +279,6 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 		*cur_stack = stack_val;
 	else
 		bpf_map_update_elem(&stack_tracking_map, &ctx->stack_base, &stack_val, BPF_NOEXIST);
-}
-
-/*
- * §3 step 5: resolve the entry once more and publish the id in the context.
- * The entry's loss count moves into this event (it is put back by the submit
- * stage if this event is lost too).
- */
-static __always_inline void track_resolve(struct retisc_ctx *ctx)
-{
-	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
-	struct retisc_tracking_info *ti;
-	struct retisc_tracking_skb *v2;
-	__u64 head, key = 0;
-	int stale;
-
-	ctx->tracked = 0;
-	ctx->trk_lost = 0;
-	if (!ctx->skb)
-		return;
-	head = trk_skb_head(skbp);
-	ti = trk_lookup(ctx->skb, head, trk_skb_cloned(skbp), &key, &v2, &stale);
-	if (!ti)
-		return;
-	ctx->tracked = 1;
-	ctx->trk_orig_head = ti->orig_head;
-	ctx->trk_timestamp = ti->timestamp;
-	ctx->trk_lost = ti->lost;
-	ti->lost = 0;
 }
 
 /* The event of a tracked packet could not be written: remember it. */

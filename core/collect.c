@@ -32,6 +32,7 @@
 #include "bpf/probe.skel.h"
 #include "btf_info.h"
 #include "collect.h"
+#include "filter.h"
 #include "kallsyms.h"
 #include "log.h"
 #include "output.h"
@@ -101,6 +102,8 @@ struct collect_opts {
 	const char *rotate;
 	const char *cmd;
 	const char *tracking_mode;
+	const char *filter_packet;
+	const char *filter_meta;
 	bool print, utc, link_layer, stack, allow_system_changes, ovs_track, ovs_enrich;
 	bool multiline;
 	bool has_profile;
@@ -138,6 +141,7 @@ struct collect {
 	size_t n_hooks;
 	struct probe_inst *probes;
 	size_t n_probes;
+	struct retisc_filters filters;
 	struct retisc_writer *writer;
 	struct retisc_renderer renderer;
 	struct retisc_strbuf text;
@@ -185,8 +189,8 @@ static void usage(FILE *f)
 		"      --tracking-map-size N entries of the tracking maps (default 65536,\n"
 		"                            8192 in kprobe mode)\n"
 		"      --allow-system-changes  mount tracefs if needed\n"
-		"  -f, --filter-packet EXPR  pcap filter (not available yet)\n"
-		"  -m, --filter-meta EXPR    meta filter (not available yet)\n"
+		"  -f, --filter-packet EXPR  pcap-filter(7) expression, evaluated at first sight\n"
+		"  -m, --filter-meta EXPR    sk_buff meta filter, e.g. 'sk_buff.mark == 0x10'\n"
 		"      --skb-sections LIST, --nft-verdicts LIST, --ovs-track, --ovs-enrich-flows,\n"
 		"      --ovs-enrich-rate N, --kconf PATH, --probe-stack: collector options\n");
 }
@@ -257,7 +261,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 	bool s_out = false, s_rot = false, s_print = false, s_fmt = false, s_utc = false,
 	     s_stack = false, s_cmd = false, s_stop = false, s_allow = false, s_e = false,
 	     s_tm = false, s_ring = false, s_kconf = false, s_ps = false, s_ot = false,
-	     s_oe = false, s_or = false;
+	     s_oe = false, s_or = false, s_fp = false, s_fm = false;
 	int c, err = 0;
 
 	o->multiline = true;
@@ -273,11 +277,13 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			err = strv_push(&o->probes, optarg);
 			break;
 		case 'f':
+			err = once(&s_fp, "filter-packet");
+			o->filter_packet = optarg;
+			break;
 		case 'm':
-			fprintf(stderr, "error: packet and meta filters (-%c) are not available in "
-					"this version of retisc\n",
-				c);
-			return -ENOTSUP;
+			err = once(&s_fm, "filter-meta");
+			o->filter_meta = optarg;
+			break;
 		case 'o':
 			err = once(&s_out, "out");
 			/* Bare -o takes the next word only if it is not an option. */
@@ -317,9 +323,10 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			break;
 		case OPT_PROBE_STACK:
 			err = once(&s_ps, "probe-stack");
-			fprintf(stderr, "error: Probe-stack mode requires filtering "
-					"(--filter-packet and/or --filter-meta)\n");
-			err = -EINVAL;
+			if (!err)
+				err = -ENOTSUP;
+			fprintf(stderr, "error: --probe-stack is not available in this version of "
+					"retisc\n");
 			break;
 		case OPT_CMD:
 			err = once(&s_cmd, "cmd");
@@ -674,6 +681,38 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 	return ret < 0 ? ret : 0;
 }
 
+/* filters.md §2.1, §4: compiled before any probe object is opened. */
+static int compile_filters(struct collect *c)
+{
+	struct retisc_filters *f = &c->filters;
+	char err[1024];
+	int ret;
+
+	if (c->o.filter_packet) {
+		ret = retisc_filter__compile_pcap(c->o.filter_packet, &f->l2, &f->l3, &f->has_l3,
+						  err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+		f->packet = true;
+	}
+	if (c->o.filter_meta) {
+		ret = retisc_filter__compile_meta(c->o.filter_meta, &f->meta, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+	}
+	f->active = f->packet || f->meta.n;
+	if (!f->active)
+		return 0;
+	ret = retisc_filter__install(f);
+	if (ret)
+		pr_err("Cannot install the filter loader: %s", strerror(-ret));
+	return ret;
+}
+
 static int build_probes(struct collect *c)
 {
 	int err;
@@ -887,6 +926,20 @@ static int load_hooks(struct collect *c)
 			err = rodata_set(hi->obj, "retisc_owner", &owner, sizeof(owner));
 			if (err && err != -ENOENT)
 				return err;
+			/* The collector's own configuration (plugin.h), set by its init(). */
+			for (size_t r = 0; r < hi->desc->n_rodata; r++) {
+				const struct retisc_hook_rodata *v = &hi->desc->rodata[r];
+
+				err = v->name && v->value ? rodata_set(hi->obj, v->name, v->value,
+									v->size)
+							  : -EINVAL;
+				if (err) {
+					pr_err("Collector %s: hook %s: cannot set %s: %s", col->name,
+					       col->hooks[h].name, v->name ? v->name : "(null)",
+					       strerror(-err));
+					return err;
+				}
+			}
 			err = reuse_core_maps(c, hi->obj) ?: bpf_object__load(hi->obj);
 			if (err) {
 				pr_err("Collector %s: cannot load hook %s: %s", col->name,
@@ -984,6 +1037,8 @@ static int load_probes(struct collect *c)
 		pi->skel->rodata->retisc_thread_size = thread_size;
 		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
 		pi->skel->rodata->retisc_wakeup_bytes = c->o.ring_size / 16;
+		pi->skel->rodata->retisc_filter_packet = c->filters.packet;
+		pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;
 		bpf_program__set_autoload(pi->skel->progs.retisc_probe_tp,
 					  p->type == RETISC_PROBE_RAW_TP);
 		bpf_program__set_autoload(pi->skel->progs.retisc_probe_kp,
@@ -1306,6 +1361,10 @@ static void collect_free(struct collect *c)
 		bpf_object__close(c->hooks[i].obj);
 	ring_buffer__free(c->rb);
 	core__destroy(c->core);
+	retisc_filter__uninstall();
+	retisc_insns__release(&c->filters.l2);
+	retisc_insns__release(&c->filters.l3);
+	retisc_insns__release(&c->filters.meta);
 	retisc_strbuf__release(&c->text);
 	for (size_t i = 0; i < c->env.n_opts; i++) {
 		free(c->env.opts[i].name);
@@ -1332,7 +1391,8 @@ static int env_add(struct collect *c, const char *name, struct strv *values)
 	return 0;
 }
 
-int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const char *cmdline)
+int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const char *cmdline,
+		       bool has_profile)
 {
 	struct retisc_render_opts ropts = {};
 	struct retisc_startup_info info;
@@ -1343,6 +1403,7 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 
 	c.reg = reg;
 	c.dc.stack_map_fd = -1;
+	c.o.has_profile = has_profile;
 	err = parse_opts(&c.o, argc, argv);
 	if (err) {
 		if (err < 0)
@@ -1387,6 +1448,9 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 	if (err)
 		goto out;
 
+	err = compile_filters(&c);
+	if (err)
+		goto out;
 	err = load_core(&c) ?: load_hooks(&c) ?: load_probes(&c);
 	if (err)
 		goto out;

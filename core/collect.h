@@ -2,13 +2,17 @@
 #ifndef __RETISC_COLLECT_H
 #define __RETISC_COLLECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "registry.h"
 
 /* `retisc collect`: argv[0] is "collect". cmdline is the whole command line
- * for the startup event. Returns the exit status. */
-int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const char *cmdline);
+ * for the startup event (after profile expansion). has_profile: a global -p
+ * was given, which suppresses the default probes (cli.md §3.3). Returns the
+ * exit status. */
+int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const char *cmdline,
+		       bool has_profile);
 
 /*
  * Decode one raw event (ring buffer record) into a JSON event, with the

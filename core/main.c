@@ -5,13 +5,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collect.h"
 #include "log.h"
+#include "profile.h"
 #include "reader.h"
 #include "registry.h"
 #include "render.h"
@@ -23,6 +26,14 @@ struct global {
 	const char *plugin_dirs[16];
 	size_t n_plugin_dirs;
 	char *cmdline;
+	/* -p values (comma lists), in order; -P. */
+	const char **profiles;
+	size_t n_profiles;
+	const char *profiles_dir;
+	/* The subcommand's argv after profile expansion (pointers only) and
+	 * the arguments profiles added (owned). */
+	char **exp_argv;
+	struct retisc_profile_args extra;
 };
 
 static struct global g;
@@ -41,10 +52,15 @@ static void usage(FILE *f)
 		   "  print     print a stored events or series file\n"
 		   "  process   run a post-processor plugin: retisc process <name> [ARGS]\n"
 		   "  plugin    plugin list: show loaded plugins\n"
+		   "  profile   profile list: show available profiles\n"
 		   "\n"
 		   "Options:\n"
 		   "      --log-level LEVEL   error|warn|info|debug|trace (default info)\n"
 		   "      --plugin-dir DIR    load plugins from DIR first (repeatable)\n"
+		   "  -p, --profile NAME|PATH[,...]\n"
+		   "                          apply profiles to collect or pcap (repeatable)\n"
+		   "  -P, --extra-profiles-dir DIR\n"
+		   "                          search DIR for profiles first\n"
 		   "  -h, --help              print help\n"
 		   "  -V, --version           print version\n");
 }
@@ -62,7 +78,7 @@ static int cmd_collect(int argc, char **argv)
 {
 	if (load_plugins())
 		return 1;
-	return retisc_cmd_collect(g.reg, argc, argv, g.cmdline);
+	return retisc_cmd_collect(g.reg, argc, argv, g.cmdline, g.n_profiles > 0);
 }
 
 static volatile sig_atomic_t print_stop;
@@ -200,21 +216,176 @@ static int cmd_process(int argc, char **argv)
 	return p->run(p->priv, retisc_registry__api(g.reg), argc - 1, argv + 1);
 }
 
+/* Profiles of a binary run from the build tree: <dir of the binary>/profiles. */
+static char *build_profile_dir(void)
+{
+	char exe[PATH_MAX], *slash, *dir;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return asprintf(&dir, "%s/profiles", exe) < 0 ? NULL : dir;
+}
+
+static char **profile_dirs(void)
+{
+	char *build = build_profile_dir();
+	char **dirs = retisc_profile__search_path(g.profiles_dir, build);
+
+	free(build);
+	if (!dirs)
+		pr_err("Cannot build the profile search path: %s", strerror(errno));
+	return dirs;
+}
+
+static int list_file(const char *path, struct retisc_profile_file *f, int error, const char *msg,
+		     void *priv)
+{
+	bool header = false;
+
+	(void)error;
+	(void)priv;
+	if (!f) {
+		pr_warn("Skipping invalid file %s: %s", path, msg);
+		return 0;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const struct retisc_profile *p = f->profiles[i];
+
+		if (!retisc_profile__usable(p))
+			continue;
+		if (!header)
+			printf("%s:\n", path);
+		header = true;
+		printf("  %-20s %s\n", p->name, p->about);
+	}
+	return 0;
+}
+
+/* cli.md §4.2: every profile of every existing directory, in search order. */
+static int cmd_profile(int argc, char **argv)
+{
+	char err[1024], **dirs;
+	int ret;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: retisc [-P DIR] profile [list]\n\n"
+		       "List the profiles found in the profile search path.\n");
+		return 0;
+	}
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "list"))) {
+		fprintf(stderr, "error: unknown profile command '%s' (expected 'list')\n",
+			argv[argc - 1]);
+		return 2;
+	}
+	dirs = profile_dirs();
+	if (!dirs)
+		return 1;
+	for (size_t i = 0; dirs[i]; i++) {
+		ret = retisc_profile__for_each_file(dirs[i], list_file, NULL, err, sizeof(err));
+		if (ret == -EPERM)
+			pr_warn("Skipping profile directory: %s", err);
+		else if (ret && ret != -ENOENT)
+			pr_debug("%s", err);
+	}
+	fflush(stdout);
+	retisc_profile__dirs_free(dirs);
+	return 0;
+}
+
 static const struct cmd cmds[] = {
 	{ "collect", cmd_collect, NULL },
 	{ "print", cmd_print, NULL },
 	{ "process", cmd_process, NULL },
 	{ "plugin", cmd_plugin, NULL },
+	{ "profile", cmd_profile, NULL },
 };
 
-static int cmd_select(int argc, char **argv)
+static char *join_argv(int argc, char **argv)
 {
+	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
+
+	for (int i = 0; i < argc; i++)
+		if (retisc_strbuf__printf(&sb, "%s%s", i ? " " : "", argv[i]))
+			break;
+	return sb.buf ? sb.buf : strdup("");
+}
+
+/*
+ * cli.md §5.4: append the selected profile arguments to the subcommand's
+ * arguments (before a `--`, which ends options), so that the subcommand's
+ * own option table parses user and profile arguments alike. The expanded
+ * line replaces g.cmdline (startup.cmdline). gargc/gargv: the global part
+ * of the command line, for cmdline.
+ */
+static int expand_profiles(enum retisc_profile_cmd target, int gargc, char **gargv, int *argc,
+			   char ***argv)
+{
+	struct retisc_profile_args *extra = &g.extra;
+	char err[2048], **dirs, **v;
+	int n = *argc, at = *argc, ret;
+	char *line, *rest;
+
+	dirs = profile_dirs();
+	if (!dirs)
+		return 1;
+	err[0] = '\0';
+	ret = retisc_profile__expand(g.profiles, (const char *const *)dirs, target, NULL, extra,
+				     err, sizeof(err));
+	retisc_profile__dirs_free(dirs);
+	if (ret) {
+		pr_err("%s", err[0] ? err : strerror(-ret));
+		return 1;
+	}
+	v = calloc((size_t)n + extra->n + 1, sizeof(*v));
+	if (!v) {
+		pr_err("%s", strerror(ENOMEM));
+		return 1;
+	}
+	for (int i = 1; i < n; i++) {
+		if (!strcmp((*argv)[i], "--")) {
+			at = i;
+			break;
+		}
+	}
+	memcpy(v, *argv, (size_t)at * sizeof(*v));
+	memcpy(v + at, extra->v, extra->n * sizeof(*v));
+	memcpy(v + at + extra->n, *argv + at, (size_t)(n - at) * sizeof(*v));
+	g.exp_argv = v;
+	*argc = n + (int)extra->n;
+	*argv = v;
+
+	line = join_argv(gargc, gargv);
+	rest = join_argv(*argc, *argv);
+	free(g.cmdline);
+	if (!line || !rest || asprintf(&g.cmdline, "%s %s", line, rest) < 0)
+		g.cmdline = NULL;
+	free(line);
+	free(rest);
+	if (!g.cmdline) {
+		pr_err("%s", strerror(ENOMEM));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_select(int gargc, char **gargv, int argc, char **argv)
+{
+	const struct retisc_processor *p = NULL;
 	const struct cmd *found = NULL;
 	size_t len = strlen(argv[0]);
+	int target = -1, ret;
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!strcmp(cmds[i].name, argv[0]))
-			return cmds[i].fn(argc, argv);
+		if (!strcmp(cmds[i].name, argv[0])) {
+			found = &cmds[i];
+			break;
+		}
 		if (!strncmp(cmds[i].name, argv[0], len)) {
 			if (found) {
 				fprintf(stderr, "error: ambiguous subcommand '%s'\n\n", argv[0]);
@@ -228,26 +399,31 @@ static int cmd_select(int argc, char **argv)
 		/* `retisc sort` etc.: processors are reachable by name too. */
 		if (load_plugins())
 			return 1;
-		const struct retisc_processor *p =
-			retisc_registry__processor_by_name(g.reg, argv[0]);
-
-		if (p)
-			return p->run(p->priv, retisc_registry__api(g.reg), argc, argv);
-		fprintf(stderr, "error: unrecognized subcommand '%s'\n\n", argv[0]);
-		usage(stderr);
-		return 2;
+		p = retisc_registry__processor_by_name(g.reg, argv[0]);
+		if (!p) {
+			fprintf(stderr, "error: unrecognized subcommand '%s'\n\n", argv[0]);
+			usage(stderr);
+			return 2;
+		}
 	}
-	return found->fn(argc, argv);
-}
-
-static char *join_argv(int argc, char **argv)
-{
-	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
-
-	for (int i = 0; i < argc; i++)
-		if (retisc_strbuf__printf(&sb, "%s%s", i ? " " : "", argv[i]))
-			break;
-	return sb.buf ? sb.buf : strdup("");
+	if (found && found->fn == cmd_collect)
+		target = RETISC_PROFILE_COLLECT;
+	else if ((p && !strcmp(p->name, "pcap")) ||
+		 (found && found->fn == cmd_process && argc > 1 && !strcmp(argv[1], "pcap")))
+		target = RETISC_PROFILE_PCAP;
+	if (g.n_profiles) {
+		if (target < 0) {
+			pr_err("Subcommand %s does not support profile enhancement",
+			       found ? found->name : p->name);
+			return 1;
+		}
+		ret = expand_profiles(target, gargc, gargv, &argc, &argv);
+		if (ret)
+			return ret;
+	}
+	if (found)
+		return found->fn(argc, argv);
+	return p->run(p->priv, retisc_registry__api(g.reg), argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -262,6 +438,7 @@ int main(int argc, char **argv)
 		{},
 	};
 	enum retisc_log_level lvl;
+	char err[1024];
 	int c, status;
 
 	g.cmdline = join_argv(argc, argv);
@@ -282,11 +459,26 @@ int main(int argc, char **argv)
 			}
 			g.plugin_dirs[g.n_plugin_dirs++] = optarg;
 			break;
-		case 'p':
+		case 'p': {
+			const char **v = realloc(g.profiles, (g.n_profiles + 2) * sizeof(*v));
+
+			if (!v) {
+				fprintf(stderr, "Error: %s\n", strerror(ENOMEM));
+				return 1;
+			}
+			g.profiles = v;
+			v[g.n_profiles++] = optarg;
+			v[g.n_profiles] = NULL;
+			break;
+		}
 		case 'P':
-			fprintf(stderr, "error: profiles are not supported by this version of "
-					"retisc yet\n");
-			return 2;
+			if (g.profiles_dir) {
+				fprintf(stderr, "error: the argument '--extra-profiles-dir' cannot "
+						"be used multiple times\n");
+				return 2;
+			}
+			g.profiles_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -303,13 +495,23 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* An explicit -P directory that root must not trust is an error, not
+	 * a directory silently skipped. */
+	if (g.profiles_dir &&
+	    retisc_profile__check_dir(g.profiles_dir, err, sizeof(err)) == -EPERM) {
+		pr_err("%s", err);
+		return 1;
+	}
 	g.reg = retisc_registry__new();
 	if (!g.reg) {
 		fprintf(stderr, "Error: %s\n", strerror(errno));
 		return 1;
 	}
-	status = cmd_select(argc - optind, argv + optind);
+	status = cmd_select(optind, argv, argc - optind, argv + optind);
 	retisc_registry__free(g.reg);
+	free(g.exp_argv);
+	retisc_profile_args__release(&g.extra);
+	free(g.profiles);
 	free(g.cmdline);
 	return status;
 }

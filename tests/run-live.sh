@@ -12,13 +12,16 @@ TMP=$(mktemp -d /tmp/retisc-live.XXXXXX)
 PASS=0
 FAIL=0
 FAILED=()
-NS_A=retisc-t-a
-NS_B=retisc-t-b
+# Namespace names are per run, so concurrent runs do not tear each other's
+# topologies down.
+NS_A=rt$$-a
+NS_B=rt$$-b
+NS_M=rt$$-m
 
 cleanup() {
 	ip netns del $NS_A 2>/dev/null
 	ip netns del $NS_B 2>/dev/null
-	ip netns del retisc-t-m 2>/dev/null
+	ip netns del $NS_M 2>/dev/null
 	umount "$TMP/full" 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -199,7 +202,6 @@ test_plugin_list() {
 		grep -q "collector skb-tracking (1 hook), section skb-tracking (owner 4)" <<<"$out"
 }
 
-NS_M=retisc-t-m
 topo_dnat() {
 	ip netns del $NS_A 2>/dev/null
 	ip netns del $NS_B 2>/dev/null

@@ -935,3 +935,8 @@ int retisc_packet__format(struct retisc_strbuf *sb, const uint8_t *data, size_t 
 	}
 	return 0;
 }
+
+const char *retisc_packet__ethertype_name(uint16_t et)
+{
+	return ethertype_name(et);
+}

@@ -27,4 +27,7 @@
 int retisc_packet__format(struct retisc_strbuf *sb, const uint8_t *data, size_t caplen,
 			  bool link_layer);
 
+/* Name of an ethertype in the §6.7 table, or NULL when it has none. */
+const char *retisc_packet__ethertype_name(uint16_t et);
+
 #endif /* __RETISC_PACKET_FMT_H */

@@ -1,21 +1,247 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * skb plugin: the `packet` section (events.md §4.7) and its one-liner text
- * (events.md §6). The kernel side (capture hook and the `skb` metadata
- * section) is the subject of the skb collectors work; until it lands this
- * plugin renders packets of files written by Retis or by a later retisc.
+ * skb collector plugin (collectors.md §3): the generic capture hook, the
+ * `packet` (events.md §4.7) and `skb` (§4.8) sections, their decoding and
+ * their text.
+ *
+ * Both sections come from raw owner 6: data type 1 becomes `packet`, types
+ * 2-5 the sub-objects of `skb`. The core hands a raw owner to a single
+ * section, so `skb` owns the decoder and `packet` is registered without a
+ * raw form; the decoder adds both keys and the core puts every key of the
+ * event in rank order afterwards.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
+#include <linux/types.h>
 
 #include <retisc/base64.h>
+#include <retisc/event.h>
 #include <retisc/plugin.h>
 
 #include "packet_fmt.h"
+#include "skb.h"
+
+#include "plugins/skb/skb_hook.skel.h"
+
+_Static_assert(sizeof(struct retisc_skb_packet) == 264, "collectors.md §3.2 layout");
+_Static_assert(sizeof(struct retisc_skb_vlan) == 6, "collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_meta) == 28, "collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_data_ref) == 5, "collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_gso) == 16, "collectors.md §3.3 layout");
 
 static const struct retisc_api *api;
+
+/*
+ * Sections the hook collects (1 << data type). Set by the collector's init()
+ * from --skb-sections and written into the hook's rodata when the core
+ * loads it.
+ */
+static uint64_t skb_sections = RETISC_SKB_SECTIONS_DEFAULT;
+
+/* -------------------------------------------------------------------------
+ * Decoding.
+ */
+
+/* obj[key] = v; a NULL v is a failed allocation. */
+static int set(struct retisc_json *obj, const char *key, struct retisc_json *v)
+{
+	return v ? api->json_obj_set(obj, key, v) : -ENOMEM;
+}
+
+static int packet_decode(struct retisc_json *event, const void *data, size_t size)
+{
+	struct retisc_strbuf b64 = RETISC_STRBUF_INIT;
+	struct retisc_skb_packet raw;
+	const size_t hdr = offsetof(struct retisc_skb_packet, packet);
+	struct retisc_json *p;
+	int err;
+
+	if (size < hdr)
+		return -EINVAL;
+	memcpy(&raw, data, size < sizeof(raw) ? size : sizeof(raw));
+	if (raw.capture_len > RETISC_SKB_CAPTURE_MAX || raw.capture_len > size - hdr ||
+	    raw.capture_len > raw.len)
+		return -EINVAL;
+	if (retisc_base64__encode(&b64, raw.packet, raw.capture_len))
+		return -ENOMEM;
+	p = api->json_new_object();
+	if (!p) {
+		retisc_strbuf__release(&b64);
+		return -ENOMEM;
+	}
+	err = set(p, "len", api->json_new_u64(raw.len)) ?:
+	      set(p, "capture_len", api->json_new_u64(raw.capture_len)) ?:
+	      set(p, "data", api->json_new_strn(b64.buf ? b64.buf : "", b64.len));
+	retisc_strbuf__release(&b64);
+	if (err) {
+		api->json_free(p);
+		return err;
+	}
+	return api->json_obj_set(event, "packet", p);
+}
+
+/* events.md §4.8 order of the sub-objects of `skb`. */
+static const char *const skb_keys[] = { "vlan_accel", "meta", "data_ref", "gso" };
+
+static size_t skb_key_rank(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(skb_keys) / sizeof(skb_keys[0]); i++)
+		if (!strcmp(key, skb_keys[i]))
+			return i;
+	return i;
+}
+
+/* Put sub-object v at its place in event.skb, creating `skb` if needed. */
+static int skb_put(struct retisc_json *event, const char *key, struct retisc_json *v)
+{
+	struct retisc_json *skb = api->json_obj_get(event, "skb");
+	size_t pos = 0, rank = skb_key_rank(key), n;
+	int err;
+
+	if (!skb) {
+		err = set(event, "skb", api->json_new_object());
+		if (err) {
+			api->json_free(v);
+			return err;
+		}
+		skb = api->json_obj_get(event, "skb");
+	}
+	if (api->json_obj_get(skb, key))
+		return api->json_obj_set(skb, key, v);
+	n = api->json_obj_len(skb);
+	for (size_t i = 0; i < n; i++)
+		if (skb_key_rank(api->json_obj_key(skb, i)) < rank)
+			pos = i + 1;
+	return api->json_obj_insert(skb, pos, key, v);
+}
+
+static struct retisc_json *vlan_json(const struct retisc_skb_vlan *r)
+{
+	struct retisc_json *o = api->json_new_object();
+
+	if (o && (set(o, "proto", api->json_new_u64(r->proto)) ||
+		  set(o, "pcp", api->json_new_u64(r->pcp)) ||
+		  set(o, "dei", api->json_new_bool(r->dei == 1)) ||
+		  set(o, "vid", api->json_new_u64(r->vid)))) {
+		api->json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct retisc_json *meta_json(const struct retisc_skb_meta *r)
+{
+	struct retisc_json *o = api->json_new_object();
+
+	if (o && (set(o, "len", api->json_new_u64(r->len)) ||
+		  set(o, "data_len", api->json_new_u64(r->data_len)) ||
+		  set(o, "hash", api->json_new_u64(r->hash)) ||
+		  set(o, "ip_summed", api->json_new_u64(r->ip_summed)) ||
+		  set(o, "csum", api->json_new_u64(r->csum)) ||
+		  set(o, "csum_level", api->json_new_u64(r->csum_level)) ||
+		  set(o, "priority", api->json_new_u64(r->priority)))) {
+		api->json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct retisc_json *data_ref_json(const struct retisc_skb_data_ref *r)
+{
+	struct retisc_json *o = api->json_new_object();
+
+	if (o && (set(o, "nohdr", api->json_new_bool(r->nohdr == 1)) ||
+		  set(o, "cloned", api->json_new_bool(r->cloned == 1)) ||
+		  set(o, "fclone", api->json_new_u64(r->fclone)) ||
+		  set(o, "users", api->json_new_u64(r->users)) ||
+		  set(o, "dataref", api->json_new_u64(r->dataref)))) {
+		api->json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct retisc_json *gso_json(const struct retisc_skb_gso *r)
+{
+	struct retisc_json *o = api->json_new_object();
+
+	if (o && (set(o, "flags", api->json_new_u64(r->flags)) ||
+		  set(o, "frags", api->json_new_u64(r->nr_frags)) ||
+		  set(o, "size", api->json_new_u64(r->gso_size)) ||
+		  set(o, "segs", api->json_new_u64(r->gso_segs)) ||
+		  set(o, "type", api->json_new_u64(r->gso_type)))) {
+		api->json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
+		      size_t size)
+{
+	union {
+		struct retisc_skb_vlan vlan;
+		struct retisc_skb_meta meta;
+		struct retisc_skb_data_ref data_ref;
+		struct retisc_skb_gso gso;
+	} r;
+	struct retisc_json *v;
+	const char *key;
+	size_t need;
+
+	(void)priv;
+	switch (type) {
+	case RETISC_SKB_PACKET:
+		return packet_decode(event, data, size);
+	case RETISC_SKB_VLAN:
+		need = sizeof(r.vlan);
+		break;
+	case RETISC_SKB_META:
+		need = sizeof(r.meta);
+		break;
+	case RETISC_SKB_DATA_REF:
+		need = sizeof(r.data_ref);
+		break;
+	case RETISC_SKB_GSO:
+		need = sizeof(r.gso);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (size < need)
+		return -EINVAL;
+	memcpy(&r, data, need);
+	switch (type) {
+	case RETISC_SKB_VLAN:
+		key = "vlan_accel";
+		v = vlan_json(&r.vlan);
+		break;
+	case RETISC_SKB_META:
+		key = "meta";
+		v = meta_json(&r.meta);
+		break;
+	case RETISC_SKB_DATA_REF:
+		key = "data_ref";
+		v = data_ref_json(&r.data_ref);
+		break;
+	default:
+		key = "gso";
+		v = gso_json(&r.gso);
+		break;
+	}
+	if (!v)
+		return -ENOMEM;
+	return skb_put(event, key, v);
+}
+
+/* -------------------------------------------------------------------------
+ * Text.
+ */
 
 static int packet_format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
@@ -35,26 +261,254 @@ static int packet_format(void *priv, const struct retisc_json *sec, const struct
 	return retisc_packet__format(f->out, buf, (size_t)n, f->link_layer);
 }
 
+/* Mandatory integer / boolean keys of a sub-object. */
+static bool get_u(const struct retisc_json *o, const char *key, uint64_t *v)
+{
+	return api->json_get_u64(api->json_obj_get(o, key), v);
+}
+
+static bool get_b(const struct retisc_json *o, const char *key, bool *v)
+{
+	return api->json_get_bool(api->json_obj_get(o, key), v);
+}
+
+static int vlan_format(struct retisc_strbuf *out, const struct retisc_json *v)
+{
+	uint64_t proto, pcp, vid;
+	const char *name;
+	bool dei;
+
+	if (!get_u(v, "proto", &proto) || !get_u(v, "pcp", &pcp) || !get_b(v, "dei", &dei) ||
+	    !get_u(v, "vid", &vid) || proto > UINT16_MAX)
+		return -EINVAL;
+	name = retisc_packet__ethertype_name((uint16_t)proto);
+	return retisc_strbuf__printf(out, "vlan_accel (ethertype %s%s(0x%04x) vlan %llu p %llu%s)",
+				     name ? name : "", name ? " " : "", (unsigned int)proto,
+				     (unsigned long long)vid, (unsigned long long)pcp,
+				     dei ? " DEI" : "");
+}
+
+static int meta_format(struct retisc_strbuf *out, const struct retisc_json *m)
+{
+	uint64_t len, data_len, hash, ip_summed, csum, level, prio;
+	int err;
+
+	if (!get_u(m, "len", &len) || !get_u(m, "data_len", &data_len) ||
+	    !get_u(m, "hash", &hash) || !get_u(m, "ip_summed", &ip_summed) ||
+	    !get_u(m, "csum", &csum) || !get_u(m, "csum_level", &level) ||
+	    !get_u(m, "priority", &prio))
+		return -EINVAL;
+	err = retisc_strbuf__puts(out, "csum ");
+	switch (ip_summed) {
+	case 0:
+		err = err ?: retisc_strbuf__puts(out, "none ");
+		break;
+	case 1:
+		err = err ?: retisc_strbuf__printf(out, "unnecessary (level %llu) ",
+						   (unsigned long long)level);
+		break;
+	case 2:
+		err = err ?: retisc_strbuf__printf(out, "complete (0x%llx) ",
+						   (unsigned long long)csum);
+		break;
+	case 3:
+		/* CHECKSUM_PARTIAL: csum_start low 16 bits, csum_offset high. */
+		err = err ?: retisc_strbuf__printf(out, "partial (start %llu off %llu) ",
+						   (unsigned long long)(csum & 0xffff),
+						   (unsigned long long)(csum >> 16));
+		break;
+	default:
+		err = err ?: retisc_strbuf__printf(out, "unknown (%llu) ",
+						   (unsigned long long)ip_summed);
+		break;
+	}
+	if (hash)
+		err = err ?: retisc_strbuf__printf(out, "hash 0x%llx ", (unsigned long long)hash);
+	err = err ?: retisc_strbuf__printf(out, "len %llu ", (unsigned long long)len);
+	if (data_len)
+		err = err ?: retisc_strbuf__printf(out, "data_len %llu ",
+						   (unsigned long long)data_len);
+	return err ?: retisc_strbuf__printf(out, "priority %llu", (unsigned long long)prio);
+}
+
+static int data_ref_format(struct retisc_strbuf *out, const struct retisc_json *d)
+{
+	uint64_t fclone, users, dataref;
+	bool nohdr, cloned;
+	int err = 0;
+
+	if (!get_b(d, "nohdr", &nohdr) || !get_b(d, "cloned", &cloned) ||
+	    !get_u(d, "fclone", &fclone) || !get_u(d, "users", &users) ||
+	    !get_u(d, "dataref", &dataref))
+		return -EINVAL;
+	if (nohdr)
+		err = retisc_strbuf__puts(out, "nohdr ");
+	if (cloned)
+		err = err ?: retisc_strbuf__puts(out, "cloned ");
+	if (fclone)
+		err = err ?: retisc_strbuf__printf(out, "fclone %llu ", (unsigned long long)fclone);
+	return err ?: retisc_strbuf__printf(out, "users %llu dataref %llu",
+					    (unsigned long long)users,
+					    (unsigned long long)dataref);
+}
+
+static int gso_format(struct retisc_strbuf *out, const struct retisc_json *g)
+{
+	uint64_t flags, frags, size, segs, type;
+	int err;
+
+	if (!get_u(g, "flags", &flags) || !get_u(g, "frags", &frags) ||
+	    !get_u(g, "size", &size) || !get_u(g, "segs", &segs) || !get_u(g, "type", &type))
+		return -EINVAL;
+	err = retisc_strbuf__printf(out, "gso [type 0x%llx ", (unsigned long long)type);
+	if (flags)
+		err = err ?: retisc_strbuf__printf(out, "flags 0x%llx ", (unsigned long long)flags);
+	if (frags)
+		err = err ?: retisc_strbuf__printf(out, "frags %llu ", (unsigned long long)frags);
+	if (segs)
+		err = err ?: retisc_strbuf__printf(out, "segs %llu ", (unsigned long long)segs);
+	return err ?: retisc_strbuf__printf(out, "size %llu]", (unsigned long long)size);
+}
+
+/* events.md §4.8: parts joined by one space, each only when applicable. */
+static int skb_format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
+{
+	const struct retisc_json *vlan = api->json_obj_get(sec, "vlan_accel");
+	const struct retisc_json *meta = api->json_obj_get(sec, "meta");
+	const struct retisc_json *dref = api->json_obj_get(sec, "data_ref");
+	const struct retisc_json *gso = api->json_obj_get(sec, "gso");
+	struct retisc_strbuf *out = f->out;
+	size_t start = out->len;
+	int err = 0;
+
+	(void)priv;
+	if (vlan && f->link_layer)
+		err = vlan_format(out, vlan);
+	if (!err && (meta || dref)) {
+		if (out->len > start)
+			err = retisc_strbuf__putc(out, ' ');
+		err = err ?: retisc_strbuf__puts(out, "skb [");
+		if (meta)
+			err = err ?: meta_format(out, meta);
+		if (meta && dref)
+			err = err ?: retisc_strbuf__putc(out, ' ');
+		if (dref)
+			err = err ?: data_ref_format(out, dref);
+		err = err ?: retisc_strbuf__putc(out, ']');
+	}
+	if (!err && gso) {
+		if (out->len > start)
+			err = retisc_strbuf__putc(out, ' ');
+		err = err ?: gso_format(out, gso);
+	}
+	return err;
+}
+
+/* -------------------------------------------------------------------------
+ * Collector.
+ */
+
+/*
+ * --skb-sections (cli.md §3.1): the sections to add to the default ones.
+ * Deprecated values are warned about and ignored (Retis's wording, typo
+ * included); `vlan` and unknown values fail the initialisation as Retis
+ * does.
+ */
+static int collector_init(void *priv, const struct retisc_collect_env *env)
+{
+	static const char *const deprecated[] = { "arp", "ip", "tcp", "udp", "icmp", "packet" };
+	const char *const *vals = api->env_option(env, "skb-sections");
+	uint64_t sections = RETISC_SKB_SECTIONS_DEFAULT;
+
+	(void)priv;
+	for (size_t i = 0; vals && vals[i]; i++) {
+		const char *v = vals[i];
+		bool old = false;
+
+		for (size_t d = 0; d < sizeof(deprecated) / sizeof(deprecated[0]); d++)
+			old = old || !strcmp(v, deprecated[d]);
+		if (!strcmp(v, "all")) {
+			sections |= 1ULL << RETISC_SKB_META | 1ULL << RETISC_SKB_DATA_REF |
+				    1ULL << RETISC_SKB_GSO;
+		} else if (!strcmp(v, "meta")) {
+			sections |= 1ULL << RETISC_SKB_META;
+		} else if (!strcmp(v, "dataref")) {
+			sections |= 1ULL << RETISC_SKB_DATA_REF;
+		} else if (!strcmp(v, "gso")) {
+			sections |= 1ULL << RETISC_SKB_GSO;
+		} else if (!strcmp(v, "eth")) {
+			/* Ethernet headers are part of the packet capture. */
+		} else if (old) {
+			api->log(RETISC_LOG_WARN, "Use of '%s' in --skb-sections is depreacted", v);
+		} else if (!strcmp(v, "dev") || !strcmp(v, "ns")) {
+			api->log(RETISC_LOG_WARN,
+				 "Use of '%s' in --skb-sections is depreacted: it is now a collector",
+				 v);
+		} else {
+			api->log(RETISC_LOG_ERROR, "Unknown skb_collect value (%s)", v);
+			return -EINVAL;
+		}
+	}
+	skb_sections = sections;
+	return 0;
+}
+
+static const char *const known_types[] = { "struct sk_buff *", NULL };
+
+static const struct retisc_hook_rodata hook_rodata[] = {
+	{ .name = "skb_sections", .value = &skb_sections, .size = sizeof(skb_sections) },
+};
+
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {
-	struct retisc_section_desc sec = {
-		.sz = sizeof(sec),
+	struct retisc_section_desc skb_sec = {
+		.sz = sizeof(skb_sec),
+		.key = "skb",
+		.rank = 80,
+		.owner = RETISC_OWNER_SKB,
+		.place = RETISC_PLACE_BODY,
+		.decode = skb_decode,
+		.format = skb_format,
+	};
+	struct retisc_section_desc packet_sec = {
+		.sz = sizeof(packet_sec),
 		.key = "packet",
 		.rank = 70,
 		.owner = -1,
 		.place = RETISC_PLACE_BODY,
 		.format = packet_format,
 	};
+	struct retisc_hook_desc hook = {
+		.sz = sizeof(hook),
+		.name = "skb_hook",
+		.rodata = hook_rodata,
+		.n_rodata = sizeof(hook_rodata) / sizeof(hook_rodata[0]),
+	};
+	struct retisc_collector_desc col = {
+		.sz = sizeof(col),
+		.name = "skb",
+		.known_types = known_types,
+		.hooks = &hook,
+		.n_hooks = 1,
+		.order = 20,
+		.init = collector_init,
+	};
+	int err;
 
 	api = a;
-	return a->register_section(plugin, &sec, NULL);
+	hook.obj = skb_hook__elf_bytes(&hook.obj_sz);
+	err = a->register_section(plugin, &skb_sec, NULL) ?:
+	      a->register_section(plugin, &packet_sec, NULL);
+	if (err)
+		return err;
+	return a->register_collector(plugin, &col);
 }
 
 static const struct retisc_plugin_desc desc = {
 	.sz = sizeof(desc),
 	.abi_version = RETISC_ABI_VERSION,
 	.name = "skb",
-	.version = "0.1.0",
+	.version = "0.2.0",
 	.init = init,
 };
 

@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+
+#include <linux/types.h>
 
 #include <retisc/ctx.h>
 #include <retisc/event.h>
@@ -20,9 +23,17 @@
 
 #include "bpf/core.skel.h"
 #include "bpf/probe.skel.h"
+#include "plugins/dev/dev_hook.skel.h"
+#include "plugins/ns/ns_hook.skel.h"
+#include "plugins/skb-drop/skb_drop_hook.skel.h"
+#include "plugins/skb-drop/skb_drop_noreason_hook.skel.h"
 #include "plugins/skb-tracking/skb_tracking_hook.skel.h"
+#include "skb.h" /* plugins/skb/, on the tests' include path */
+#include "plugins/skb/skb_hook.skel.h"
 
 #include "testutil.h"
+
+#include "skb_drop.h" /* plugins/skb-drop/ */
 
 static int reuse_maps(struct bpf_object *core, struct bpf_object *obj)
 {
@@ -160,6 +171,242 @@ static void test_hooks(void **state)
 	core__destroy(c);
 }
 
+/* Both program types of a collector hook object, through the verifier. */
+#define LOAD_HOOK(skel_name, core, configure)                                                      \
+	do {                                                                                       \
+		struct skel_name *h_ = skel_name##__open();                                        \
+		int err_;                                                                          \
+                                                                                                   \
+		assert_non_null(h_);                                                               \
+		configure;                                                                         \
+		assert_int_equal(reuse_maps((core)->obj, h_->obj), 0);                             \
+		err_ = skel_name##__load(h_);                                                      \
+		if (err_)                                                                          \
+			fprintf(stderr, #skel_name " load failed: %s\n", strerror(-err_));         \
+		assert_int_equal(err_, 0);                                                         \
+		assert_true(bpf_program__fd(h_->progs.retisc_hook_tp) >= 0);                       \
+		assert_true(bpf_program__fd(h_->progs.retisc_hook_kp) >= 0);                       \
+		skel_name##__destroy(h_);                                                          \
+	} while (0)
+
+/*
+ * The skb, dev and ns hooks. skb_sections is rodata, so the verifier only
+ * sees the sections a configuration enables: the default (packet + VLAN),
+ * each optional section alone, and all of them.
+ */
+static void test_collector_hooks(void **state)
+{
+	static const __u64 sections[] = {
+		RETISC_SKB_SECTIONS_DEFAULT,
+		RETISC_SKB_SECTIONS_DEFAULT | 1ULL << RETISC_SKB_META,
+		RETISC_SKB_SECTIONS_DEFAULT | 1ULL << RETISC_SKB_DATA_REF,
+		RETISC_SKB_SECTIONS_DEFAULT | 1ULL << RETISC_SKB_GSO,
+		~0ULL,
+		0,
+	};
+	struct core *c;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	c = load_core(RETISC_TRACKING_TRACEPOINT);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		LOAD_HOOK(skb_hook, c, h_->rodata->skb_sections = sections[i]);
+	LOAD_HOOK(dev_hook, c, (void)0);
+	LOAD_HOOK(ns_hook, c, (void)0);
+	core__destroy(c);
+}
+
+/* Both skb-drop hooks, both program types. */
+static void test_skb_drop_hooks(void **state)
+{
+	struct skb_drop_noreason_hook *n;
+	struct skb_drop_hook *h;
+	struct core *c;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	c = load_core(RETISC_TRACKING_TRACEPOINT);
+	h = skb_drop_hook__open();
+	n = skb_drop_noreason_hook__open();
+	assert_non_null(h);
+	assert_non_null(n);
+	assert_int_equal(reuse_maps(c->obj, h->obj), 0);
+	assert_int_equal(reuse_maps(c->obj, n->obj), 0);
+	assert_int_equal(skb_drop_hook__load(h), 0);
+	assert_int_equal(skb_drop_noreason_hook__load(n), 0);
+	assert_true(bpf_program__fd(h->progs.retisc_hook_tp) >= 0);
+	assert_true(bpf_program__fd(h->progs.retisc_hook_kp) >= 0);
+	assert_true(bpf_program__fd(n->progs.retisc_hook_tp) >= 0);
+	assert_true(bpf_program__fd(n->progs.retisc_hook_kp) >= 0);
+	skb_drop_noreason_hook__destroy(n);
+	skb_drop_hook__destroy(h);
+	core__destroy(c);
+}
+
+struct drop_seen {
+	int events;
+	int sections; /* skb-drop sections */
+	__s32 reason; /* of the last one */
+};
+
+static int on_drop_event(void *priv, void *data, size_t size)
+{
+	struct drop_seen *seen = priv;
+	size_t off = 0;
+
+	seen->events++;
+	while (off + sizeof(struct retisc_section_hdr) <= size) {
+		struct retisc_section_hdr hdr;
+
+		memcpy(&hdr, (char *)data + off, sizeof(hdr));
+		off += sizeof(hdr);
+		if (off + hdr.size > size)
+			break;
+		if (hdr.owner == RETISC_OWNER_SKB_DROP && hdr.size >= sizeof(__s32)) {
+			seen->sections++;
+			memcpy(&seen->reason, (char *)data + off, sizeof(__s32));
+		}
+		off += hdr.size;
+	}
+	return 0;
+}
+
+/*
+ * The skb-drop hooks on synthetic skb:kfree_skb hits (skb, location,
+ * reason, rx_sk): the reason argument must come out as it went in, once
+ * (the kernel has drop reasons, so the targeted hook stays silent), and
+ * nothing may be written when the probe has no reason argument or did not
+ * capture it.
+ */
+static void run_drop_chain(__s8 arg_reason, __u8 nargs, const char *btf_path,
+			   struct drop_seen *seen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+	struct retisc_probe_cfg cfg = {
+		.nargs = nargs,
+		.arg_skb = 0,
+		.arg_drop_reason = arg_reason,
+		.n_hooks = 2,
+		.arg_netdev = -1,
+		.arg_net = -1,
+		.arg_nft_pktinfo = -1,
+		.arg_nft_traceinfo = -1,
+	};
+	struct retisc_global g = { .enabled = 1 };
+	/* Any non-zero skb: without filter and tracking it is never read. */
+	__u64 args[RETISC_MAX_ARGS] = { 0xffff888000001000ULL, 0xffffffff81000000ULL, 12, 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	struct skb_drop_noreason_hook *n;
+	struct skb_drop_hook *h;
+	struct ring_buffer *rb;
+	struct probe *p;
+	struct core *c;
+	int progs, fds[3];
+	__u32 zero = 0;
+
+	c = load_core(RETISC_TRACKING_TRACEPOINT);
+	h = skb_drop_hook__open_opts(&oo);
+	n = skb_drop_noreason_hook__open_opts(&oo);
+	p = probe__open();
+	assert_true(h && n && p);
+	p->rodata->retisc_cfg = cfg;
+	/* What the core does for a section owner id. */
+	h->rodata->retisc_owner = RETISC_OWNER_SKB_DROP;
+	n->rodata->retisc_owner = RETISC_OWNER_SKB_DROP;
+	assert_int_equal(reuse_maps(c->obj, h->obj), 0);
+	assert_int_equal(reuse_maps(c->obj, n->obj), 0);
+	assert_int_equal(reuse_maps(c->obj, p->obj), 0);
+	bpf_program__set_autoload(h->progs.retisc_hook_kp, false);
+	bpf_program__set_autoload(n->progs.retisc_hook_kp, false);
+	bpf_program__set_autoload(p->progs.retisc_probe_kp, false);
+	bpf_program__set_autoload(p->progs.retisc_probe_krp, false);
+	assert_int_equal(skb_drop_hook__load(h), 0);
+	assert_int_equal(skb_drop_noreason_hook__load(n), 0);
+	assert_int_equal(probe__load(p), 0);
+
+	progs = bpf_map__fd(c->maps.retisc_progs_tp);
+	fds[0] = bpf_program__fd(h->progs.retisc_hook_tp);
+	fds[1] = bpf_program__fd(n->progs.retisc_hook_tp);
+	fds[2] = bpf_program__fd(c->progs.retisc_submit_tp);
+	for (__u32 key = 0; key < 3; key++)
+		assert_int_equal(bpf_map_update_elem(progs, &key, &fds[key], 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_global_map), &zero, &g, 0),
+			 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(p->progs.retisc_probe_tp), &topts),
+			 0);
+
+	memset(seen, 0, sizeof(*seen));
+	rb = ring_buffer__new(bpf_map__fd(c->maps.retisc_events), on_drop_event, seen, NULL);
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	probe__destroy(p);
+	skb_drop_noreason_hook__destroy(n);
+	skb_drop_hook__destroy(h);
+	core__destroy(c);
+}
+
+/*
+ * The hooks' CO-RE relocations resolved against a BTF without
+ * enum skb_drop_reason, as on a kernel older than 5.17 (the probe object
+ * keeps the real one: it does not care).
+ */
+static void write_old_kernel_btf(char *path, size_t sz)
+{
+	struct btf *btf = btf__new_empty();
+	const void *raw;
+	__u32 raw_sz;
+	FILE *f;
+	int fd;
+
+	assert_non_null(btf);
+	assert_true(btf__add_int(btf, "int", 4, BTF_INT_SIGNED) > 0);
+	raw = btf__raw_data(btf, &raw_sz);
+	assert_non_null(raw);
+	snprintf(path, sz, "/tmp/retisc-test-btf-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(raw, 1, raw_sz, f), raw_sz);
+	fclose(f);
+	btf__free(btf);
+}
+
+static void test_skb_drop_chain(void **state)
+{
+	struct drop_seen seen;
+	char old_btf[64];
+
+	(void)state;
+	if (geteuid())
+		skip();
+	run_drop_chain(2, 4, NULL, &seen);
+	assert_int_equal(seen.events, 1);
+	assert_int_equal(seen.sections, 1);
+	assert_int_equal(seen.reason, 12);
+	/* No reason argument (e.g. net:net_dev_start_xmit): nothing to write. */
+	run_drop_chain(-1, 4, NULL, &seen);
+	assert_int_equal(seen.events, 0);
+	/* A kprobe captures 5 registers: a 7th argument is out of reach. */
+	run_drop_chain(6, 5, NULL, &seen);
+	assert_int_equal(seen.events, 0);
+
+	/* No drop reasons: the targeted hook alone reports, with -1. */
+	write_old_kernel_btf(old_btf, sizeof(old_btf));
+	run_drop_chain(-1, 2, old_btf, &seen);
+	assert_int_equal(seen.events, 1);
+	assert_int_equal(seen.sections, 1);
+	assert_int_equal(seen.reason, -1);
+	/* Even given a reason slot, the generic hook stays silent there. */
+	run_drop_chain(2, 4, old_btf, &seen);
+	unlink(old_btf);
+	assert_int_equal(seen.sections, 1);
+	assert_int_equal(seen.reason, -1);
+}
+
 /*
  * The whole chain runs on a synthetic hit: BPF_PROG_TEST_RUN of the raw
  * tracepoint probe with collection enabled and the skb-tracking hook then
@@ -218,6 +465,9 @@ int main(void)
 		cmocka_unit_test(test_core_object),
 		cmocka_unit_test(test_probe_programs),
 		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_collector_hooks),
+		cmocka_unit_test(test_skb_drop_hooks),
+		cmocka_unit_test(test_skb_drop_chain),
 		cmocka_unit_test(test_chain_test_run),
 	};
 

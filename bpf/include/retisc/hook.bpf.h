@@ -97,6 +97,33 @@ static __always_inline void *retisc_section_add(struct retisc_hook_ctx *h, __u8 
 	return retisc_section_add_owner(h, retisc_owner, type, size);
 }
 
+/*
+ * Variable-size sections: reserve the largest payload with
+ * retisc_section_add*(), fill it, then give the unused tail back with
+ * retisc_section_shrink() (the ring buffer only carries the bytes used), or
+ * drop the section with retisc_section_cancel() when filling it failed.
+ * Both apply only to the section added last (payload is what its
+ * retisc_section_add*() returned), before any other section is added.
+ */
+static __always_inline void retisc_section_shrink(struct retisc_hook_ctx *h, void *payload,
+						  __u16 size)
+{
+	struct retisc_section_hdr *hdr = payload - sizeof(*hdr);
+	__u16 reserved = hdr->size;
+
+	if (size >= reserved)
+		return;
+	hdr->size = size;
+	h->ev->used -= reserved - size;
+}
+
+static __always_inline void retisc_section_cancel(struct retisc_hook_ctx *h, void *payload)
+{
+	struct retisc_section_hdr *hdr = payload - sizeof(*hdr);
+
+	h->ev->used -= sizeof(*hdr) + hdr->size;
+}
+
 static __always_inline int __retisc_hook_enter(struct retisc_hook_ctx *h)
 {
 	__u32 *nest = retisc_nest_ptr();

@@ -22,7 +22,8 @@
  *
  * Ownership: descriptors, strings and tables handed to a register function
  * are copied by the core when it needs them beyond the call, except the BPF
- * object bytes (retisc_hook_desc.obj) and the option/type tables, which must
+ * object bytes (retisc_hook_desc.obj), the option/type tables and the hook
+ * rodata tables with their values (retisc_hook_desc.rodata), which must
  * stay valid while the plugin is loaded (static storage in the .so is the
  * normal case). JSON values follow retisc/json.h rules.
  *
@@ -189,6 +190,25 @@ struct retisc_section_desc {
  */
 
 /*
+ * A read-only variable of a hook object (a `const volatile` global of its
+ * .rodata) that the core sets before loading the object, the way a skeleton
+ * user would. Read-only data lets the verifier drop the code that a
+ * configuration does not use, and needs no map update after loading.
+ *
+ * The value is read when the hook is loaded, which is after every enabled
+ * collector's init(): a collector computes its configuration in init() into
+ * storage that value points to. This struct is a plain table entry: it is
+ * never extended (a new need gets a new table in retisc_hook_desc).
+ */
+struct retisc_hook_rodata {
+	/* Name of the variable in the object's BTF. */
+	const char *name;
+	/* size bytes, native endian; must match the variable's size. */
+	const void *value;
+	size_t size;
+};
+
+/*
  * A BPF hook: an ELF object built with retisc/hook.bpf.h (RETISC_HOOK()),
  * usually taken from its skeleton's <name>__elf_bytes(). The core loads it
  * once per probe program type in use, shares its core maps with it and puts
@@ -207,9 +227,18 @@ struct retisc_hook_desc {
 	 * targeted hook, chained on that probe only (the probe is added).
 	 */
 	const char *target;
+	/*
+	 * Optional (NULL/0 when absent; descriptors older than these fields
+	 * get none): n_rodata variables written into the object before it is
+	 * loaded. A variable the object lacks, or of another size, fails the
+	 * collection ("cannot set <name>"). The table and the values must stay
+	 * valid while the plugin is loaded.
+	 */
+	const struct retisc_hook_rodata *rodata;
+	size_t n_rodata;
 	size_t :0;
 };
-#define retisc_hook_desc__last_field target
+#define retisc_hook_desc__last_field n_rodata
 
 /* What a collector's can_run()/init() may query. Opaque, owned by the core. */
 struct retisc_collect_env;

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dev collector plugin (collectors.md §5.1): the generic device hook, the
+ * `dev` section (events.md §4.10) and its text.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include <retisc/event.h>
+#include <retisc/plugin.h>
+
+#include "dev.h"
+
+#include "plugins/dev/dev_hook.skel.h"
+
+_Static_assert(sizeof(struct retisc_dev_raw) == 24, "collectors.md §5.1 layout");
+
+static const struct retisc_api *api;
+
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
+ * U+10FFFF. A device name failing it is a stale or misread buffer.
+ */
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		uint32_t cp, min;
+		size_t len;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			len = 2;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static int set(struct retisc_json *obj, const char *key, struct retisc_json *v)
+{
+	return v ? api->json_obj_set(obj, key, v) : -ENOMEM;
+}
+
+static int decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
+		  size_t size)
+{
+	struct retisc_dev_raw raw;
+	struct retisc_json *d;
+	size_t name_len;
+	int err;
+
+	(void)priv;
+	if (type != RETISC_DEV_TYPE || size < sizeof(raw))
+		return -EINVAL;
+	memcpy(&raw, data, sizeof(raw));
+	/*
+	 * Up to the first NUL: a renamed device keeps the tail of its old,
+	 * longer name after the terminator (Retis keeps it; retisc does not).
+	 */
+	name_len = strnlen((const char *)raw.dev_name, sizeof(raw.dev_name));
+	/* Not a name (events.md §3): no section, not an error. */
+	if (!utf8_valid(raw.dev_name, name_len))
+		return 0;
+	d = api->json_new_object();
+	if (!d)
+		return -ENOMEM;
+	err = set(d, "name", api->json_new_strn((const char *)raw.dev_name, name_len)) ?:
+	      set(d, "ifindex", api->json_new_u64(raw.ifindex));
+	/* skb_iif is an int: only a positive index is one. */
+	if (!err && (int32_t)raw.iif > 0)
+		err = set(d, "rx_ifindex", api->json_new_u64(raw.iif));
+	if (err) {
+		api->json_free(d);
+		return err;
+	}
+	return api->json_obj_set(event, "dev", d);
+}
+
+/* events.md §4.10: if {ifindex}[ ({name})][ rxif {rx_ifindex}] */
+static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
+{
+	uint64_t ifindex, rx;
+	const char *name;
+	size_t len;
+	int err;
+
+	(void)priv;
+	name = api->json_get_str(api->json_obj_get(sec, "name"), &len);
+	if (!name || !api->json_get_u64(api->json_obj_get(sec, "ifindex"), &ifindex))
+		return -EINVAL;
+	err = retisc_strbuf__printf(f->out, "if %llu", (unsigned long long)ifindex);
+	if (len)
+		err = err ?: retisc_strbuf__printf(f->out, " (%s)", name);
+	if (api->json_get_u64(api->json_obj_get(sec, "rx_ifindex"), &rx))
+		err = err ?: retisc_strbuf__printf(f->out, " rxif %llu", (unsigned long long)rx);
+	return err;
+}
+
+static const char *const known_types[] = { "struct net_device *", "struct sk_buff *", NULL };
+
+static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
+{
+	struct retisc_section_desc sec = {
+		.sz = sizeof(sec),
+		.key = "dev",
+		.rank = 100,
+		.owner = RETISC_OWNER_DEV,
+		.place = RETISC_PLACE_BODY,
+		.decode = decode,
+		.format = format,
+	};
+	struct retisc_hook_desc hook = {
+		.sz = sizeof(hook),
+		.name = "dev_hook",
+	};
+	struct retisc_collector_desc col = {
+		.sz = sizeof(col),
+		.name = "dev",
+		.known_types = known_types,
+		.hooks = &hook,
+		.n_hooks = 1,
+		.order = 70,
+	};
+	int err;
+
+	api = a;
+	hook.obj = dev_hook__elf_bytes(&hook.obj_sz);
+	err = a->register_section(plugin, &sec, NULL);
+	if (err)
+		return err;
+	return a->register_collector(plugin, &col);
+}
+
+static const struct retisc_plugin_desc desc = {
+	.sz = sizeof(desc),
+	.abi_version = RETISC_ABI_VERSION,
+	.name = "dev",
+	.version = "0.1.0",
+	.init = init,
+};
+
+RETISC_PLUGIN_DEFINE(desc)

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sort processor (processing.md §2, cli.md §4): `retisc sort` and
+ * `retisc process sort`. The algorithm is in sort_engine.c; this file reads
+ * the input, checks the refusals of §2.1 and writes series as JSON lines
+ * and/or text, with retisc's optional annotations (--deltas, --diff,
+ * --mark-lost).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <retisc/plugin.h>
+#include <retisc/procio.h>
+#include <retisc/strbuf.h>
+
+#include "sort_engine.h"
+
+#define DEFAULT_MAX_BUFFER 1000
+/* Tracking GC age (60 s) plus its period (5 s): see sort_engine.h. */
+#define DEFAULT_FORGET_SEC 65
+#define NSEC_PER_SEC 1000000000ULL
+/* retisc_api.reader_kind() and reader_compat() values. */
+#define READER_SERIES 2
+#define COMPAT_CURRENT 2
+
+/* First-line prefix of the 2nd and later events of a series (§2.6). */
+#define SERIES_PREFIX "  \u21b3 "
+#define SERIES_INDENT 4
+#define BODY_INDENT 2
+
+/* Origins of events: file index in the high bits, line in the low ones. */
+#define ORIGIN_LINE_BITS 40
+
+struct sort_ctx {
+	const struct retisc_api *api;
+	struct retisc_text *text; /* NULL: no text output */
+	bool multiline, deltas, diff, lost;
+	bool keep_going;
+	const char *out_path;
+	struct retisc_out json; /* fd -1 without --out */
+	struct retisc_out std;
+	struct retisc_strbuf sb;
+	char **paths; /* files read so far, indexed by origin */
+	size_t n_paths;
+	int status;
+	bool fatal; /* an error that ends the command without draining */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: retisc sort [OPTIONS] [INPUT]\n"
+		"\n"
+		"Group the events of each packet into series (processing.md §2).\n"
+		"\n"
+		"Arguments:\n"
+		"  [INPUT]                 events file; default retis.data (or retis.data.0..);\n"
+		"                          PATH.. follows a rotated set, - reads stdin\n"
+		"\n"
+		"Options:\n"
+		"      --max-buffer N      events buffered before series are written (default %d,\n"
+		"                          0 = unbounded)\n"
+		"  -o, --out FILE          write the series to FILE (JSON lines)\n"
+		"      --print             also print the series when --out is used\n"
+		"      --format FORMAT     single-line|multi-line (default multi-line)\n"
+		"      --utc               print times as UTC dates\n"
+		"  -e                      print link-layer information\n"
+		"retisc additions (text output only):\n"
+		"      --deltas            time since the previous event of the packet\n"
+		"      --diff              what changed since the previous event of the packet\n"
+		"      --mark-lost         mark events and series that lost events\n"
+		"      --forget-after SEC  forget ids unused for SEC seconds of event time\n"
+		"                          (default %d, 0 = never)\n"
+		"      --keep-going        report malformed events and go on (exit 1 at the end)\n"
+		"  -h, --help              print help\n",
+		DEFAULT_MAX_BUFFER, DEFAULT_FORGET_SEC);
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	*out = strtoull(s, &end, 10);
+	if (errno || *end)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "error: invalid value '%s' for '%s'\n", s, opt);
+	return -EINVAL;
+}
+
+/* Index of the file being read, for the origin of its events. */
+static uint64_t origin_of(struct sort_ctx *c, const char *path, unsigned long line)
+{
+	char **p;
+
+	if (!c->n_paths || strcmp(c->paths[c->n_paths - 1], path)) {
+		p = realloc(c->paths, (c->n_paths + 1) * sizeof(*p));
+		if (p) {
+			c->paths = p;
+			p[c->n_paths] = strdup(path);
+			if (p[c->n_paths])
+				c->n_paths++;
+		}
+	}
+	return (uint64_t)(c->n_paths ? c->n_paths - 1 : 0) << ORIGIN_LINE_BITS |
+	       ((uint64_t)line & ((1ULL << ORIGIN_LINE_BITS) - 1));
+}
+
+static const char *origin_path(const struct sort_ctx *c, uint64_t origin)
+{
+	size_t i = (size_t)(origin >> ORIGIN_LINE_BITS);
+
+	return i < c->n_paths ? c->paths[i] : "?";
+}
+
+static unsigned long origin_line(uint64_t origin)
+{
+	return (unsigned long)(origin & ((1ULL << ORIGIN_LINE_BITS) - 1));
+}
+
+static int sb_insert(struct retisc_strbuf *sb, size_t pos, const char *s, size_t n)
+{
+	if (retisc_strbuf__reserve(sb, n))
+		return -ENOMEM;
+	memmove(sb->buf + pos + n, sb->buf + pos, sb->len - pos + 1);
+	memcpy(sb->buf + pos, s, n);
+	sb->len += n;
+	return 0;
+}
+
+static int put_delta(struct retisc_strbuf *sb, int64_t ns)
+{
+	uint64_t a = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+
+	return retisc_strbuf__printf(sb, " (%c%" PRIu64 ".%03" PRIu64 "us)", ns < 0 ? '-' : '+',
+				     a / 1000, a % 1000);
+}
+
+/*
+ * The §2.6 layout, event by event, with the annotations: markers and delta
+ * at the end of an event's first line, the change list as one more body
+ * line (or at the end of the line in single-line mode).
+ */
+static int render_annotated(struct sort_ctx *c, const struct retisc_json *series,
+			    const struct retisc_sort_note *notes, size_t n,
+			    struct retisc_strbuf *out)
+{
+	const struct retisc_api *api = c->api;
+	struct retisc_strbuf sfx = RETISC_STRBUF_INIT;
+	uint64_t lost = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++)
+		lost += notes[i].lost;
+	for (size_t i = 0; i < n && !err; i++) {
+		unsigned int base = i ? SERIES_INDENT : 0;
+		size_t start = out->len;
+		const char *nl;
+
+		err = api->text_event(c->text, api->json_arr_get(series, i), base,
+				      i ? SERIES_PREFIX : NULL, out);
+		if (err)
+			break;
+		retisc_strbuf__reset(&sfx);
+		if (c->lost && notes[i].lost)
+			err = retisc_strbuf__printf(&sfx, " [%" PRIu64 " lost]", notes[i].lost);
+		if (!err && c->lost && !i && lost)
+			err = retisc_strbuf__printf(&sfx, " [series: %" PRIu64 " lost]", lost);
+		if (!err && c->deltas && notes[i].has_delta)
+			err = put_delta(&sfx, notes[i].delta_ns);
+		if (!err && sfx.len) {
+			nl = memchr(out->buf + start, '\n', out->len - start);
+			err = sb_insert(out, nl ? (size_t)(nl - out->buf) : out->len, sfx.buf,
+					sfx.len);
+		}
+		if (!err && c->diff && notes[i].diff) {
+			if (c->multiline)
+				err = retisc_strbuf__printf(out, "\n%*schanged: %s",
+							    base + BODY_INDENT, "", notes[i].diff);
+			else
+				err = retisc_strbuf__printf(out, " changed: %s", notes[i].diff);
+		}
+		if (!err)
+			err = retisc_strbuf__putc(out, '\n');
+	}
+	if (!err && n)
+		err = retisc_strbuf__putc(out, '\n');
+	retisc_strbuf__release(&sfx);
+	return err;
+}
+
+/* A write error: quiet for a closed pipe, reported otherwise. */
+static int write_failed(struct sort_ctx *c, const struct retisc_out *o, int err)
+{
+	if (err != -EPIPE) {
+		c->api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s", o->name, strerror(-err));
+		c->status = 1;
+	}
+	c->fatal = true;
+	return err;
+}
+
+static int emit(void *ctx, const struct retisc_json *series, const struct retisc_sort_note *notes,
+		size_t n)
+{
+	struct sort_ctx *c = ctx;
+	const struct retisc_api *api = c->api;
+	int err;
+
+	if (c->json.fd >= 0) {
+		retisc_strbuf__reset(&c->sb);
+		err = api->json_dump(series, &c->sb) ?: retisc_strbuf__putc(&c->sb, '\n');
+		if (!err)
+			err = retisc_out__write(&c->json, c->sb.buf, c->sb.len);
+		if (err)
+			return write_failed(c, &c->json, err);
+	}
+	if (!c->text)
+		return 0;
+	retisc_strbuf__reset(&c->sb);
+	if (c->deltas || c->diff || c->lost)
+		err = render_annotated(c, series, notes, n, &c->sb);
+	else
+		err = api->text_series_framed(c->text, series, &c->sb);
+	if (err == -EINVAL) {
+		/* Reported with where the series' first event was read. */
+		api->log(RETISC_LOG_ERROR, "%s:%lu: cannot render event: missing or invalid key",
+			 origin_path(c, notes[0].origin), origin_line(notes[0].origin));
+		c->status = 1;
+		if (c->keep_going)
+			return 0;
+		c->fatal = true;
+		return -ECANCELED;
+	}
+	if (!err)
+		err = retisc_out__write(&c->std, c->sb.buf, c->sb.len);
+	if (err)
+		return write_failed(c, &c->std, err);
+	return 0;
+}
+
+/* §2.1: --out pointing at the input itself. */
+static bool same_file(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = ra && rb && !strcmp(ra, rb);
+
+	free(ra);
+	free(rb);
+	return same;
+}
+
+static void log_counts(const struct sort_ctx *c, const struct retisc_sort *s)
+{
+	struct retisc_sort_counts k;
+
+	retisc_sort__counts(s, &k);
+	c->api->log(RETISC_LOG_DEBUG,
+		    "sort: %" PRIu64 " event(s), %" PRIu64 " series; peak state: %zu event(s) "
+		    "buffered, %zu id(s), %zu queue id(s), %zu upcall(s), %zu flow(s); "
+		    "%" PRIu64 " entries forgotten",
+		    k.events, k.emitted, k.peak_buffered, k.peak_ids, k.peak_queues,
+		    k.peak_upcalls, k.peak_flows, k.forgotten);
+}
+
+static int sort_run(void *priv, const struct retisc_api *api, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "max-buffer", required_argument, NULL, 'b' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "print", no_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "utc", no_argument, NULL, 'u' },
+		{ "deltas", no_argument, NULL, 'd' },
+		{ "diff", no_argument, NULL, 'D' },
+		{ "mark-lost", no_argument, NULL, 'l' },
+		{ "forget-after", required_argument, NULL, 'g' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct retisc_sort_opts so = { .max_buffer = DEFAULT_MAX_BUFFER };
+	struct sort_ctx c = { .api = api, .multiline = true };
+	uint64_t forget_sec = DEFAULT_FORGET_SEC, v;
+	struct retisc_proc_signals sig;
+	struct retisc_pager pager = { 0 };
+	struct retisc_reader *rd = NULL;
+	struct retisc_sort *s = NULL;
+	bool print = false, utc = false, ll = false, signals = false;
+	const char *input = NULL;
+	struct retisc_json *ev;
+	char err[1024];
+	int opt, ret, status = 0;
+
+	(void)priv;
+	retisc_out__fd(&c.json, -1, NULL);
+	retisc_out__fd(&c.std, STDOUT_FILENO, "stdout");
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "o:eh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			if (parse_u64("--max-buffer <N>", optarg, &v) || v > SIZE_MAX)
+				return 2;
+			so.max_buffer = (size_t)v;
+			break;
+		case 'o':
+			c.out_path = optarg;
+			break;
+		case 'P':
+			print = true;
+			break;
+		case 'F':
+			if (!strcmp(optarg, "single-line")) {
+				c.multiline = false;
+			} else if (strcmp(optarg, "multi-line")) {
+				fprintf(stderr, "error: invalid value '%s' for '--format'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'u':
+			utc = true;
+			break;
+		case 'e':
+			ll = true;
+			break;
+		case 'd':
+			c.deltas = true;
+			break;
+		case 'D':
+			c.diff = true;
+			break;
+		case 'l':
+			c.lost = true;
+			break;
+		case 'g':
+			if (parse_u64("--forget-after <SEC>", optarg, &forget_sec) ||
+			    forget_sec > UINT64_MAX / NSEC_PER_SEC)
+				return 2;
+			break;
+		case 'k':
+			c.keep_going = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\nUsage: retisc %s [OPTIONS] [INPUT]\n\nFor more "
+					"information, try '--help'.\n", argv[0]);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + 1]);
+		return 2;
+	}
+	if (optind < argc)
+		input = argv[optind];
+	so.forget_ns = forget_sec * NSEC_PER_SEC;
+	so.deltas = c.deltas;
+	so.diff = c.diff;
+	so.lost = c.lost;
+
+	rd = api->reader_open(input, err, sizeof(err));
+	if (!rd) {
+		api->log(RETISC_LOG_ERROR, "%s", err);
+		return 1;
+	}
+	if (api->reader_kind(rd) == READER_SERIES) {
+		api->log(RETISC_LOG_INFO, "File already sorted");
+		goto out;
+	}
+	if (c.out_path) {
+		if (api->reader_compat(rd) != COMPAT_CURRENT) {
+			api->log(RETISC_LOG_ERROR,
+				 "Storing sorted events is not supported (input event format is "
+				 "too old, remove `--out`)");
+			status = 1;
+			goto out;
+		}
+		if (same_file(api->reader_path(rd), c.out_path)) {
+			api->log(RETISC_LOG_ERROR,
+				 "Cannot sort a file in-place. Please specify an output file "
+				 "that's different to the input one.");
+			status = 1;
+			goto out;
+		}
+		if (retisc_out__open(&c.json, c.out_path)) {
+			api->log(RETISC_LOG_ERROR, "Could not create or open '%s'", c.out_path);
+			status = 1;
+			goto out;
+		}
+	}
+	if (!c.out_path || print) {
+		c.text = api->text_new(api, c.multiline, ll, utc);
+		if (!c.text) {
+			api->log(RETISC_LOG_ERROR, "%s", strerror(errno));
+			status = 1;
+			goto out;
+		}
+		retisc_pager__start(&pager);
+	}
+	s = retisc_sort__new(api, &so, emit, &c);
+	if (!s) {
+		api->log(RETISC_LOG_ERROR, "%s", strerror(errno));
+		status = 1;
+		goto out;
+	}
+
+	retisc_proc__signals_install(&sig);
+	signals = true;
+	while (!retisc_proc__stopped() && !c.fatal) {
+		ret = api->reader_next(rd, &ev, err, sizeof(err));
+		if (!ret)
+			break;
+		if (ret < 0) {
+			/* A read interrupted by the stop signal is no error. */
+			if (retisc_proc__stopped())
+				break;
+			api->log(RETISC_LOG_ERROR, "%s", err);
+			c.status = 1;
+			if (ret == -ENOMEM || !c.keep_going)
+				break;
+			continue;
+		}
+		ret = retisc_sort__add(s, ev, origin_of(&c, api->reader_path(rd),
+							 api->reader_line(rd)),
+				       err, sizeof(err));
+		if (ret == -EINVAL && !c.fatal) {
+			api->log(RETISC_LOG_ERROR, "%s:%lu: %s", api->reader_path(rd),
+				 api->reader_line(rd), err);
+			c.status = 1;
+			if (!c.keep_going)
+				break;
+		} else if (ret && !c.fatal) {
+			api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
+			c.status = 1;
+			c.fatal = true;
+		}
+	}
+	/* Whatever was read is written, also after an error or a signal. */
+	if (!c.fatal)
+		ret = retisc_sort__finish(s);
+	if (!c.fatal && ret < 0) {
+		api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
+		c.status = 1;
+	}
+	log_counts(&c, s);
+	status = c.status;
+out:
+	if (c.json.fd >= 0) {
+		ret = retisc_out__close(&c.json);
+		if (ret && ret != -EPIPE && !c.fatal) {
+			api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s", c.out_path,
+				 strerror(-ret));
+			status = 1;
+		}
+	}
+	ret = retisc_out__close(&c.std);
+	if (ret && ret != -EPIPE && !c.fatal) {
+		api->log(RETISC_LOG_ERROR, "Cannot write to stdout: %s", strerror(-ret));
+		status = 1;
+	}
+	/* A reader that went away ends the command silently. */
+	if (c.json.broken || c.std.broken)
+		status = 0;
+	retisc_pager__finish(&pager);
+	if (signals)
+		retisc_proc__signals_restore(&sig);
+	retisc_sort__free(s);
+	if (c.text)
+		api->text_free(c.text);
+	api->reader_free(rd);
+	for (size_t i = 0; i < c.n_paths; i++)
+		free(c.paths[i]);
+	free(c.paths);
+	retisc_strbuf__release(&c.sb);
+	return status;
+}
+
+static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
+{
+	struct retisc_processor_desc p = {
+		.sz = sizeof(p),
+		.name = "sort",
+		.summary = "group the events of each packet into series",
+		.run = sort_run,
+	};
+
+	return api->register_processor(plugin, &p);
+}
+
+static const struct retisc_plugin_desc desc = {
+	.sz = sizeof(desc),
+	.abi_version = RETISC_ABI_VERSION,
+	.name = "sort",
+	.version = "0.1.0",
+	.init = init,
+};
+
+RETISC_PLUGIN_DEFINE(desc)

@@ -1,0 +1,136 @@
+# Processors (sort, stats, pcap, schema) on real collections, and their
+# process-level behaviour (signals, broken pipes, exit statuses). Sourced by
+# tests/run-live.sh, which provides $RETISC, $TMP, $NS_A/$NS_B, topo_pair.
+
+PCHECK="python3 $HERE/live/check_processors.py"
+
+proc_has_collector() {
+	"$RETISC" plugin list 2>/dev/null | grep -qE "(registers:|,) collector $1( |,|$)"
+}
+
+# A startup line and n events of n/2 packets (two events each), for the
+# process-level tests that need no BPF.
+proc_gen_events() { # proc_gen_events <file> <n>
+	python3 - "$1" "$2" <<-'EOF'
+		import json, sys
+		n = int(sys.argv[2])
+		with open(sys.argv[1], "w") as f:
+		    f.write(json.dumps({"common": {"timestamp": 1}, "startup": {
+		        "retis_version": "v1.7.0", "cmdline": "gen",
+		        "clock_monotonic_offset": {"sec": 0, "nsec": 0},
+		        "machine": {"kernel_release": "a", "kernel_version": "b",
+		                    "hardware_name": "c"}}}, separators=(",", ":")) + "\n")
+		    for i in range(n):
+		        k = i // 2 + 1
+		        f.write(json.dumps({"common": {"timestamp": 10 * k + i % 2},
+		            "kernel": {"symbol": "ip_rcv", "probe_type": "kprobe"},
+		            "skb-tracking": {"orig_head": k, "timestamp": 10 * k, "skb": 7}},
+		            separators=(",", ":")) + "\n")
+	EOF
+}
+
+# Collect pings, sort them, print the sorted file, and export the packets
+# when the skb collector exists.
+test_proc_live_round_trip() {
+	topo_pair || return 1
+	local cols=skb-tracking st
+	proc_has_collector skb && cols=skb-tracking,skb
+	"$RETISC" collect -c $cols -o "$TMP/proc.json" \
+		--cmd "ip netns exec $NS_A ping -c 5 -i 0.2 -W 1 10.201.0.2" \
+		>"$TMP/proc.log" 2>&1 || { cat "$TMP/proc.log"; return 1; }
+
+	"$RETISC" sort "$TMP/proc.json" -o "$TMP/proc.sorted" || return 1
+	$PCHECK sorted "$TMP/proc.json" "$TMP/proc.sorted" || return 1
+	# Same series with a tiny buffer: packets split, idx going on.
+	"$RETISC" process sort --max-buffer 2 "$TMP/proc.json" -o "$TMP/proc.mb2" || return 1
+	$PCHECK sorted "$TMP/proc.json" "$TMP/proc.mb2" || return 1
+
+	# The sorted file prints as series; sort's own text is the same.
+	"$RETISC" print "$TMP/proc.sorted" >"$TMP/proc.sorted.txt" || return 1
+	"$RETISC" sort "$TMP/proc.json" >"$TMP/proc.sort.txt" || return 1
+	cmp -s "$TMP/proc.sorted.txt" "$TMP/proc.sort.txt" ||
+		{ diff "$TMP/proc.sorted.txt" "$TMP/proc.sort.txt" | head -20; return 1; }
+	grep -qE '^  ↳ [0-9]+ \([0-9]+\) \[.*\] .* #[0-9a-f]+ \(skb [0-9a-f]+\) n [1-9]' \
+		"$TMP/proc.sorted.txt" || { head -30 "$TMP/proc.sorted.txt"; return 1; }
+
+	"$RETISC" stats "$TMP/proc.json" >"$TMP/proc.stats" || return 1
+	grep -q "^Number of events: $(($(wc -l <"$TMP/proc.json") - 1))$" "$TMP/proc.stats" ||
+		{ cat "$TMP/proc.stats"; return 1; }
+	grep -q "^  raw_tracepoint/net:net_dev_start_xmit: " "$TMP/proc.stats" || return 1
+
+	local pkts
+	pkts=$($PCHECK packets "$TMP/proc.json") || return 1
+	if [ "$pkts" = 0 ]; then
+		echo "no packet section in the events (no skb collector): pcap not exercised"
+		return 0
+	fi
+	"$RETISC" pcap -o "$TMP/proc.pcapng" "$TMP/proc.json" >"$TMP/pcap.log" 2>&1 ||
+		{ cat "$TMP/pcap.log"; return 1; }
+	st=$(tshark -r "$TMP/proc.pcapng" -Y eth -T fields -e frame.interface_name 2>/dev/null |
+		grep -c .)
+	[ "$st" = "$pkts" ] || { echo "tshark sees $st packets, $pkts expected"; return 1; }
+	tshark -r "$TMP/proc.pcapng" -Y icmp -T fields -e frame.comment 2>/dev/null |
+		grep -q '\[tp\] net:net_dev_start_xmit #' || return 1
+	# -p keeps one probe only.
+	"$RETISC" pcap -p net:net_dev_start_xmit -o "$TMP/proc-xmit.pcapng" "$TMP/proc.json" \
+		2>/dev/null || return 1
+	tshark -r "$TMP/proc-xmit.pcapng" -Y eth -T fields -e frame.interface_name 2>/dev/null |
+		sort -u | grep -qx 'raw_tracepoint/net:net_dev_start_xmit'
+}
+
+# SIGINT while reading a pipe: what was read is written, exit 0.
+test_proc_sort_sigint() {
+	local fifo="$TMP/sort.fifo" pid st
+	proc_gen_events "$TMP/sigint.json" 10
+	mkfifo "$fifo" || return 1
+	"$RETISC" sort "$fifo" -o "$TMP/sigint.sorted" 2>"$TMP/sigint.log" &
+	pid=$!
+	exec 3>"$fifo"
+	cat "$TMP/sigint.json" >&3
+	sleep 0.5
+	kill -INT $pid
+	wait $pid
+	st=$?
+	exec 3>&-
+	[ $st = 0 ] || { echo "exit $st"; cat "$TMP/sigint.log"; return 1; }
+	# Startup + 5 packets, all drained from the buffer.
+	[ "$(wc -l <"$TMP/sigint.sorted")" = 6 ] || { cat "$TMP/sigint.sorted"; return 1; }
+	$PCHECK sorted "$TMP/sigint.json" "$TMP/sigint.sorted"
+}
+
+# A reader that goes away: silent, exit 0 (print and sort).
+test_proc_broken_pipe() {
+	local st
+	proc_gen_events "$TMP/pipe.json" 200000
+	"$RETISC" sort --max-buffer 10 "$TMP/pipe.json" 2>"$TMP/pipe.err" | head -1 >/dev/null
+	st=${PIPESTATUS[0]}
+	[ "$st" = 0 ] && [ ! -s "$TMP/pipe.err" ] ||
+		{ echo "exit $st"; cat "$TMP/pipe.err"; return 1; }
+	"$RETISC" stats "$TMP/pipe.json" 2>"$TMP/pipe.err" | head -0
+	st=${PIPESTATUS[0]}
+	[ "$st" = 0 ] && [ ! -s "$TMP/pipe.err" ] ||
+		{ echo "exit $st"; cat "$TMP/pipe.err"; return 1; }
+}
+
+# Exit statuses and messages of the command line.
+test_proc_cli() {
+	proc_gen_events "$TMP/cli.json" 4
+	"$RETISC" process --help | grep -qE '^  sort +group the events' || return 1
+	"$RETISC" process --help | grep -qE '^  schema ' || return 1
+	# Prefixes of processor names are not subcommands; full names are.
+	cmp -s <("$RETISC" sort "$TMP/cli.json") <("$RETISC" process sort "$TMP/cli.json") ||
+		return 1
+	expect_fail 2 "invalid value 'x' for '--max-buffer" "$RETISC" sort --max-buffer x \
+		"$TMP/cli.json" || return 1
+	expect_fail 1 "Cannot sort a file in-place" \
+		"$RETISC" sort "$TMP/cli.json" -o "$TMP/cli.json" || return 1
+	expect_fail 1 "$TMP/nope.json: No such file or directory" \
+		"$RETISC" stats "$TMP/nope.json" || return 1
+	expect_fail 1 "Probe not found in the events" \
+		"$RETISC" pcap -p tp:no:pe -o "$TMP/cli.pcapng" "$TMP/cli.json" || return 1
+	printf '{"common":{"timestamp":5,\n' >>"$TMP/cli.json"
+	expect_fail 1 "$TMP/cli.json:6: " "$RETISC" sort "$TMP/cli.json" || return 1
+	# The series read before the bad line are printed.
+	[ "$("$RETISC" sort "$TMP/cli.json" 2>/dev/null | grep -c ' n 1$')" = 2 ] || return 1
+	"$RETISC" schema | python3 -c 'import json, sys; json.load(sys.stdin)'
+}

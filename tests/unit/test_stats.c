@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * stats processor (processing.md §3): blocks per file of a rotated set, the
+ * series file form, probe counts, UTC times, invalid events and errors.
+ * Expected outputs follow the layout of §3; times are timestamp + the
+ * startup offset 1742309146.691042000 s, in UTC.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proctest.h"
+
+#define STARTUP                                                                                    \
+	"{\"common\":{\"timestamp\":1},\"startup\":{\"retis_version\":\"v1.7.0\",\"cmdline\":"     \
+	"\"retisc collect\",\"clock_monotonic_offset\":{\"sec\":1742309146,\"nsec\":691042000},"   \
+	"\"machine\":{\"kernel_release\":\"a\",\"kernel_version\":\"b\",\"hardware_name\":"        \
+	"\"c\"}}}\n"
+#define KEV(ts, type, sym)                                                                         \
+	"{\"common\":{\"timestamp\":" #ts "},\"kernel\":{\"symbol\":\"" sym "\",\"probe_type\":"   \
+	"\"" type "\"}}\n"
+
+static void test_events_file(void **state)
+{
+	static const char *const want =
+		"Retis version: v1.7.0\n"
+		"Retis cmdline: retisc collect -o\n"
+		"Number of events: 4\n"
+		"First event at: 2025-03-18 23:12:45.860103\n"
+		"Last event at: 2025-03-18 23:12:45.860356\n"
+		"Probes:\n"
+		"  kretprobe/ovs_dp_upcall: 1\n"
+		"  raw_tracepoint/net:net_dev_start_xmit: 1\n"
+		"  raw_tracepoint/openvswitch:ovs_do_execute_action: 1\n"
+		"  raw_tracepoint/skb:kfree_skb: 1\n";
+	struct pt_run r;
+
+	(void)state;
+	pt_run(&r, "stats", fixture("retisc-1.7.json"));
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, want);
+	pt_free(&r);
+}
+
+/* One block per split file; version and cmdline only for split id 0. */
+static void test_rotated_set(void **state)
+{
+	static const char *const want =
+		"Retis version: v1.7.0\n"
+		"Retis cmdline: retisc collect -c skb -o split.data --out-rotate 1MB\n"
+		"\n"
+		"Split index: 0\n"
+		"Number of events: 2\n"
+		"First event at: 2025-03-18 14:45:46.691043\n"
+		"Last event at: 2025-03-18 14:45:46.691043\n"
+		"Probes:\n"
+		"  raw_tracepoint/net:netif_rx: 2\n"
+		"\n"
+		"Split index: 1\n"
+		"Number of events: 1\n"
+		"First event at: 2025-03-18 14:45:46.691044\n"
+		"Last event at: 2025-03-18 14:45:46.691044\n"
+		"Probes:\n"
+		"  raw_tracepoint/net:netif_rx: 1\n"
+		"\n"
+		"Split index: 2\n"
+		"Number of events: 2\n"
+		"First event at: 2025-03-18 14:45:46.691045\n"
+		"Last event at: 2025-03-18 14:45:46.691045\n"
+		"Probes:\n"
+		"  raw_tracepoint/net:netif_rx: 2\n";
+	char in[PATH_MAX];
+	struct pt_run r;
+
+	(void)state;
+	snprintf(in, sizeof(in), "%s..", fixture("split.data.0"));
+	pt_run(&r, "stats", in);
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, want);
+	pt_free(&r);
+}
+
+/* Series file: one block, the startup series not counted as a series; the
+ * ovs-detrace event (no kernel/userspace) is warned about, not counted. */
+static void test_series_file(void **state)
+{
+	static const char *const want =
+		"Retis version: v1.7.0\n"
+		"Retis cmdline: retisc collect -c skb-tracking,ovs -o\n"
+		"Number of series: 2\n"
+		"Number of events: 2\n"
+		"First event at: 2025-03-18 21:23:35.646304\n"
+		"Last event at: 2025-03-18 21:23:35.646318\n"
+		"Probes:\n"
+		"  kretprobe/ovs_dp_upcall: 1\n"
+		"  raw_tracepoint/openvswitch:ovs_dp_upcall: 1\n";
+	struct pt_run r;
+
+	(void)state;
+	pt_run(&r, "stats", fixture("retisc-sorted.json"));
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, want);
+	assert_contains(pt_log(&r), "Error gathering stats from event: Invalid event: ");
+	pt_free(&r);
+}
+
+/* Count descending (ties by name), first = first counted event, last = the
+ * largest timestamp; USDT probes count as usdt/<symbol>. */
+static void test_counts(void **state)
+{
+	static const char *const want =
+		"Retis version: v1.7.0\n"
+		"Retis cmdline: retisc collect\n"
+		"Number of events: 7\n"
+		"First event at: 2025-03-18 14:45:48.691042\n"
+		"Last event at: 2025-03-18 14:45:49.691042\n"
+		"Probes:\n"
+		"  kprobe/a: 3\n"
+		"  kprobe/c: 2\n"
+		"  raw_tracepoint/b: 1\n"
+		"  usdt/dpif_recv:recv_upcall: 1\n";
+	const char *in;
+	struct pt_run r;
+
+	(void)state;
+	in = tmp_file("counts.json",
+		      STARTUP KEV(2000000000, "kprobe", "a") KEV(3000000000, "kprobe", "c") KEV(
+			      1500000000, "kprobe", "a") KEV(2500000000, "raw_tracepoint",
+							     "b") KEV(2600000000, "kprobe", "c")
+			      KEV(2700000000, "kprobe",
+				  "a") "{\"common\":{\"timestamp\":2800000000},\"userspace\":"
+				       "{\"probe_type\":\"usdt\",\"symbol\":"
+				       "\"dpif_recv:recv_upcall\",\"ip\":1,\"path\":\"/x\","
+				       "\"pid\":1,\"tid\":1}}\n");
+	pt_run(&r, "stats", in);
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, want);
+	pt_free(&r);
+}
+
+/* A file with no event: no times, no probes. */
+static void test_no_event(void **state)
+{
+	struct pt_run r;
+
+	(void)state;
+	pt_run(&r, "stats", tmp_file("empty-ev.json", STARTUP));
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, "Retis version: v1.7.0\nRetis cmdline: retisc collect\n"
+			     "Number of events: 0\n");
+	pt_free(&r);
+}
+
+/* A malformed line names file and line; what was read is still reported,
+ * and --keep-going counts what follows. */
+static void test_malformed(void **state)
+{
+	char want[PATH_MAX + 32];
+	const char *in;
+	struct pt_run r;
+
+	(void)state;
+	in = tmp_file("bad.json", STARTUP KEV(2000000000, "kprobe", "a") "{\"common\":\n" KEV(
+						  2100000000, "kprobe", "a"));
+	pt_run(&r, "stats", in);
+	assert_int_equal(r.status, 1);
+	snprintf(want, sizeof(want), "%s:3: ", in);
+	assert_contains(pt_log(&r), want);
+	assert_contains(r.out, "Number of events: 1\n");
+	pt_free(&r);
+
+	pt_run(&r, "stats", "--keep-going", in);
+	assert_int_equal(r.status, 1);
+	assert_contains(r.out, "Number of events: 2\n");
+	pt_free(&r);
+
+	pt_run(&r, "stats", "/nonexistent-dir/x");
+	assert_int_equal(r.status, 1);
+	assert_contains(pt_log(&r), "/nonexistent-dir/x: No such file or directory");
+	pt_free(&r);
+
+	pt_run(&r, "stats", in, in);
+	assert_int_equal(r.status, 2);
+	pt_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_events_file), cmocka_unit_test(test_rotated_set),
+		cmocka_unit_test(test_series_file), cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_no_event),    cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, pt_group_setup, pt_group_teardown);
+}
