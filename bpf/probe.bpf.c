@@ -87,7 +87,14 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 	__builtin_memset(kernel->pad, 0, sizeof(kernel->pad));
 	kernel->stack_id = -1;
 	if (retisc_cfg.stack)
-		kernel->stack_id = bpf_get_stackid(c, &retisc_stack_map, 0);
+		/*
+		 * A raw tracepoint's stack starts in the BPF dispatch (the
+		 * program, then bpf_trace_run<N>); skip both so the first frame
+		 * is the function that hit the tracepoint, as Retis shows it.
+		 */
+		kernel->stack_id = bpf_get_stackid(
+			c, &retisc_stack_map,
+			retisc_cfg.probe_type == RETISC_PROBE_RAW_TP ? 2 & BPF_F_SKIP_FIELD_MASK : 0);
 	p = (void *)(kernel + 1);
 
 	ev->used = (__u32)((void *)p - (void *)ev->data);
