@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "inspect.h"
 #include "log.h"
 #include "profile.h"
 #include "reader.h"
@@ -298,8 +299,16 @@ static int cmd_profile(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_inspect(int argc, char **argv)
+{
+	if (load_plugins())
+		return 1;
+	return retisc_cmd_inspect(g.reg, argc, argv);
+}
+
 static const struct cmd cmds[] = {
 	{ "collect", cmd_collect, NULL },
+	{ "inspect", cmd_inspect, NULL },
 	{ "print", cmd_print, NULL },
 	{ "process", cmd_process, NULL },
 	{ "plugin", cmd_plugin, NULL },
