@@ -54,7 +54,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit-test live-test bench verifier-test format install uninstall
+.PHONY: all clean test unit-test live-test bench vm-test verifier-test format install uninstall
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
@@ -80,8 +80,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_PLUGIN_SRCS := $(wildcard tests/plugins/*.c)
 TEST_PLUGINS := $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
+TOOLS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
-all: $(BUILD)/retisc $(PLUGIN_SOS) $(BUILD)/tools/retisc-bench $(BUILD_PROFILES)
+all: $(BUILD)/retisc $(PLUGIN_SOS) $(TOOLS) $(BUILD_PROFILES)
 
 # --- BPF -------------------------------------------------------------------
 $(BUILD)/vmlinux.h:
@@ -182,6 +183,10 @@ test: unit-test live-test
 
 bench: all
 	$(Q)tests/bench/run.sh $(BUILD)
+
+# Kprobe tracking mode live, in Debian's kernel under QEMU (README "VM lane").
+vm-test: all
+	$(Q)tests/vm/run.sh $(BUILD)
 
 # --- installation --------------------------------------------------------------
 # The plugin SDK: userspace headers, and the BPF hook SDK installed next to

@@ -26,11 +26,20 @@ static __always_inline void retisc_end_stage(struct retisc_ctx *ctx, struct reti
 	if (!ctx->veto && used > ctx->core_used && used <= RETISC_EVENT_MAX) {
 		__u64 flags = 0;
 
-		if (retisc_wakeup_bytes)
-			flags = bpf_ringbuf_query(&retisc_events, BPF_RB_AVAIL_DATA) >=
-						retisc_wakeup_bytes
+		if (retisc_wakeup_bytes) {
+			__u64 avail = bpf_ringbuf_query(&retisc_events, BPF_RB_AVAIL_DATA);
+
+			/*
+			 * Only the event that crosses the mark wakes: the consumer
+			 * never sleeps while data is waiting (poll reports it), so
+			 * it is awake whenever the ring stays above the mark, and
+			 * a wake-up per event then (an irq_work each, a VM exit in
+			 * a guest) made every hit several times dearer.
+			 */
+			flags = avail < retisc_wakeup_bytes && avail + used >= retisc_wakeup_bytes
 					? BPF_RB_FORCE_WAKEUP
 					: BPF_RB_NO_WAKEUP;
+		}
 		if (bpf_ringbuf_output(&retisc_events, ev->data, used, flags)) {
 			struct retisc_probe_stats *st = retisc_probe_stats(ctx->cfg.probe_id);
 

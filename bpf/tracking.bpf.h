@@ -193,9 +193,17 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 			new_ti.flags &= ~RETISC_TI_INV_PENDING;
 			ti = NULL;
 			insert = 1;
+			trk_stat(TRK_V2);
 		} else if (ti && (ti->flags & RETISC_TI_INV_PENDING) && ti->last_skb == skb &&
-			   !(cfg & RETISC_TRK_INV_HEAD)) {
-			/* §10: pskb_expand_head failed, the head did not change. */
+			   !(cfg & (RETISC_TRK_INV_HEAD | RETISC_TRK_FREE))) {
+			/*
+			 * §10: pskb_expand_head failed, the head did not change.
+			 * Not at a free probe: a successful pskb_expand_head
+			 * frees the old head through skb_free_head() while
+			 * skb->head still points to it, so this state is also
+			 * the one of a success, whose skb-address key must live
+			 * until the new head is seen.
+			 */
 			bpf_map_delete_elem(&tracking_map, &skb);
 			ti->flags &= ~RETISC_TI_INV_PENDING;
 		}

@@ -98,6 +98,7 @@ struct collect_opts {
 	struct strv probes;
 	struct strv skb_sections;
 	struct strv nft_verdicts;
+	struct strv kconf; /* one value: collectors read it as an option */
 	const char *out;
 	const char *rotate;
 	const char *cmd;
@@ -350,6 +351,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			break;
 		case OPT_KCONF:
 			err = once(&s_kconf, "kconf");
+			err = err ?: strv_push(&o->kconf, optarg);
 			break;
 		case OPT_SKB_SECTIONS:
 			err = strv_push_list(&o->skb_sections, optarg);
@@ -796,7 +798,13 @@ static int reuse_core_maps(struct collect *c, struct bpf_object *obj)
 			bpf_object__find_map_by_name(c->core->obj, bpf_map__name(m));
 		int err;
 
-		if (!core_map || bpf_map__type(m) != bpf_map__type(core_map))
+		/*
+		 * load_core() makes tracking_map a HASH in kprobe mode where
+		 * every object declares an LRU: it is still the one map, and
+		 * private copies would split the tracking state per probe.
+		 */
+		if (!core_map || (bpf_map__type(m) != bpf_map__type(core_map) &&
+				  core_map != c->core->maps.tracking_map))
 			continue;
 		err = bpf_map__reuse_fd(m, bpf_map__fd(core_map));
 		if (err)
@@ -1089,6 +1097,9 @@ static int attach_probes(struct collect *c)
 					: "");
 			continue;
 		}
+		/* Start-up benchmark mark (tests/bench): debug logs carry a timestamp. */
+		if (!attached)
+			pr_debug("First probe attached: %s", p->name);
 		pi->attached = true;
 		attached++;
 	}
@@ -1215,9 +1226,10 @@ static void *gc_main(void *arg)
 	struct collect *c = arg;
 	int tick = 0;
 
+	/* Short ticks: collect waits for this thread before it exits. */
 	while (!atomic_load(&c->stop_gc)) {
-		sleep(1);
-		if (++tick % 5)
+		usleep(100000);
+		if (++tick % 50)
 			continue;
 		gc_map(c, bpf_map__fd(c->core->maps.tracking_map), false);
 		if (c->mode == RETISC_TRACKING_TRACEPOINT)
@@ -1374,6 +1386,7 @@ static void collect_free(struct collect *c)
 	strv_free(&c->o.probes);
 	strv_free(&c->o.skb_sections);
 	strv_free(&c->o.nft_verdicts);
+	strv_free(&c->o.kconf);
 }
 
 static int env_add(struct collect *c, const char *name, struct strv *values)
@@ -1417,7 +1430,8 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 	}
 	libbpf_set_print(libbpf_log);
 	if (env_add(&c, "skb-sections", &c.o.skb_sections) ||
-	    env_add(&c, "nft-verdicts", &c.o.nft_verdicts))
+	    env_add(&c, "nft-verdicts", &c.o.nft_verdicts) ||
+	    (c.o.kconf.n && env_add(&c, "kconf", &c.o.kconf)))
 		goto out;
 
 	/* Tracking mode first: can_run checks depend on it (collectors.md). */

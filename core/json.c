@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,14 +67,112 @@ struct retisc_json {
 
 /* --- allocation helpers ------------------------------------------------- */
 
+/*
+ * Small blocks (nodes, keys, short strings) are recycled through per-thread
+ * free lists. An event is a few dozen of them, built and freed up to a
+ * million times a second by the bus thread; off the main thread every
+ * malloc() and free() takes its arena's lock, which made allocation half of
+ * the collect's userspace time. Classes of 32, 64 and 128 bytes; blocks
+ * past JSON_CACHE_DEPTH per class go back to malloc.
+ */
+#define JSON_BLOCK_MIN 32
+#define JSON_BLOCK_CLASSES 3
+#define JSON_BLOCK_MAX (JSON_BLOCK_MIN << (JSON_BLOCK_CLASSES - 1))
+#define JSON_CACHE_DEPTH 1024
+
+struct json_block {
+	struct json_block *next;
+};
+
+struct json_cache {
+	struct json_block *head[JSON_BLOCK_CLASSES];
+	unsigned int n[JSON_BLOCK_CLASSES];
+	bool registered;
+};
+
+static __thread struct json_cache json_cache;
+static pthread_key_t json_cache_key;
+static pthread_once_t json_cache_once = PTHREAD_ONCE_INIT;
+
+static void json_cache_drain(void *unused)
+{
+	struct json_block *b;
+
+	(void)unused;
+	for (int c = 0; c < JSON_BLOCK_CLASSES; c++) {
+		while ((b = json_cache.head[c])) {
+			json_cache.head[c] = b->next;
+			free(b);
+		}
+		json_cache.n[c] = 0;
+	}
+}
+
+static void json_cache_key_init(void)
+{
+	/* Without a key, blocks cached by an exiting thread would leak. */
+	if (pthread_key_create(&json_cache_key, json_cache_drain))
+		json_cache_key = (pthread_key_t)-1;
+}
+
+static int json_class(size_t n)
+{
+	return n <= JSON_BLOCK_MIN ? 0 : n <= JSON_BLOCK_MIN * 2 ? 1 : 2;
+}
+
+/* n bytes, not zeroed; release with json_mem_free(p, n). */
+static void *json_mem_alloc(size_t n)
+{
+	struct json_block *b;
+	int c;
+
+	if (n > JSON_BLOCK_MAX)
+		return malloc(n);
+	c = json_class(n);
+	b = json_cache.head[c];
+	if (!b)
+		return malloc((size_t)JSON_BLOCK_MIN << c);
+	json_cache.head[c] = b->next;
+	json_cache.n[c]--;
+	return b;
+}
+
+static void json_mem_free(void *p, size_t n)
+{
+	struct json_block *b = p;
+	int c;
+
+	if (!p)
+		return;
+	if (n > JSON_BLOCK_MAX)
+		goto out;
+	c = json_class(n);
+	if (json_cache.n[c] >= JSON_CACHE_DEPTH)
+		goto out;
+	if (!json_cache.registered) {
+		pthread_once(&json_cache_once, json_cache_key_init);
+		if (json_cache_key == (pthread_key_t)-1 ||
+		    pthread_setspecific(json_cache_key, &json_cache))
+			goto out;
+		json_cache.registered = true;
+	}
+	b->next = json_cache.head[c];
+	json_cache.head[c] = b;
+	json_cache.n[c]++;
+	return;
+out:
+	free(p);
+}
+
 static struct retisc_json *json_alloc(enum retisc_json_type type)
 {
-	struct retisc_json *v = calloc(1, sizeof(*v));
+	struct retisc_json *v = json_mem_alloc(sizeof(*v));
 
 	if (!v) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	memset(v, 0, sizeof(*v));
 	v->type = type;
 	return v;
 }
@@ -87,7 +186,7 @@ static struct retisc_json *json_alloc_str(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	v = malloc(sizeof(*v) + n + 1);
+	v = json_mem_alloc(sizeof(*v) + n + 1);
 	if (!v) {
 		errno = ENOMEM;
 		return NULL;
@@ -97,6 +196,42 @@ static struct retisc_json *json_alloc_str(size_t n)
 	v->str.len = n;
 	v->str.s[n] = '\0';
 	return v;
+}
+
+/*
+ * Item and member arrays use the caches too. A container's capacity field
+ * carries the parent link while its tree is freed, so each array keeps its
+ * size in a header of its own.
+ */
+static void *json_arr_resize(void *items, size_t size)
+{
+	size_t *h = items ? (size_t *)items - 1 : NULL, old = h ? *h : 0;
+	size_t total = size + sizeof(*h);
+	size_t *n;
+
+	if (size > SIZE_MAX - sizeof(*h))
+		return NULL;
+	if (h && old + sizeof(*h) > JSON_BLOCK_MAX && total > JSON_BLOCK_MAX) {
+		n = realloc(h, total);
+	} else {
+		n = json_mem_alloc(total);
+		if (n && h)
+			memcpy(n + 1, items, old < size ? old : size);
+		if (n)
+			json_mem_free(h, old + sizeof(*h));
+	}
+	if (!n)
+		return NULL;
+	*n = size;
+	return n + 1;
+}
+
+static void json_arr_free(void *items)
+{
+	size_t *h = items;
+
+	if (h)
+		json_mem_free(h - 1, h[-1] + sizeof(*h));
 }
 
 /*
@@ -113,7 +248,7 @@ static void *json_grow(void *items, size_t *cap, size_t len, size_t size)
 	ncap = *cap ? *cap * 2 : 4;
 	if (ncap < *cap || ncap > SIZE_MAX / size)
 		return NULL;
-	p = realloc(items, ncap * size);
+	p = json_arr_resize(items, ncap * size);
 	if (!p)
 		return NULL;
 	*cap = ncap;
@@ -122,13 +257,18 @@ static void *json_grow(void *items, size_t *cap, size_t len, size_t size)
 
 static char *json_keydup(const char *key, size_t klen)
 {
-	char *k = malloc(klen + 1);
+	char *k = json_mem_alloc(klen + 1);
 
 	if (!k)
 		return NULL;
 	memcpy(k, key, klen);
 	k[klen] = '\0';
 	return k;
+}
+
+static void json_key_free(char *key, size_t klen)
+{
+	json_mem_free(key, klen + 1);
 }
 
 /* Append v (not freed on failure) to array arr. */
@@ -344,10 +484,10 @@ struct retisc_json *retisc_json__new_str_lossy(const char *s, size_t n)
 static void json_free_node(struct retisc_json *v)
 {
 	if (v->type == RETISC_JSON_ARRAY)
-		free(v->arr.items);
+		json_arr_free(v->arr.items);
 	else if (v->type == RETISC_JSON_OBJECT)
-		free(v->obj.m);
-	free(v);
+		json_arr_free(v->obj.m);
+	json_mem_free(v, sizeof(*v) + (v->type == RETISC_JSON_STRING ? v->str.len + 1 : 0));
 }
 
 /* Detach the last child of container v and return it (NULL: none left). */
@@ -360,7 +500,7 @@ static struct retisc_json *json_pop_child(struct retisc_json *v)
 	if (!v->obj.len)
 		return NULL;
 	m = &v->obj.m[--v->obj.len];
-	free(m->key);
+	json_key_free(m->key, m->klen);
 	return m->val;
 }
 
@@ -477,14 +617,14 @@ static struct retisc_json *json_copy_node(const struct retisc_json *v)
 	n = json_nchildren(v);
 	if (v->type == RETISC_JSON_ARRAY) {
 		if (n) {
-			c->arr.items = malloc(n * sizeof(*c->arr.items));
+			c->arr.items = json_arr_resize(NULL, n * sizeof(*c->arr.items));
 			if (!c->arr.items)
 				goto nomem;
 			c->arr.cap = n;
 		}
 	} else if (v->type == RETISC_JSON_OBJECT) {
 		if (n) {
-			c->obj.m = malloc(n * sizeof(*c->obj.m));
+			c->obj.m = json_arr_resize(NULL, n * sizeof(*c->obj.m));
 			if (!c->obj.m)
 				goto nomem;
 			c->obj.cap = n;
@@ -495,7 +635,7 @@ static struct retisc_json *json_copy_node(const struct retisc_json *v)
 	}
 	return c;
 nomem:
-	free(c);
+	json_mem_free(c, sizeof(*c));
 	errno = ENOMEM;
 	return NULL;
 }
@@ -535,7 +675,8 @@ struct retisc_json *retisc_json__copy(const struct retisc_json *v)
 		}
 		c = json_copy_node(child);
 		if (!c) {
-			free(key);
+			if (key)
+				json_key_free(key, src->obj.m[f->i].klen);
 			goto nomem;
 		}
 		/* Room was reserved by json_copy_node(): these cannot fail. */
@@ -635,23 +776,29 @@ const char *retisc_json__get_str(const struct retisc_json *v, size_t *len)
 
 /* --- objects ------------------------------------------------------------- */
 
-static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
+static struct json_member *obj_find_n(const struct retisc_json *obj, const char *key,
+				      size_t klen, size_t *idx)
 {
-	size_t klen, i;
+	size_t i;
 
-	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
-		return NULL;
-	klen = strlen(key);
 	for (i = 0; i < obj->obj.len; i++) {
 		struct json_member *m = &obj->obj.m[i];
 
-		if (m->klen == klen && !memcmp(m->key, key, klen)) {
+		/* Keys end with a NUL, so [0] exists even when empty. */
+		if (m->klen == klen && m->key[0] == key[0] && !memcmp(m->key, key, klen)) {
 			if (idx)
 				*idx = i;
 			return m;
 		}
 	}
 	return NULL;
+}
+
+static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
+{
+	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
+		return NULL;
+	return obj_find_n(obj, key, strlen(key), idx);
 }
 
 int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc_json *v)
@@ -664,7 +811,8 @@ int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc
 		retisc_json__free(v);
 		return -EINVAL;
 	}
-	m = obj_find(obj, key, NULL);
+	klen = strlen(key);
+	m = obj_find_n(obj, key, klen, NULL);
 	if (m) {
 		if (m->val == v)
 			return 0;
@@ -672,10 +820,10 @@ int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc
 		m->val = v;
 		return 0;
 	}
-	klen = strlen(key);
 	k = json_keydup(key, klen);
 	if (!k || obj_push(obj, k, klen, v)) {
-		free(k);
+		if (k)
+			json_key_free(k, klen);
 		retisc_json__free(v);
 		return -ENOMEM;
 	}
@@ -700,7 +848,8 @@ int retisc_json__obj_insert(struct retisc_json *obj, size_t pos, const char *key
 	klen = strlen(key);
 	k = json_keydup(key, klen);
 	if (!k || obj_push(obj, k, klen, v)) {
-		free(k);
+		if (k)
+			json_key_free(k, klen);
 		retisc_json__free(v);
 		return -ENOMEM;
 	}
@@ -732,7 +881,7 @@ struct retisc_json *retisc_json__obj_take(struct retisc_json *obj, const char *k
 	if (!m)
 		return NULL;
 	v = m->val;
-	free(m->key);
+	json_key_free(m->key, m->klen);
 	memmove(m, m + 1, (obj->obj.len - i - 1) * sizeof(*m));
 	obj->obj.len--;
 	return v;
@@ -861,6 +1010,35 @@ static const char json_esc[256] = {
 };
 /* clang-format on */
 
+/*
+ * Bytes a JSON string cannot hold as they are: below 0x20, '"' and '\\'.
+ * Tests 8 at a time (any byte below n: (x - n) & ~x has its top bit set),
+ * because event strings are mostly long base64 runs with nothing to escape.
+ */
+static bool json_word_needs_escape(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
+/* Length of the prefix of p[0..n) that needs no escape. */
+static size_t json_plain_prefix(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (json_word_needs_escape(w))
+			break;
+	}
+	while (i < n && !json_esc[p[i]])
+		i++;
+	return i;
+}
+
 int retisc_json__dump_str(struct retisc_strbuf *sb, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -875,10 +1053,18 @@ int retisc_json__dump_str(struct retisc_strbuf *sb, const char *s, size_t n)
 	/* Most strings need no escape: one reservation covers them. */
 	if (retisc_strbuf__reserve(sb, n + 2))
 		return -ENOMEM;
+	run = json_plain_prefix(p, n);
 	sb->buf[sb->len++] = '"';
-	for (i = 0; i < n;) {
-		for (run = i; run < n && !json_esc[p[run]]; run++)
-			;
+	if (run) /* s may be NULL when n is 0 */
+		memcpy(sb->buf + sb->len, s, run);
+	sb->len += run;
+	if (run == n) {
+		sb->buf[sb->len++] = '"';
+		sb->buf[sb->len] = '\0';
+		return 0;
+	}
+	for (i = run; i < n;) {
+		run = i + json_plain_prefix(p + i, n - i);
 		if (run > i && retisc_strbuf__append(sb, s + i, run - i))
 			goto nomem;
 		if (run == n)
@@ -904,18 +1090,54 @@ nomem:
 	return -ENOMEM;
 }
 
-/* printf() is the hot spot of event output; integers do not need it. */
+/* Write v < 100 as two digits at p (which then points past them). */
+static const char json_pairs[] = "00010203040506070809101112131415161718192021222324"
+				 "25262728293031323334353637383940414243444546474849"
+				 "50515253545556575859606162636465666768697071727374"
+				 "75767778798081828384858687888990919293949596979899";
+
+/*
+ * printf() is the hot spot of event output; integers do not need it. Two
+ * digits per step, in 32-bit arithmetic once the value fits: kernel
+ * addresses have twenty digits.
+ */
 static int dump_u64(struct retisc_strbuf *sb, uint64_t u, bool neg)
 {
 	char buf[21], *p = buf + sizeof(buf);
+	uint32_t v;
+	size_t n;
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	while (u > UINT32_MAX) {
+		/* Eight digits of the low part, then go on with the rest. */
+		v = (uint32_t)(u % 100000000);
+		u /= 100000000;
+		for (int i = 0; i < 4; i++) {
+			p -= 2;
+			memcpy(p, json_pairs + 2 * (v % 100), 2);
+			v /= 100;
+		}
+	}
+	v = (uint32_t)u;
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, json_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, json_pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
 	if (neg)
 		*--p = '-';
-	return retisc_strbuf__append(sb, p, (size_t)(buf + sizeof(buf) - p));
+	n = (size_t)(buf + sizeof(buf) - p);
+	if (retisc_strbuf__reserve(sb, n))
+		return -ENOMEM;
+	memcpy(sb->buf + sb->len, p, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+	return 0;
 }
 
 static int dump_double(struct retisc_strbuf *sb, double d)
@@ -975,14 +1197,33 @@ static int dump_scalar(struct retisc_strbuf *sb, const struct retisc_json *v)
 static const struct retisc_json *dump_child(struct retisc_strbuf *sb, const struct retisc_json *v,
 					    size_t i, int *err)
 {
-	const struct json_member *m;
+	const struct json_member *m = NULL;
+	char *d;
 
 	*err = 0;
+	if (v->type == RETISC_JSON_OBJECT) {
+		m = &v->obj.m[i];
+		/* Event keys never need escaping: write ,"key": at once. */
+		if (json_plain_prefix((const unsigned char *)m->key, m->klen) == m->klen) {
+			if ((*err = retisc_strbuf__reserve(sb, m->klen + 4)))
+				return NULL;
+			d = sb->buf + sb->len;
+			if (i)
+				*d++ = ',';
+			*d++ = '"';
+			memcpy(d, m->key, m->klen);
+			d += m->klen;
+			*d++ = '"';
+			*d++ = ':';
+			*d = '\0';
+			sb->len = (size_t)(d - sb->buf);
+			return m->val;
+		}
+	}
 	if (i && (*err = retisc_strbuf__putc(sb, ',')))
 		return NULL;
 	if (v->type == RETISC_JSON_ARRAY)
 		return v->arr.items[i];
-	m = &v->obj.m[i];
 	if ((*err = retisc_json__dump_str(sb, m->key, m->klen)) ||
 	    (*err = retisc_strbuf__putc(sb, ':')))
 		return NULL;
@@ -1299,7 +1540,7 @@ static int parse_key(struct json_parser *p, char **key, size_t *klen)
 	skip_ws(p);
 	if (!peek_is(p, ':')) {
 		perr_expected(p, "expected ':'");
-		free(*key);
+		json_key_free(*key, *klen);
 		*key = NULL;
 		return -EINVAL;
 	}
@@ -1549,7 +1790,7 @@ static int obj_dedup(struct retisc_json *obj)
 					continue;
 				retisc_json__free(m[j].val);
 				m[j].val = m[i].val;
-				free(m[i].key);
+				json_key_free(m[i].key, m[i].klen);
 				m[i].key = NULL;
 				break;
 			}
@@ -1574,7 +1815,7 @@ static int obj_dedup(struct retisc_json *obj)
 			last->val = NULL;
 			for (k = i + 1; k < j; k++) {
 				retisc_json__free(sorted[k]->val);
-				free(sorted[k]->key);
+				json_key_free(sorted[k]->key, sorted[k]->klen);
 				sorted[k]->key = NULL;
 			}
 		}
@@ -1683,7 +1924,8 @@ done:
 	retisc_strbuf__release(&p.scratch);
 	return root;
 fail:
-	free(key);
+	if (key)
+		json_key_free(key, klen);
 	retisc_json__free(root);
 	retisc_strbuf__release(&p.scratch);
 	errno = p.errnum ? p.errnum : EINVAL;

@@ -82,98 +82,6 @@ static int cmd_collect(int argc, char **argv)
 	return retisc_cmd_collect(g.reg, argc, argv, g.cmdline, g.n_profiles > 0);
 }
 
-static volatile sig_atomic_t print_stop;
-
-static void print_on_signal(int sig)
-{
-	(void)sig;
-	print_stop = 1;
-}
-
-static int cmd_print(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'F' },
-		{ "utc", no_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	struct retisc_render_opts ro = { .multiline = true };
-	struct retisc_strbuf out = RETISC_STRBUF_INIT;
-	struct retisc_renderer r;
-	struct retisc_reader *rd;
-	struct retisc_json *v;
-	char err[1024];
-	int c, ret, status = 0;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+eh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			if (!strcmp(optarg, "single-line")) {
-				ro.multiline = false;
-			} else if (strcmp(optarg, "multi-line")) {
-				fprintf(stderr, "error: invalid value '%s' for '--format'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'u':
-			ro.utc = true;
-			break;
-		case 'e':
-			ro.link_layer = true;
-			break;
-		case 'h':
-			printf("Usage: retisc print [--format single-line|multi-line] [--utc] [-e] "
-			       "[INPUT]\n");
-			return 0;
-		default:
-			return 2;
-		}
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + 1]);
-		return 2;
-	}
-	if (load_plugins())
-		return 1;
-	rd = retisc_reader__open(optind < argc ? argv[optind] : NULL, err, sizeof(err));
-	if (!rd) {
-		pr_err("%s", err);
-		return 1;
-	}
-	signal(SIGINT, print_on_signal);
-	signal(SIGTERM, print_on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	retisc_renderer__init(&r, g.reg, &ro);
-	while (!print_stop && (ret = retisc_reader__next(rd, &v, err, sizeof(err))) != 0) {
-		if (ret < 0) {
-			pr_err("%s", err);
-			status = 1;
-			break;
-		}
-		retisc_strbuf__reset(&out);
-		if (retisc_reader__kind(rd) == RETISC_FILE_SERIES)
-			ret = retisc_renderer__series_framed(&r, v, &out);
-		else
-			ret = retisc_renderer__event_framed(&r, v, &out);
-		retisc_json__free(v);
-		if (ret) {
-			pr_err("%s:%lu: cannot render event: %s", retisc_reader__path(rd),
-			       retisc_reader__line(rd), strerror(-ret));
-			status = 1;
-			break;
-		}
-		if (fwrite(out.buf, 1, out.len, stdout) != out.len)
-			break; /* EPIPE: end silently */
-	}
-	fflush(stdout);
-	retisc_strbuf__release(&out);
-	retisc_reader__free(rd);
-	return status;
-}
-
 static int cmd_plugin(int argc, char **argv)
 {
 	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
@@ -309,7 +217,6 @@ static int cmd_inspect(int argc, char **argv)
 static const struct cmd cmds[] = {
 	{ "collect", cmd_collect, NULL },
 	{ "inspect", cmd_inspect, NULL },
-	{ "print", cmd_print, NULL },
 	{ "process", cmd_process, NULL },
 	{ "plugin", cmd_plugin, NULL },
 	{ "profile", cmd_profile, NULL },

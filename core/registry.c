@@ -825,8 +825,9 @@ static int api_register_processor(struct retisc_plugin *plugin,
 const struct retisc_section *retisc_registry__section_by_key(const struct retisc_registry *reg,
 							      const char *key)
 {
+	/* Called for every key of every event: the first byte rules out most. */
 	for (size_t i = 0; i < reg->n_sections; i++)
-		if (!strcmp(reg->sections[i].key, key))
+		if (reg->sections[i].key[0] == key[0] && !strcmp(reg->sections[i].key, key))
 			return &reg->sections[i];
 	return NULL;
 }

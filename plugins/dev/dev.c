@@ -11,6 +11,7 @@
 
 #include <retisc/event.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 
 #include "dev.h"
 
@@ -66,11 +67,6 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 	return true;
 }
 
-static int set(struct retisc_json *obj, const char *key, struct retisc_json *v)
-{
-	return v ? api->json_obj_set(obj, key, v) : -ENOMEM;
-}
-
 static int decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
 		  size_t size)
 {
@@ -94,16 +90,13 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	d = api->json_new_object();
 	if (!d)
 		return -ENOMEM;
-	err = set(d, "name", api->json_new_strn((const char *)raw.dev_name, name_len)) ?:
-	      set(d, "ifindex", api->json_new_u64(raw.ifindex));
+	err = retisc_api__put(api, d, "name",
+			      api->json_new_strn((const char *)raw.dev_name, name_len)) ?:
+	      retisc_api__put_u64(api, d, "ifindex", raw.ifindex);
 	/* skb_iif is an int: only a positive index is one. */
 	if (!err && (int32_t)raw.iif > 0)
-		err = set(d, "rx_ifindex", api->json_new_u64(raw.iif));
-	if (err) {
-		api->json_free(d);
-		return err;
-	}
-	return api->json_obj_set(event, "dev", d);
+		err = retisc_api__put_u64(api, d, "rx_ifindex", raw.iif);
+	return retisc_api__put_section(api, event, "dev", d, err);
 }
 
 /* events.md §4.10: if {ifindex}[ ({name})][ rxif {rx_ifindex}] */
@@ -115,13 +108,13 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	int err;
 
 	(void)priv;
-	name = api->json_get_str(api->json_obj_get(sec, "name"), &len);
-	if (!name || !api->json_get_u64(api->json_obj_get(sec, "ifindex"), &ifindex))
+	name = retisc_api__get_str(api, sec, "name", &len);
+	if (!name || !retisc_api__get_u64(api, sec, "ifindex", &ifindex))
 		return -EINVAL;
 	err = retisc_strbuf__printf(f->out, "if %llu", (unsigned long long)ifindex);
 	if (len)
 		err = err ?: retisc_strbuf__printf(f->out, " (%s)", name);
-	if (api->json_get_u64(api->json_obj_get(sec, "rx_ifindex"), &rx))
+	if (retisc_api__get_u64(api, sec, "rx_ifindex", &rx))
 		err = err ?: retisc_strbuf__printf(f->out, " rxif %llu", (unsigned long long)rx);
 	return err;
 }
@@ -151,14 +144,10 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.n_hooks = 1,
 		.order = 70,
 	};
-	int err;
 
 	api = a;
 	hook.obj = dev_hook__elf_bytes(&hook.obj_sz);
-	err = a->register_section(plugin, &sec, NULL);
-	if (err)
-		return err;
-	return a->register_collector(plugin, &col);
+	return retisc_plugin__register_collector(plugin, a, &sec, 1, &col);
 }
 
 static const struct retisc_plugin_desc desc = {

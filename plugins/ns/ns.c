@@ -10,6 +10,7 @@
 
 #include <retisc/event.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 
 #include "ns.h"
 
@@ -18,11 +19,6 @@
 _Static_assert(sizeof(struct retisc_ns_raw) == 16, "collectors.md §5.2 layout");
 
 static const struct retisc_api *api;
-
-static int set(struct retisc_json *obj, const char *key, struct retisc_json *v)
-{
-	return v ? api->json_obj_set(obj, key, v) : -ENOMEM;
-}
 
 static int decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
 		  size_t size)
@@ -40,13 +36,9 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 		return -ENOMEM;
 	/* Absent, not 0, on kernels whose struct net has no cookie. */
 	if (raw.has_cookie)
-		err = set(n, "cookie", api->json_new_u64(raw.cookie));
-	err = err ?: set(n, "inum", api->json_new_u64(raw.inum));
-	if (err) {
-		api->json_free(n);
-		return err;
-	}
-	return api->json_obj_set(event, "netns", n);
+		err = retisc_api__put_u64(api, n, "cookie", raw.cookie);
+	err = err ?: retisc_api__put_u64(api, n, "inum", raw.inum);
+	return retisc_api__put_section(api, event, "netns", n, err);
 }
 
 /* events.md §4.9: ns {cookie:#x}/{inum} or ns {inum} */
@@ -55,9 +47,9 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	uint64_t cookie, inum;
 
 	(void)priv;
-	if (!api->json_get_u64(api->json_obj_get(sec, "inum"), &inum))
+	if (!retisc_api__get_u64(api, sec, "inum", &inum))
 		return -EINVAL;
-	if (api->json_get_u64(api->json_obj_get(sec, "cookie"), &cookie))
+	if (retisc_api__get_u64(api, sec, "cookie", &cookie))
 		return retisc_strbuf__printf(f->out, "ns 0x%llx/%llu", (unsigned long long)cookie,
 					     (unsigned long long)inum);
 	return retisc_strbuf__printf(f->out, "ns %llu", (unsigned long long)inum);
@@ -89,14 +81,10 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.n_hooks = 1,
 		.order = 80,
 	};
-	int err;
 
 	api = a;
 	hook.obj = ns_hook__elf_bytes(&hook.obj_sz);
-	err = a->register_section(plugin, &sec, NULL);
-	if (err)
-		return err;
-	return a->register_collector(plugin, &col);
+	return retisc_plugin__register_collector(plugin, a, &sec, 1, &col);
 }
 
 static const struct retisc_plugin_desc desc = {

@@ -23,6 +23,7 @@
 
 #include <retisc/event.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 
 #include "skb_drop.h"
 #include "plugins/skb-drop/skb_drop_hook.skel.h"
@@ -377,20 +378,16 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	s = api->json_new_object();
 	if (!s)
 		return -ENOMEM;
-	err = subsys ? api->json_obj_set(s, "subsys", api->json_new_str(subsys)) : 0;
-	err = err ?: api->json_obj_set(s, "drop_reason", api->json_new_str(reason));
-	if (err) {
-		api->json_free(s);
-		return err;
-	}
-	return api->json_obj_set(event, "skb-drop", s);
+	err = subsys ? retisc_api__put(api, s, "subsys", api->json_new_str(subsys)) : 0;
+	err = err ?: retisc_api__put(api, s, "drop_reason", api->json_new_str(reason));
+	return retisc_api__put_section(api, event, "skb-drop", s, err);
 }
 
 /* events.md §4.6: drop (reason {drop_reason}) / drop (reason {subsys}/{drop_reason}) */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
-	const char *reason = api->json_get_str(api->json_obj_get(sec, "drop_reason"), NULL);
-	const char *subsys = api->json_get_str(api->json_obj_get(sec, "subsys"), NULL);
+	const char *reason = retisc_api__get_str(api, sec, "drop_reason", NULL);
+	const char *subsys = retisc_api__get_str(api, sec, "subsys", NULL);
 
 	(void)priv;
 	if (!reason)
@@ -533,15 +530,11 @@ static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.can_run = can_run,
 		.init = init,
 	};
-	int err;
 
 	api = a;
 	hooks[0].obj = skb_drop_hook__elf_bytes(&hooks[0].obj_sz);
 	hooks[1].obj = skb_drop_noreason_hook__elf_bytes(&hooks[1].obj_sz);
-	err = a->register_section(plugin, &sec, NULL);
-	if (err)
-		return err;
-	return a->register_collector(plugin, &col);
+	return retisc_plugin__register_collector(plugin, a, &sec, 1, &col);
 }
 
 static void plugin_fini(struct retisc_plugin *plugin)

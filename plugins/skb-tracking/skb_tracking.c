@@ -8,6 +8,7 @@
 
 #include <retisc/event.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 
 #include "plugins/skb-tracking/skb_tracking_hook.skel.h"
 
@@ -29,16 +30,12 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	s = api->json_new_object();
 	if (!s)
 		return -ENOMEM;
-	err = api->json_obj_set(s, "orig_head", api->json_new_u64(raw.orig_head)) ?:
-	      api->json_obj_set(s, "timestamp", api->json_new_u64(raw.timestamp)) ?:
-	      api->json_obj_set(s, "skb", api->json_new_u64(raw.skb));
+	err = retisc_api__put_u64(api, s, "orig_head", raw.orig_head) ?:
+	      retisc_api__put_u64(api, s, "timestamp", raw.timestamp) ?:
+	      retisc_api__put_u64(api, s, "skb", raw.skb);
 	if (!err && raw.lost)
-		err = api->json_obj_set(s, "lost", api->json_new_u64(raw.lost));
-	if (err) {
-		api->json_free(s);
-		return err;
-	}
-	return api->json_obj_set(event, "skb-tracking", s);
+		err = retisc_api__put_u64(api, s, "lost", raw.lost);
+	return retisc_api__put_section(api, event, "skb-tracking", s, err);
 }
 
 /* events.md §4.4: #{id:x} (skb {skb:x}) */
@@ -47,9 +44,9 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	uint64_t head, ts, skb, lost = 0;
 
 	(void)priv;
-	if (!api->json_get_u64(api->json_obj_get(sec, "orig_head"), &head) ||
-	    !api->json_get_u64(api->json_obj_get(sec, "timestamp"), &ts) ||
-	    !api->json_get_u64(api->json_obj_get(sec, "skb"), &skb))
+	if (!retisc_api__get_u64(api, sec, "orig_head", &head) ||
+	    !retisc_api__get_u64(api, sec, "timestamp", &ts) ||
+	    !retisc_api__get_u64(api, sec, "skb", &skb))
 		return -EINVAL;
 	if (ts)
 		retisc_strbuf__printf(f->out, "#%llx%016llx", (unsigned long long)ts,
@@ -58,7 +55,7 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 		retisc_strbuf__printf(f->out, "#%llx", (unsigned long long)head);
 	retisc_strbuf__printf(f->out, " (skb %llx)", (unsigned long long)skb);
 	/* retisc: events of this packet lost just before this one. */
-	if (api->json_get_u64(api->json_obj_get(sec, "lost"), &lost) && lost)
+	if (retisc_api__get_u64(api, sec, "lost", &lost) && lost)
 		retisc_strbuf__printf(f->out, " [%llu lost]", (unsigned long long)lost);
 	return 0;
 }
@@ -88,14 +85,10 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.n_hooks = 1,
 		.order = 10,
 	};
-	int err;
 
 	api = a;
 	hook.obj = skb_tracking_hook__elf_bytes(&hook.obj_sz);
-	err = a->register_section(plugin, &sec, NULL);
-	if (err)
-		return err;
-	return a->register_collector(plugin, &col);
+	return retisc_plugin__register_collector(plugin, a, &sec, 1, &col);
 }
 
 static const struct retisc_plugin_desc desc = {

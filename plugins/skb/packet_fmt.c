@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <retisc/inet_fmt.h>
+
 #include "packet_fmt.h"
 
 enum pf_status {
@@ -216,50 +218,12 @@ static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 	putf(c, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
 }
 
-/*
- * Own formatter rather than inet_ntop(): glibc prints any address with 96
- * leading zero bits as ::a.b.c.d, while §6.8 keeps the dotted tail for
- * IPv4-mapped addresses only.
- */
+/* events.md §6.8, shared with the other plugins that print addresses. */
 static void put_ipv6(struct pf_ctx *c, const uint8_t *a)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	int best = -1, best_len = 0, run = -1, i;
-	char buf[48];
-	size_t n = 0;
-	uint16_t g[8];
+	char buf[RETISC_INET6_STRLEN];
 
-	if (!memcmp(a, mapped, sizeof(mapped))) {
-		putf(c, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-		return;
-	}
-	for (i = 0; i < 8; i++) {
-		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
-		if (g[i]) {
-			run = -1;
-			continue;
-		}
-		if (run < 0)
-			run = i;
-		/* Strictly longer: the first of equal runs wins. */
-		if (i - run + 1 > best_len) {
-			best = run;
-			best_len = i - run + 1;
-		}
-	}
-	if (best_len < 2) {
-		best = -1;
-		best_len = 0;
-	}
-	for (i = 0; i < 8; i++) {
-		if (i == best) {
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "::");
-			i += best_len - 1;
-			continue;
-		}
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%x",
-				      i && i != best + best_len ? ":" : "", g[i]);
-	}
+	retisc_inet__ntop6(buf, a);
 	put(c, buf);
 }
 

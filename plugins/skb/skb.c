@@ -20,6 +20,7 @@
 #include <retisc/base64.h>
 #include <retisc/event.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 
 #include "packet_fmt.h"
 #include "skb.h"
@@ -45,12 +46,6 @@ static uint64_t skb_sections = RETISC_SKB_SECTIONS_DEFAULT;
  * Decoding.
  */
 
-/* obj[key] = v; a NULL v is a failed allocation. */
-static int set(struct retisc_json *obj, const char *key, struct retisc_json *v)
-{
-	return v ? api->json_obj_set(obj, key, v) : -ENOMEM;
-}
-
 static int packet_decode(struct retisc_json *event, const void *data, size_t size)
 {
 	struct retisc_strbuf b64 = RETISC_STRBUF_INIT;
@@ -72,15 +67,11 @@ static int packet_decode(struct retisc_json *event, const void *data, size_t siz
 		retisc_strbuf__release(&b64);
 		return -ENOMEM;
 	}
-	err = set(p, "len", api->json_new_u64(raw.len)) ?:
-	      set(p, "capture_len", api->json_new_u64(raw.capture_len)) ?:
-	      set(p, "data", api->json_new_strn(b64.buf ? b64.buf : "", b64.len));
+	err = retisc_api__put_u64(api, p, "len", raw.len) ?:
+	      retisc_api__put_u64(api, p, "capture_len", raw.capture_len) ?:
+	      retisc_api__put(api, p, "data", api->json_new_strn(b64.buf ? b64.buf : "", b64.len));
 	retisc_strbuf__release(&b64);
-	if (err) {
-		api->json_free(p);
-		return err;
-	}
-	return api->json_obj_set(event, "packet", p);
+	return retisc_api__put_section(api, event, "packet", p, err);
 }
 
 /* events.md §4.8 order of the sub-objects of `skb`. */
@@ -104,7 +95,7 @@ static int skb_put(struct retisc_json *event, const char *key, struct retisc_jso
 	int err;
 
 	if (!skb) {
-		err = set(event, "skb", api->json_new_object());
+		err = retisc_api__put(api, event, "skb", api->json_new_object());
 		if (err) {
 			api->json_free(v);
 			return err;
@@ -120,65 +111,42 @@ static int skb_put(struct retisc_json *event, const char *key, struct retisc_jso
 	return api->json_obj_insert(skb, pos, key, v);
 }
 
-static struct retisc_json *vlan_json(const struct retisc_skb_vlan *r)
+/* Fill o, an empty object, with the keys of one sub-object of `skb`. */
+static int vlan_fill(struct retisc_json *o, const struct retisc_skb_vlan *r)
 {
-	struct retisc_json *o = api->json_new_object();
-
-	if (o && (set(o, "proto", api->json_new_u64(r->proto)) ||
-		  set(o, "pcp", api->json_new_u64(r->pcp)) ||
-		  set(o, "dei", api->json_new_bool(r->dei == 1)) ||
-		  set(o, "vid", api->json_new_u64(r->vid)))) {
-		api->json_free(o);
-		return NULL;
-	}
-	return o;
+	return retisc_api__put_u64(api, o, "proto", r->proto) ?:
+	       retisc_api__put_u64(api, o, "pcp", r->pcp) ?:
+	       retisc_api__put_bool(api, o, "dei", r->dei == 1) ?:
+	       retisc_api__put_u64(api, o, "vid", r->vid);
 }
 
-static struct retisc_json *meta_json(const struct retisc_skb_meta *r)
+static int meta_fill(struct retisc_json *o, const struct retisc_skb_meta *r)
 {
-	struct retisc_json *o = api->json_new_object();
-
-	if (o && (set(o, "len", api->json_new_u64(r->len)) ||
-		  set(o, "data_len", api->json_new_u64(r->data_len)) ||
-		  set(o, "hash", api->json_new_u64(r->hash)) ||
-		  set(o, "ip_summed", api->json_new_u64(r->ip_summed)) ||
-		  set(o, "csum", api->json_new_u64(r->csum)) ||
-		  set(o, "csum_level", api->json_new_u64(r->csum_level)) ||
-		  set(o, "priority", api->json_new_u64(r->priority)))) {
-		api->json_free(o);
-		return NULL;
-	}
-	return o;
+	return retisc_api__put_u64(api, o, "len", r->len) ?:
+	       retisc_api__put_u64(api, o, "data_len", r->data_len) ?:
+	       retisc_api__put_u64(api, o, "hash", r->hash) ?:
+	       retisc_api__put_u64(api, o, "ip_summed", r->ip_summed) ?:
+	       retisc_api__put_u64(api, o, "csum", r->csum) ?:
+	       retisc_api__put_u64(api, o, "csum_level", r->csum_level) ?:
+	       retisc_api__put_u64(api, o, "priority", r->priority);
 }
 
-static struct retisc_json *data_ref_json(const struct retisc_skb_data_ref *r)
+static int data_ref_fill(struct retisc_json *o, const struct retisc_skb_data_ref *r)
 {
-	struct retisc_json *o = api->json_new_object();
-
-	if (o && (set(o, "nohdr", api->json_new_bool(r->nohdr == 1)) ||
-		  set(o, "cloned", api->json_new_bool(r->cloned == 1)) ||
-		  set(o, "fclone", api->json_new_u64(r->fclone)) ||
-		  set(o, "users", api->json_new_u64(r->users)) ||
-		  set(o, "dataref", api->json_new_u64(r->dataref)))) {
-		api->json_free(o);
-		return NULL;
-	}
-	return o;
+	return retisc_api__put_bool(api, o, "nohdr", r->nohdr == 1) ?:
+	       retisc_api__put_bool(api, o, "cloned", r->cloned == 1) ?:
+	       retisc_api__put_u64(api, o, "fclone", r->fclone) ?:
+	       retisc_api__put_u64(api, o, "users", r->users) ?:
+	       retisc_api__put_u64(api, o, "dataref", r->dataref);
 }
 
-static struct retisc_json *gso_json(const struct retisc_skb_gso *r)
+static int gso_fill(struct retisc_json *o, const struct retisc_skb_gso *r)
 {
-	struct retisc_json *o = api->json_new_object();
-
-	if (o && (set(o, "flags", api->json_new_u64(r->flags)) ||
-		  set(o, "frags", api->json_new_u64(r->nr_frags)) ||
-		  set(o, "size", api->json_new_u64(r->gso_size)) ||
-		  set(o, "segs", api->json_new_u64(r->gso_segs)) ||
-		  set(o, "type", api->json_new_u64(r->gso_type)))) {
-		api->json_free(o);
-		return NULL;
-	}
-	return o;
+	return retisc_api__put_u64(api, o, "flags", r->flags) ?:
+	       retisc_api__put_u64(api, o, "frags", r->nr_frags) ?:
+	       retisc_api__put_u64(api, o, "size", r->gso_size) ?:
+	       retisc_api__put_u64(api, o, "segs", r->gso_segs) ?:
+	       retisc_api__put_u64(api, o, "type", r->gso_type);
 }
 
 static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
@@ -193,6 +161,7 @@ static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const
 	struct retisc_json *v;
 	const char *key;
 	size_t need;
+	int err;
 
 	(void)priv;
 	switch (type) {
@@ -216,26 +185,31 @@ static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const
 	if (size < need)
 		return -EINVAL;
 	memcpy(&r, data, need);
+	v = api->json_new_object();
+	if (!v)
+		return -ENOMEM;
 	switch (type) {
 	case RETISC_SKB_VLAN:
 		key = "vlan_accel";
-		v = vlan_json(&r.vlan);
+		err = vlan_fill(v, &r.vlan);
 		break;
 	case RETISC_SKB_META:
 		key = "meta";
-		v = meta_json(&r.meta);
+		err = meta_fill(v, &r.meta);
 		break;
 	case RETISC_SKB_DATA_REF:
 		key = "data_ref";
-		v = data_ref_json(&r.data_ref);
+		err = data_ref_fill(v, &r.data_ref);
 		break;
 	default:
 		key = "gso";
-		v = gso_json(&r.gso);
+		err = gso_fill(v, &r.gso);
 		break;
 	}
-	if (!v)
-		return -ENOMEM;
+	if (err) {
+		api->json_free(v);
+		return err;
+	}
 	return skb_put(event, key, v);
 }
 
@@ -251,7 +225,7 @@ static int packet_format(void *priv, const struct retisc_json *sec, const struct
 	ssize_t n;
 
 	(void)priv;
-	data = api->json_get_str(api->json_obj_get(sec, "data"), &len);
+	data = retisc_api__get_str(api, sec, "data", &len);
 	if (!data)
 		return -EINVAL;
 	/* capture_len <= 255 by construction; refuse what cannot be a capture. */
@@ -264,12 +238,12 @@ static int packet_format(void *priv, const struct retisc_json *sec, const struct
 /* Mandatory integer / boolean keys of a sub-object. */
 static bool get_u(const struct retisc_json *o, const char *key, uint64_t *v)
 {
-	return api->json_get_u64(api->json_obj_get(o, key), v);
+	return retisc_api__get_u64(api, o, key, v);
 }
 
 static bool get_b(const struct retisc_json *o, const char *key, bool *v)
 {
-	return api->json_get_bool(api->json_obj_get(o, key), v);
+	return retisc_api__get_bool(api, o, key, v);
 }
 
 static int vlan_format(struct retisc_strbuf *out, const struct retisc_json *v)
@@ -461,22 +435,25 @@ static const struct retisc_hook_rodata hook_rodata[] = {
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {
-	struct retisc_section_desc skb_sec = {
-		.sz = sizeof(skb_sec),
-		.key = "skb",
-		.rank = 80,
-		.owner = RETISC_OWNER_SKB,
-		.place = RETISC_PLACE_BODY,
-		.decode = skb_decode,
-		.format = skb_format,
-	};
-	struct retisc_section_desc packet_sec = {
-		.sz = sizeof(packet_sec),
-		.key = "packet",
-		.rank = 70,
-		.owner = -1,
-		.place = RETISC_PLACE_BODY,
-		.format = packet_format,
+	/* `packet` has no raw form: skb_decode() adds it. */
+	struct retisc_section_desc secs[] = {
+		{
+			.sz = sizeof(secs[0]),
+			.key = "skb",
+			.rank = 80,
+			.owner = RETISC_OWNER_SKB,
+			.place = RETISC_PLACE_BODY,
+			.decode = skb_decode,
+			.format = skb_format,
+		},
+		{
+			.sz = sizeof(secs[1]),
+			.key = "packet",
+			.rank = 70,
+			.owner = -1,
+			.place = RETISC_PLACE_BODY,
+			.format = packet_format,
+		},
 	};
 	struct retisc_hook_desc hook = {
 		.sz = sizeof(hook),
@@ -493,15 +470,11 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.order = 20,
 		.init = collector_init,
 	};
-	int err;
 
 	api = a;
 	hook.obj = skb_hook__elf_bytes(&hook.obj_sz);
-	err = a->register_section(plugin, &skb_sec, NULL) ?:
-	      a->register_section(plugin, &packet_sec, NULL);
-	if (err)
-		return err;
-	return a->register_collector(plugin, &col);
+	return retisc_plugin__register_collector(plugin, a, secs, sizeof(secs) / sizeof(secs[0]),
+						 &col);
 }
 
 static const struct retisc_plugin_desc desc = {

@@ -17,6 +17,7 @@
 #include <retisc/base64.h>
 #include <retisc/event_schema.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 #include <retisc/procio.h>
 #include <retisc/strbuf.h>
 
@@ -419,8 +420,7 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "probe", required_argument, NULL, 'p' },
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
+		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};
 	struct pcap_ctx c = { .api = api };
@@ -443,28 +443,19 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 		case 'p':
 			probe = optarg;
 			break;
-		case 'k':
-			keep_going = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "\nUsage: retisc %s [OPTIONS] [INPUT]\n\nFor more "
-					"information, try '--help'.\n", argv[0]);
-			return 2;
+			ret = retisc_proc__common_opt(opt, argv[0], usage, &keep_going);
+			if (ret >= 0)
+				return ret;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + 1]);
+	if (retisc_proc__check_operands(argc, argv, 1))
 		return 2;
-	}
 	if (probe && parse_probe(&c, probe))
 		return 1;
 
-	rd = api->reader_open(optind < argc ? argv[optind] : NULL, err, sizeof(err));
+	rd = retisc_proc__open(api, optind < argc ? argv[optind] : NULL);
 	if (!rd) {
-		api->log(RETISC_LOG_ERROR, "%s", err);
 		status = 1;
 		goto out;
 	}
@@ -484,20 +475,12 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 
 	retisc_proc__signals_install(&sig);
 	signals = true;
-	while (!retisc_proc__stopped()) {
-		ret = api->reader_next(rd, &ev, err, sizeof(err));
-		if (!ret)
-			break;
-		if (ret < 0) {
-			if (retisc_proc__stopped())
-				break;
-			api->log(RETISC_LOG_ERROR, "%s", err);
-		} else {
+	while ((ret = retisc_proc__read(api, rd, &ev, err, sizeof(err)))) {
+		if (ret > 0) {
 			ret = handle(&c, ev);
 			api->json_free(ev);
 			if (ret == -EINVAL)
-				api->log(RETISC_LOG_ERROR, "%s:%lu: cannot export event",
-					 api->reader_path(rd), api->reader_line(rd));
+				retisc_proc__log_line(api, rd, "cannot export event");
 		}
 		/* A closed pipe ends silently; -ECANCELED was reported. */
 		if (ret == -EPIPE || ret == -ECANCELED) {
@@ -541,12 +524,8 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 			 c.skipped);
 out:
 	if (c.opened) {
-		ret = retisc_out__close(&c.out);
-		if (ret && ret != -EPIPE && !status) {
-			api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s", c.out.name,
-				 strerror(-ret));
+		if (retisc_out__finish(api, &c.out, 0, status != 0))
 			status = 1;
-		}
 		if (c.out.broken)
 			status = 0;
 	}
@@ -564,24 +543,4 @@ out:
 	return status;
 }
 
-static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
-{
-	struct retisc_processor_desc p = {
-		.sz = sizeof(p),
-		.name = "pcap",
-		.summary = "export stored events as pcapng",
-		.run = pcap_run,
-	};
-
-	return api->register_processor(plugin, &p);
-}
-
-static const struct retisc_plugin_desc desc = {
-	.sz = sizeof(desc),
-	.abi_version = RETISC_ABI_VERSION,
-	.name = "pcap",
-	.version = "0.1.0",
-	.init = init,
-};
-
-RETISC_PLUGIN_DEFINE(desc)
+RETISC_PLUGIN_DEFINE_PROCESSOR("pcap", "0.1.0", "export stored events as pcapng", pcap_run)

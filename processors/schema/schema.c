@@ -10,6 +10,7 @@
 
 #include <retisc/event_schema.h>
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 #include <retisc/procio.h>
 #include <retisc/strbuf.h>
 
@@ -67,7 +68,7 @@ static int schema_run(void *priv, const struct retisc_api *api, int argc, char *
 	struct retisc_json *doc;
 	struct retisc_out out;
 	char err[256];
-	int opt, ret;
+	int opt, ret, status;
 
 	(void)priv;
 	optind = 0;
@@ -79,10 +80,8 @@ static int schema_run(void *priv, const struct retisc_api *api, int argc, char *
 		}
 		return 2;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
+	if (retisc_proc__check_operands(argc, argv, 0))
 		return 2;
-	}
 	doc = api->json_parse(retisc_event_schema, strlen(retisc_event_schema), err, sizeof(err));
 	if (!doc) {
 		api->log(RETISC_LOG_ERROR, "Invalid built-in schema: %s", err);
@@ -92,35 +91,9 @@ static int schema_run(void *priv, const struct retisc_api *api, int argc, char *
 	retisc_out__fd(&out, STDOUT_FILENO, "stdout");
 	ret = pretty(api, doc, 0, &out.buf);
 	api->json_free(doc);
-	ret = ret ?: retisc_out__close(&out);
-	if (ret)
-		retisc_out__close(&out);
+	status = retisc_out__finish(api, &out, ret, false);
 	retisc_proc__signals_restore(&sig);
-	if (ret && ret != -EPIPE) {
-		api->log(RETISC_LOG_ERROR, "Cannot write to stdout: %s", strerror(-ret));
-		return 1;
-	}
-	return 0;
+	return status;
 }
 
-static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
-{
-	struct retisc_processor_desc p = {
-		.sz = sizeof(p),
-		.name = "schema",
-		.summary = "print the JSON Schema of an event",
-		.run = schema_run,
-	};
-
-	return api->register_processor(plugin, &p);
-}
-
-static const struct retisc_plugin_desc desc = {
-	.sz = sizeof(desc),
-	.abi_version = RETISC_ABI_VERSION,
-	.name = "schema",
-	.version = "0.1.0",
-	.init = init,
-};
-
-RETISC_PLUGIN_DEFINE(desc)
+RETISC_PLUGIN_DEFINE_PROCESSOR("schema", "0.1.0", "print the JSON Schema of an event", schema_run)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 #include <retisc/procio.h>
 #include <retisc/strbuf.h>
 
@@ -284,8 +285,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 		{ "diff", no_argument, NULL, 'D' },
 		{ "mark-lost", no_argument, NULL, 'l' },
 		{ "forget-after", required_argument, NULL, 'g' },
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
+		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};
 	struct retisc_sort_opts so = { .max_buffer = DEFAULT_MAX_BUFFER };
@@ -347,22 +347,14 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 			    forget_sec > UINT64_MAX / NSEC_PER_SEC)
 				return 2;
 			break;
-		case 'k':
-			c.keep_going = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			fprintf(stderr, "\nUsage: retisc %s [OPTIONS] [INPUT]\n\nFor more "
-					"information, try '--help'.\n", argv[0]);
-			return 2;
+			ret = retisc_proc__common_opt(opt, argv[0], usage, &c.keep_going);
+			if (ret >= 0)
+				return ret;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + 1]);
+	if (retisc_proc__check_operands(argc, argv, 1))
 		return 2;
-	}
 	if (optind < argc)
 		input = argv[optind];
 	so.forget_ns = forget_sec * NSEC_PER_SEC;
@@ -370,11 +362,9 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	so.diff = c.diff;
 	so.lost = c.lost;
 
-	rd = api->reader_open(input, err, sizeof(err));
-	if (!rd) {
-		api->log(RETISC_LOG_ERROR, "%s", err);
+	rd = retisc_proc__open(api, input);
+	if (!rd)
 		return 1;
-	}
 	if (api->reader_kind(rd) == READER_SERIES) {
 		api->log(RETISC_LOG_INFO, "File already sorted");
 		goto out;
@@ -418,15 +408,8 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 
 	retisc_proc__signals_install(&sig);
 	signals = true;
-	while (!retisc_proc__stopped() && !c.fatal) {
-		ret = api->reader_next(rd, &ev, err, sizeof(err));
-		if (!ret)
-			break;
+	while (!c.fatal && (ret = retisc_proc__read(api, rd, &ev, err, sizeof(err)))) {
 		if (ret < 0) {
-			/* A read interrupted by the stop signal is no error. */
-			if (retisc_proc__stopped())
-				break;
-			api->log(RETISC_LOG_ERROR, "%s", err);
 			c.status = 1;
 			if (ret == -ENOMEM || !c.keep_going)
 				break;
@@ -436,8 +419,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 							 api->reader_line(rd)),
 				       err, sizeof(err));
 		if (ret == -EINVAL && !c.fatal) {
-			api->log(RETISC_LOG_ERROR, "%s:%lu: %s", api->reader_path(rd),
-				 api->reader_line(rd), err);
+			retisc_proc__log_line(api, rd, err);
 			c.status = 1;
 			if (!c.keep_going)
 				break;
@@ -457,19 +439,10 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	log_counts(&c, s);
 	status = c.status;
 out:
-	if (c.json.fd >= 0) {
-		ret = retisc_out__close(&c.json);
-		if (ret && ret != -EPIPE && !c.fatal) {
-			api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s", c.out_path,
-				 strerror(-ret));
-			status = 1;
-		}
-	}
-	ret = retisc_out__close(&c.std);
-	if (ret && ret != -EPIPE && !c.fatal) {
-		api->log(RETISC_LOG_ERROR, "Cannot write to stdout: %s", strerror(-ret));
+	if (c.json.fd >= 0 && retisc_out__finish(api, &c.json, 0, c.fatal))
 		status = 1;
-	}
+	if (retisc_out__finish(api, &c.std, 0, c.fatal))
+		status = 1;
 	/* A reader that went away ends the command silently. */
 	if (c.json.broken || c.std.broken)
 		status = 0;
@@ -487,24 +460,5 @@ out:
 	return status;
 }
 
-static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
-{
-	struct retisc_processor_desc p = {
-		.sz = sizeof(p),
-		.name = "sort",
-		.summary = "group the events of each packet into series",
-		.run = sort_run,
-	};
-
-	return api->register_processor(plugin, &p);
-}
-
-static const struct retisc_plugin_desc desc = {
-	.sz = sizeof(desc),
-	.abi_version = RETISC_ABI_VERSION,
-	.name = "sort",
-	.version = "0.1.0",
-	.init = init,
-};
-
-RETISC_PLUGIN_DEFINE(desc)
+RETISC_PLUGIN_DEFINE_PROCESSOR("sort", "0.1.0", "group the events of each packet into series",
+			       sort_run)

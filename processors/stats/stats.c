@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <retisc/plugin.h>
+#include <retisc/plugin_util.h>
 #include <retisc/procio.h>
 #include <retisc/strbuf.h>
 
@@ -262,8 +263,7 @@ static int render(const struct stats *st, struct retisc_strbuf *sb)
 static int stats_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
+		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};
 	struct stats st = { .api = api };
@@ -279,46 +279,24 @@ static int stats_run(void *priv, const struct retisc_api *api, int argc, char **
 	(void)priv;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-			keep_going = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "\nUsage: retisc %s [OPTIONS] [INPUT]\n\nFor more "
-					"information, try '--help'.\n", argv[0]);
-			return 2;
-		}
+		ret = retisc_proc__common_opt(opt, argv[0], usage, &keep_going);
+		if (ret >= 0)
+			return ret;
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + 1]);
+	if (retisc_proc__check_operands(argc, argv, 1))
 		return 2;
-	}
-	rd = api->reader_open(optind < argc ? argv[optind] : NULL, err, sizeof(err));
-	if (!rd) {
-		api->log(RETISC_LOG_ERROR, "%s", err);
+	rd = retisc_proc__open(api, optind < argc ? argv[optind] : NULL);
+	if (!rd)
 		return 1;
-	}
 	kind = api->reader_kind(rd);
 
 	retisc_proc__signals_install(&sig);
-	while (!retisc_proc__stopped()) {
-		ret = api->reader_next(rd, &v, err, sizeof(err));
-		if (!ret)
-			break;
-		if (ret < 0) {
-			/* A read interrupted by the stop signal is no error. */
-			if (retisc_proc__stopped())
-				break;
-			api->log(RETISC_LOG_ERROR, "%s", err);
-		} else {
+	while ((ret = retisc_proc__read(api, rd, &v, err, sizeof(err)))) {
+		if (ret > 0) {
 			ret = add_line(&st, kind, v, err, sizeof(err));
 			api->json_free(v);
 			if (ret == -EINVAL)
-				api->log(RETISC_LOG_ERROR, "%s:%lu: %s", api->reader_path(rd),
-					 api->reader_line(rd), err);
+				retisc_proc__log_line(api, rd, err);
 			else if (ret)
 				api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
 		}
@@ -334,14 +312,8 @@ static int stats_run(void *priv, const struct retisc_api *api, int argc, char **
 	retisc_out__fd(&out, STDOUT_FILENO, "stdout");
 	/* The report is small: render it straight into the output buffer. */
 	ret = render(&st, &out.buf);
-	if (!ret)
-		ret = retisc_out__close(&out);
-	else
-		retisc_out__close(&out);
-	if (ret && ret != -EPIPE) {
-		api->log(RETISC_LOG_ERROR, "Cannot write to stdout: %s", strerror(-ret));
+	if (retisc_out__finish(api, &out, ret, false))
 		status = 1;
-	}
 	retisc_pager__finish(&pager);
 	retisc_proc__signals_restore(&sig);
 
@@ -352,24 +324,5 @@ static int stats_run(void *priv, const struct retisc_api *api, int argc, char **
 	return status;
 }
 
-static int init(struct retisc_plugin *plugin, const struct retisc_api *api)
-{
-	struct retisc_processor_desc p = {
-		.sz = sizeof(p),
-		.name = "stats",
-		.summary = "statistics of an events or series file",
-		.run = stats_run,
-	};
-
-	return api->register_processor(plugin, &p);
-}
-
-static const struct retisc_plugin_desc desc = {
-	.sz = sizeof(desc),
-	.abi_version = RETISC_ABI_VERSION,
-	.name = "stats",
-	.version = "0.1.0",
-	.init = init,
-};
-
-RETISC_PLUGIN_DEFINE(desc)
+RETISC_PLUGIN_DEFINE_PROCESSOR("stats", "0.1.0", "statistics of an events or series file",
+			       stats_run)

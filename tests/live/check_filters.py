@@ -14,37 +14,30 @@ def load(path):
         return [json.loads(line) for line in f]
 
 
-def dnat_requests_only(path):
-    events = load(path)[1:]
-    series, order = {}, []
-    for e in events:
+def packets(path):
+    """The probe symbols of each packet (events grouped by tracking id),
+    packets in the order of their first event."""
+    series = {}
+    for e in load(path)[1:]:
         t = e["skb-tracking"]
-        i = (t["timestamp"], t["orig_head"])
-        if i not in series:
-            series[i] = []
-            order.append(i)
-        series[i].append(e["kernel"]["symbol"])
+        series.setdefault((t["timestamp"], t["orig_head"]), []).append(e["kernel"]["symbol"])
+    return list(series.values())
+
+
+def dnat_requests_only(path):
+    got = packets(path)
     want = ["net:net_dev_start_xmit", "net:netif_receive_skb"] * 2
-    if len(order) != 3 or any(series[i] != want for i in order):
-        fail(f"expected 3 requests of 4 events each, got {[series[i] for i in order]}")
+    if len(got) != 3 or any(p != want for p in got):
+        fail(f"expected 3 requests of 4 events each, got {got}")
     print("ok: 3 requests followed through DNAT, no reply")
 
 
 def series_shapes(path, *specs):
     """Each spec "sym1,sym2=N": exactly N packets whose events are that
     sequence of probes; no other packet."""
-    events = load(path)[1:]
-    series, order = {}, []
-    for e in events:
-        t = e["skb-tracking"]
-        i = (t["timestamp"], t["orig_head"])
-        if i not in series:
-            series[i] = []
-            order.append(i)
-        series[i].append(e["kernel"]["symbol"])
     got = {}
-    for i in order:
-        k = ",".join(series[i])
+    for p in packets(path):
+        k = ",".join(p)
         got[k] = got.get(k, 0) + 1
     want = {}
     for spec in specs:

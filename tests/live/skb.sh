@@ -20,23 +20,33 @@ collect_to() {
 		{ cat "$TMP/$name.log"; return 1; }
 }
 
+# listen_b <port>: a TCP listener in $NS_B (pid in $LISTENER, 20 s at most),
+# the neighbours resolved first so that the traffic that follows is the
+# whole story. stop_listener ends it.
+listen_b() {
+	ip netns exec $NS_B timeout 20 nc -l "$1" >/dev/null 2>&1 &
+	LISTENER=$!
+	ip netns exec $NS_A ping -c 1 -W 1 10.201.0.2 >/dev/null || return 1
+	sleep 0.2
+}
+
+stop_listener() {
+	kill $LISTENER 2>/dev/null
+	wait $LISTENER 2>/dev/null
+}
+
 # A TCP handshake to a listening socket: SYN, SYN-ACK and ACK, each leaving
 # one namespace and entering the other under one id, with the device and
 # namespace (inode of /run/netns/<ns> and of /proc/<listener>/ns/net) of
 # each side; then the text of the same file.
 test_skb_tcp_handshake() {
 	topo_pair || return 1
-	ip netns exec $NS_B timeout 20 nc -l 9000 >/dev/null 2>&1 &
-	local nc=$!
-	# Neighbours resolved first, so that the handshake is the whole story.
-	ip netns exec $NS_A ping -c 1 -W 1 10.201.0.2 >/dev/null || return 1
-	sleep 0.2
+	listen_b 9000 || return 1
 	local proc
-	proc=$(stat -L -c %i /proc/$nc/ns/net)
+	proc=$(stat -L -c %i /proc/$LISTENER/ns/net)
 	collect_to tcp -c skb-tracking,skb,dev,ns \
 		--cmd "ip netns exec $NS_A nc -z -w 2 10.201.0.2 9000" || return 1
-	kill $nc 2>/dev/null
-	wait $nc 2>/dev/null
+	stop_listener
 	grep -q "Command returned (exit status: 0)" "$TMP/tcp.log" || { cat "$TMP/tcp.log"; return 1; }
 	$SKB_CHECK tcp "$TMP/tcp.json" 9000 "$(ns_inum $NS_A)" "$(ns_inum $NS_B)" "$proc" || return 1
 
@@ -147,15 +157,11 @@ test_skb_sections_all() {
 # capture capped at 255 bytes).
 test_skb_gso() {
 	topo_pair || return 1
-	ip netns exec $NS_B timeout 20 nc -l 9001 >/dev/null 2>&1 &
-	local nc=$!
-	ip netns exec $NS_A ping -c 1 -W 1 10.201.0.2 >/dev/null || return 1
-	sleep 0.2
+	listen_b 9001 || return 1
 	collect_to gso -c skb-tracking,skb --skb-sections gso -p tp:net:net_dev_start_xmit \
 		--cmd "head -c 300000 /dev/zero | ip netns exec $NS_A nc -N -w 2 10.201.0.2 9001" ||
 		return 1
-	kill $nc 2>/dev/null
-	wait $nc 2>/dev/null
+	stop_listener
 	$SKB_CHECK gso "$TMP/gso.json" || return 1
 	"$RETISC" print "$TMP/gso.json" | grep -qE '^  gso \[type 0x[0-9a-f]*[13579bdf] .*size [0-9]+\]$'
 }

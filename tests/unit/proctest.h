@@ -24,8 +24,6 @@
 static struct retisc_registry *pt_reg;
 static char pt_fixture_dir[PATH_MAX];
 static char pt_tmp_dir[PATH_MAX];
-static char pt_ring[8][PATH_MAX];
-static unsigned int pt_next;
 
 /* What a processor run left: exit status, stdout bytes, log lines. */
 struct pt_run {
@@ -35,33 +33,21 @@ struct pt_run {
 	struct retisc_strbuf log;
 };
 
-static inline char *pt_path(const char *dir, const char *name)
-{
-	char *p = pt_ring[pt_next++ % 8];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
-		fail_msg("path too long: %s/%s", dir, name);
-	return p;
-}
-
 static inline const char *fixture(const char *name)
 {
-	return pt_path(pt_fixture_dir, name);
+	return ring_path("%s/%s", pt_fixture_dir, name);
 }
 
 static inline const char *tmp_path(const char *name)
 {
-	return pt_path(pt_tmp_dir, name);
+	return ring_path("%s/%s", pt_tmp_dir, name);
 }
 
 static inline const char *tmp_file(const char *name, const char *content)
 {
 	const char *p = tmp_path(name);
-	FILE *f = fopen(p, "w");
 
-	assert_non_null(f);
-	assert_true(fputs(content, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	write_text_file(p, content);
 	return p;
 }
 
@@ -83,39 +69,20 @@ static inline char *slurp(const char *path, size_t *len)
 	return sb.buf ? sb.buf : strdup("");
 }
 
-static inline int pt_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static inline int pt_group_setup(void **state)
 {
-	char src[PATH_MAX], *slash;
 	const char *dir;
 	int n;
 
 	(void)state;
-	/* The runner starts from the repository root; fall back to the path
-	 * of this file for other working directories. */
-	if (!realpath("tests/fixtures", pt_fixture_dir)) {
-		snprintf(src, sizeof(src), "%s", __FILE__);
-		slash = strrchr(src, '/');
-		if (slash)
-			*slash = '\0';
-		strncat(src, "/../fixtures", sizeof(src) - strlen(src) - 1);
-		if (!realpath(src, pt_fixture_dir))
-			return -1;
-	}
-	snprintf(pt_tmp_dir, sizeof(pt_tmp_dir), "/tmp/retisc-test-proc-XXXXXX");
-	if (!mkdtemp(pt_tmp_dir))
+	if (find_fixture_dir(pt_fixture_dir))
+		return -1;
+	if (make_tmp_dir(pt_tmp_dir, "proc"))
 		return -1;
 	pt_reg = retisc_registry__new();
 	if (!pt_reg)
 		return -1;
-	dir = pt_path(build_dir(), "plugins");
+	dir = ring_path("%s/plugins", build_dir());
 	n = retisc_registry__load_dir(pt_reg, dir);
 	if (n <= 0) {
 		fprintf(stderr, "no plugin loaded from %s\n", dir);
@@ -129,7 +96,7 @@ static inline int pt_group_teardown(void **state)
 	(void)state;
 	retisc_registry__free(pt_reg);
 	pt_reg = NULL;
-	return nftw(pt_tmp_dir, pt_rm, 16, FTW_DEPTH | FTW_PHYS);
+	return rm_tree(pt_tmp_dir);
 }
 
 /*
@@ -193,6 +160,30 @@ static inline void pt_free(struct pt_run *r)
 	free(r->out);
 	retisc_strbuf__release(&r->log);
 }
+
+/* Run a processor (pt_run()'s arguments): it must exit with want_status
+ * and write exactly want_out to stdout. */
+#define pt_expect_out(want_status, want_out, ...)                                                  \
+	do {                                                                                       \
+		struct pt_run r_;                                                                  \
+                                                                                                   \
+		pt_run(&r_, __VA_ARGS__);                                                          \
+		assert_int_equal(r_.status, (want_status));                                        \
+		assert_str_eq(r_.out, (want_out));                                                 \
+		pt_free(&r_);                                                                      \
+	} while (0)
+
+/* Run a processor (pt_run()'s arguments): it must exit with want_status
+ * and log a line containing needle. */
+#define pt_expect_log(want_status, needle, ...)                                                    \
+	do {                                                                                       \
+		struct pt_run r_;                                                                  \
+                                                                                                   \
+		pt_run(&r_, __VA_ARGS__);                                                          \
+		assert_int_equal(r_.status, (want_status));                                        \
+		assert_contains(pt_log(&r_), (needle));                                            \
+		pt_free(&r_);                                                                      \
+	} while (0)
 
 /* Assert that haystack contains needle, printing both when it does not. */
 #define assert_contains(haystack, needle)                                                          \

@@ -10,13 +10,10 @@
  * owner 32, decoded as {"type":T,"size":N}; data type 0xff is refused).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "testutil.h"
+#include "plugtest.h"
 
 #include <retisc/event.h>
 #include <retisc/json.h>
@@ -27,46 +24,17 @@
 #include "registry.h"
 
 static struct retisc_registry *reg;
-static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
 static int good_a_owner;
 
 /* -------------------------------------------------------------------------
  * Raw records.
  */
 
-struct rawbuf {
-	uint8_t b[2048];
-	size_t len;
-};
-
-static void put_hdr(struct rawbuf *r, uint8_t owner, uint8_t type, uint16_t size)
-{
-	struct retisc_section_hdr h = {.owner = owner, .data_type = type, .size = size};
-
-	assert_true(r->len + sizeof(h) <= sizeof(r->b));
-	memcpy(r->b + r->len, &h, sizeof(h));
-	r->len += sizeof(h);
-}
-
-static void put_bytes(struct rawbuf *r, const void *data, size_t size)
-{
-	assert_true(r->len + size <= sizeof(r->b));
-	if (size)
-		memcpy(r->b + r->len, data, size);
-	r->len += size;
-}
-
-static void put(struct rawbuf *r, uint8_t owner, uint8_t type, const void *data, size_t size)
-{
-	put_hdr(r, owner, type, (uint16_t)size);
-	put_bytes(r, data, size);
-}
-
 static void put_common(struct rawbuf *r, uint64_t ts, uint32_t cpu)
 {
 	struct retisc_raw_common c = {.timestamp = ts, .smp_id = cpu};
 
-	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, sizeof(c));
+	raw_put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, sizeof(c));
 }
 
 /* comm: 16 bytes, not necessarily NUL-terminated. */
@@ -75,7 +43,7 @@ static void put_task(struct rawbuf *r, uint64_t pid_tgid, const char *comm)
 	struct retisc_raw_task t = {.pid_tgid = pid_tgid};
 
 	memcpy(t.comm, comm, sizeof(t.comm));
-	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
+	raw_put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
 }
 
 static void put_kernel(struct rawbuf *r, uint32_t probe_id, int32_t stack_id, uint8_t type)
@@ -83,7 +51,7 @@ static void put_kernel(struct rawbuf *r, uint32_t probe_id, int32_t stack_id, ui
 	struct retisc_raw_kernel k = {
 		.probe_id = probe_id, .stack_id = stack_id, .probe_type = type};
 
-	put(r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &k, sizeof(k));
+	raw_put(r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &k, sizeof(k));
 }
 
 /* size 24: Retis's layout; 32: with retisc's `lost`. */
@@ -93,15 +61,14 @@ static void put_tracking(struct rawbuf *r, uint64_t head, uint64_t ts, uint64_t 
 	struct retisc_raw_skb_tracking t = {
 		.orig_head = head, .timestamp = ts, .skb = skb, .lost = lost};
 
-	put(r, RETISC_OWNER_SKB_TRACKING, 1, &t, size);
+	raw_put(r, RETISC_OWNER_SKB_TRACKING, 1, &t, size);
 }
 
 /* The usual probe event prefix: common (event + task) and kernel. */
 static void put_probe(struct rawbuf *r)
 {
-	put_common(r, 30419169061793ULL, 6);
-	put_task(r, (11330ULL << 32) | 11330, "ping\0\0\0\0\0\0\0\0\0\0\0");
-	put_kernel(r, 0, -1, RETISC_PROBE_RAW_TP);
+	raw_put_probe(r, 30419169061793ULL, 6, (11330ULL << 32) | 11330, "ping", 0,
+		      RETISC_PROBE_RAW_TP);
 }
 
 #define PROBE_JSON                                                                                 \
@@ -140,16 +107,6 @@ static struct retisc_decode_ctx ctx(void)
 	};
 }
 
-static void assert_json(const struct retisc_json *v, const char *want)
-{
-	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
-
-	assert_int_equal(retisc_json__dump(v, &sb), 0);
-	if (strcmp(retisc_strbuf__str(&sb), want))
-		fail_msg("JSON\n got: %s\nwant: %s", retisc_strbuf__str(&sb), want);
-	retisc_strbuf__release(&sb);
-}
-
 /* Decode r with dc and compare; returns the malformed count. */
 static uint64_t decode_with(struct retisc_decode_ctx *dc, const struct rawbuf *r, const char *want)
 {
@@ -186,61 +143,19 @@ static uint64_t decode_fails(const struct rawbuf *r, int want_errno)
 	return dc.malformed;
 }
 
-static void assert_log_has(const char *needle)
-{
-	if (!strstr(retisc_strbuf__str(&logs), needle))
-		fail_msg("log lacks '%s'; log:\n%s", needle, retisc_strbuf__str(&logs));
-}
-
 /* -------------------------------------------------------------------------
  * Fixtures.
  */
 
 
-/* Root refuses plugins writable by others: relax the check only when the
- * build tree would fail it (CI trees are root-owned 0755). */
-static bool perms_safe(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat st;
-
-	if (geteuid() != 0)
-		return true;
-	if (stat(path, &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return false;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	return !stat(dir, &st) && st.st_uid == 0 &&
-	       !((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX));
-}
-
-static int load(const char *fmt, const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), fmt, build_dir(), name);
-	if (!perms_safe(path))
-		retisc_registry__set_strict_perms(reg, false);
-	return retisc_registry__load_file(reg, path);
-}
-
 static int group_setup(void **state)
 {
+	static const char *const plugins[] = { "skb-tracking", NULL };
 	const struct retisc_section *s;
 
 	(void)state;
-	retisc_log__set_sink(log_capture, &logs);
-	reg = retisc_registry__new();
-	if (!reg)
+	if (plug_group_setup(&reg, plugins) || plug_load_built(reg, "tests/plugins", "good_a"))
 		return -1;
-	if (load("%s/plugins/%s.so", "skb-tracking") || load("%s/tests/plugins/%s.so", "good_a")) {
-		fprintf(stderr, "%s", retisc_strbuf__str(&logs));
-		return -1;
-	}
 	s = retisc_registry__section_by_key(reg, "good-a");
 	if (!s)
 		return -1;
@@ -251,16 +166,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	retisc_registry__free(reg);
-	retisc_log__set_sink(NULL, NULL);
-	retisc_strbuf__release(&logs);
-	return 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	retisc_strbuf__reset(&logs);
+	plug_group_teardown(reg);
 	return 0;
 }
 
@@ -437,20 +343,20 @@ static void test_dynamic_owner(void **state)
 	(void)state;
 	assert_true(good_a_owner >= RETISC_OWNER_DYNAMIC);
 	put_probe(&r);
-	put(&r, (uint8_t)good_a_owner, 7, payload, sizeof(payload));
+	raw_put(&r, (uint8_t)good_a_owner, 7, payload, sizeof(payload));
 	assert_int_equal(decode(&r, "{" PROBE_JSON ",\"good-a\":{\"type\":7,\"size\":5}}"), 0);
 
 	/* The decoder's own error: the section is skipped. */
 	r.len = 0;
 	put_probe(&r);
-	put(&r, (uint8_t)good_a_owner, 0xff, payload, sizeof(payload));
+	raw_put(&r, (uint8_t)good_a_owner, 0xff, payload, sizeof(payload));
 	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
 	assert_log_has("Skipping malformed section (owner 32, type 255, 5 bytes)");
 
 	/* Empty payloads are legal. */
 	r.len = 0;
 	put_probe(&r);
-	put(&r, (uint8_t)good_a_owner, 0, NULL, 0);
+	raw_put(&r, (uint8_t)good_a_owner, 0, NULL, 0);
 	assert_int_equal(decode(&r, "{" PROBE_JSON ",\"good-a\":{\"type\":0,\"size\":0}}"), 0);
 }
 
@@ -463,12 +369,12 @@ static void test_out_of_order(void **state)
 
 	(void)state;
 	memcpy(t.comm, "ping", 4);
-	put(&r, (uint8_t)good_a_owner, 1, payload, sizeof(payload));
+	raw_put(&r, (uint8_t)good_a_owner, 1, payload, sizeof(payload));
 	put_tracking(&r, 18446619372617628672ULL, 30419169061793ULL, 18446619372874141952ULL, 0,
 		     24);
 	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
 	/* Even the task before the common event data. */
-	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
+	raw_put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
 	put_common(&r, 30419169061793ULL, 6);
 	assert_int_equal(
 		decode(&r, "{" PROBE_JSON "," TRACKING_JSON ",\"good-a\":{\"type\":1,\"size\":2}}"),
@@ -508,12 +414,12 @@ static void test_truncated_header(void **state)
 
 	(void)state;
 	put_probe(&r);
-	put_bytes(&r, "\x04\x01", 2);
+	raw_put_bytes(&r, "\x04\x01", 2);
 	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
 	assert_log_has("Malformed event: 2 trailing bytes after the last section");
 	/* Nothing but a partial header. */
 	r.len = 0;
-	put_bytes(&r, "\x01\x01\x10", 3);
+	raw_put_bytes(&r, "\x01\x01\x10", 3);
 	assert_int_equal(decode_fails(&r, EINVAL), 1);
 }
 
@@ -525,14 +431,14 @@ static void test_oversized_section(void **state)
 	(void)state;
 	put_probe(&r);
 	/* Claims 24 bytes, 10 follow: the rest of the record is dropped. */
-	put_hdr(&r, RETISC_OWNER_SKB_TRACKING, 1, 24);
-	put_bytes(&r, &t, 10);
+	raw_put_hdr(&r, RETISC_OWNER_SKB_TRACKING, 1, 24);
+	raw_put_bytes(&r, &t, 10);
 	assert_int_equal(decode(&r, "{" PROBE_JSON "}"), 1);
 	assert_log_has("Malformed event: section owner 4 type 1 claims 24 bytes, 10 left");
 
 	/* The same before the common section: no event at all. */
 	r.len = 0;
-	put_hdr(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, 0xffff);
+	raw_put_hdr(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, 0xffff);
 	put_common(&r, 1, 2);
 	assert_int_equal(decode_fails(&r, EINVAL), 1);
 }
@@ -545,12 +451,12 @@ static void test_unknown_owner(void **state)
 	(void)state;
 	put_common(&r, 30419169061793ULL, 6);
 	/* Owner nobody registered, between known sections. */
-	put(&r, 200, 1, payload, sizeof(payload));
+	raw_put(&r, 200, 1, payload, sizeof(payload));
 	put_task(&r, (11330ULL << 32) | 11330, "ping\0\0\0\0\0\0\0\0\0\0\0");
 	/* The core's userspace section has no raw decoder here. */
-	put(&r, RETISC_OWNER_USERSPACE, 1, payload, sizeof(payload));
+	raw_put(&r, RETISC_OWNER_USERSPACE, 1, payload, sizeof(payload));
 	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
-	put(&r, 0, 0, NULL, 0);
+	raw_put(&r, 0, 0, NULL, 0);
 	put_tracking(&r, 18446619372617628672ULL, 30419169061793ULL, 18446619372874141952ULL, 0,
 		     24);
 	assert_int_equal(decode(&r, "{" PROBE_JSON "," TRACKING_JSON "}"), 3);
@@ -569,7 +475,7 @@ static void test_short_common(void **state)
 	(void)state;
 	/* A task one byte short: common keeps the event data only. */
 	put_common(&r, 30419169061793ULL, 6);
-	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t) - 1);
+	raw_put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t) - 1);
 	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
 	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":30419169061793,\"smp_id\":6},"
 				    "\"kernel\":{\"symbol\":\"net:net_dev_start_xmit\","
@@ -579,21 +485,21 @@ static void test_short_common(void **state)
 
 	/* The only common section is too short: no common, no event. */
 	r.len = 0;
-	put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, 8);
+	raw_put(&r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, 8);
 	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
 	assert_int_equal(decode_fails(&r, EINVAL), 1);
 
 	/* Same with a common data type the core does not know. */
 	r.len = 0;
-	put(&r, RETISC_OWNER_COMMON, 9, &c, sizeof(c));
+	raw_put(&r, RETISC_OWNER_COMMON, 9, &c, sizeof(c));
 	put_kernel(&r, 0, -1, RETISC_PROBE_RAW_TP);
 	assert_int_equal(decode_fails(&r, EINVAL), 1);
 
 	/* A short kernel section is skipped like any other. */
 	r.len = 0;
 	put_common(&r, 3, 4);
-	put(&r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &c, 8);
-	put(&r, RETISC_OWNER_KERNEL, 2, &c, sizeof(c));
+	raw_put(&r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &c, 8);
+	raw_put(&r, RETISC_OWNER_KERNEL, 2, &c, sizeof(c));
 	assert_int_equal(decode(&r, "{\"common\":{\"timestamp\":3,\"smp_id\":4}}"), 2);
 }
 
@@ -618,7 +524,7 @@ static void test_malformed_counter(void **state)
 
 	(void)state;
 	put_probe(&r);
-	put_bytes(&r, "\x01", 1);
+	raw_put_bytes(&r, "\x01", 1);
 	assert_int_equal(decode_with(&dc, &r, "{" PROBE_JSON "}"), 1);
 	assert_int_equal(decode_with(&dc, &r, "{" PROBE_JSON "}"), 2);
 	r.len = 0;
@@ -629,20 +535,20 @@ static void test_malformed_counter(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_probe_event, setup),
-		cmocka_unit_test_setup(test_pid_tgid, setup),
-		cmocka_unit_test_setup(test_comm, setup),
-		cmocka_unit_test_setup(test_kernel, setup),
-		cmocka_unit_test_setup(test_skb_tracking, setup),
-		cmocka_unit_test_setup(test_dynamic_owner, setup),
-		cmocka_unit_test_setup(test_out_of_order, setup),
-		cmocka_unit_test_setup(test_sort_sections, setup),
-		cmocka_unit_test_setup(test_truncated_header, setup),
-		cmocka_unit_test_setup(test_oversized_section, setup),
-		cmocka_unit_test_setup(test_unknown_owner, setup),
-		cmocka_unit_test_setup(test_short_common, setup),
-		cmocka_unit_test_setup(test_no_common, setup),
-		cmocka_unit_test_setup(test_malformed_counter, setup),
+		cmocka_unit_test_setup(test_probe_event, plug_setup),
+		cmocka_unit_test_setup(test_pid_tgid, plug_setup),
+		cmocka_unit_test_setup(test_comm, plug_setup),
+		cmocka_unit_test_setup(test_kernel, plug_setup),
+		cmocka_unit_test_setup(test_skb_tracking, plug_setup),
+		cmocka_unit_test_setup(test_dynamic_owner, plug_setup),
+		cmocka_unit_test_setup(test_out_of_order, plug_setup),
+		cmocka_unit_test_setup(test_sort_sections, plug_setup),
+		cmocka_unit_test_setup(test_truncated_header, plug_setup),
+		cmocka_unit_test_setup(test_oversized_section, plug_setup),
+		cmocka_unit_test_setup(test_unknown_owner, plug_setup),
+		cmocka_unit_test_setup(test_short_common, plug_setup),
+		cmocka_unit_test_setup(test_no_common, plug_setup),
+		cmocka_unit_test_setup(test_malformed_counter, plug_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

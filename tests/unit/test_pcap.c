@@ -338,10 +338,8 @@ static void test_probe_selection(void **state)
 
 	(void)state;
 	/* TYPE:TARGET, short type names, exact symbols. */
-	pt_run(&r, "pcap", "-p", "kr:ovs_dp_upcall", "-o", out, fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 0);
-	assert_contains(pt_log(&r), "1 event(s) were processed");
-	pt_free(&r);
+	pt_expect_log(0, "1 event(s) were processed", "pcap", "-p", "kr:ovs_dp_upcall", "-o", out,
+		      fixture("retisc-1.7.json"));
 	data = (uint8_t *)slurp(out, &len);
 	assert_int_equal(blocks(data, len, b, 8), 4);
 	options(&b[2], 8, o, 8);
@@ -350,11 +348,8 @@ static void test_probe_selection(void **state)
 	free(data);
 
 	/* No TYPE and one colon: raw tracepoint; /stack is accepted. */
-	pt_run(&r, "pcap", "--probe", "skb:kfree_skb/stack", "-o", out,
-	       fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 0);
-	assert_contains(pt_log(&r), "1 event(s) were processed");
-	pt_free(&r);
+	pt_expect_log(0, "1 event(s) were processed", "pcap", "--probe", "skb:kfree_skb/stack",
+		      "-o", out, fixture("retisc-1.7.json"));
 
 	/* No TYPE, no colon: kprobe, so the kretprobe does not match. */
 	pt_run(&r, "pcap", "-p", "ovs_dp_upcall", "-o", tmp_path("none.pcapng"),
@@ -364,23 +359,16 @@ static void test_probe_selection(void **state)
 	assert_int_equal(access(tmp_path("none.pcapng"), F_OK), -1);
 	pt_free(&r);
 
-	pt_run(&r, "pcap", "-p", "foo:bar:baz", fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "Invalid TYPE foo. See the help.");
-	pt_free(&r);
-	pt_run(&r, "pcap", "-p", "tp:skb:kfree_skb/bogus", fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "'bogus' is an invalid probe option.");
-	pt_free(&r);
-	pt_run(&r, "pcap", "-p", "tp:skb:kfree_skb/", fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "Empty options are not allowed. Check your option list "
-				    "doesn't terminate with '/'.");
-	pt_free(&r);
-	pt_run(&r, "pcap", "-p", "tp:skb:kfree_skb/stack/stack", fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "duplicate options detected in stack/stack.");
-	pt_free(&r);
+	pt_expect_log(1, "Invalid TYPE foo. See the help.", "pcap", "-p", "foo:bar:baz",
+		      fixture("retisc-1.7.json"));
+	pt_expect_log(1, "'bogus' is an invalid probe option.", "pcap", "-p",
+		      "tp:skb:kfree_skb/bogus", fixture("retisc-1.7.json"));
+	pt_expect_log(1,
+		      "Empty options are not allowed. Check your option list "
+		      "doesn't terminate with '/'.",
+		      "pcap", "-p", "tp:skb:kfree_skb/", fixture("retisc-1.7.json"));
+	pt_expect_log(1, "duplicate options detected in stack/stack.", "pcap", "-p",
+		      "tp:skb:kfree_skb/stack/stack", fixture("retisc-1.7.json"));
 }
 
 /* Events without packet: counted, skipped, warned; nothing is written, not
@@ -398,18 +386,15 @@ static void test_no_packet(void **state)
 	assert_int_equal(access(out, F_OK), -1);
 	pt_free(&r);
 
-	pt_run(&r, "pcap", "-o", out,
-	       tmp_file("usdt.json", "{\"common\":{\"timestamp\":1},\"startup\":{"
-				     "\"retis_version\":\"v1.7.0\",\"cmdline\":\"x\","
-				     "\"clock_monotonic_offset\":{\"sec\":0,\"nsec\":0},"
-				     "\"machine\":{\"kernel_release\":\"a\","
-				     "\"kernel_version\":\"b\",\"hardware_name\":\"c\"}}}\n"
-				     "{\"common\":{\"timestamp\":5},\"userspace\":{"
-				     "\"probe_type\":\"usdt\",\"symbol\":\"a:b\",\"ip\":1,"
-				     "\"path\":\"/x\",\"pid\":1,\"tid\":1}}\n"));
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "Probe not found in the events");
-	pt_free(&r);
+	pt_expect_log(1, "Probe not found in the events", "pcap", "-o", out,
+		      tmp_file("usdt.json", "{\"common\":{\"timestamp\":1},\"startup\":{"
+					    "\"retis_version\":\"v1.7.0\",\"cmdline\":\"x\","
+					    "\"clock_monotonic_offset\":{\"sec\":0,\"nsec\":0},"
+					    "\"machine\":{\"kernel_release\":\"a\","
+					    "\"kernel_version\":\"b\",\"hardware_name\":\"c\"}}}\n"
+					    "{\"common\":{\"timestamp\":5},\"userspace\":{"
+					    "\"probe_type\":\"usdt\",\"symbol\":\"a:b\",\"ip\":1,"
+					    "\"path\":\"/x\",\"pid\":1,\"tid\":1}}\n"));
 }
 
 /* Default output: stdout. Series files are refused. */
@@ -433,10 +418,8 @@ static void test_stdout_and_refusals(void **state)
 	assert_int_equal(r.out_len, 0);
 	pt_free(&r);
 
-	pt_run(&r, "pcap", "-o", "/nonexistent-dir/x.pcapng", fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "Could not create or open '/nonexistent-dir/x.pcapng'");
-	pt_free(&r);
+	pt_expect_log(1, "Could not create or open '/nonexistent-dir/x.pcapng'", "pcap", "-o",
+		      "/nonexistent-dir/x.pcapng", fixture("retisc-1.7.json"));
 }
 
 /* Rotated set: packets of every file; the last startup's offset is used. */
@@ -445,16 +428,12 @@ static void test_rotated_set(void **state)
 	const char *out = tmp_path("split.pcapng");
 	char in[PATH_MAX];
 	struct blk b[16];
-	struct pt_run r;
 	uint8_t *data;
 	size_t len, n;
 
 	(void)state;
 	snprintf(in, sizeof(in), "%s..", fixture("split.data.0"));
-	pt_run(&r, "pcap", "-o", out, in);
-	assert_int_equal(r.status, 0);
-	assert_contains(pt_log(&r), "5 event(s) were processed");
-	pt_free(&r);
+	pt_expect_log(0, "5 event(s) were processed", "pcap", "-o", out, in);
 	data = (uint8_t *)slurp(out, &len);
 	n = blocks(data, len, b, 16);
 	/* SHB, custom, one IDB (a single probe), five EPBs. */
@@ -498,7 +477,6 @@ static void test_malformed(void **state)
 	const char *out = tmp_path("bad.pcapng"), *in = tmp_path("bad.json");
 	char *text, *second, want[PATH_MAX + 16];
 	struct blk b[16];
-	struct pt_run r;
 	uint8_t *data;
 	size_t len;
 	FILE *f;
@@ -514,18 +492,12 @@ static void test_malformed(void **state)
 	free(text);
 	snprintf(want, sizeof(want), "%s:3: ", in);
 
-	pt_run(&r, "pcap", "-o", out, in);
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), want);
-	pt_free(&r);
+	pt_expect_log(1, want, "pcap", "-o", out, in);
 	data = (uint8_t *)slurp(out, &len);
 	assert_int_equal(blocks(data, len, b, 16), 4); /* SHB, custom, IDB, EPB */
 	free(data);
 
-	pt_run(&r, "pcap", "--keep-going", "-o", out, in);
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), want);
-	pt_free(&r);
+	pt_expect_log(1, want, "pcap", "--keep-going", "-o", out, in);
 	data = (uint8_t *)slurp(out, &len);
 	assert_int_equal(blocks(data, len, b, 16), 10);
 	free(data);

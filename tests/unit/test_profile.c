@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +18,13 @@
 #include "profile.h"
 
 static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
-static char tmp_dir[256];
+static char tmp_dir[PATH_MAX];
 static char err[2048];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/retisc-profile-test.XXXXXX");
-	if (!mkdtemp(tmp_dir))
+	if (make_tmp_dir(tmp_dir, "profile"))
 		return -1;
 	retisc_strbuf__reset(&logs);
 	retisc_log__set_sink(log_capture, &logs);
@@ -36,32 +34,18 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
 	retisc_log__set_sink(NULL, NULL);
 	retisc_log__set_level(RETISC_LOG_INFO);
-	nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp_dir);
 	return 0;
 }
 
 static const char *tmp_path(const char *name)
 {
-	static char ring[8][PATH_MAX];
-	static unsigned int next;
-	char *p = ring[next++ % 8];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", tmp_dir, name) >= PATH_MAX)
-		fail_msg("path too long");
-	return p;
+	return ring_path("%s/%s", tmp_dir, name);
 }
 
 static const char *write_file(const char *name, const char *text, mode_t mode)

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,34 +21,22 @@ static char fixture_dir[PATH_MAX];
 static char tmp_dir[PATH_MAX];
 static char err[1024];
 
-/* Paths handed out by fixture() and tmp_file(); a ring so that a test can
- * hold a few at once. */
-static char path_ring[8][PATH_MAX];
-static unsigned int path_next;
-
-static char *ring_path(const char *dir, const char *name)
-{
-	char *p = path_ring[path_next++ % 8];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
-		fail_msg("path too long: %s/%s", dir, name);
-	return p;
-}
-
 static const char *fixture(const char *name)
 {
-	return ring_path(fixture_dir, name);
+	return ring_path("%s/%s", fixture_dir, name);
+}
+
+static const char *tmp_path(const char *name)
+{
+	return ring_path("%s/%s", tmp_dir, name);
 }
 
 /* Write content to name in the test's temporary directory. */
 static const char *tmp_file(const char *name, const char *content)
 {
-	char *p = ring_path(tmp_dir, name);
-	FILE *f = fopen(p, "w");
+	const char *p = tmp_path(name);
 
-	assert_non_null(f);
-	assert_true(fputs(content, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	write_text_file(p, content);
 	return p;
 }
 
@@ -63,32 +50,12 @@ static void log_capture_fixed(enum retisc_log_level level, const char *line, voi
 	strcat(log_lines, "\n");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
-	char src[PATH_MAX], *slash;
-
 	(void)state;
-	/* The runner starts from the repository root; fall back to the path
-	 * of this file for other working directories. */
-	if (!realpath("tests/fixtures", fixture_dir)) {
-		snprintf(src, sizeof(src), "%s", __FILE__);
-		slash = strrchr(src, '/');
-		if (slash)
-			*slash = '\0';
-		strncat(src, "/../fixtures", sizeof(src) - strlen(src) - 1);
-		if (!realpath(src, fixture_dir))
-			return -1;
-	}
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/retisc-test-reader-XXXXXX");
-	if (!mkdtemp(tmp_dir))
+	if (find_fixture_dir(fixture_dir))
+		return -1;
+	if (make_tmp_dir(tmp_dir, "reader"))
 		return -1;
 	retisc_log__set_sink(log_capture_fixed, NULL);
 	return 0;
@@ -98,7 +65,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	retisc_log__set_sink(NULL, NULL);
-	return nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return rm_tree(tmp_dir);
 }
 
 static int test_setup(void **state)
@@ -303,7 +270,7 @@ static void test_series(void **state)
 	r = open_ok(tmp_file("sorted.0", "[" STARTUP_O("v1.7.0") "]\n"));
 	retisc_reader__free(r);
 	tmp_file("sorted.1", "[" STARTUP_O("v1.7.0") "]\n");
-	r = open_ok(ring_path(tmp_dir, "sorted.0.."));
+	r = open_ok(tmp_path("sorted.0.."));
 	assert_int_equal(drain(r), 1);
 	retisc_reader__free(r);
 	assert_str_eq(log_lines, "");
@@ -391,12 +358,12 @@ static void test_open_missing(void **state)
 	const char *path;
 
 	(void)state;
-	path = ring_path(tmp_dir, "nope.data");
+	path = tmp_path("nope.data");
 	snprintf(want, sizeof(want), "%s: No such file or directory", path);
 	open_fails(path, ENOENT, want);
 
 	/* "PATH.." names PATH in the error, without the suffix. */
-	open_fails(ring_path(tmp_dir, "nope.data.."), ENOENT, want);
+	open_fails(tmp_path("nope.data.."), ENOENT, want);
 
 	/* A directory cannot be read. */
 	snprintf(want, sizeof(want), "%s: Is a directory", tmp_dir);
@@ -716,16 +683,16 @@ static void test_follow(void **state)
 
 	/* A following file that is not a regular file ends the set. */
 	write_split("dirset.0", 0, 1);
-	assert_int_equal(mkdir(ring_path(tmp_dir, "dirset.1"), 0700), 0);
+	assert_int_equal(mkdir(tmp_path("dirset.1"), 0700), 0);
 	write_split("dirset.2", 2, 1);
-	r = open_ok(ring_path(tmp_dir, "dirset.0.."));
+	r = open_ok(tmp_path("dirset.0.."));
 	assert_int_equal(drain(r), 2);
 	retisc_reader__free(r);
 
 	/* Later files are not validated: their lines are read as events. */
 	write_split("loose.0", 0, 0);
 	tmp_file("loose.1", "{\"common\":{\"timestamp\":9}}\n");
-	r = open_ok(ring_path(tmp_dir, "loose.0.."));
+	r = open_ok(tmp_path("loose.0.."));
 	assert_int_equal(drain(r), 2);
 	retisc_reader__free(r);
 
@@ -741,7 +708,7 @@ static void test_extension_mismatch(void **state)
 	(void)state;
 	write_split("set.data.5", 3, 1);
 	write_split("set.data.4", 4, 1);
-	r = open_ok(ring_path(tmp_dir, "set.data.5.."));
+	r = open_ok(tmp_path("set.data.5.."));
 	assert_non_null(strstr(log_lines, warn));
 	assert_int_equal(drain(r), 2);
 	retisc_reader__free(r);
@@ -750,7 +717,7 @@ static void test_extension_mismatch(void **state)
 	log_lines[0] = '\0';
 	write_split("pad.data.01", 1, 0);
 	write_split("pad.data.2", 2, 0);
-	r = open_ok(ring_path(tmp_dir, "pad.data.01.."));
+	r = open_ok(tmp_path("pad.data.01.."));
 	assert_non_null(strstr(log_lines, warn));
 	assert_int_equal(drain(r), 1);
 	retisc_reader__free(r);
@@ -758,20 +725,20 @@ static void test_extension_mismatch(void **state)
 	/* No extension at all. */
 	log_lines[0] = '\0';
 	write_split("noext", 0, 0);
-	r = open_ok(ring_path(tmp_dir, "noext.."));
+	r = open_ok(tmp_path("noext.."));
 	assert_non_null(strstr(log_lines, warn));
 	retisc_reader__free(r);
 
 	/* Only following checks the extension. */
 	log_lines[0] = '\0';
-	r = open_ok(ring_path(tmp_dir, "set.data.5"));
+	r = open_ok(tmp_path("set.data.5"));
 	retisc_reader__free(r);
 	assert_str_eq(log_lines, "");
 
 	/* No split_file: read alone, silently. */
 	tmp_file("plain.0", STARTUP_V("v1.7.0"));
 	tmp_file("plain.1", STARTUP_V("v1.7.0"));
-	r = open_ok(ring_path(tmp_dir, "plain.0.."));
+	r = open_ok(tmp_path("plain.0.."));
 	assert_int_equal(drain(r), 1);
 	retisc_reader__free(r);
 	assert_str_eq(log_lines, "");

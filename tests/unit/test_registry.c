@@ -9,14 +9,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "plugtest.h"
 
 #include <retisc/event.h>
 #include <retisc/plugin.h>
@@ -29,22 +28,7 @@
  * Helpers.
  */
 
-static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
 static char tmp_dir[PATH_MAX];
-
-
-/* Paths handed out by the helpers: a ring so a test can hold several. */
-static char path_ring[8][PATH_MAX];
-static unsigned int path_next;
-
-static const char *ring_path(const char *fmt, const char *a, const char *b)
-{
-	char *p = path_ring[path_next++ % 8];
-
-	if (snprintf(p, PATH_MAX, fmt, a, b) >= PATH_MAX)
-		fail_msg("path too long");
-	return p;
-}
 
 /* build/tests/plugins/<name>.so */
 static const char *test_plugin(const char *name)
@@ -57,57 +41,12 @@ static const char *tmp_path(const char *name)
 	return ring_path("%s/%s", tmp_dir, name);
 }
 
-/* Would check_perms() accept path as root? (Mirrors core/registry.c.) */
-static bool perms_safe(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat st;
-
-	if (geteuid() != 0)
-		return true;
-	if (stat(path, &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return false;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(dir, &st) || st.st_uid != 0 ||
-	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
-		return false;
-	return true;
-}
-
 static struct retisc_registry *new_reg(void)
 {
 	struct retisc_registry *reg = retisc_registry__new();
 
 	assert_non_null(reg);
 	return reg;
-}
-
-/* Load path, relaxing the permission check only when the build tree needs
- * it (CI builds are root-owned 0755 and keep the check on). */
-static int load(struct retisc_registry *reg, const char *path)
-{
-	if (!perms_safe(path))
-		retisc_registry__set_strict_perms(reg, false);
-	return retisc_registry__load_file(reg, path);
-}
-
-static void assert_log_has(const char *needle)
-{
-	if (!strstr(retisc_strbuf__str(&logs), needle))
-		fail_msg("log lacks '%s'; log:\n%s", needle, retisc_strbuf__str(&logs));
-}
-
-static void assert_log_lacks(const char *needle)
-{
-	if (strstr(retisc_strbuf__str(&logs), needle))
-		fail_msg("log has '%s'; log:\n%s", needle, retisc_strbuf__str(&logs));
 }
 
 /* The last logged line that contains needle must also contain want. */
@@ -151,33 +90,13 @@ static void copy_file(const char *src, const char *dst, mode_t mode)
 	assert_int_equal(chmod(dst, mode), 0);
 }
 
-static void write_file(const char *path, const char *content)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_true(fputs(content, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	retisc_strbuf__reset(&logs);
 	retisc_log__set_level(RETISC_LOG_INFO);
 	retisc_log__set_sink(log_capture, &logs);
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/retisc-test-registry-XXXXXX");
-	if (!mkdtemp(tmp_dir))
-		return -1;
-	return 0;
+	return make_tmp_dir(tmp_dir, "registry");
 }
 
 static int teardown(void **state)
@@ -187,7 +106,7 @@ static int teardown(void **state)
 	retisc_strbuf__release(&logs);
 	/* The permission tests may leave the directory 0777 or chowned. */
 	chmod(tmp_dir, 0700);
-	nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp_dir);
 	return 0;
 }
 
@@ -257,7 +176,7 @@ static void test_load_good(void **state)
 	struct retisc_collector *c;
 
 	(void)state;
-	assert_int_equal(load(reg, path), 0);
+	assert_int_equal(plug_load(reg, path), 0);
 	assert_int_equal(retisc_registry__n_plugins(reg), 1);
 	assert_str_eq(retisc_registry__plugin_name(reg, 0), "good-a");
 	assert_str_eq(retisc_registry__plugin_path(reg, 0), path);
@@ -318,7 +237,7 @@ static void test_processor_run(void **state)
 	const struct retisc_processor *p;
 
 	(void)state;
-	assert_int_equal(load(reg, test_plugin("good_a")), 0);
+	assert_int_equal(plug_load(reg, test_plugin("good_a")), 0);
 	p = retisc_registry__processor_by_name(reg, "good-a");
 	assert_non_null(p);
 	assert_non_null(p->run);
@@ -338,7 +257,7 @@ static void test_load_newer_zero_tail(void **state)
 	struct retisc_registry *reg = new_reg();
 
 	(void)state;
-	assert_int_equal(load(reg, test_plugin("good_newer")), 0);
+	assert_int_equal(plug_load(reg, test_plugin("good_newer")), 0);
 	assert_str_eq(retisc_registry__plugin_name(reg, 0), "good-newer");
 	/* No version given: reported as "". */
 	assert_str_eq(retisc_registry__plugin_version(reg, 0), "");
@@ -356,7 +275,7 @@ static void test_registration_checks(void **state)
 	struct retisc_collector *c;
 
 	(void)state;
-	assert_int_equal(load(reg, test_plugin("reg_checks")), 0);
+	assert_int_equal(plug_load(reg, test_plugin("reg_checks")), 0);
 	assert_log_lacks("ERROR reg-checks:");
 	s = retisc_registry__section_by_key(reg, "reg-checks");
 	assert_non_null(s);
@@ -378,8 +297,8 @@ static void test_registration_checks(void **state)
 	assert_null(c->known_types[0]);
 	assert_int_equal(retisc_registry__n_processors(reg), 1);
 
-	assert_int_equal(load(reg, skb_tracking), 0);
-	assert_int_equal(load(reg, test_plugin("good_a")), 0);
+	assert_int_equal(plug_load(reg, skb_tracking), 0);
+	assert_int_equal(plug_load(reg, test_plugin("good_a")), 0);
 	/* Collectors come in initialisation order: 5, 10, 99. */
 	assert_int_equal(retisc_registry__n_collectors(reg), 3);
 	assert_str_eq(retisc_registry__collector(reg, 0)->name, "reg-checks");
@@ -407,13 +326,13 @@ static void test_owner_exhaustion(void **state)
 	const char *good = test_plugin("good_a");
 
 	(void)state;
-	assert_int_equal(load(reg, test_plugin("many_sections")), 0);
+	assert_int_equal(plug_load(reg, test_plugin("many_sections")), 0);
 	assert_log_lacks("ERROR many-sections:");
 	assert_str_eq(retisc_registry__section_by_owner(reg, 32)->key, "many-0");
 	assert_str_eq(retisc_registry__section_by_owner(reg, 255)->key, "many-223");
 	assert_null(retisc_registry__section_by_key(reg, "many-224"));
 
-	assert_int_equal(load(reg, good), -ENOSPC);
+	assert_int_equal(plug_load(reg, good), -ENOSPC);
 	assert_log_line("cannot register section 'good-a'", "No space left on device");
 	assert_log_line("its init failed", good);
 	assert_int_equal(retisc_registry__n_plugins(reg), 1);
@@ -434,6 +353,22 @@ static void assert_nothing_loaded(const struct retisc_registry *reg)
 	assert_null(retisc_registry__section_by_owner(reg, RETISC_OWNER_DYNAMIC));
 }
 
+/*
+ * Load tests/plugins/<name>.so into a new registry: it must fail with
+ * want_err, say why on the log line naming the file and leave nothing
+ * loaded. Returns the registry for more checks; the caller frees it.
+ */
+static struct retisc_registry *load_refused(const char *name, int want_err, const char *why)
+{
+	struct retisc_registry *reg = new_reg();
+	const char *path = test_plugin(name);
+
+	assert_int_equal(plug_load(reg, path), want_err);
+	assert_log_line(path, why);
+	assert_nothing_loaded(reg);
+	return reg;
+}
+
 static void test_dup_name(void **state)
 {
 	struct retisc_registry *reg = new_reg();
@@ -441,8 +376,8 @@ static void test_dup_name(void **state)
 	char want[PATH_MAX + 64];
 
 	(void)state;
-	assert_int_equal(load(reg, a), 0);
-	assert_int_equal(load(reg, dup), -EEXIST);
+	assert_int_equal(plug_load(reg, a), 0);
+	assert_int_equal(plug_load(reg, dup), -EEXIST);
 	snprintf(want, sizeof(want),
 		 "Cannot load plugin %s: a plugin named 'good-a' is already "
 		 "loaded from %s",
@@ -451,89 +386,64 @@ static void test_dup_name(void **state)
 	assert_int_equal(retisc_registry__n_plugins(reg), 1);
 	assert_str_eq(retisc_registry__plugin_version(reg, 0), "1.2.3");
 	/* Loading the same file twice is the same conflict. */
-	assert_int_equal(load(reg, a), -EEXIST);
+	assert_int_equal(plug_load(reg, a), -EEXIST);
 	assert_int_equal(retisc_registry__n_plugins(reg), 1);
 	retisc_registry__free(reg);
 }
 
 static void test_bad_abi(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("bad_abi");
+	struct retisc_registry *reg;
 
 	(void)state;
-	assert_int_equal(load(reg, path), -EPROTO);
-	assert_log_line(path, "ABI version 2, this retisc supports version 1");
+	reg = load_refused("bad_abi", -EPROTO, "ABI version 2, this retisc supports version 1");
 	assert_log_has("ERROR ");
-	assert_nothing_loaded(reg);
 	retisc_registry__free(reg);
 }
 
 static void test_bad_size(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("bad_size");
-
 	(void)state;
-	assert_int_equal(load(reg, path), -EINVAL);
-	assert_log_line(path, "plugin descriptor size 16 is invalid");
-	assert_nothing_loaded(reg);
-	retisc_registry__free(reg);
+	retisc_registry__free(
+		load_refused("bad_size", -EINVAL, "plugin descriptor size 16 is invalid"));
 }
 
 static void test_bad_trailing(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("bad_trailing");
+	struct retisc_registry *reg;
 
 	(void)state;
-	assert_int_equal(load(reg, path), -EINVAL);
-	assert_log_line(path, "plugin descriptor size 56 is invalid");
-	assert_log_line(path, "unknown trailing fields must be zero");
-	assert_nothing_loaded(reg);
+	reg = load_refused("bad_trailing", -EINVAL, "plugin descriptor size 56 is invalid");
+	assert_log_line(test_plugin("bad_trailing"), "unknown trailing fields must be zero");
 	retisc_registry__free(reg);
 }
 
 static void test_no_entry(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("no_entry");
-
 	(void)state;
-	assert_int_equal(load(reg, path), -EINVAL);
-	assert_log_line(path, "no entry point 'retisc_plugin_entry'");
-	assert_nothing_loaded(reg);
-	retisc_registry__free(reg);
+	retisc_registry__free(
+		load_refused("no_entry", -EINVAL, "no entry point 'retisc_plugin_entry'"));
 }
 
 static void test_no_init(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("no_init");
-
 	(void)state;
-	assert_int_equal(load(reg, path), -EINVAL);
-	assert_log_line(path, "init function");
-	assert_nothing_loaded(reg);
-	retisc_registry__free(reg);
+	retisc_registry__free(load_refused("no_init", -EINVAL, "init function"));
 }
 
 static void test_init_fails(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("init_fails");
+	struct retisc_registry *reg;
 
 	(void)state;
-	assert_int_equal(load(reg, path), -EINVAL);
-	assert_log_line(path, "its init failed: Invalid argument");
+	reg = load_refused("init_fails", -EINVAL, "its init failed: Invalid argument");
 	/* What init() registered before failing is gone. */
 	assert_null(retisc_registry__section_by_key(reg, "init-fails"));
 	assert_null(retisc_registry__collector_by_name(reg, "init-fails"));
 	assert_null(retisc_registry__processor_by_name(reg, "init-fails"));
-	assert_nothing_loaded(reg);
 	assert_non_null(retisc_registry__section_by_key(reg, "startup"));
 	/* Its dynamic owner id is free again. */
-	assert_int_equal(load(reg, test_plugin("good_a")), 0);
+	assert_int_equal(plug_load(reg, test_plugin("good_a")), 0);
 	assert_int_equal(retisc_registry__section_by_key(reg, "good-a")->owner,
 			 RETISC_OWNER_DYNAMIC);
 	assert_int_equal(retisc_registry__n_plugins(reg), 1);
@@ -542,15 +452,12 @@ static void test_init_fails(void **state)
 
 static void test_dup_section(void **state)
 {
-	struct retisc_registry *reg = new_reg();
-	const char *path = test_plugin("dup_section");
+	struct retisc_registry *reg;
 	const struct retisc_section *s;
 
 	(void)state;
-	assert_int_equal(load(reg, path), -EEXIST);
+	reg = load_refused("dup_section", -EEXIST, "its init failed: File exists");
 	assert_log_line("Plugin dup-section", "cannot register section 'common': File exists");
-	assert_log_line(path, "its init failed: File exists");
-	assert_nothing_loaded(reg);
 	s = retisc_registry__section_by_key(reg, "common");
 	assert_non_null(s);
 	assert_null(s->plugin);
@@ -561,7 +468,7 @@ static void test_dup_section(void **state)
 static void test_not_regular(void **state)
 {
 	struct retisc_registry *reg = new_reg();
-	const char *dir = ring_path("%s/%s", build_dir(), "tests/plugins");
+	const char *dir = ring_path("%s/tests/plugins", build_dir());
 	const char *fifo = tmp_path("fifo.so");
 	char want[PATH_MAX + 64];
 
@@ -599,9 +506,9 @@ static void test_not_elf(void **state)
 	const char *path = tmp_path("garbage.so");
 
 	(void)state;
-	write_file(path, "not a shared object\n");
+	write_text_file(path, "not a shared object\n");
 	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(load(reg, path), -ELIBBAD);
+	assert_int_equal(plug_load(reg, path), -ELIBBAD);
 	assert_log_line("Cannot load plugin", path);
 	assert_nothing_loaded(reg);
 	retisc_registry__free(reg);
@@ -623,11 +530,11 @@ static void test_load_dir(void **state)
 	copy_file(test_plugin("good_a"), tmp_path("20-good_a.so"), 0755);
 	copy_file(test_plugin("good_a_dup"), tmp_path("30-good_a_dup.so"), 0755);
 	assert_int_equal(mkdir(tmp_path("40-dir.so"), 0755), 0);
-	write_file(tmp_path("50-garbage.so"), "garbage");
+	write_text_file(tmp_path("50-garbage.so"), "garbage");
 	assert_int_equal(chmod(tmp_path("50-garbage.so"), 0644), 0);
 	/* Not *.so: ignored without a word. */
 	copy_file(test_plugin("bad_size"), tmp_path("60-bad_size.so.disabled"), 0755);
-	write_file(tmp_path("README"), "plugins\n");
+	write_text_file(tmp_path("README"), "plugins\n");
 
 	assert_int_equal(retisc_registry__load_dir(reg, tmp_dir), 2);
 	assert_int_equal(retisc_registry__n_plugins(reg), 2);

@@ -11,14 +11,11 @@
  * JSON in this file is written with ' for " to stay readable.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <linux/types.h>
 
-#include "testutil.h"
+#include "plugtest.h"
 
 #include <retisc/base64.h>
 #include <retisc/event.h>
@@ -37,7 +34,6 @@
 #include "skb.h"
 
 static struct retisc_registry *reg;
-static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
 
 /* ' -> " */
 static char *dq(const char *s)
@@ -58,62 +54,18 @@ static char *dq(const char *s)
  * Fixtures.
  */
 
-/* Root refuses plugins writable by others: relax the check only when the
- * build tree would fail it (CI trees are root-owned 0755). */
-static bool perms_safe(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat st;
-
-	if (geteuid() != 0)
-		return true;
-	if (stat(path, &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return false;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	return !stat(dir, &st) && st.st_uid == 0 &&
-	       !((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX));
-}
-
-static int load(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/plugins/%s.so", build_dir(), name);
-	if (!perms_safe(path))
-		retisc_registry__set_strict_perms(reg, false);
-	return retisc_registry__load_file(reg, path);
-}
-
 static int group_setup(void **state)
 {
+	static const char *const plugins[] = { "skb-tracking", "skb", "dev", "ns", NULL };
+
 	(void)state;
-	retisc_log__set_sink(log_capture, &logs);
-	reg = retisc_registry__new();
-	if (!reg)
-		return -1;
-	if (load("skb-tracking") || load("skb") || load("dev") || load("ns")) {
-		fprintf(stderr, "%s", retisc_strbuf__str(&logs));
-		return -1;
-	}
-	return 0;
+	return plug_group_setup(&reg, plugins);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	retisc_registry__free(reg);
-	retisc_log__set_sink(NULL, NULL);
-	retisc_strbuf__release(&logs);
-	return 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	retisc_strbuf__reset(&logs);
+	plug_group_teardown(reg);
 	return 0;
 }
 
@@ -127,16 +79,6 @@ static const struct retisc_section *section(const char *key)
 
 	assert_non_null(s);
 	return s;
-}
-
-static void assert_json(const struct retisc_json *v, const char *want)
-{
-	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
-
-	assert_int_equal(retisc_json__dump(v, &sb), 0);
-	if (strcmp(retisc_strbuf__str(&sb), want))
-		fail_msg("JSON\n got: %s\nwant: %s", retisc_strbuf__str(&sb), want);
-	retisc_strbuf__release(&sb);
 }
 
 /* Feed one raw section to the decoder of `owner` into ev; its return. */
@@ -175,24 +117,25 @@ static char *fmt_ex(const char *key, const char *sec, bool multiline, bool ll, i
 	return (char *)retisc_strbuf__str(&out);
 }
 
-static char *fmt(const char *key, const char *sec)
+/* Multi-line text of section `key` from sec, which must format. */
+static char *fmt_ok(const char *key, const char *sec, bool ll)
 {
 	int ret;
-	char *s = fmt_ex(key, sec, true, false, &ret);
+	char *s = fmt_ex(key, sec, true, ll, &ret);
 
 	if (ret)
 		fail_msg("formatter of %s failed (%d) on %s", key, ret, sec);
 	return s;
 }
 
+static char *fmt(const char *key, const char *sec)
+{
+	return fmt_ok(key, sec, false);
+}
+
 static char *fmt_ll(const char *key, const char *sec)
 {
-	int ret;
-	char *s = fmt_ex(key, sec, true, true, &ret);
-
-	if (ret)
-		fail_msg("formatter of %s failed (%d) on %s", key, ret, sec);
-	return s;
+	return fmt_ok(key, sec, true);
 }
 
 static int fmt_err(const char *key, const char *sec)
@@ -705,21 +648,6 @@ static void test_dev_format(void **state)
  * Whole events: raw record -> JSON -> text (events.md §2, §5, §7).
  */
 
-struct rawbuf {
-	uint8_t b[2048];
-	size_t len;
-};
-
-static void put(struct rawbuf *r, uint8_t owner, uint8_t type, const void *data, size_t size)
-{
-	struct retisc_section_hdr h = { .owner = owner, .data_type = type, .size = (uint16_t)size };
-
-	assert_true(r->len + sizeof(h) + size <= sizeof(r->b));
-	memcpy(r->b + r->len, &h, sizeof(h));
-	memcpy(r->b + r->len + sizeof(h), data, size);
-	r->len += sizeof(h) + size;
-}
-
 static const char *symbol_of(void *priv, uint32_t probe_id)
 {
 	static const char *const table[] = { "net:net_dev_start_xmit", "ovs_dp_upcall",
@@ -727,19 +655,6 @@ static const char *symbol_of(void *priv, uint32_t probe_id)
 
 	(void)priv;
 	return probe_id < 3 ? table[probe_id] : NULL;
-}
-
-static void put_probe(struct rawbuf *r, uint64_t ts, uint32_t cpu, uint64_t pid_tgid,
-		      const char *comm, uint32_t probe_id, uint8_t type)
-{
-	struct retisc_raw_common c = { .timestamp = ts, .smp_id = cpu };
-	struct retisc_raw_task t = { .pid_tgid = pid_tgid };
-	struct retisc_raw_kernel k = { .probe_id = probe_id, .stack_id = -1, .probe_type = type };
-
-	memcpy(t.comm, comm, strlen(comm) < sizeof(t.comm) ? strlen(comm) : sizeof(t.comm));
-	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, sizeof(c));
-	put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t, sizeof(t));
-	put(r, RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &k, sizeof(k));
 }
 
 static char *render(const struct retisc_json *ev, bool multiline, bool ll, bool utc)
@@ -780,15 +695,15 @@ static void test_example1(void **state)
 	struct retisc_json *ev;
 
 	(void)state;
-	put_probe(&r, 30419169061793ULL, 6, (11330ULL << 32) | 11330, "ping", 0,
+	raw_put_probe(&r, 30419169061793ULL, 6, (11330ULL << 32) | 11330, "ping", 0,
 		  RETISC_PROBE_RAW_TP);
-	put(&r, RETISC_OWNER_SKB_TRACKING, 1, &trk, sizeof(trk));
-	put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 98, EX1_DATA));
-	put(&r, RETISC_OWNER_SKB, RETISC_SKB_META, &ex1_meta, sizeof(ex1_meta));
-	put(&r, RETISC_OWNER_SKB, RETISC_SKB_DATA_REF, &ex1_dref, sizeof(ex1_dref));
+	raw_put(&r, RETISC_OWNER_SKB_TRACKING, 1, &trk, sizeof(trk));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 98, EX1_DATA));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_META, &ex1_meta, sizeof(ex1_meta));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_DATA_REF, &ex1_dref, sizeof(ex1_dref));
 	dev_raw(&dev, "veth-ns01", 9, 11, 0);
-	put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
-	put(&r, RETISC_OWNER_NS, RETISC_NS_TYPE, &ns, sizeof(ns));
+	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
+	raw_put(&r, RETISC_OWNER_NS, RETISC_NS_TYPE, &ns, sizeof(ns));
 
 	ev = retisc_event__decode(&dc, r.b, r.len);
 	assert_non_null(ev);
@@ -849,12 +764,12 @@ static void test_example3(void **state)
 	struct retisc_json *ev, *stack;
 
 	(void)state;
-	put_probe(&r, 4152973315243ULL, 2, (14839ULL << 32) | 14839, "nc", 2,
+	raw_put_probe(&r, 4152973315243ULL, 2, (14839ULL << 32) | 14839, "nc", 2,
 		  RETISC_PROBE_RAW_TP);
-	put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 94, EX3_DATA));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 94, EX3_DATA));
 	dev_raw(&dev, "veth10", 6, 3, 3);
-	put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
-	put(&r, RETISC_OWNER_NS, RETISC_NS_TYPE, &ns, sizeof(ns));
+	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
+	raw_put(&r, RETISC_OWNER_NS, RETISC_NS_TYPE, &ns, sizeof(ns));
 	ev = retisc_event__decode(&dc, r.b, r.len);
 	assert_non_null(ev);
 	assert_json(ev, dq("{'common':{'timestamp':4152973315243,'smp_id':2,'task':{'pid':14839,"
@@ -913,10 +828,10 @@ static void test_synthetic_eth(void **state)
 	(void)state;
 	p.packet[12] = 0x08;
 	memcpy(p.packet + 14, ip, sizeof(ip));
-	put_probe(&r, 1, 0, (1ULL << 32) | 1, "x", 0, RETISC_PROBE_RAW_TP);
-	put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, 8 + p.capture_len);
+	raw_put_probe(&r, 1, 0, (1ULL << 32) | 1, "x", 0, RETISC_PROBE_RAW_TP);
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, 8 + p.capture_len);
 	dev_raw(&dev, "lo", 2, 1, 0);
-	put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
+	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
 	ev = retisc_event__decode(&dc, r.b, r.len);
 	assert_non_null(ev);
 	assert_string_equal(render(ev, true, true, false),
@@ -931,22 +846,22 @@ static void test_synthetic_eth(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_registered, setup),
-		cmocka_unit_test_setup(test_skb_sections, setup),
-		cmocka_unit_test_setup(test_packet_decode, setup),
-		cmocka_unit_test_setup(test_packet_capture_limits, setup),
-		cmocka_unit_test_setup(test_packet_format, setup),
-		cmocka_unit_test_setup(test_skb_decode, setup),
-		cmocka_unit_test_setup(test_skb_format, setup),
-		cmocka_unit_test_setup(test_skb_format_vlan, setup),
-		cmocka_unit_test_setup(test_skb_format_tolerance, setup),
-		cmocka_unit_test_setup(test_netns, setup),
-		cmocka_unit_test_setup(test_dev_decode, setup),
-		cmocka_unit_test_setup(test_dev_format, setup),
-		cmocka_unit_test_setup(test_example1, setup),
-		cmocka_unit_test_setup(test_example2, setup),
-		cmocka_unit_test_setup(test_example3, setup),
-		cmocka_unit_test_setup(test_synthetic_eth, setup),
+		cmocka_unit_test_setup(test_registered, plug_setup),
+		cmocka_unit_test_setup(test_skb_sections, plug_setup),
+		cmocka_unit_test_setup(test_packet_decode, plug_setup),
+		cmocka_unit_test_setup(test_packet_capture_limits, plug_setup),
+		cmocka_unit_test_setup(test_packet_format, plug_setup),
+		cmocka_unit_test_setup(test_skb_decode, plug_setup),
+		cmocka_unit_test_setup(test_skb_format, plug_setup),
+		cmocka_unit_test_setup(test_skb_format_vlan, plug_setup),
+		cmocka_unit_test_setup(test_skb_format_tolerance, plug_setup),
+		cmocka_unit_test_setup(test_netns, plug_setup),
+		cmocka_unit_test_setup(test_dev_decode, plug_setup),
+		cmocka_unit_test_setup(test_dev_format, plug_setup),
+		cmocka_unit_test_setup(test_example1, plug_setup),
+		cmocka_unit_test_setup(test_example2, plug_setup),
+		cmocka_unit_test_setup(test_example3, plug_setup),
+		cmocka_unit_test_setup(test_synthetic_eth, plug_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -12,12 +12,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
 
-#include "testutil.h"
+#include "plugtest.h"
 
 #include <retisc/event.h>
 #include <retisc/json.h>
@@ -34,7 +33,6 @@
 #include "skb_drop.h"
 
 static struct retisc_registry *reg;
-static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
 static const struct retisc_section *sec;
 static struct btf *kbtf;
 
@@ -78,16 +76,6 @@ static bool enum_has_value(const char *enum_name, int64_t v)
 /* -------------------------------------------------------------------------
  * Helpers.
  */
-
-static void assert_json(const struct retisc_json *v, const char *want)
-{
-	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
-
-	assert_int_equal(retisc_json__dump(v, &sb), 0);
-	if (strcmp(retisc_strbuf__str(&sb), want))
-		fail_msg("JSON\n got: %s\nwant: %s", retisc_strbuf__str(&sb), want);
-	retisc_strbuf__release(&sb);
-}
 
 /* Decode one raw section into an empty event; returns the decoder's result. */
 static int decode_raw(uint8_t type, const void *data, size_t size, struct retisc_json **out)
@@ -147,49 +135,14 @@ static void assert_log_count(const char *needle, int want)
  * Fixtures.
  */
 
-/* Root refuses plugins writable by others: relax the check only when the
- * build tree would fail it (CI trees are root-owned 0755). */
-static bool perms_safe(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat st;
-
-	if (geteuid() != 0)
-		return true;
-	if (stat(path, &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return false;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	return !stat(dir, &st) && st.st_uid == 0 &&
-	       !((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX));
-}
-
-static int load(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/plugins/%s.so", build_dir(), name);
-	if (!perms_safe(path))
-		retisc_registry__set_strict_perms(reg, false);
-	return retisc_registry__load_file(reg, path);
-}
-
 static int group_setup(void **state)
 {
+	static const char *const plugins[] = { "skb-tracking", "skb-drop", NULL };
+
 	(void)state;
-	retisc_log__set_sink(log_capture, &logs);
 	kbtf = btf__load_vmlinux_btf();
-	reg = retisc_registry__new();
-	if (!kbtf || !reg)
+	if (!kbtf || plug_group_setup(&reg, plugins))
 		return -1;
-	if (load("skb-tracking") || load("skb-drop")) {
-		fprintf(stderr, "%s", retisc_strbuf__str(&logs));
-		return -1;
-	}
 	sec = retisc_registry__section_by_owner(reg, RETISC_OWNER_SKB_DROP);
 	return sec && sec->decode && sec->format ? 0 : -1;
 }
@@ -197,17 +150,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	retisc_registry__free(reg);
+	plug_group_teardown(reg);
 	btf__free(kbtf);
-	retisc_log__set_sink(NULL, NULL);
-	retisc_strbuf__release(&logs);
-	return 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	retisc_strbuf__reset(&logs);
 	return 0;
 }
 
@@ -384,41 +328,24 @@ static void test_malformed(void **state)
 /* The whole raw record: the section lands after skb-tracking (rank order). */
 static void test_raw_event(void **state)
 {
-	struct retisc_raw_common c = { .timestamp = 4152973315243ULL, .smp_id = 2 };
-	struct retisc_raw_task t = { .pid_tgid = (14839ULL << 32) | 14839 };
-	struct retisc_raw_kernel k = { .probe_id = 0, .stack_id = -1,
-				       .probe_type = RETISC_PROBE_RAW_TP };
 	struct retisc_raw_skb_tracking trk = { .orig_head = 18446620263873328896ULL,
 					       .timestamp = 4152973315001ULL,
 					       .skb = 18446620276943748352ULL };
 	struct retisc_raw_skb_drop d;
 	struct retisc_decode_ctx dc = { .reg = reg, .stack_map_fd = -1 };
-	struct retisc_section_hdr h;
-	uint8_t rec[256];
-	size_t len = 0;
+	struct rawbuf r = {};
 	struct retisc_json *ev;
 	int64_t no_socket;
 
 	(void)state;
 	assert_true(enum_val("skb_drop_reason", "SKB_DROP_REASON_NO_SOCKET", &no_socket));
 	d.drop_reason = (int32_t)no_socket;
-	memcpy(t.comm, "nc", 3);
-#define PUT(o, ty, p)                                                                              \
-	do {                                                                                       \
-		h = (struct retisc_section_hdr){ .owner = (o), .data_type = (ty),                  \
-						 .size = sizeof(*(p)) };                           \
-		memcpy(rec + len, &h, sizeof(h));                                                  \
-		memcpy(rec + len + sizeof(h), (p), sizeof(*(p)));                                  \
-		len += sizeof(h) + sizeof(*(p));                                                   \
-	} while (0)
-	PUT(RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c);
-	PUT(RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_TASK, &t);
-	PUT(RETISC_OWNER_KERNEL, RETISC_KERNEL_TYPE_PROBE, &k);
+	raw_put_probe(&r, 4152973315243ULL, 2, (14839ULL << 32) | 14839, "nc", 0,
+		      RETISC_PROBE_RAW_TP);
 	/* Hooks run in collector order, but a file must not depend on it. */
-	PUT(RETISC_OWNER_SKB_DROP, RETISC_SKB_DROP_TYPE_REASON, &d);
-	PUT(RETISC_OWNER_SKB_TRACKING, 1, &trk);
-#undef PUT
-	ev = retisc_event__decode(&dc, rec, len);
+	raw_put(&r, RETISC_OWNER_SKB_DROP, RETISC_SKB_DROP_TYPE_REASON, &d, sizeof(d));
+	raw_put(&r, RETISC_OWNER_SKB_TRACKING, 1, &trk, sizeof(trk));
+	ev = retisc_event__decode(&dc, r.b, r.len);
 	assert_non_null(ev);
 	assert_json(ev,
 		    "{\"common\":{\"timestamp\":4152973315243,\"smp_id\":2,\"task\":{\"pid\":14839,"
@@ -519,17 +446,17 @@ static void test_render_from_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_registration, setup),
-		cmocka_unit_test_setup(test_can_run_and_init, setup),
-		cmocka_unit_test_setup(test_core_reasons, setup),
-		cmocka_unit_test_setup(test_unknown_core_value, setup),
-		cmocka_unit_test_setup(test_subsystem_value, setup),
-		cmocka_unit_test_setup(test_unknown_subsystem, setup),
-		cmocka_unit_test_setup(test_negative_value, setup),
-		cmocka_unit_test_setup(test_malformed, setup),
-		cmocka_unit_test_setup(test_raw_event, setup),
-		cmocka_unit_test_setup(test_format, setup),
-		cmocka_unit_test_setup(test_render_from_file, setup),
+		cmocka_unit_test_setup(test_registration, plug_setup),
+		cmocka_unit_test_setup(test_can_run_and_init, plug_setup),
+		cmocka_unit_test_setup(test_core_reasons, plug_setup),
+		cmocka_unit_test_setup(test_unknown_core_value, plug_setup),
+		cmocka_unit_test_setup(test_subsystem_value, plug_setup),
+		cmocka_unit_test_setup(test_unknown_subsystem, plug_setup),
+		cmocka_unit_test_setup(test_negative_value, plug_setup),
+		cmocka_unit_test_setup(test_malformed, plug_setup),
+		cmocka_unit_test_setup(test_raw_event, plug_setup),
+		cmocka_unit_test_setup(test_format, plug_setup),
+		cmocka_unit_test_setup(test_render_from_file, plug_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -299,13 +299,8 @@ static const char *const text_multi =
 
 static void test_text_multi_line(void **state)
 {
-	struct pt_run r;
-
 	(void)state;
-	pt_run(&r, "sort", fixture("sort-text.json"));
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, text_multi);
-	pt_free(&r);
+	pt_expect_out(0, text_multi, "sort", fixture("sort-text.json"));
 }
 
 static void test_text_single_line(void **state)
@@ -326,13 +321,9 @@ static void test_text_single_line(void **state)
 		"\n"
 		"200 (0) [swapper/0] 0 [k] ip_rcv\n"
 		"\n";
-	struct pt_run r;
 
 	(void)state;
-	pt_run(&r, "sort", "--format", "single-line", fixture("sort-text.json"));
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, want);
-	pt_free(&r);
+	pt_expect_out(0, want, "sort", "--format", "single-line", fixture("sort-text.json"));
 }
 
 /* --utc: times from the startup event's offset (1742309146.691042 s). */
@@ -403,13 +394,8 @@ static void test_annotations(void **state)
 /* Annotations that have nothing to say leave the Retis layout untouched. */
 static void test_annotations_neutral(void **state)
 {
-	struct pt_run r;
-
 	(void)state;
-	pt_run(&r, "sort", "--diff", "--mark-lost", fixture("sort-text.json"));
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, text_multi);
-	pt_free(&r);
+	pt_expect_out(0, text_multi, "sort", "--diff", "--mark-lost", fixture("sort-text.json"));
 }
 
 /* -------------------------------------------------------------------------
@@ -448,9 +434,12 @@ static void test_refuse_compat_out(void **state)
 	assert_int_equal(r.status, 0);
 	assert_contains(r.out, "collected with Retis v1.6.2\n  on machine unknown unknown unknown");
 	pt_free(&r);
+	/* Its third event has a ct parent without ct_status, which 1.5 did
+	 * not write and no fix-up adds: it cannot be rendered (files.md §4). */
 	pt_run(&r, "sort", fixture("retis-1.5.json"));
-	assert_int_equal(r.status, 0);
+	assert_int_equal(r.status, 1);
 	assert_contains(r.out, "collected with Retis v1.5");
+	assert_contains(pt_log(&r), "retis-1.5.json:3: cannot render event");
 	pt_free(&r);
 }
 
@@ -476,13 +465,9 @@ static void test_refuse_in_place(void **state)
 
 static void test_cannot_create(void **state)
 {
-	struct pt_run r;
-
 	(void)state;
-	pt_run(&r, "sort", fixture("sort-text.json"), "-o", "/nonexistent-dir/x.json");
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "Could not create or open '/nonexistent-dir/x.json'");
-	pt_free(&r);
+	pt_expect_log(1, "Could not create or open '/nonexistent-dir/x.json'", "sort",
+		      fixture("sort-text.json"), "-o", "/nonexistent-dir/x.json");
 }
 
 /* retisc: the first startup event comes first even when a packet was first
@@ -607,10 +592,8 @@ static void test_usage_errors(void **state)
 	pt_run(&r, "sort", "--no-such-option");
 	assert_int_equal(r.status, 2);
 	pt_free(&r);
-	pt_run(&r, "sort", "/nonexistent-dir/in.json");
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "/nonexistent-dir/in.json: No such file or directory");
-	pt_free(&r);
+	pt_expect_log(1, "/nonexistent-dir/in.json: No such file or directory", "sort",
+		      "/nonexistent-dir/in.json");
 }
 
 /* -------------------------------------------------------------------------

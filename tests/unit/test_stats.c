@@ -33,13 +33,9 @@ static void test_events_file(void **state)
 		"  raw_tracepoint/net:net_dev_start_xmit: 1\n"
 		"  raw_tracepoint/openvswitch:ovs_do_execute_action: 1\n"
 		"  raw_tracepoint/skb:kfree_skb: 1\n";
-	struct pt_run r;
 
 	(void)state;
-	pt_run(&r, "stats", fixture("retisc-1.7.json"));
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, want);
-	pt_free(&r);
+	pt_expect_out(0, want, "stats", fixture("retisc-1.7.json"));
 }
 
 /* One block per split file; version and cmdline only for split id 0. */
@@ -70,14 +66,10 @@ static void test_rotated_set(void **state)
 		"Probes:\n"
 		"  raw_tracepoint/net:netif_rx: 2\n";
 	char in[PATH_MAX];
-	struct pt_run r;
 
 	(void)state;
 	snprintf(in, sizeof(in), "%s..", fixture("split.data.0"));
-	pt_run(&r, "stats", in);
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, want);
-	pt_free(&r);
+	pt_expect_out(0, want, "stats", in);
 }
 
 /* Series file: one block, the startup series not counted as a series; the
@@ -120,7 +112,6 @@ static void test_counts(void **state)
 		"  raw_tracepoint/b: 1\n"
 		"  usdt/dpif_recv:recv_upcall: 1\n";
 	const char *in;
-	struct pt_run r;
 
 	(void)state;
 	in = tmp_file("counts.json",
@@ -132,23 +123,17 @@ static void test_counts(void **state)
 				       "{\"probe_type\":\"usdt\",\"symbol\":"
 				       "\"dpif_recv:recv_upcall\",\"ip\":1,\"path\":\"/x\","
 				       "\"pid\":1,\"tid\":1}}\n");
-	pt_run(&r, "stats", in);
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, want);
-	pt_free(&r);
+	pt_expect_out(0, want, "stats", in);
 }
 
 /* A file with no event: no times, no probes. */
 static void test_no_event(void **state)
 {
-	struct pt_run r;
-
 	(void)state;
-	pt_run(&r, "stats", tmp_file("empty-ev.json", STARTUP));
-	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, "Retis version: v1.7.0\nRetis cmdline: retisc collect\n"
-			     "Number of events: 0\n");
-	pt_free(&r);
+	pt_expect_out(0,
+		      "Retis version: v1.7.0\nRetis cmdline: retisc collect\n"
+		      "Number of events: 0\n",
+		      "stats", tmp_file("empty-ev.json", STARTUP));
 }
 
 /* A malformed line names file and line; what was read is still reported,
@@ -174,10 +159,8 @@ static void test_malformed(void **state)
 	assert_contains(r.out, "Number of events: 2\n");
 	pt_free(&r);
 
-	pt_run(&r, "stats", "/nonexistent-dir/x");
-	assert_int_equal(r.status, 1);
-	assert_contains(pt_log(&r), "/nonexistent-dir/x: No such file or directory");
-	pt_free(&r);
+	pt_expect_log(1, "/nonexistent-dir/x: No such file or directory", "stats",
+		      "/nonexistent-dir/x");
 
 	pt_run(&r, "stats", in, in);
 	assert_int_equal(r.status, 2);

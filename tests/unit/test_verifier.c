@@ -23,6 +23,7 @@
 
 #include "bpf/core.skel.h"
 #include "bpf/probe.skel.h"
+#include "plugins/ct/ct_hook.skel.h"
 #include "plugins/dev/dev_hook.skel.h"
 #include "plugins/ns/ns_hook.skel.h"
 #include "plugins/skb-drop/skb_drop_hook.skel.h"
@@ -459,6 +460,118 @@ static void test_chain_test_run(void **state)
 	core__destroy(c);
 }
 
+/*
+ * The ct hook, on this kernel and against kernel BTFs lacking what its
+ * CO-RE checks guard: struct nf_conn without zone and mark and
+ * enum nf_ct_ext_id without NF_CT_EXT_LABELS (a kernel built without
+ * CONFIG_NF_CONNTRACK_ZONES/MARK/LABELS), and struct sk_buff without _nfct
+ * (before 4.11). Every variant must pass the verifier, and each one must
+ * really drop the guarded code: fewer instructions than the full one.
+ */
+struct btf_rename {
+	int kind;          /* BTF_KIND_STRUCT: a member; BTF_KIND_ENUM: a value */
+	const char *type;
+	const char *member;
+};
+
+/* This kernel's BTF with the given members renamed away, into path. */
+static void write_renamed_btf(char *path, size_t sz, const struct btf_rename *r, size_t n)
+{
+	struct btf *btf = btf__parse("/sys/kernel/btf/vmlinux", NULL);
+	const void *raw;
+	__u32 raw_sz;
+	FILE *f;
+	int fd;
+
+	assert_non_null(btf);
+	for (size_t i = 0; i < n; i++) {
+		__s32 id = btf__find_by_name_kind(btf, r[i].type, r[i].kind);
+		/* Adding the string makes the BTF writable: fetch the type after. */
+		int off = btf__add_str(btf, "retisc_test_gone");
+		struct btf_type *t;
+		bool done = false;
+
+		assert_true(id > 0 && off > 0);
+		t = (struct btf_type *)btf__type_by_id(btf, id);
+		for (unsigned int j = 0; j < btf_vlen(t); j++) {
+			__u32 *name_off = r[i].kind == BTF_KIND_ENUM ? &btf_enum(t)[j].name_off
+								     : &btf_members(t)[j].name_off;
+
+			if (!strcmp(btf__name_by_offset(btf, *name_off), r[i].member)) {
+				*name_off = (__u32)off;
+				done = true;
+			}
+		}
+		assert_true(done);
+	}
+	raw = btf__raw_data(btf, &raw_sz);
+	assert_non_null(raw);
+	snprintf(path, sz, "/tmp/retisc-test-btf-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(raw, 1, raw_sz, f), raw_sz);
+	fclose(f);
+	btf__free(btf);
+}
+
+/* Load both programs of the ct hook; the raw tracepoint one's length. */
+static __u32 load_ct_hook(struct core *c, const char *btf_path)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct ct_hook *h = ct_hook__open_opts(&oo);
+	int err;
+
+	assert_non_null(h);
+	h->rodata->retisc_owner = RETISC_OWNER_CT;
+	assert_int_equal(reuse_maps(c->obj, h->obj), 0);
+	err = ct_hook__load(h);
+	if (err)
+		fprintf(stderr, "ct_hook load failed (BTF %s): %s\n", btf_path ?: "kernel",
+			strerror(-err));
+	assert_int_equal(err, 0);
+	assert_true(bpf_program__fd(h->progs.retisc_hook_kp) >= 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(h->progs.retisc_hook_tp), &info,
+						&len),
+			 0);
+	ct_hook__destroy(h);
+	return info.xlated_prog_len;
+}
+
+static void test_ct_hook(void **state)
+{
+	static const struct btf_rename no_options[] = {
+		{ BTF_KIND_STRUCT, "nf_conn", "zone" },
+		{ BTF_KIND_STRUCT, "nf_conn", "mark" },
+		{ BTF_KIND_ENUM, "nf_ct_ext_id", "NF_CT_EXT_LABELS" },
+	};
+	static const struct btf_rename no_nfct[] = {
+		{ BTF_KIND_STRUCT, "sk_buff", "_nfct" },
+	};
+	__u32 full, minimal, none;
+	char path[64];
+	struct core *c;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	c = load_core(RETISC_TRACKING_TRACEPOINT);
+	full = load_ct_hook(c, NULL);
+
+	write_renamed_btf(path, sizeof(path), no_options, 3);
+	minimal = load_ct_hook(c, path);
+	unlink(path);
+	write_renamed_btf(path, sizeof(path), no_nfct, 1);
+	none = load_ct_hook(c, path);
+	unlink(path);
+	core__destroy(c);
+	assert_true(minimal < full);
+	assert_true(none < minimal);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_collector_hooks),
 		cmocka_unit_test(test_skb_drop_hooks),
+		cmocka_unit_test(test_ct_hook),
 		cmocka_unit_test(test_skb_drop_chain),
 		cmocka_unit_test(test_chain_test_run),
 	};

@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 /* Compare two strings and print both in full when they differ. */
@@ -31,6 +35,84 @@ static inline const char *build_dir(void)
 	const char *b = getenv("RETISC_TEST_BUILD");
 
 	return b && *b ? b : "build";
+}
+
+/* -------------------------------------------------------------------------
+ * Files and paths.
+ */
+
+/*
+ * The path printed from fmt, in one of a ring of eight buffers so that a
+ * test can hold a few paths at once (the ninth call reuses the first).
+ * Fails the test when it does not fit in PATH_MAX.
+ */
+static inline const char *ring_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline const char *ring_path(const char *fmt, ...)
+{
+	static char ring[8][PATH_MAX];
+	static unsigned int next;
+	char *p = ring[next++ % 8];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(p, PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATH_MAX)
+		fail_msg("path too long: %s...", p);
+	return p;
+}
+
+/* Create or truncate path with content. */
+static inline void write_text_file(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(content, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static inline int rm_tree_entry(const char *path, const struct stat *st, int flag,
+				struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Create a new directory /tmp/retisc-test-<name>-XXXXXX and put its path in
+ * dir (PATH_MAX bytes). 0 or -1. */
+static inline int make_tmp_dir(char *dir, const char *name)
+{
+	snprintf(dir, PATH_MAX, "/tmp/retisc-test-%s-XXXXXX", name);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Remove dir and everything below it (links are not followed). 0 or -1. */
+static inline int rm_tree(const char *dir)
+{
+	return nftw(dir, rm_tree_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * The absolute path of tests/fixtures into dir: from the repository root,
+ * where the runner starts, or else next to this file's directory. 0, or -1
+ * when neither exists.
+ */
+static inline int find_fixture_dir(char dir[PATH_MAX])
+{
+	char src[PATH_MAX], *slash;
+
+	if (realpath("tests/fixtures", dir))
+		return 0;
+	snprintf(src, sizeof(src), "%s", __FILE__);
+	slash = strrchr(src, '/');
+	if (slash)
+		*slash = '\0';
+	strncat(src, "/../fixtures", sizeof(src) - strlen(src) - 1);
+	return realpath(src, dir) ? 0 : -1;
 }
 
 #endif

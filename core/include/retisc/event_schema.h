@@ -15,6 +15,79 @@
 #ifndef __RETISC_EVENT_SCHEMA_H
 #define __RETISC_EVENT_SCHEMA_H
 
+/*
+ * The keys of a conntrack connection (events.md §4.14): the `parent` of a
+ * ct section (CtConnection) and, flattened next to `state` and `parent`,
+ * the ct section itself (Ct). processing.md §5 wants flattened keys to
+ * appear directly in "properties", so Ct cannot $ref or allOf CtConnection:
+ * both take these fragments instead (no trailing separator).
+ */
+#define RETISC_SCHEMA_CT_CONNECTION_PROPERTIES                                                     \
+	"        \"zone_id\": {\n"                                                                 \
+	"          \"description\": \"Zone id.\",\n"                                               \
+	"          \"type\": \"integer\",\n"                                                       \
+	"          \"format\": \"uint16\",\n"                                                      \
+	"          \"minimum\": 0\n"                                                               \
+	"        },\n"                                                                             \
+	"        \"zone_dir\": {\n"                                                                \
+	"          \"description\": \"Zone direction.\",\n"                                        \
+	"          \"type\": \"string\",\n"                                                        \
+	"          \"enum\": [\n"                                                                  \
+	"            \"Original\",\n"                                                              \
+	"            \"Reply\",\n"                                                                 \
+	"            \"Default\",\n"                                                               \
+	"            \"None\"\n"                                                                   \
+	"          ]\n"                                                                            \
+	"        },\n"                                                                             \
+	"        \"orig\": {\n"                                                                    \
+	"          \"description\": \"Original tuple. Original direction.\",\n"                    \
+	"          \"$ref\": \"#/$defs/CtTuple\"\n"                                                \
+	"        },\n"                                                                             \
+	"        \"reply\": {\n"                                                                   \
+	"          \"description\": \"Reply tuple. Reply direction.\",\n"                          \
+	"          \"$ref\": \"#/$defs/CtTuple\"\n"                                                \
+	"        },\n"                                                                             \
+	"        \"proto_state\": {\n"                                                             \
+	"          \"description\": \"Protocol state. TCP or SCTP state.\",\n"                     \
+	"          \"type\": [\n"                                                                  \
+	"            \"string\",\n"                                                                \
+	"            \"null\"\n"                                                                   \
+	"          ]\n"                                                                            \
+	"        },\n"                                                                             \
+	"        \"mark\": {\n"                                                                    \
+	"          \"description\": \"Mark. Conntrack mark.\",\n"                                  \
+	"          \"type\": [\n"                                                                  \
+	"            \"integer\",\n"                                                               \
+	"            \"null\"\n"                                                                   \
+	"          ],\n"                                                                           \
+	"          \"format\": \"uint32\",\n"                                                      \
+	"          \"minimum\": 0\n"                                                               \
+	"        },\n"                                                                             \
+	"        \"labels\": {\n"                                                                  \
+	"          \"description\": \"Labels. Conntrack labels.\",\n"                              \
+	"          \"anyOf\": [\n"                                                                 \
+	"            {\n"                                                                          \
+	"              \"$ref\": \"#/$defs/CtLabels\"\n"                                           \
+	"            },\n"                                                                         \
+	"            {\n"                                                                          \
+	"              \"type\": \"null\"\n"                                                       \
+	"            }\n"                                                                          \
+	"          ]\n"                                                                            \
+	"        },\n"                                                                             \
+	"        \"ct_status\": {\n"                                                               \
+	"          \"description\": \"Status. Conntrack status bits.\",\n"                         \
+	"          \"type\": \"integer\",\n"                                                       \
+	"          \"format\": \"uint64\",\n"                                                      \
+	"          \"minimum\": 0\n"                                                               \
+	"        }"
+
+#define RETISC_SCHEMA_CT_CONNECTION_REQUIRED                                                       \
+	"        \"zone_id\",\n"                                                                   \
+	"        \"zone_dir\",\n"                                                                  \
+	"        \"orig\",\n"                                                                      \
+	"        \"reply\",\n"                                                                     \
+	"        \"ct_status\""
+
 static const char retisc_event_schema[] =
 	"{\n"
 	"  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n"
@@ -1719,30 +1792,8 @@ static const char retisc_event_schema[] =
 	"        \"version\"\n"
 	"      ]\n"
 	"    },\n"
-	"    \"CtTcp\": {\n"
-	"      \"description\": \"TCP. Ports of a TCP tuple.\",\n"
-	"      \"type\": \"object\",\n"
-	"      \"properties\": {\n"
-	"        \"sport\": {\n"
-	"          \"description\": \"Source port.\",\n"
-	"          \"type\": \"integer\",\n"
-	"          \"format\": \"uint16\",\n"
-	"          \"minimum\": 0\n"
-	"        },\n"
-	"        \"dport\": {\n"
-	"          \"description\": \"Destination port.\",\n"
-	"          \"type\": \"integer\",\n"
-	"          \"format\": \"uint16\",\n"
-	"          \"minimum\": 0\n"
-	"        }\n"
-	"      },\n"
-	"      \"required\": [\n"
-	"        \"sport\",\n"
-	"        \"dport\"\n"
-	"      ]\n"
-	"    },\n"
-	"    \"CtUdp\": {\n"
-	"      \"description\": \"UDP. Ports of a UDP tuple.\",\n"
+	"    \"CtPorts\": {\n"
+	"      \"description\": \"Ports. Ports of a TCP or UDP tuple.\",\n"
 	"      \"type\": \"object\",\n"
 	"      \"properties\": {\n"
 	"        \"sport\": {\n"
@@ -1830,7 +1881,7 @@ static const char retisc_event_schema[] =
 	"          \"properties\": {\n"
 	"            \"tcp\": {\n"
 	"              \"description\": \"TCP. TCP tuple.\",\n"
-	"              \"$ref\": \"#/$defs/CtTcp\"\n"
+	"              \"$ref\": \"#/$defs/CtPorts\"\n"
 	"            }\n"
 	"          },\n"
 	"          \"required\": [\n"
@@ -1843,7 +1894,7 @@ static const char retisc_event_schema[] =
 	"          \"properties\": {\n"
 	"            \"udp\": {\n"
 	"              \"description\": \"UDP. UDP tuple.\",\n"
-	"              \"$ref\": \"#/$defs/CtUdp\"\n"
+	"              \"$ref\": \"#/$defs/CtPorts\"\n"
 	"            }\n"
 	"          },\n"
 	"          \"required\": [\n"
@@ -1922,70 +1973,10 @@ static const char retisc_event_schema[] =
 	"      \"description\": \"Connection. Conntrack connection.\",\n"
 	"      \"type\": \"object\",\n"
 	"      \"properties\": {\n"
-	"        \"zone_id\": {\n"
-	"          \"description\": \"Zone id.\",\n"
-	"          \"type\": \"integer\",\n"
-	"          \"format\": \"uint16\",\n"
-	"          \"minimum\": 0\n"
-	"        },\n"
-	"        \"zone_dir\": {\n"
-	"          \"description\": \"Zone direction.\",\n"
-	"          \"type\": \"string\",\n"
-	"          \"enum\": [\n"
-	"            \"Original\",\n"
-	"            \"Reply\",\n"
-	"            \"Default\",\n"
-	"            \"None\"\n"
-	"          ]\n"
-	"        },\n"
-	"        \"orig\": {\n"
-	"          \"description\": \"Original tuple. Original direction.\",\n"
-	"          \"$ref\": \"#/$defs/CtTuple\"\n"
-	"        },\n"
-	"        \"reply\": {\n"
-	"          \"description\": \"Reply tuple. Reply direction.\",\n"
-	"          \"$ref\": \"#/$defs/CtTuple\"\n"
-	"        },\n"
-	"        \"proto_state\": {\n"
-	"          \"description\": \"Protocol state. TCP or SCTP state.\",\n"
-	"          \"type\": [\n"
-	"            \"string\",\n"
-	"            \"null\"\n"
-	"          ]\n"
-	"        },\n"
-	"        \"mark\": {\n"
-	"          \"description\": \"Mark. Conntrack mark.\",\n"
-	"          \"type\": [\n"
-	"            \"integer\",\n"
-	"            \"null\"\n"
-	"          ],\n"
-	"          \"format\": \"uint32\",\n"
-	"          \"minimum\": 0\n"
-	"        },\n"
-	"        \"labels\": {\n"
-	"          \"description\": \"Labels. Conntrack labels.\",\n"
-	"          \"anyOf\": [\n"
-	"            {\n"
-	"              \"$ref\": \"#/$defs/CtLabels\"\n"
-	"            },\n"
-	"            {\n"
-	"              \"type\": \"null\"\n"
-	"            }\n"
-	"          ]\n"
-	"        },\n"
-	"        \"ct_status\": {\n"
-	"          \"description\": \"Status. Conntrack status bits.\",\n"
-	"          \"type\": \"integer\",\n"
-	"          \"format\": \"uint64\",\n"
-	"          \"minimum\": 0\n"
-	"        }\n"
+	RETISC_SCHEMA_CT_CONNECTION_PROPERTIES "\n"
 	"      },\n"
 	"      \"required\": [\n"
-	"        \"zone_id\",\n"
-	"        \"zone_dir\",\n"
-	"        \"orig\",\n"
-	"        \"reply\",\n"
-	"        \"ct_status\"\n"
+	RETISC_SCHEMA_CT_CONNECTION_REQUIRED "\n"
 	"      ]\n"
 	"    },\n"
 	"    \"Ct\": {\n"
@@ -2004,63 +1995,7 @@ static const char retisc_event_schema[] =
 	"            \"untracked\"\n"
 	"          ]\n"
 	"        },\n"
-	"        \"zone_id\": {\n"
-	"          \"description\": \"Zone id.\",\n"
-	"          \"type\": \"integer\",\n"
-	"          \"format\": \"uint16\",\n"
-	"          \"minimum\": 0\n"
-	"        },\n"
-	"        \"zone_dir\": {\n"
-	"          \"description\": \"Zone direction.\",\n"
-	"          \"type\": \"string\",\n"
-	"          \"enum\": [\n"
-	"            \"Original\",\n"
-	"            \"Reply\",\n"
-	"            \"Default\",\n"
-	"            \"None\"\n"
-	"          ]\n"
-	"        },\n"
-	"        \"orig\": {\n"
-	"          \"description\": \"Original tuple. Original direction.\",\n"
-	"          \"$ref\": \"#/$defs/CtTuple\"\n"
-	"        },\n"
-	"        \"reply\": {\n"
-	"          \"description\": \"Reply tuple. Reply direction.\",\n"
-	"          \"$ref\": \"#/$defs/CtTuple\"\n"
-	"        },\n"
-	"        \"proto_state\": {\n"
-	"          \"description\": \"Protocol state. TCP or SCTP state.\",\n"
-	"          \"type\": [\n"
-	"            \"string\",\n"
-	"            \"null\"\n"
-	"          ]\n"
-	"        },\n"
-	"        \"mark\": {\n"
-	"          \"description\": \"Mark. Conntrack mark.\",\n"
-	"          \"type\": [\n"
-	"            \"integer\",\n"
-	"            \"null\"\n"
-	"          ],\n"
-	"          \"format\": \"uint32\",\n"
-	"          \"minimum\": 0\n"
-	"        },\n"
-	"        \"labels\": {\n"
-	"          \"description\": \"Labels. Conntrack labels.\",\n"
-	"          \"anyOf\": [\n"
-	"            {\n"
-	"              \"$ref\": \"#/$defs/CtLabels\"\n"
-	"            },\n"
-	"            {\n"
-	"              \"type\": \"null\"\n"
-	"            }\n"
-	"          ]\n"
-	"        },\n"
-	"        \"ct_status\": {\n"
-	"          \"description\": \"Status. Conntrack status bits.\",\n"
-	"          \"type\": \"integer\",\n"
-	"          \"format\": \"uint64\",\n"
-	"          \"minimum\": 0\n"
-	"        },\n"
+	RETISC_SCHEMA_CT_CONNECTION_PROPERTIES ",\n"
 	"        \"parent\": {\n"
 	"          \"description\": \"Parent. Master connection.\",\n"
 	"          \"anyOf\": [\n"
@@ -2075,11 +2010,7 @@ static const char retisc_event_schema[] =
 	"      },\n"
 	"      \"required\": [\n"
 	"        \"state\",\n"
-	"        \"zone_id\",\n"
-	"        \"zone_dir\",\n"
-	"        \"orig\",\n"
-	"        \"reply\",\n"
-	"        \"ct_status\"\n"
+	RETISC_SCHEMA_CT_CONNECTION_REQUIRED "\n"
 	"      ]\n"
 	"    },\n"
 	"    \"ClockOffset\": {\n"

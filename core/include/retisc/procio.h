@@ -1,31 +1,89 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * retisc processor I/O helpers: buffered output that reports a broken pipe
- * apart from real errors, stop signals (SIGINT/SIGTERM) and the pager of
- * processing.md §0.
+ * retisc processor I/O helpers: the common options and operands of the
+ * command line, the reader loop's steps, buffered output that reports a
+ * broken pipe apart from real errors, stop signals (SIGINT/SIGTERM) and the
+ * pager of processing.md §0.
  *
  * Header-only for the reason strbuf.h is: processor plugins do not link
  * against the retisc binary, and every processor needs the same behaviour
  * (a closed pipe ends the command silently with exit 0; a signal stops the
- * read loop, what was produced is flushed, exit 0).
+ * read loop, what was produced is flushed, exit 0; errors name the file and
+ * the line).
  *
- * Errors: 0 or a negative errno. Not thread-safe: processors run on the main
- * thread.
+ * Errors: 0 or a negative errno, unless a function says it returns an exit
+ * status (0 success, 1 runtime error, 2 usage error, as a processor's run()).
+ * Messages go through the core's logger (api->log), usage errors to stderr.
+ * Not thread-safe: processors run on the main thread.
  */
 #ifndef __RETISC_PROCIO_H
 #define __RETISC_PROCIO_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plugin.h"
 #include "strbuf.h"
+
+/* -------------------------------------------------------------------------
+ * Command line (cli.md): options and operands that processors share.
+ */
+
+/* getopt_long() entries of --keep-going and --help, for the end of a
+ * processor's option table (before its {} terminator). */
+#define RETISC_PROC_COMMON_LONGOPTS                                                                \
+	{ "keep-going", no_argument, NULL, 'k' },                                                  \
+	{ "help", no_argument, NULL, 'h' }
+
+/*
+ * For the default branch of a processor's getopt_long() switch: 'h' (-h,
+ * --help) prints usage to stdout and returns 0; 'k' (--keep-going) sets
+ * *keep_going and returns -1 (go on parsing); anything else (an unknown
+ * option or a missing value, which getopt reported) prints the usage hint
+ * of processor name to stderr and returns 2. A return >= 0 is the exit
+ * status to return from run().
+ */
+static inline int retisc_proc__common_opt(int opt, const char *name, void (*usage)(FILE *f),
+					  bool *keep_going)
+{
+	switch (opt) {
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'k':
+		*keep_going = true;
+		return -1;
+	default:
+		fprintf(stderr,
+			"\nUsage: retisc %s [OPTIONS] [INPUT]\n\nFor more information, try "
+			"'--help'.\n",
+			name);
+		return 2;
+	}
+}
+
+/*
+ * After getopt_long(): at most max operands may be left. One too many is
+ * reported on stderr ("error: unexpected argument 'X'") and gives exit
+ * status 2; otherwise 0.
+ */
+static inline int retisc_proc__check_operands(int argc, char **argv, int max)
+{
+	if (argc - optind > max) {
+		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind + max]);
+		return 2;
+	}
+	return 0;
+}
 
 /* Output is written in chunks of about this size. */
 #define RETISC_OUT_CHUNK (64 * 1024)
@@ -114,6 +172,26 @@ static inline int retisc_out__close(struct retisc_out *o)
 	return err;
 }
 
+/*
+ * Close o (what is buffered is still written) after producing into it with
+ * result err (0 or a negative errno). The first of err and the close error
+ * is logged as "Cannot write to <name>: <why>", unless it is -EPIPE (the
+ * reader went away: silent, processing.md §0) or quiet is set (an error was
+ * reported already). Returns the exit status: 1 when it logged, else 0.
+ */
+static inline int retisc_out__finish(const struct retisc_api *api, struct retisc_out *o, int err,
+				     bool quiet)
+{
+	int ret = retisc_out__close(o);
+
+	if (!err)
+		err = ret;
+	if (!err || err == -EPIPE || quiet)
+		return 0;
+	api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s", o->name, strerror(-err));
+	return 1;
+}
+
 /* -------------------------------------------------------------------------
  * Stop signals. SIGINT/SIGTERM set a flag that the read loop polls; they are
  * installed without SA_RESTART so that a read blocked on a pipe returns. A
@@ -157,6 +235,53 @@ static inline void retisc_proc__signals_restore(struct retisc_proc_signals *s)
 static inline bool retisc_proc__stopped(void)
 {
 	return retisc_proc_stop_flag != 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Reading the input (processing.md §0).
+ */
+
+/* Open the INPUT operand (NULL: the default input). NULL after logging
+ * the reader's message. */
+static inline struct retisc_reader *retisc_proc__open(const struct retisc_api *api,
+						      const char *input)
+{
+	struct retisc_reader *rd;
+	char err[1024];
+
+	rd = api->reader_open(input, err, sizeof(err));
+	if (!rd)
+		api->log(RETISC_LOG_ERROR, "%s", err);
+	return rd;
+}
+
+/*
+ * One step of the read loop. Returns 1 with *out (owned by the caller), 0
+ * at the end of the input or once a stop signal arrived (a read that the
+ * signal interrupted is no error), or the reader's negative errno after
+ * logging its "path:line: what" message (err, errsz bytes, holds it).
+ */
+static inline int retisc_proc__read(const struct retisc_api *api, struct retisc_reader *rd,
+				    struct retisc_json **out, char *err, size_t errsz)
+{
+	int ret;
+
+	if (retisc_proc__stopped())
+		return 0;
+	ret = api->reader_next(rd, out, err, errsz);
+	if (ret < 0) {
+		if (retisc_proc__stopped())
+			return 0;
+		api->log(RETISC_LOG_ERROR, "%s", err);
+	}
+	return ret;
+}
+
+/* Log what is wrong with the line rd returned last: "path:line: what". */
+static inline void retisc_proc__log_line(const struct retisc_api *api,
+					 const struct retisc_reader *rd, const char *what)
+{
+	api->log(RETISC_LOG_ERROR, "%s:%lu: %s", api->reader_path(rd), api->reader_line(rd), what);
 }
 
 /* -------------------------------------------------------------------------
