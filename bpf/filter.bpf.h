@@ -37,7 +37,7 @@ RETISC_FILTER_STAGE(retisc_filter_l2, 0xdeadbeef)
 RETISC_FILTER_STAGE(retisc_filter_l3, 0xdeadc0de)
 RETISC_FILTER_STAGE(retisc_filter_meta, 0xdeadbeed)
 
-const volatile __u8 retisc_filter_packet = 0; /* -f given */
+const volatile __u8 retisc_filter_packet = 0;  /* -f given */
 const volatile __u8 retisc_filter_meta_on = 0; /* -m given */
 
 #define RETISC_U16_UNSET 0xffff

@@ -92,9 +92,10 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 		 * program, then bpf_trace_run<N>); skip both so the first frame
 		 * is the function that hit the tracepoint, as Retis shows it.
 		 */
-		kernel->stack_id = bpf_get_stackid(
-			c, &retisc_stack_map,
-			retisc_cfg.probe_type == RETISC_PROBE_RAW_TP ? 2 & BPF_F_SKIP_FIELD_MASK : 0);
+		kernel->stack_id = bpf_get_stackid(c, &retisc_stack_map,
+						   retisc_cfg.probe_type == RETISC_PROBE_RAW_TP
+							   ? 2 & BPF_F_SKIP_FIELD_MASK
+							   : 0);
 	p = (void *)(kernel + 1);
 
 	ev->used = (__u32)((void *)p - (void *)ev->data);
@@ -189,8 +190,8 @@ int retisc_probe_tp(struct bpf_raw_tracepoint_args *c)
 	ctx = retisc_enter(&ev);
 	if (!ctx)
 		return 0;
-	/* Reads past the tracepoint's arguments are refused at attach time:
-	 * nargs is a verifier-known constant so unused reads are pruned. */
+		/* Reads past the tracepoint's arguments are refused at attach time:
+		 * nargs is a verifier-known constant so unused reads are pruned. */
 #pragma unroll
 	for (int i = 0; i < RETISC_MAX_ARGS; i++)
 		ctx->args[i] = i < retisc_cfg.nargs ? c->args[i] : 0;

@@ -79,9 +79,10 @@ static __always_inline int trk_released(struct sk_buff *skb, __u64 head)
  * entry was found through skb-address continuity (the key is then the old
  * head) and *stale when V1 rejected an entry under head.
  */
-static __always_inline struct retisc_tracking_info *
-trk_lookup(__u64 skb, __u64 head, __u8 cloned, __u64 *key, struct retisc_tracking_skb **v2_old,
-	   int *stale)
+static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 head, __u8 cloned,
+							       __u64 *key,
+							       struct retisc_tracking_skb **v2_old,
+							       int *stale)
 {
 	struct retisc_tracking_info *ti, *old;
 	struct retisc_tracking_skb *s;
@@ -136,7 +137,7 @@ static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct re
 
 static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u64 now)
 {
-	struct retisc_tracking_skb s = { .head = head, .last_seen = now, .cloned = cloned }, *cur;
+	struct retisc_tracking_skb s = {.head = head, .last_seen = now, .cloned = cloned}, *cur;
 
 	/* In place when present: an LRU update allocates a new element. */
 	cur = bpf_map_lookup_elem(&tracking_skb_map, &skb);
@@ -259,7 +260,8 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 		}
 		if (bpf_map_update_elem(&tracking_map, &head, &new_ti, BPF_NOEXIST)) {
 			/* Another CPU inserted this head first: its entry wins. */
-			struct retisc_tracking_info *won = bpf_map_lookup_elem(&tracking_map, &head);
+			struct retisc_tracking_info *won =
+				bpf_map_lookup_elem(&tracking_map, &head);
 
 			if (won)
 				trk_publish(ctx, won);

@@ -195,8 +195,8 @@ int retisc_btf__enum_name(const char *enum_name, int64_t value, char *buf, size_
 	return -ENOENT;
 }
 
-static int for_each_kind(int kind, const char *prefix,
-			 int (*fn)(const char *name, void *priv), void *priv)
+static int for_each_kind(int kind, const char *prefix, int (*fn)(const char *name, void *priv),
+			 void *priv)
 {
 	struct btf *btf = btf_get();
 	size_t plen = strlen(prefix);

@@ -17,11 +17,11 @@
 
 /* Argument slots the core tracks (ctx.h retisc_probe_cfg). */
 enum retisc_arg_kind {
-	RETISC_ARG_SKB = 0,     /* struct sk_buff * */
-	RETISC_ARG_DROP_REASON, /* one of the four drop-reason enums */
-	RETISC_ARG_NETDEV,      /* struct net_device * */
-	RETISC_ARG_NET,         /* struct net * */
-	RETISC_ARG_NFT_PKTINFO, /* struct nft_pktinfo * */
+	RETISC_ARG_SKB = 0,	  /* struct sk_buff * */
+	RETISC_ARG_DROP_REASON,	  /* one of the four drop-reason enums */
+	RETISC_ARG_NETDEV,	  /* struct net_device * */
+	RETISC_ARG_NET,		  /* struct net * */
+	RETISC_ARG_NFT_PKTINFO,	  /* struct nft_pktinfo * */
 	RETISC_ARG_NFT_TRACEINFO, /* struct nft_traceinfo * */
 	RETISC_ARG_KINDS,
 };
@@ -58,7 +58,7 @@ struct retisc_collect_env {
 	struct {
 		char *name;
 		char **values;
-	} *opts;
+	} * opts;
 	int tracking_mode;
 };
 bool retisc_collect_env__has_btf_type(const struct retisc_collect_env *env, const char *kind,

@@ -171,7 +171,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: retisc collect [OPTIONS]\n"
 		"\n"
-		"  -c, --collectors LIST     collectors (auto, skb-tracking, skb, skb-drop, ovs, nft,\n"
+		"  -c, --collectors LIST     collectors (auto, skb-tracking, skb, skb-drop, ovs, "
+		"nft,\n"
 		"                            ct, dev, ns, or a plugin's); default auto\n"
 		"  -p, --probe PROBE         add a probe: [TYPE:]TARGET[/stack], TYPE one of\n"
 		"                            kprobe|k, kretprobe|kr, raw_tracepoint|tp\n"
@@ -232,31 +233,31 @@ static int once(bool *seen, const char *name)
 static int parse_opts(struct collect_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "collectors", required_argument, NULL, 'c' },
-		{ "probe", required_argument, NULL, 'p' },
-		{ "filter-packet", required_argument, NULL, 'f' },
-		{ "filter-meta", required_argument, NULL, 'm' },
-		{ "out", optional_argument, NULL, 'o' },
-		{ "out-rotate", required_argument, NULL, OPT_ROTATE },
-		{ "print", no_argument, NULL, OPT_PRINT },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "utc", no_argument, NULL, OPT_UTC },
-		{ "stack", no_argument, NULL, OPT_STACK },
-		{ "probe-stack", no_argument, NULL, OPT_PROBE_STACK },
-		{ "cmd", required_argument, NULL, OPT_CMD },
-		{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
-		{ "allow-system-changes", no_argument, NULL, OPT_ALLOW },
-		{ "kconf", required_argument, NULL, OPT_KCONF },
-		{ "skb-sections", required_argument, NULL, OPT_SKB_SECTIONS },
-		{ "nft-verdicts", required_argument, NULL, OPT_NFT_VERDICTS },
-		{ "ovs-track", no_argument, NULL, OPT_OVS_TRACK },
-		{ "ovs-enrich-flows", no_argument, NULL, OPT_OVS_ENRICH },
-		{ "ovs-enrich-rate", required_argument, NULL, OPT_OVS_RATE },
-		{ "tracking-mode", required_argument, NULL, OPT_TRACKING_MODE },
-		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
-		{ "tracking-report", no_argument, NULL, OPT_TRACKING_REPORT },
-		{ "tracking-map-size", required_argument, NULL, OPT_TRACKING_MAP_SIZE },
-		{ "help", no_argument, NULL, 'h' },
+		{"collectors", required_argument, NULL, 'c'},
+		{"probe", required_argument, NULL, 'p'},
+		{"filter-packet", required_argument, NULL, 'f'},
+		{"filter-meta", required_argument, NULL, 'm'},
+		{"out", optional_argument, NULL, 'o'},
+		{"out-rotate", required_argument, NULL, OPT_ROTATE},
+		{"print", no_argument, NULL, OPT_PRINT},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"utc", no_argument, NULL, OPT_UTC},
+		{"stack", no_argument, NULL, OPT_STACK},
+		{"probe-stack", no_argument, NULL, OPT_PROBE_STACK},
+		{"cmd", required_argument, NULL, OPT_CMD},
+		{"stop-after", required_argument, NULL, OPT_STOP_AFTER},
+		{"allow-system-changes", no_argument, NULL, OPT_ALLOW},
+		{"kconf", required_argument, NULL, OPT_KCONF},
+		{"skb-sections", required_argument, NULL, OPT_SKB_SECTIONS},
+		{"nft-verdicts", required_argument, NULL, OPT_NFT_VERDICTS},
+		{"ovs-track", no_argument, NULL, OPT_OVS_TRACK},
+		{"ovs-enrich-flows", no_argument, NULL, OPT_OVS_ENRICH},
+		{"ovs-enrich-rate", required_argument, NULL, OPT_OVS_RATE},
+		{"tracking-mode", required_argument, NULL, OPT_TRACKING_MODE},
+		{"ring-size", required_argument, NULL, OPT_RING_SIZE},
+		{"tracking-report", no_argument, NULL, OPT_TRACKING_REPORT},
+		{"tracking-map-size", required_argument, NULL, OPT_TRACKING_MAP_SIZE},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	bool s_out = false, s_rot = false, s_print = false, s_fmt = false, s_utc = false,
@@ -409,7 +410,8 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 
 			if (*end || v < 64 || v > (1ul << 24)) {
 				fprintf(stderr,
-					"error: invalid value '%s' for '--tracking-map-size' (64 to "
+					"error: invalid value '%s' for '--tracking-map-size' (64 "
+					"to "
 					"16777216)\n",
 					optarg);
 				err = -EINVAL;
@@ -440,7 +442,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 /* cli.md §3.8: CAP_SYS_ADMIN and CAP_BPF (root has both). */
 static int check_privileges(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
 
 	if (syscall(SYS_capget, &hdr, data))
@@ -546,8 +548,8 @@ static bool probe_useful(const struct collect *c, const struct retisc_probe *p)
 static int pick_tracking_mode(struct collect *c)
 {
 	const char *want = c->o.tracking_mode ? c->o.tracking_mode : "auto";
-	static const char *const core_syms[] = { "skb_free_head", "kfree_skb_partial",
-						  "pskb_expand_head" };
+	static const char *const core_syms[] = {"skb_free_head", "kfree_skb_partial",
+						"pskb_expand_head"};
 	char reason[256] = "";
 	struct probe *skel = NULL;
 	struct bpf_link *link;
@@ -579,8 +581,8 @@ static int pick_tracking_mode(struct collect *c)
 				snprintf(reason, sizeof(reason), "kprobe program load: %s",
 					 strerror(-err));
 			} else {
-				link = bpf_program__attach_kprobe(skel->progs.retisc_probe_kp, false,
-								  "skb_free_head");
+				link = bpf_program__attach_kprobe(skel->progs.retisc_probe_kp,
+								  false, "skb_free_head");
 				err = libbpf_get_error(link);
 				if (err)
 					snprintf(reason, sizeof(reason),
@@ -722,8 +724,8 @@ static int build_probes(struct collect *c)
 	if (!c->o.probes.n && !c->o.has_profile) {
 		pr_info("No probe(s) given: using tp:net:netif_receive_skb, "
 			"tp:net:net_dev_start_xmit");
-		err = add_spec(c, "tp:net:netif_receive_skb", true, false) ?:
-		      add_spec(c, "tp:net:net_dev_start_xmit", true, false);
+		err = add_spec(c, "tp:net:netif_receive_skb", true, false)
+			      ?: add_spec(c, "tp:net:net_dev_start_xmit", true, false);
 		if (err)
 			return err;
 	}
@@ -749,8 +751,8 @@ static int build_probes(struct collect *c)
 		return 0;
 	/* Core tracking probes: they never emit unless a user probe merges. */
 	if (c->mode == RETISC_TRACKING_TRACEPOINT) {
-		err = add_spec(c, "tp:skb:kfree_skb", false, false) ?:
-		      add_spec(c, "tp:skb:consume_skb", false, false);
+		err = add_spec(c, "tp:skb:kfree_skb", false, false)
+			      ?: add_spec(c, "tp:skb:consume_skb", false, false);
 	} else {
 		err = add_spec(c, "kprobe:skb_free_head", false, false) ?:
 		      add_spec(c, "kprobe:kfree_skb_partial", false, false) ?:
@@ -777,7 +779,8 @@ static int build_probes(struct collect *c)
 			else if (!strcmp(p->func, "skb_release_head_state") ||
 				 !strcmp(p->func, "kfree_skbmem"))
 				p->tracking = RETISC_TRK_NO_TRACKING;
-		} else if (p->type == RETISC_PROBE_RAW_TP && !strcmp(p->symbol, "net:net_dev_xmit")) {
+		} else if (p->type == RETISC_PROBE_RAW_TP &&
+			   !strcmp(p->symbol, "net:net_dev_xmit")) {
 			p->tracking = RETISC_TRK_NO_TRACKING;
 		}
 	}
@@ -793,7 +796,8 @@ static int reuse_core_maps(struct collect *c, struct bpf_object *obj)
 {
 	struct bpf_map *m;
 
-	bpf_object__for_each_map(m, obj) {
+	bpf_object__for_each_map(m, obj)
+	{
 		struct bpf_map *core_map =
 			bpf_object__find_map_by_name(c->core->obj, bpf_map__name(m));
 		int err;
@@ -912,7 +916,8 @@ static int load_hooks(struct collect *c)
 			hi->coll = col;
 			hi->desc = &col->hooks[h];
 			hi->fd_tp = hi->fd_kp = -1;
-			hi->obj = bpf_object__open_mem(col->hooks[h].obj, col->hooks[h].obj_sz, &oo);
+			hi->obj =
+				bpf_object__open_mem(col->hooks[h].obj, col->hooks[h].obj_sz, &oo);
 			err = libbpf_get_error(hi->obj);
 			if (err) {
 				hi->obj = NULL;
@@ -938,13 +943,13 @@ static int load_hooks(struct collect *c)
 			for (size_t r = 0; r < hi->desc->n_rodata; r++) {
 				const struct retisc_hook_rodata *v = &hi->desc->rodata[r];
 
-				err = v->name && v->value ? rodata_set(hi->obj, v->name, v->value,
-									v->size)
-							  : -EINVAL;
+				err = v->name && v->value
+					      ? rodata_set(hi->obj, v->name, v->value, v->size)
+					      : -EINVAL;
 				if (err) {
-					pr_err("Collector %s: hook %s: cannot set %s: %s", col->name,
-					       col->hooks[h].name, v->name ? v->name : "(null)",
-					       strerror(-err));
+					pr_err("Collector %s: hook %s: cannot set %s: %s",
+					       col->name, col->hooks[h].name,
+					       v->name ? v->name : "(null)", strerror(-err));
 					return err;
 				}
 			}
@@ -1058,9 +1063,9 @@ static int load_probes(struct collect *c)
 			pr_err("Cannot load the program of probe %s: %s", p->name, strerror(-err));
 			return err;
 		}
-		prog = p->type == RETISC_PROBE_RAW_TP	 ? pi->skel->progs.retisc_probe_tp :
-		       p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp :
-							 pi->skel->progs.retisc_probe_krp;
+		prog = p->type == RETISC_PROBE_RAW_TP	? pi->skel->progs.retisc_probe_tp
+		       : p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
+							: pi->skel->progs.retisc_probe_krp;
 		(void)prog;
 	}
 	return 0;
@@ -1076,8 +1081,8 @@ static int attach_probes(struct collect *c)
 		int err;
 
 		if (p->type == RETISC_PROBE_RAW_TP)
-			pi->link = bpf_program__attach_raw_tracepoint(pi->skel->progs.retisc_probe_tp,
-								      p->func);
+			pi->link = bpf_program__attach_raw_tracepoint(
+				pi->skel->progs.retisc_probe_tp, p->func);
 		else
 			pi->link = bpf_program__attach_kprobe(
 				p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
@@ -1240,11 +1245,10 @@ static void *gc_main(void *arg)
 
 static int set_enabled(struct collect *c, bool on)
 {
-	struct retisc_global g = { .enabled = on };
+	struct retisc_global g = {.enabled = on};
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(bpf_map__fd(c->core->maps.retisc_global_map), &zero, &g,
-				   BPF_ANY)
+	return bpf_map_update_elem(bpf_map__fd(c->core->maps.retisc_global_map), &zero, &g, BPF_ANY)
 		       ? -errno
 		       : 0;
 }

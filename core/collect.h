@@ -25,7 +25,7 @@ struct retisc_decode_ctx {
 	/* Probe table: symbol and type of probe i. */
 	const char *(*symbol_of)(void *priv, uint32_t probe_id);
 	void *priv;
-	int stack_map_fd; /* -1: stacks not resolved */
+	int stack_map_fd;   /* -1: stacks not resolved */
 	uint64_t malformed; /* sections skipped because they were malformed */
 };
 struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const void *data,

@@ -42,8 +42,8 @@ static int decode_common(struct retisc_json *ev, uint8_t type, const void *data,
 		struct retisc_json *task = retisc_json__obj_take(common, "task");
 
 		memcpy(&c, data, sizeof(c));
-		err = retisc_json__obj_set_u64(common, "timestamp", c.timestamp) ?:
-		      retisc_json__obj_set_u64(common, "smp_id", c.smp_id);
+		err = retisc_json__obj_set_u64(common, "timestamp", c.timestamp)
+			      ?: retisc_json__obj_set_u64(common, "smp_id", c.smp_id);
 		if (task) {
 			int err2 = retisc_json__obj_set(common, "task", task);
 
@@ -98,7 +98,7 @@ static struct retisc_json *stack_trace(struct retisc_decode_ctx *dc, int32_t sta
 static int decode_kernel(struct retisc_decode_ctx *dc, struct retisc_json *ev, uint8_t type,
 			 const void *data, size_t size)
 {
-	static const char *const types[] = { "invalid", "raw_tracepoint", "kprobe", "kretprobe" };
+	static const char *const types[] = {"invalid", "raw_tracepoint", "kprobe", "kretprobe"};
 	struct retisc_raw_kernel k;
 	struct retisc_json *kern;
 	const char *sym = NULL;
@@ -117,9 +117,10 @@ static int decode_kernel(struct retisc_decode_ctx *dc, struct retisc_json *ev, u
 	kern = retisc_json__new_object();
 	if (!kern)
 		return -ENOMEM;
-	err = retisc_json__obj_set_str(kern, "symbol", sym) ?:
-	      retisc_json__obj_set_str(kern, "probe_type",
-				       types[k.probe_type < ARRAY_SIZE(types) ? k.probe_type : 0]);
+	err = retisc_json__obj_set_str(kern, "symbol", sym)
+		      ?: retisc_json__obj_set_str(
+				 kern, "probe_type",
+				 types[k.probe_type < ARRAY_SIZE(types) ? k.probe_type : 0]);
 	if (!err && k.stack_id >= 0)
 		err = retisc_json__obj_set(kern, "stack_trace", stack_trace(dc, k.stack_id));
 	else if (!err && k.stack_id != -1)
@@ -212,7 +213,8 @@ struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const voi
 		p += sizeof(hdr);
 		if (hdr.size > end - p) {
 			dc->malformed++;
-			pr_warn("Malformed event: section owner %u type %u claims %u bytes, %zu left",
+			pr_warn("Malformed event: section owner %u type %u claims %u bytes, %zu "
+				"left",
 				hdr.owner, hdr.data_type, hdr.size, (size_t)(end - p));
 			break;
 		}

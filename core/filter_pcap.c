@@ -20,8 +20,8 @@
 #include "log.h"
 
 /* eBPF instruction builders. */
-#define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
-					    .off = (o), .imm = (i) })
+#define I(c, d, s, o, i)                                                                           \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 #define R0 0
 #define R1 1
 #define R2 2
@@ -45,8 +45,8 @@
 
 /* A jump whose target is resolved after emission. */
 struct fixup {
-	size_t at;      /* eBPF instruction to patch */
-	long target;    /* cBPF pc, or -1 for the end of the stage */
+	size_t at;   /* eBPF instruction to patch */
+	long target; /* cBPF pc, or -1 for the end of the stage */
 };
 
 struct xlat {
@@ -99,7 +99,7 @@ static void emit_reject(struct xlat *x)
  */
 static void emit_load(struct xlat *x, uint32_t k, int size, bool indirect, int dst)
 {
-	static const int sz[] = { [1] = BPF_B, [2] = BPF_H, [4] = BPF_W };
+	static const int sz[] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W};
 
 	/* r3 = off (64-bit, so off + size cannot wrap) */
 	emit(x, I(BPF_ALU | BPF_MOV | BPF_K, R3, 0, 0, (int32_t)k));
@@ -164,10 +164,10 @@ static int reachable(const struct sock_filter *p, size_t len, bool *seen)
 	return 0;
 }
 
-int retisc_filter__cbpf_to_ebpf(const struct sock_filter *p, size_t len,
-				struct retisc_insns *out, char *err, size_t errsz)
+int retisc_filter__cbpf_to_ebpf(const struct sock_filter *p, size_t len, struct retisc_insns *out,
+				char *err, size_t errsz)
 {
-	struct xlat x = { .out = out };
+	struct xlat x = {.out = out};
 	bool uses_mem = false, *seen = NULL;
 	int ret = 0;
 
@@ -334,8 +334,8 @@ int retisc_filter__cbpf_to_ebpf(const struct sock_filter *p, size_t len,
 				emit_jump(&x, I(BPF_JMP32 | bpf_op(c) | BPF_X, R0, R7, 0, 0),
 					  (long)(pc + 1 + f->jt));
 			else
-				emit_jump(&x, I(BPF_JMP32 | bpf_op(c) | BPF_K, R0, 0, 0,
-						(int32_t)f->k),
+				emit_jump(&x,
+					  I(BPF_JMP32 | bpf_op(c) | BPF_K, R0, 0, 0, (int32_t)f->k),
 					  (long)(pc + 1 + f->jt));
 			if (f->jf)
 				emit_jump(&x, I(BPF_JMP | BPF_JA, 0, 0, 0, 0),
@@ -360,11 +360,11 @@ int retisc_filter__cbpf_to_ebpf(const struct sock_filter *p, size_t len,
 			goto unknown;
 		}
 		continue;
-unknown:
+	unknown:
 		snprintf(err, errsz, "Unknown bpf instruction: %u", c);
 		ret = -EINVAL;
 		break;
-bad_mem:
+	bad_mem:
 		snprintf(err, errsz, "Failed to convert filter: scratch memory index %u", f->k);
 		ret = -EINVAL;
 		break;
@@ -401,7 +401,7 @@ out:
 /* Link-layer byte accessors index the IP header on DLT_RAW (filters.md §2.1). */
 static bool has_link_accessor(const char *expr)
 {
-	static const char *const kw[] = { "ether", "link", "ppp", "fddi", "tr", "wlan" };
+	static const char *const kw[] = {"ether", "link", "ppp", "fddi", "tr", "wlan"};
 
 	for (const char *s = expr; *s; s++) {
 		for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
@@ -421,8 +421,7 @@ static bool has_link_accessor(const char *expr)
 	return false;
 }
 
-static int compile_one(int dlt, const char *expr, struct retisc_insns *out, char *err,
-		       size_t errsz)
+static int compile_one(int dlt, const char *expr, struct retisc_insns *out, char *err, size_t errsz)
 {
 	struct bpf_program prog = {};
 	pcap_t *p = pcap_open_dead(dlt, 262144);

@@ -53,8 +53,7 @@ static void stage_for(const struct retisc_filters *f, uint32_t magic, const stru
 		*n = v->n;
 		return;
 	}
-	*konst = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0,
-				    .imm = value };
+	*konst = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = value};
 	*s = konst;
 	*n = 1;
 }
@@ -125,10 +124,10 @@ int retisc_filter__splice(const struct bpf_insn *insns, size_t n, const struct r
 		}
 		if (placeholder)
 			continue;
-		if (np && (is_jump(&in) || (in.code == (BPF_JMP | BPF_CALL) &&
-					    in.src_reg == BPF_PSEUDO_CALL) ||
-			   (in.code == (BPF_LD | BPF_IMM | BPF_DW) &&
-			    in.src_reg == BPF_PSEUDO_FUNC))) {
+		if (np &&
+		    (is_jump(&in) ||
+		     (in.code == (BPF_JMP | BPF_CALL) && in.src_reg == BPF_PSEUDO_CALL) ||
+		     (in.code == (BPF_LD | BPF_IMM | BPF_DW) && in.src_reg == BPF_PSEUDO_FUNC))) {
 			bool use_imm = in.code == (BPF_JMP | BPF_CALL) ||
 				       in.code == (BPF_LD | BPF_IMM | BPF_DW) ||
 				       in.code == (BPF_JMP32 | BPF_JA);
@@ -194,9 +193,9 @@ int retisc_filter__install(const struct retisc_filters *f)
 		const char *sec;
 		enum bpf_prog_type type;
 	} secs[] = {
-		{ "raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT },
-		{ "kprobe", BPF_PROG_TYPE_KPROBE },
-		{ "kretprobe", BPF_PROG_TYPE_KPROBE },
+		{"raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT},
+		{"kprobe", BPF_PROG_TYPE_KPROBE},
+		{"kretprobe", BPF_PROG_TYPE_KPROBE},
 	};
 	LIBBPF_OPTS(libbpf_prog_handler_opts, o, .prog_prepare_load_fn = prepare_load);
 

@@ -82,9 +82,9 @@ out:
 int retisc_cmd_inspect(const struct retisc_registry *reg, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "probe", optional_argument, NULL, 'p' },
-		{ "kconf", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
+		{"probe", optional_argument, NULL, 'p'},
+		{"kconf", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	const char *pattern = NULL;
@@ -117,7 +117,8 @@ int retisc_cmd_inspect(const struct retisc_registry *reg, int argc, char **argv)
 	if (!probe) {
 		printf("Usage: retisc inspect -p [PATTERN]\n\n"
 		       "List the probes of this kernel that a collector can read, e.g.\n"
-		       "'retisc inspect -p tp:skb:*'. A PATTERN without ':' is listed as kprobe:PATTERN\n"
+		       "'retisc inspect -p tp:skb:*'. A PATTERN without ':' is listed as "
+		       "kprobe:PATTERN\n"
 		       "then tp:PATTERN.\n");
 		return 0;
 	}

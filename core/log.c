@@ -16,8 +16,8 @@ static void *log_sink_priv;
 /* Lines from the bus thread and the main thread must not interleave. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_tags[] = { "ERROR", "WARN ", "INFO ", "DEBUG", "TRACE" };
-static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
+static const char *const level_tags[] = {"ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"};
+static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
 void retisc_log__set_level(enum retisc_log_level level)
 {

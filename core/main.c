@@ -95,7 +95,8 @@ static int cmd_plugin(int argc, char **argv)
 	for (size_t i = 0; i < retisc_registry__n_plugins(g.reg); i++) {
 		retisc_strbuf__reset(&sb);
 		retisc_registry__plugin_describe(g.reg, i, &sb);
-		printf("%s %s\n  file: %s\n  registers: %s\n", retisc_registry__plugin_name(g.reg, i),
+		printf("%s %s\n  file: %s\n  registers: %s\n",
+		       retisc_registry__plugin_name(g.reg, i),
 		       retisc_registry__plugin_version(g.reg, i),
 		       retisc_registry__plugin_path(g.reg, i), retisc_strbuf__str(&sb));
 	}
@@ -215,11 +216,9 @@ static int cmd_inspect(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "collect", cmd_collect, NULL },
-	{ "inspect", cmd_inspect, NULL },
-	{ "process", cmd_process, NULL },
-	{ "plugin", cmd_plugin, NULL },
-	{ "profile", cmd_profile, NULL },
+	{"collect", cmd_collect, NULL}, {"inspect", cmd_inspect, NULL},
+	{"process", cmd_process, NULL}, {"plugin", cmd_plugin, NULL},
+	{"profile", cmd_profile, NULL},
 };
 
 static char *join_argv(int argc, char **argv)
@@ -345,12 +344,12 @@ static int cmd_select(int gargc, char **gargv, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "plugin-dir", required_argument, NULL, 'D' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "extra-profiles-dir", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{"log-level", required_argument, NULL, 'L'},
+		{"plugin-dir", required_argument, NULL, 'D'},
+		{"profile", required_argument, NULL, 'p'},
+		{"extra-profiles-dir", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	enum retisc_log_level lvl;
@@ -369,7 +368,8 @@ int main(int argc, char **argv)
 			retisc_log__set_level(lvl);
 			break;
 		case 'D':
-			if (g.n_plugin_dirs + 1 >= sizeof(g.plugin_dirs) / sizeof(g.plugin_dirs[0])) {
+			if (g.n_plugin_dirs + 1 >=
+			    sizeof(g.plugin_dirs) / sizeof(g.plugin_dirs[0])) {
 				fprintf(stderr, "error: too many --plugin-dir\n");
 				return 2;
 			}

@@ -81,7 +81,8 @@ struct retisc_json *retisc_startup__new(const struct retisc_startup_info *info, 
 	err = err ?: retisc_json__obj_set(st, "machine", mach);
 	mach = NULL;
 	if (!err && split_id >= 0) {
-		struct retisc_json *sf = retisc_json__new_object(), *pol = retisc_json__new_object();
+		struct retisc_json *sf = retisc_json__new_object(),
+				   *pol = retisc_json__new_object();
 
 		err = (!sf || !pol) ? -ENOMEM : 0;
 		err = err ?: retisc_json__obj_set_u64(sf, "id", (uint64_t)split_id);
@@ -152,14 +153,13 @@ static int open_file(struct retisc_writer *w)
 	retisc_json__free(st);
 	if (err)
 		return err;
-	err = retisc_strbuf__putc(&w->line, '\n') ?:
-	      retisc_strbuf__append(&w->buf, w->line.buf, w->line.len);
+	err = retisc_strbuf__putc(&w->line, '\n')
+		      ?: retisc_strbuf__append(&w->buf, w->line.buf, w->line.len);
 	w->written = w->line.len;
 	return err ?: flush_buf(w);
 }
 
-struct retisc_writer *retisc_writer__open(const char *path,
-					  const struct retisc_startup_info *info,
+struct retisc_writer *retisc_writer__open(const char *path, const struct retisc_startup_info *info,
 					  uint64_t rotate_limit)
 {
 	struct retisc_writer *w = calloc(1, sizeof(*w));

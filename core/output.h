@@ -29,8 +29,7 @@ struct retisc_json *retisc_startup__new(const struct retisc_startup_info *info, 
  * Create (truncate) path and write the startup line. rotate_limit 0 = no
  * rotation. NULL + errno (EACCES, ENOENT, ENOSPC, ...).
  */
-struct retisc_writer *retisc_writer__open(const char *path,
-					  const struct retisc_startup_info *info,
+struct retisc_writer *retisc_writer__open(const char *path, const struct retisc_startup_info *info,
 					  uint64_t rotate_limit);
 /* Serialise and write one event line. 0 or negative errno (e.g. -ENOSPC);
  * after an error the file still holds every line written before. */

@@ -37,7 +37,7 @@ bool retisc_glob_match(const char *p, const char *s)
 
 const char *retisc_tracefs_path(void)
 {
-	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	static const char *const paths[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char f[128];
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -48,8 +48,7 @@ const char *retisc_tracefs_path(void)
 	return NULL;
 }
 
-int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char *err,
-			     size_t errsz)
+int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char *err, size_t errsz)
 {
 	char *copy = strdup(s), *opts, *colon, *target;
 	int ret = -EINVAL;
@@ -64,8 +63,9 @@ int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char 
 
 		*opts++ = '\0';
 		if (!*opts || opts[strlen(opts) - 1] == '/' || strstr(opts, "//")) {
-			snprintf(err, errsz, "Empty options are not allowed. Check your option list "
-					     "doesn't terminate with '/'.");
+			snprintf(err, errsz,
+				 "Empty options are not allowed. Check your option list "
+				 "doesn't terminate with '/'.");
 			goto out;
 		}
 		for (tok = strtok_r(opts, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
@@ -162,8 +162,8 @@ static int probe_add(struct retisc_probe **probes, size_t *n, int type, const ch
 			p->name = NULL;
 	} else {
 		p->symbol = strdup(func);
-		if (asprintf(&p->name, "%s:%s", type == RETISC_PROBE_KPROBE ? "kprobe" : "kretprobe",
-			     func) < 0)
+		if (asprintf(&p->name, "%s:%s",
+			     type == RETISC_PROBE_KPROBE ? "kprobe" : "kretprobe", func) < 0)
 			p->name = NULL;
 	}
 	if (!p->func || !p->symbol || !p->name || (type == RETISC_PROBE_RAW_TP && !p->group)) {
@@ -176,8 +176,8 @@ static int probe_add(struct retisc_probe **probes, size_t *n, int type, const ch
 
 struct match_ctx {
 	const struct retisc_probe_spec *spec;
-	const char *group;   /* tracepoint group pattern */
-	const char *event;   /* event / function pattern */
+	const char *group; /* tracepoint group pattern */
+	const char *event; /* event / function pattern */
 	struct retisc_probe **probes;
 	size_t *n;
 	int added;
@@ -260,7 +260,7 @@ static int tp_tracefs(struct match_ctx *m, const char *tracefs)
 int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_probe **probes,
 			  size_t *n, char *err, size_t errsz)
 {
-	struct match_ctx m = { .spec = spec, .probes = probes, .n = n };
+	struct match_ctx m = {.spec = spec, .probes = probes, .n = n};
 	char *copy = strdup(spec->target);
 	int ret = 0;
 
@@ -283,7 +283,8 @@ int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_pr
 			ret = tp_tracefs(&m, tracefs);
 		} else if (strchr(m.group, '*')) {
 			snprintf(err, errsz,
-				 "Could not find a tracepoint matching '%s' (tracefs is not mounted: "
+				 "Could not find a tracepoint matching '%s' (tracefs is not "
+				 "mounted: "
 				 "mount it or use --allow-system-changes to match groups)",
 				 spec->target);
 			free(copy);

@@ -23,8 +23,7 @@ struct retisc_probe_spec {
  * ("Invalid TYPE foo. See the help.", "'x' is an invalid probe option.",
  * "Empty options are not allowed. ...", "duplicate options detected in ...").
  */
-int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char *err,
-			     size_t errsz);
+int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char *err, size_t errsz);
 void retisc_probe_spec__release(struct retisc_probe_spec *spec);
 
 /* One resolved probe. */
@@ -35,7 +34,7 @@ struct retisc_probe {
 	char *symbol; /* kernel.symbol: "group:event" or function */
 	char *name;   /* canonical: "tp:group:event", "kprobe:fn", "kretprobe:fn" */
 	bool stack;
-	bool core_only; /* added by tracking, no hooks, never emits */
+	bool core_only;	       /* added by tracking, no hooks, never emits */
 	unsigned int tracking; /* RETISC_TRK_* */
 	struct retisc_btf_proto proto;
 };

@@ -36,13 +36,13 @@
 #define RETIS_SHARE_PROFILES "/usr/share/retis/profiles"
 #define RETIS_ETC_PROFILES "/etc/retis/profiles"
 
-static const char *const cmd_names[RETISC_PROFILE_CMDS] = { "collect", "pcap" };
+static const char *const cmd_names[RETISC_PROFILE_CMDS] = {"collect", "pcap"};
 
 /* Keys of Retis subcommands that do not take profiles: a profile section for
  * one of them is a mistake worth a precise message, not "unknown key". */
 static const char *const no_profile_cmds[] = {
-	"print", "sort", "stats", "schema", "inspect", "profile", "sh-complete",
-	"process", "plugin", "python", "benchmark",
+	"print",       "sort",	  "stats",  "schema", "inspect",   "profile",
+	"sh-complete", "process", "plugin", "python", "benchmark",
 };
 
 const char *retisc_profile_cmd__name(enum retisc_profile_cmd cmd)
@@ -141,7 +141,7 @@ struct pctx {
 };
 
 __attribute__((format(printf, 3, 4))) static int perr(struct pctx *c, const yaml_node_t *n,
-						       const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	size_t off;
 	va_list ap;
@@ -274,8 +274,7 @@ static yaml_node_t *node_at(struct pctx *c, int idx)
  * keys fn accepted so far: a handful, except for `args`, whose keys are
  * sorted and checked by its own caller (check_dups false).
  */
-typedef int (*pair_fn)(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-		       void *priv);
+typedef int (*pair_fn)(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *priv);
 
 static int for_each_pair(struct pctx *c, yaml_node_t *map, const char *what, bool check_dups,
 			 pair_fn fn, void *priv)
@@ -290,8 +289,7 @@ static int for_each_pair(struct pctx *c, yaml_node_t *map, const char *what, boo
 		if (!k || !v)
 			return perr(c, map, "malformed mapping in %s", what);
 		if (k->type != YAML_SCALAR_NODE || is_null(k))
-			return perr(c, k, "%s: keys must be strings, found %s", what,
-				    node_kind(k));
+			return perr(c, k, "%s: keys must be strings, found %s", what, node_kind(k));
 		for (yaml_node_pair_t *q = start; check_dups && q < p; q++) {
 			yaml_node_t *qk = node_at(c, q->key);
 
@@ -361,16 +359,17 @@ static int cond_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_
 	else if (!strcmp(key, "exists"))
 		cc->exists = v;
 	else
-		return perr(c, k, "unknown key '%s' in condition (expected type, version, name, "
-				  "exists)",
+		return perr(c, k,
+			    "unknown key '%s' in condition (expected type, version, name, "
+			    "exists)",
 			    key);
 	return 0;
 }
 
 static int parse_cond(struct pctx *c, yaml_node_t *n, struct retisc_profile_cond *cond)
 {
-	struct cond_ctx cc = { .cond = cond };
-	struct retisc_kver k = { .has_minor = true, .has_patch = true };
+	struct cond_ctx cc = {.cond = cond};
+	struct retisc_kver k = {.has_minor = true, .has_patch = true};
 	char msg[256];
 	bool ok;
 	int err;
@@ -458,7 +457,7 @@ static int args_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_
 		return perr(c, k, "key 'args': empty option name");
 	if (key[0] == '-')
 		return perr(c, k, "key '%s': write option names without leading dashes", key);
-	ac->pairs[ac->n++] = (struct arg_pair){ .key = key, .k = k, .v = v };
+	ac->pairs[ac->n++] = (struct arg_pair){.key = key, .k = k, .v = v};
 	return 0;
 }
 
@@ -476,7 +475,7 @@ static int push_arg_value(struct pctx *c, struct retisc_profile_entry *e, const 
 static int parse_args(struct pctx *c, yaml_node_t *n, struct retisc_profile_entry *e)
 {
 	size_t npairs = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-	struct args_ctx ac = { .pairs = calloc(npairs ? npairs : 1, sizeof(*ac.pairs)) };
+	struct args_ctx ac = {.pairs = calloc(npairs ? npairs : 1, sizeof(*ac.pairs))};
 	char *opt = NULL;
 	int err;
 
@@ -552,8 +551,7 @@ struct entry_ctx {
 	yaml_node_t *args;
 };
 
-static int entry_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-		      void *priv)
+static int entry_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *priv)
 {
 	struct entry_ctx *ec = priv;
 	struct retisc_profile_entry *e = ec->e;
@@ -595,8 +593,8 @@ static int entry_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node
 	return 0;
 }
 
-static int parse_entries(struct pctx *c, const char *key, yaml_node_t *v,
-			 struct retisc_profile *p, enum retisc_profile_cmd cmd)
+static int parse_entries(struct pctx *c, const char *key, yaml_node_t *v, struct retisc_profile *p,
+			 enum retisc_profile_cmd cmd)
 {
 	int err;
 
@@ -648,8 +646,7 @@ struct prof_ctx {
 	bool has_version;
 };
 
-static int profile_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-			void *priv)
+static int profile_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *priv)
 {
 	struct prof_ctx *pc = priv;
 
@@ -678,7 +675,7 @@ static int profile_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_no
 
 static int parse_document(struct pctx *c, yaml_node_t *root, struct retisc_profile *p)
 {
-	struct prof_ctx pc = { .p = p };
+	struct prof_ctx pc = {.p = p};
 	int err;
 
 	if (root->type != YAML_MAPPING_NODE)
@@ -702,10 +699,10 @@ static int parse_document(struct pctx *c, yaml_node_t *root, struct retisc_profi
 }
 
 struct retisc_profile_file *retisc_profile_file__parse(const char *path, const char *buf,
-							size_t len, char *err, size_t errsz)
+						       size_t len, char *err, size_t errsz)
 {
 	struct retisc_profile_file *f = calloc(1, sizeof(*f));
-	struct pctx c = { .path = path, .err = err, .errsz = errsz };
+	struct pctx c = {.path = path, .err = err, .errsz = errsz};
 	struct retisc_profile *p = NULL;
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -934,8 +931,8 @@ bool retisc_profile__usable(const struct retisc_profile *p)
 	case RETISC_PROFILE_PARTIAL:
 		pr_warn("%s:%lu: key 'version': profile %s has version %u.%u, newer than the "
 			"supported %d.%d: features it relies on may be missing",
-			p->path, p->version_line, p->name, p->major, p->minor,
-			RETISC_PROFILE_MAJOR, RETISC_PROFILE_MINOR);
+			p->path, p->version_line, p->name, p->major, p->minor, RETISC_PROFILE_MAJOR,
+			RETISC_PROFILE_MINOR);
 		return true;
 	default:
 		pr_warn("%s:%lu: key 'version': unsupported profile version %u.%u of profile %s "
@@ -969,7 +966,7 @@ char **retisc_profile__search_path(const char *extra_dir, const char *build_dir)
 		err = strv_push(&v, &n, extra_dir);
 	if (!err && home && *home) {
 		err = asprintf(&s, "%s/.config/retisc/profiles", home) < 0 ? -ENOMEM
-									  : strv_push(&v, &n, s);
+									   : strv_push(&v, &n, s);
 		free(s);
 		s = NULL;
 	}
@@ -979,7 +976,7 @@ char **retisc_profile__search_path(const char *extra_dir, const char *build_dir)
 	err = err ?: strv_push(&v, &n, SHARE_PROFILES);
 	if (!err && home && *home) {
 		err = asprintf(&s, "%s/.config/retis/profiles", home) < 0 ? -ENOMEM
-									 : strv_push(&v, &n, s);
+									  : strv_push(&v, &n, s);
 		free(s);
 	}
 	err = err ?: strv_push(&v, &n, RETIS_SHARE_PROFILES);
@@ -1004,8 +1001,8 @@ static int yaml_filter(const struct dirent *d)
 	       (n > 4 && !strcmp(d->d_name + n - 4, ".yml"));
 }
 
-int retisc_profile__for_each_file(const char *dir, retisc_profile_file_fn fn, void *priv,
-				  char *err, size_t errsz)
+int retisc_profile__for_each_file(const char *dir, retisc_profile_file_fn fn, void *priv, char *err,
+				  size_t errsz)
 {
 	struct dirent **list = NULL;
 	char msg[1024], path[PATH_MAX];
@@ -1037,7 +1034,7 @@ int retisc_profile__for_each_file(const char *dir, retisc_profile_file_fn fn, vo
 			ret = fn(path, f, f ? 0 : -errno, f ? NULL : msg, priv);
 			retisc_profile_file__free(f);
 		}
-next:
+	next:
 		free(list[i]);
 	}
 	free(list);
@@ -1053,8 +1050,8 @@ struct find_ctx {
 	size_t errsz;
 };
 
-static int find_in_file(const char *path, struct retisc_profile_file *f, int error,
-			const char *msg, void *priv)
+static int find_in_file(const char *path, struct retisc_profile_file *f, int error, const char *msg,
+			void *priv)
 {
 	struct find_ctx *fc = priv;
 
@@ -1084,14 +1081,14 @@ static int find_in_file(const char *path, struct retisc_profile_file *f, int err
 	return 0;
 }
 
-struct retisc_profile *retisc_profile__find(const char *const *dirs, const char *name,
-					    char *err, size_t errsz)
+struct retisc_profile *retisc_profile__find(const char *const *dirs, const char *name, char *err,
+					    size_t errsz)
 {
 	char msg[1024];
 	int ret;
 
 	for (size_t d = 0; dirs && dirs[d]; d++) {
-		struct find_ctx fc = { .name = name, .dir = dirs[d], .err = err, .errsz = errsz };
+		struct find_ctx fc = {.name = name, .dir = dirs[d], .err = err, .errsz = errsz};
 
 		ret = retisc_profile__for_each_file(dirs[d], find_in_file, &fc, msg, sizeof(msg));
 		if (ret == -EEXIST) {
@@ -1278,7 +1275,7 @@ static int kver_cmp(const struct retisc_kver *k, const struct retisc_kver *r)
 static int match_one(const struct retisc_kver *k, const char *comp, size_t len, bool *out,
 		     char *err, size_t errsz)
 {
-	static const char *const ops[] = { ">=", "<=", "!=", "=", ">", "<" };
+	static const char *const ops[] = {">=", "<=", "!=", "=", ">", "<"};
 	char buf[64];
 	const char *v;
 	struct retisc_kver r;

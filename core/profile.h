@@ -40,7 +40,7 @@ const char *retisc_profile_cmd__name(enum retisc_profile_cmd cmd);
 
 enum retisc_profile_cond_type {
 	RETISC_COND_VERSION = 1, /* kernel version requirement */
-	RETISC_COND_SYMBOL,      /* function or group:event exists (or not) */
+	RETISC_COND_SYMBOL,	 /* function or group:event exists (or not) */
 };
 
 struct retisc_profile_cond {
@@ -63,8 +63,8 @@ struct retisc_profile_entry {
 };
 
 enum retisc_profile_support {
-	RETISC_PROFILE_FULL = 0, /* same major, minor <= ours */
-	RETISC_PROFILE_PARTIAL,  /* same major, newer minor: applied, warned */
+	RETISC_PROFILE_FULL = 0,    /* same major, minor <= ours */
+	RETISC_PROFILE_PARTIAL,	    /* same major, newer minor: applied, warned */
 	RETISC_PROFILE_UNSUPPORTED, /* other major: skipped, warned */
 };
 
@@ -72,8 +72,8 @@ struct retisc_profile {
 	char *name;
 	char *about; /* "" when absent */
 	unsigned int major, minor;
-	char *path;          /* file it was read from */
-	unsigned long line;  /* first line of its YAML document */
+	char *path;	    /* file it was read from */
+	unsigned long line; /* first line of its YAML document */
 	unsigned long version_line;
 	struct retisc_profile_entry *entries[RETISC_PROFILE_CMDS];
 	size_t n_entries[RETISC_PROFILE_CMDS];
@@ -105,7 +105,7 @@ struct retisc_profile_file {
  * that takes no profile), ENOMEM.
  */
 struct retisc_profile_file *retisc_profile_file__parse(const char *path, const char *buf,
-							size_t len, char *err, size_t errsz);
+						       size_t len, char *err, size_t errsz);
 
 /*
  * Read and parse a file after the root permission checks of the file and its
@@ -133,10 +133,10 @@ int retisc_profile__check_dir(const char *dir, char *err, size_t errsz);
  * -errno when the directory cannot be read (-ENOENT: it does not exist) or
  * is unsafe (-EPERM, message in err).
  */
-typedef int (*retisc_profile_file_fn)(const char *path, struct retisc_profile_file *f,
-				      int error, const char *msg, void *priv);
-int retisc_profile__for_each_file(const char *dir, retisc_profile_file_fn fn, void *priv,
-				  char *err, size_t errsz);
+typedef int (*retisc_profile_file_fn)(const char *path, struct retisc_profile_file *f, int error,
+				      const char *msg, void *priv);
+int retisc_profile__for_each_file(const char *dir, retisc_profile_file_fn fn, void *priv, char *err,
+				  size_t errsz);
 
 /*
  * The search path (cli.md §5.3), NULL-terminated, allocated: extra_dir (-P,
@@ -158,8 +158,8 @@ void retisc_profile__dirs_free(char **dirs);
  * are skipped with a warning (check an explicit -P directory with
  * retisc_profile__check_dir() first to make that an error).
  */
-struct retisc_profile *retisc_profile__find(const char *const *dirs, const char *name,
-					    char *err, size_t errsz);
+struct retisc_profile *retisc_profile__find(const char *const *dirs, const char *name, char *err,
+					    size_t errsz);
 
 /*
  * Resolve one -p item: a readable file path holding exactly one profile

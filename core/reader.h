@@ -15,7 +15,7 @@
 
 enum retisc_file_kind {
 	RETISC_FILE_EVENTS = 1, /* one event object per line */
-	RETISC_FILE_SERIES,     /* one array of events per line (sort -o) */
+	RETISC_FILE_SERIES,	/* one array of events per line (sort -o) */
 };
 
 enum retisc_compat {
@@ -57,8 +57,7 @@ unsigned long retisc_reader__line(const struct retisc_reader *r);
  * "f:5: Event was fixed up but parsing still failed: missing common").
  * After an error the reader can go on with the next line.
  */
-int retisc_reader__next(struct retisc_reader *r, struct retisc_json **out, char *err,
-			size_t errsz);
+int retisc_reader__next(struct retisc_reader *r, struct retisc_json **out, char *err, size_t errsz);
 
 /*
  * Like __next(), for a caller that handles one kind only (pcap reads events

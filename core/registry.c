@@ -152,11 +152,11 @@ static int builtin_sections(struct retisc_registry *reg)
 		enum retisc_section_place place;
 		int (*format)(void *, const struct retisc_json *, const struct retisc_fmt *);
 	} core[] = {
-		{ "common", 10, RETISC_PLACE_FIRST_LINE, retisc_render__common },
-		{ "kernel", 20, RETISC_PLACE_FIRST_LINE, retisc_render__kernel },
-		{ "userspace", 30, RETISC_PLACE_FIRST_LINE, retisc_render__userspace },
-		{ "tracking", 40, RETISC_PLACE_FIRST_LINE, retisc_render__tracking },
-		{ "startup", 150, RETISC_PLACE_BODY, retisc_render__startup },
+		{"common", 10, RETISC_PLACE_FIRST_LINE, retisc_render__common},
+		{"kernel", 20, RETISC_PLACE_FIRST_LINE, retisc_render__kernel},
+		{"userspace", 30, RETISC_PLACE_FIRST_LINE, retisc_render__userspace},
+		{"tracking", 40, RETISC_PLACE_FIRST_LINE, retisc_render__tracking},
+		{"startup", 150, RETISC_PLACE_BODY, retisc_render__startup},
 	};
 
 	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++) {
@@ -185,8 +185,8 @@ static struct retisc_text *api_text_new(const struct retisc_api *api, bool multi
 {
 	/* The API table is the first member of its registry. */
 	const struct retisc_registry *reg = (const struct retisc_registry *)api;
-	struct retisc_render_opts o = { .multiline = multiline, .link_layer = link_layer,
-					.utc = utc };
+	struct retisc_render_opts o = {
+		.multiline = multiline, .link_layer = link_layer, .utc = utc};
 	struct retisc_text *t = calloc(1, sizeof(*t));
 
 	if (!t)
@@ -823,7 +823,7 @@ static int api_register_processor(struct retisc_plugin *plugin,
 }
 
 const struct retisc_section *retisc_registry__section_by_key(const struct retisc_registry *reg,
-							      const char *key)
+							     const char *key)
 {
 	/* Called for every key of every event: the first byte rules out most. */
 	for (size_t i = 0; i < reg->n_sections; i++)
@@ -833,7 +833,7 @@ const struct retisc_section *retisc_registry__section_by_key(const struct retisc
 }
 
 const struct retisc_section *retisc_registry__section_by_owner(const struct retisc_registry *reg,
-								int owner)
+							       int owner)
 {
 	for (size_t i = 0; i < reg->n_sections; i++)
 		if (reg->sections[i].owner == owner)
@@ -866,13 +866,13 @@ size_t retisc_registry__n_processors(const struct retisc_registry *reg)
 }
 
 const struct retisc_processor *retisc_registry__processor(const struct retisc_registry *reg,
-							   size_t i)
+							  size_t i)
 {
 	return i < reg->n_processors ? &reg->processors[i] : NULL;
 }
 
 const struct retisc_processor *retisc_registry__processor_by_name(const struct retisc_registry *reg,
-								   const char *name)
+								  const char *name)
 {
 	for (size_t i = 0; i < reg->n_processors; i++)
 		if (!strcmp(reg->processors[i].name, name))
@@ -925,8 +925,7 @@ int retisc_registry__plugin_describe(const struct retisc_registry *reg, size_t i
 			err = retisc_strbuf__printf(out, "%ssection %s (owner %d)", sep,
 						    reg->sections[j].key, reg->sections[j].owner);
 		else
-			err = retisc_strbuf__printf(out, "%ssection %s", sep,
-						    reg->sections[j].key);
+			err = retisc_strbuf__printf(out, "%ssection %s", sep, reg->sections[j].key);
 		sep = ", ";
 	}
 	for (size_t j = 0; j < reg->n_processors && !err; j++) {

@@ -92,9 +92,9 @@ const struct retisc_api *retisc_registry__api(const struct retisc_registry *reg)
 
 /* Lookups; borrowed pointers valid until the registry is freed. */
 const struct retisc_section *retisc_registry__section_by_key(const struct retisc_registry *reg,
-							      const char *key);
+							     const char *key);
 const struct retisc_section *retisc_registry__section_by_owner(const struct retisc_registry *reg,
-								int owner);
+							       int owner);
 size_t retisc_registry__n_collectors(const struct retisc_registry *reg);
 /* i-th collector in initialisation order. */
 struct retisc_collector *retisc_registry__collector(const struct retisc_registry *reg, size_t i);
@@ -102,9 +102,9 @@ struct retisc_collector *retisc_registry__collector_by_name(const struct retisc_
 							    const char *name);
 size_t retisc_registry__n_processors(const struct retisc_registry *reg);
 const struct retisc_processor *retisc_registry__processor(const struct retisc_registry *reg,
-							   size_t i);
+							  size_t i);
 const struct retisc_processor *retisc_registry__processor_by_name(const struct retisc_registry *reg,
-								   const char *name);
+								  const char *name);
 
 /* For `retisc plugin list`: loaded plugins, their file and what they
  * registered. */

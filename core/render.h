@@ -15,9 +15,9 @@
 #include "registry.h"
 
 struct retisc_render_opts {
-	bool multiline; /* --format multi-line (default) */
+	bool multiline;	 /* --format multi-line (default) */
 	bool link_layer; /* -e */
-	bool utc;        /* --utc */
+	bool utc;	 /* --utc */
 };
 
 /* Rendering state: options plus the clock offset used by --utc. */

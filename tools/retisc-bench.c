@@ -44,8 +44,8 @@ static double now_s(void)
 
 static const char *sym(void *priv, uint32_t id)
 {
-	static const char *const names[] = { "net:net_dev_start_xmit", "net:netif_receive_skb",
-					     "skb:kfree_skb" };
+	static const char *const names[] = {"net:net_dev_start_xmit", "net:netif_receive_skb",
+					    "skb:kfree_skb"};
 
 	(void)priv;
 	return id < 3 ? names[id] : NULL;
@@ -58,10 +58,10 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static size_t put_section(uint8_t *buf, size_t off, uint8_t owner, uint8_t type,
-			  const void *obj, size_t size)
+static size_t put_section(uint8_t *buf, size_t off, uint8_t owner, uint8_t type, const void *obj,
+			  size_t size)
 {
-	struct retisc_section_hdr h = { owner, type, (uint16_t)size };
+	struct retisc_section_hdr h = {owner, type, (uint16_t)size};
 
 	memcpy(buf + off, &h, sizeof(h));
 	memcpy(buf + off + sizeof(h), obj, size);
@@ -71,13 +71,13 @@ static size_t put_section(uint8_t *buf, size_t off, uint8_t owner, uint8_t type,
 /* The decode figure of the first benchmark: the smallest tracked event. */
 static size_t build_event(uint8_t *buf, uint64_t i)
 {
-	struct retisc_raw_common c = { .timestamp = 1000000000ull + i, .smp_id = (uint32_t)(i & 1) };
-	struct retisc_raw_task t = { .pid_tgid = (4242ull << 32) | 4243 };
-	struct retisc_raw_kernel k = { .probe_id = (uint32_t)(i & 1), .stack_id = -1,
-				       .probe_type = RETISC_PROBE_RAW_TP };
-	struct retisc_raw_skb_tracking s = { .orig_head = 0xffff888100cda000ull + (i / 2) * 0x800,
-					     .timestamp = 1000000000ull + (i & ~1ull),
-					     .skb = 0xffff88811bee7800ull };
+	struct retisc_raw_common c = {.timestamp = 1000000000ull + i, .smp_id = (uint32_t)(i & 1)};
+	struct retisc_raw_task t = {.pid_tgid = (4242ull << 32) | 4243};
+	struct retisc_raw_kernel k = {
+		.probe_id = (uint32_t)(i & 1), .stack_id = -1, .probe_type = RETISC_PROBE_RAW_TP};
+	struct retisc_raw_skb_tracking s = {.orig_head = 0xffff888100cda000ull + (i / 2) * 0x800,
+					    .timestamp = 1000000000ull + (i & ~1ull),
+					    .skb = 0xffff88811bee7800ull};
 	size_t off = 0;
 
 	memcpy(t.comm, "ping", 5);
@@ -137,9 +137,8 @@ static void gen_init(struct gen *g)
 /* An Ethernet + IPv4 + UDP (or TCP) frame of packet id. */
 static uint32_t gen_frame(uint8_t *f, uint64_t id, int hop)
 {
-	static const uint8_t macs[3][6] = { { 0x02, 0, 0, 0, 0, 1 },
-					    { 0x02, 0, 0, 0, 0, 2 },
-					    { 0x02, 0, 0, 0, 0, 3 } };
+	static const uint8_t macs[3][6] = {
+		{0x02, 0, 0, 0, 0, 1}, {0x02, 0, 0, 0, 0, 2}, {0x02, 0, 0, 0, 0, 3}};
 	bool tcp = id % 3 == 0;
 	uint32_t l4 = tcp ? 32 : 8, payload = tcp ? 0 : 18 + (uint32_t)(id % 5) * 100;
 	uint32_t iplen = 20 + l4 + payload, n = 0;
@@ -162,8 +161,8 @@ static uint32_t gen_frame(uint8_t *f, uint64_t id, int hop)
 	f[n + 9] = tcp ? 6 : 17;
 	f[n + 10] = 0;
 	f[n + 11] = 0;
-	memcpy(f + n + 12, (uint8_t[]){ 10, 0, (uint8_t)(id >> 8), (uint8_t)id }, 4);
-	memcpy(f + n + 16, (uint8_t[]){ 10, 1, 0, 2 }, 4);
+	memcpy(f + n + 12, (uint8_t[]){10, 0, (uint8_t)(id >> 8), (uint8_t)id}, 4);
+	memcpy(f + n + 16, (uint8_t[]){10, 1, 0, 2}, 4);
 	n += 20;
 	f[n] = (uint8_t)(sport >> 8);
 	f[n + 1] = (uint8_t)sport;
@@ -194,18 +193,18 @@ static uint32_t gen_frame(uint8_t *f, uint64_t id, int hop)
 
 static size_t gen_event(struct gen *g, uint8_t *buf)
 {
-	static const char *const comms[] = { "swapper/0", "swapper/1", "iperf3", "ksoftirqd/0",
-					     "curl" };
+	static const char *const comms[] = {"swapper/0", "swapper/1", "iperf3", "ksoftirqd/0",
+					    "curl"};
 	struct gen_pkt *p = &g->pkts[gen_rand(g) % GEN_INFLIGHT];
-	struct retisc_raw_common c = { .smp_id = gen_rand(g) & 1 };
-	struct retisc_raw_task t = { .pid_tgid = (1000ull + p->id % 7) << 32 | (1000 + p->id % 7) };
-	struct retisc_raw_kernel k = { .stack_id = -1, .probe_type = RETISC_PROBE_RAW_TP };
-	struct retisc_raw_skb_tracking s = { .orig_head = 0xffff888100000000ull +
-							  (p->id % 4096) * 0x800,
-					     .skb = 0xffff888120000000ull + (p->id % 4096) * 0x100 };
+	struct retisc_raw_common c = {.smp_id = gen_rand(g) & 1};
+	struct retisc_raw_task t = {.pid_tgid = (1000ull + p->id % 7) << 32 | (1000 + p->id % 7)};
+	struct retisc_raw_kernel k = {.stack_id = -1, .probe_type = RETISC_PROBE_RAW_TP};
+	struct retisc_raw_skb_tracking s = {.orig_head =
+						    0xffff888100000000ull + (p->id % 4096) * 0x800,
+					    .skb = 0xffff888120000000ull + (p->id % 4096) * 0x100};
 	struct retisc_skb_packet pk;
-	struct retisc_skb_meta m = { .hash = (uint32_t)(p->id * 2654435761u), .ip_summed = 3 };
-	struct retisc_raw_skb_drop d = { .drop_reason = 2 };
+	struct retisc_skb_meta m = {.hash = (uint32_t)(p->id * 2654435761u), .ip_summed = 3};
+	struct retisc_raw_skb_drop d = {.drop_reason = 2};
 	const char *comm = comms[p->id % 5];
 	uint32_t flen;
 	size_t off = 0;
@@ -298,10 +297,10 @@ static void *decode_thread(void *arg)
  * Off the main thread, like collect's bus thread: glibc's malloc locks its
  * arena once a process has threads, and that cost belongs in the figure.
  */
-static int decode_write_threaded(struct retisc_decode_ctx *dc, struct retisc_writer *w,
-				 uint64_t n, bool real)
+static int decode_write_threaded(struct retisc_decode_ctx *dc, struct retisc_writer *w, uint64_t n,
+				 bool real)
 {
-	struct decode_job j = { dc, w, n, real, 1 };
+	struct decode_job j = {dc, w, n, real, 1};
 	pthread_t t;
 
 	if (pthread_create(&t, NULL, decode_thread, &j))
@@ -313,8 +312,8 @@ static int decode_write_threaded(struct retisc_decode_ctx *dc, struct retisc_wri
 static int bench_decode(const char *plugin_dir, uint64_t n, bool real)
 {
 	struct retisc_registry *reg = load_plugins(plugin_dir);
-	struct retisc_decode_ctx dc = { .symbol_of = sym, .stack_map_fd = -1 };
-	struct retisc_startup_info info = { .cmdline = "retisc-bench" };
+	struct retisc_decode_ctx dc = {.symbol_of = sym, .stack_map_fd = -1};
+	struct retisc_startup_info info = {.cmdline = "retisc-bench"};
 	char path[] = "/tmp/retisc-bench.XXXXXX";
 	double rates[5];
 	int fd;
@@ -339,8 +338,7 @@ static int bench_decode(const char *plugin_dir, uint64_t n, bool real)
 	unlink(path);
 	qsort(rates, 5, sizeof(rates[0]), cmp_double);
 	printf("decode+write (%s): median %.0f events/s (min %.0f, max %.0f, 5 runs of %llu)\n",
-	       real ? "skb-tracking, packet, skb meta, skb-drop events"
-		    : "skb-tracking events",
+	       real ? "skb-tracking, packet, skb meta, skb-drop events" : "skb-tracking events",
 	       rates[2], rates[0], rates[4], (unsigned long long)n);
 	retisc_registry__free(reg);
 	return 0;
@@ -349,8 +347,8 @@ static int bench_decode(const char *plugin_dir, uint64_t n, bool real)
 static int bench_gen(const char *plugin_dir, const char *path, uint64_t n)
 {
 	struct retisc_registry *reg = load_plugins(plugin_dir);
-	struct retisc_decode_ctx dc = { .symbol_of = sym, .stack_map_fd = -1 };
-	struct retisc_startup_info info = { .cmdline = "retisc-bench gen" };
+	struct retisc_decode_ctx dc = {.symbol_of = sym, .stack_map_fd = -1};
+	struct retisc_startup_info info = {.cmdline = "retisc-bench gen"};
 	struct retisc_writer *w;
 	int err;
 
@@ -393,8 +391,8 @@ static int bench_empty(const char *tps, int seconds)
 			err = 1;
 			break;
 		}
-		links[n] = bpf_program__attach_raw_tracepoint(skels[n]->progs.retisc_bench_empty,
-							      tp);
+		links[n] =
+			bpf_program__attach_raw_tracepoint(skels[n]->progs.retisc_bench_empty, tp);
 		if (libbpf_get_error(links[n])) {
 			links[n] = NULL;
 			fprintf(stderr, "cannot attach to %s\n", tp);

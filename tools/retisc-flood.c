@@ -48,8 +48,8 @@ static uint64_t now_ns(void)
 
 static void sleep_until(uint64_t t)
 {
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
-			       .tv_nsec = (long)(t % 1000000000ull) };
+	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ull),
+			      .tv_nsec = (long)(t % 1000000000ull)};
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop)
 		;
@@ -57,10 +57,10 @@ static void sleep_until(uint64_t t)
 
 static int flood_send(const char *addr, int port, double seconds, double pps, size_t payload)
 {
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static char buf[MAX_PAYLOAD];
 	struct mmsghdr msgs[BATCH];
-	struct iovec iov = { buf, payload };
+	struct iovec iov = {buf, payload};
 	uint64_t sent = 0, start, end, t;
 	unsigned int batch = BATCH;
 	int fd;
@@ -119,8 +119,9 @@ static int flood_send(const char *addr, int port, double seconds, double pps, si
 
 static int flood_recv(int port)
 {
-	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_ANY) };
+	struct sockaddr_in me = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_ANY)};
 	static char bufs[BATCH][2048];
 	struct iovec iov[BATCH];
 	struct mmsghdr msgs[BATCH];
@@ -137,14 +138,14 @@ static int flood_recv(int port)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	memset(msgs, 0, sizeof(msgs));
 	for (int i = 0; i < BATCH; i++) {
-		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		iov[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int n;
 
 		if (poll(&p, 1, 100) <= 0)
@@ -165,7 +166,7 @@ static int flood_recv(int port)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	/* No SA_RESTART: a signal must end a blocking poll or sleep. */
 	sigaction(SIGINT, &sa, NULL);

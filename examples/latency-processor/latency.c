@@ -285,8 +285,8 @@ static void usage(FILE *f)
 static int run(void *priv, const struct retisc_api *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "from-first", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
+		{"from-first", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	struct state st = {};

@@ -34,8 +34,8 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	s = api->json_new_object();
 	if (!s)
 		return -ENOMEM;
-	err = api->json_obj_set(s, "mark", api->json_new_u64(raw.mark)) ?:
-	      api->json_obj_set(s, "priority", api->json_new_u64(raw.priority));
+	err = api->json_obj_set(s, "mark", api->json_new_u64(raw.mark))
+		      ?: api->json_obj_set(s, "priority", api->json_new_u64(raw.priority));
 	if (err) {
 		api->json_free(s);
 		return err;
@@ -55,7 +55,7 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 				     (unsigned long long)prio);
 }
 
-static const char *const known_types[] = { "struct sk_buff *", NULL };
+static const char *const known_types[] = {"struct sk_buff *", NULL};
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

@@ -250,12 +250,8 @@ out:
 
 /* enum ip_conntrack_info values (IP_CT_ESTABLISHED_REPLY is 3 too). */
 static const char *const states[8] = {
-	[0] = "established",
-	[1] = "related",
-	[2] = "new",
-	[3] = "reply",
-	[4] = "related_reply",
-	[7] = "untracked",
+	[0] = "established", [1] = "related",	    [2] = "new",
+	[3] = "reply",	     [4] = "related_reply", [7] = "untracked",
 };
 
 static struct retisc_json *port_pair(const struct retisc_ct_tuple *t)
@@ -265,8 +261,8 @@ static struct retisc_json *port_pair(const struct retisc_ct_tuple *t)
 
 	if (!p)
 		return NULL;
-	err = retisc_api__put_u64(api, p, "sport", ntohs(t->src.data)) ?:
-	      retisc_api__put_u64(api, p, "dport", ntohs(t->dst.data));
+	err = retisc_api__put_u64(api, p, "sport", ntohs(t->src.data))
+		      ?: retisc_api__put_u64(api, p, "dport", ntohs(t->dst.data));
 	if (err) {
 		api->json_free(p);
 		return NULL;
@@ -344,8 +340,8 @@ static struct retisc_json *tuple_json(const struct retisc_ct_conn *c,
 		api->json_free(tu);
 		return NULL;
 	}
-	err = retisc_api__put(api, tu, "ip", ip) ?:
-	      retisc_api__put(api, tu, "proto", tuple_proto(c, t, dir));
+	err = retisc_api__put(api, tu, "ip", ip)
+		      ?: retisc_api__put(api, tu, "proto", tuple_proto(c, t, dir));
 	if (err) {
 		api->json_free(tu);
 		return NULL;
@@ -578,8 +574,8 @@ static int fmt_sctp(struct retisc_strbuf *sb, const struct tuple_txt *t)
 
 	if (!retisc_api__get_u64(api, t->sctp, "vtag", &vtag))
 		return -EINVAL;
-	return fmt_ports(sb, t, t->sctp) ?:
-	       retisc_strbuf__printf(sb, " vtag 0x%llx", (unsigned long long)vtag);
+	return fmt_ports(sb, t, t->sctp)
+		       ?: retisc_strbuf__printf(sb, " vtag 0x%llx", (unsigned long long)vtag);
 }
 
 /* The protocol part, when both tuples are of one kind (else nothing). */
@@ -627,8 +623,8 @@ static int fmt_conn(struct retisc_strbuf *sb, const struct retisc_json *conn)
 	    !retisc_api__get_u64(api, conn, "zone_id", &zone) || !dir)
 		return -EINVAL;
 	/* "0x%llx" rather than "%#llx", which prints 0 bare. */
-	err = retisc_strbuf__printf(sb, "status 0x%llx ", (unsigned long long)status) ?:
-	      fmt_proto(sb, conn);
+	err = retisc_strbuf__printf(sb, "status 0x%llx ", (unsigned long long)status)
+		      ?: fmt_proto(sb, conn);
 	if (err)
 		return err;
 	/* "None" prints no zone and leaves the trailing space of the above. */
@@ -720,7 +716,7 @@ static int init(void *priv, const struct retisc_collect_env *env)
 	return 0;
 }
 
-static const char *const known_types[] = { "struct sk_buff *", NULL };
+static const char *const known_types[] = {"struct sk_buff *", NULL};
 
 static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

@@ -91,8 +91,8 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	if (!d)
 		return -ENOMEM;
 	err = retisc_api__put(api, d, "name",
-			      api->json_new_strn((const char *)raw.dev_name, name_len)) ?:
-	      retisc_api__put_u64(api, d, "ifindex", raw.ifindex);
+			      api->json_new_strn((const char *)raw.dev_name, name_len))
+		      ?: retisc_api__put_u64(api, d, "ifindex", raw.ifindex);
 	/* skb_iif is an int: only a positive index is one. */
 	if (!err && (int32_t)raw.iif > 0)
 		err = retisc_api__put_u64(api, d, "rx_ifindex", raw.iif);
@@ -119,7 +119,7 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	return err;
 }
 
-static const char *const known_types[] = { "struct net_device *", "struct sk_buff *", NULL };
+static const char *const known_types[] = {"struct net_device *", "struct sk_buff *", NULL};
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

@@ -55,8 +55,8 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	return retisc_strbuf__printf(f->out, "ns %llu", (unsigned long long)inum);
 }
 
-static const char *const known_types[] = { "struct net *", "struct sk_buff *",
-					   "struct net_device *", NULL };
+static const char *const known_types[] = {"struct net *", "struct sk_buff *", "struct net_device *",
+					  NULL};
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

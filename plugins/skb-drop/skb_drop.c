@@ -77,10 +77,10 @@ static const struct {
 	const char *enum_name;
 	const char *module;
 } subsys_enums[] = {
-	{ "mac80211_unusable", "mac80211_drop_reason", "mac80211" },
-	{ "mac80211_monitor", "mac80211_drop_reason", "mac80211" },
-	{ "openvswitch", "ovs_drop_reason", "openvswitch" },
-	{ "qdisc", "qdisc_drop_reason", NULL },
+	{"mac80211_unusable", "mac80211_drop_reason", "mac80211"},
+	{"mac80211_monitor", "mac80211_drop_reason", "mac80211"},
+	{"openvswitch", "ovs_drop_reason", "openvswitch"},
+	{"qdisc", "qdisc_drop_reason", NULL},
 };
 
 /* -------------------------------------------------------------------------
@@ -494,7 +494,7 @@ static const char *const known_types[] = {
 	NULL,
 };
 
-static const char *const probes[] = { "tp:skb:kfree_skb", NULL };
+static const char *const probes[] = {"tp:skb:kfree_skb", NULL};
 
 static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

@@ -60,7 +60,7 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	return 0;
 }
 
-static const char *const known_types[] = { "struct sk_buff *", NULL };
+static const char *const known_types[] = {"struct sk_buff *", NULL};
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {

@@ -75,7 +75,7 @@ static int packet_decode(struct retisc_json *event, const void *data, size_t siz
 }
 
 /* events.md §4.8 order of the sub-objects of `skb`. */
-static const char *const skb_keys[] = { "vlan_accel", "meta", "data_ref", "gso" };
+static const char *const skb_keys[] = {"vlan_accel", "meta", "data_ref", "gso"};
 
 static size_t skb_key_rank(const char *key)
 {
@@ -278,30 +278,35 @@ static int meta_format(struct retisc_strbuf *out, const struct retisc_json *m)
 		err = err ?: retisc_strbuf__puts(out, "none ");
 		break;
 	case 1:
-		err = err ?: retisc_strbuf__printf(out, "unnecessary (level %llu) ",
-						   (unsigned long long)level);
+		err = err
+			      ?: retisc_strbuf__printf(out, "unnecessary (level %llu) ",
+						       (unsigned long long)level);
 		break;
 	case 2:
-		err = err ?: retisc_strbuf__printf(out, "complete (0x%llx) ",
-						   (unsigned long long)csum);
+		err = err
+			      ?: retisc_strbuf__printf(out, "complete (0x%llx) ",
+						       (unsigned long long)csum);
 		break;
 	case 3:
 		/* CHECKSUM_PARTIAL: csum_start low 16 bits, csum_offset high. */
-		err = err ?: retisc_strbuf__printf(out, "partial (start %llu off %llu) ",
-						   (unsigned long long)(csum & 0xffff),
-						   (unsigned long long)(csum >> 16));
+		err = err
+			      ?: retisc_strbuf__printf(out, "partial (start %llu off %llu) ",
+						       (unsigned long long)(csum & 0xffff),
+						       (unsigned long long)(csum >> 16));
 		break;
 	default:
-		err = err ?: retisc_strbuf__printf(out, "unknown (%llu) ",
-						   (unsigned long long)ip_summed);
+		err = err
+			      ?: retisc_strbuf__printf(out, "unknown (%llu) ",
+						       (unsigned long long)ip_summed);
 		break;
 	}
 	if (hash)
 		err = err ?: retisc_strbuf__printf(out, "hash 0x%llx ", (unsigned long long)hash);
 	err = err ?: retisc_strbuf__printf(out, "len %llu ", (unsigned long long)len);
 	if (data_len)
-		err = err ?: retisc_strbuf__printf(out, "data_len %llu ",
-						   (unsigned long long)data_len);
+		err = err
+			      ?: retisc_strbuf__printf(out, "data_len %llu ",
+						       (unsigned long long)data_len);
 	return err ?: retisc_strbuf__printf(out, "priority %llu", (unsigned long long)prio);
 }
 
@@ -321,9 +326,10 @@ static int data_ref_format(struct retisc_strbuf *out, const struct retisc_json *
 		err = err ?: retisc_strbuf__puts(out, "cloned ");
 	if (fclone)
 		err = err ?: retisc_strbuf__printf(out, "fclone %llu ", (unsigned long long)fclone);
-	return err ?: retisc_strbuf__printf(out, "users %llu dataref %llu",
-					    (unsigned long long)users,
-					    (unsigned long long)dataref);
+	return err
+		       ?: retisc_strbuf__printf(out, "users %llu dataref %llu",
+						(unsigned long long)users,
+						(unsigned long long)dataref);
 }
 
 static int gso_format(struct retisc_strbuf *out, const struct retisc_json *g)
@@ -331,8 +337,8 @@ static int gso_format(struct retisc_strbuf *out, const struct retisc_json *g)
 	uint64_t flags, frags, size, segs, type;
 	int err;
 
-	if (!get_u(g, "flags", &flags) || !get_u(g, "frags", &frags) ||
-	    !get_u(g, "size", &size) || !get_u(g, "segs", &segs) || !get_u(g, "type", &type))
+	if (!get_u(g, "flags", &flags) || !get_u(g, "frags", &frags) || !get_u(g, "size", &size) ||
+	    !get_u(g, "segs", &segs) || !get_u(g, "type", &type))
 		return -EINVAL;
 	err = retisc_strbuf__printf(out, "gso [type 0x%llx ", (unsigned long long)type);
 	if (flags)
@@ -390,7 +396,7 @@ static int skb_format(void *priv, const struct retisc_json *sec, const struct re
  */
 static int collector_init(void *priv, const struct retisc_collect_env *env)
 {
-	static const char *const deprecated[] = { "arp", "ip", "tcp", "udp", "icmp", "packet" };
+	static const char *const deprecated[] = {"arp", "ip", "tcp", "udp", "icmp", "packet"};
 	const char *const *vals = api->env_option(env, "skb-sections");
 	uint64_t sections = RETISC_SKB_SECTIONS_DEFAULT;
 
@@ -416,7 +422,8 @@ static int collector_init(void *priv, const struct retisc_collect_env *env)
 			api->log(RETISC_LOG_WARN, "Use of '%s' in --skb-sections is depreacted", v);
 		} else if (!strcmp(v, "dev") || !strcmp(v, "ns")) {
 			api->log(RETISC_LOG_WARN,
-				 "Use of '%s' in --skb-sections is depreacted: it is now a collector",
+				 "Use of '%s' in --skb-sections is depreacted: it is now a "
+				 "collector",
 				 v);
 		} else {
 			api->log(RETISC_LOG_ERROR, "Unknown skb_collect value (%s)", v);
@@ -427,10 +434,10 @@ static int collector_init(void *priv, const struct retisc_collect_env *env)
 	return 0;
 }
 
-static const char *const known_types[] = { "struct sk_buff *", NULL };
+static const char *const known_types[] = {"struct sk_buff *", NULL};
 
 static const struct retisc_hook_rodata hook_rodata[] = {
-	{ .name = "skb_sections", .value = &skb_sections, .size = sizeof(skb_sections) },
+	{.name = "skb_sections", .value = &skb_sections, .size = sizeof(skb_sections)},
 };
 
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)

@@ -26,7 +26,7 @@
  * from 8 + capture_len up to the full struct.
  */
 struct retisc_skb_packet {
-	__u32 len;         /* from the Ethernet header (synthetic one included) */
+	__u32 len;	   /* from the Ethernet header (synthetic one included) */
 	__u32 capture_len; /* <= RETISC_SKB_CAPTURE_MAX */
 	__u8 packet[RETISC_SKB_CAPTURE_MAX];
 };

@@ -238,8 +238,8 @@ static int open_output(struct pcap_ctx *c)
 	if (err)
 		return err;
 
-	schema = api->json_parse(retisc_event_schema, strlen(retisc_event_schema), msg,
-				 sizeof(msg));
+	schema =
+		api->json_parse(retisc_event_schema, strlen(retisc_event_schema), msg, sizeof(msg));
 	if (!schema) {
 		api->log(RETISC_LOG_ERROR, "Invalid built-in schema: %s", msg);
 		return -EINVAL;
@@ -418,12 +418,12 @@ static int handle(struct pcap_ctx *c, struct retisc_json *ev)
 static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "probe", required_argument, NULL, 'p' },
+		{"out", required_argument, NULL, 'o'},
+		{"probe", required_argument, NULL, 'p'},
 		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};
-	struct pcap_ctx c = { .api = api };
+	struct pcap_ctx c = {.api = api};
 	struct retisc_proc_signals sig;
 	struct retisc_reader *rd = NULL;
 	bool keep_going = false, signals = false;

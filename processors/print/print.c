@@ -22,8 +22,8 @@ static void usage(FILE *f)
 static int print_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'F' },
-		{ "utc", no_argument, NULL, 'u' },
+		{"format", required_argument, NULL, 'F'},
+		{"utc", no_argument, NULL, 'u'},
 		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};

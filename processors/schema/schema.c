@@ -61,7 +61,7 @@ static int pretty(const struct retisc_api *api, const struct retisc_json *v, uns
 static int schema_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	struct retisc_proc_signals sig;

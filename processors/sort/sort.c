@@ -269,30 +269,30 @@ static void log_counts(const struct sort_ctx *c, const struct retisc_sort *s)
 		    "sort: %" PRIu64 " event(s), %" PRIu64 " series; peak state: %zu event(s) "
 		    "buffered, %zu id(s), %zu queue id(s), %zu upcall(s), %zu flow(s); "
 		    "%" PRIu64 " entries forgotten",
-		    k.events, k.emitted, k.peak_buffered, k.peak_ids, k.peak_queues,
-		    k.peak_upcalls, k.peak_flows, k.forgotten);
+		    k.events, k.emitted, k.peak_buffered, k.peak_ids, k.peak_queues, k.peak_upcalls,
+		    k.peak_flows, k.forgotten);
 }
 
 static int sort_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "max-buffer", required_argument, NULL, 'b' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "print", no_argument, NULL, 'P' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "utc", no_argument, NULL, 'u' },
-		{ "deltas", no_argument, NULL, 'd' },
-		{ "diff", no_argument, NULL, 'D' },
-		{ "mark-lost", no_argument, NULL, 'l' },
-		{ "forget-after", required_argument, NULL, 'g' },
+		{"max-buffer", required_argument, NULL, 'b'},
+		{"out", required_argument, NULL, 'o'},
+		{"print", no_argument, NULL, 'P'},
+		{"format", required_argument, NULL, 'F'},
+		{"utc", no_argument, NULL, 'u'},
+		{"deltas", no_argument, NULL, 'd'},
+		{"diff", no_argument, NULL, 'D'},
+		{"mark-lost", no_argument, NULL, 'l'},
+		{"forget-after", required_argument, NULL, 'g'},
 		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};
-	struct retisc_sort_opts so = { .max_buffer = DEFAULT_MAX_BUFFER };
-	struct sort_ctx c = { .api = api, .multiline = true };
+	struct retisc_sort_opts so = {.max_buffer = DEFAULT_MAX_BUFFER};
+	struct sort_ctx c = {.api = api, .multiline = true};
 	uint64_t forget_sec = DEFAULT_FORGET_SEC, v;
 	struct retisc_proc_signals sig;
-	struct retisc_pager pager = { 0 };
+	struct retisc_pager pager = {0};
 	struct retisc_reader *rd = NULL;
 	struct retisc_sort *s = NULL;
 	bool print = false, utc = false, ll = false, signals = false;
@@ -415,8 +415,8 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 				break;
 			continue;
 		}
-		ret = retisc_sort__add(s, ev, origin_of(&c, api->reader_path(rd),
-							 api->reader_line(rd)),
+		ret = retisc_sort__add(s, ev,
+				       origin_of(&c, api->reader_path(rd), api->reader_line(rd)),
 				       err, sizeof(err));
 		if (ret == -EINVAL && !c.fatal) {
 			retisc_proc__log_line(api, rd, err);

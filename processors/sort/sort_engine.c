@@ -403,7 +403,7 @@ static void forget_map(struct retisc_sort *s, struct htab *h, uint64_t limit, bo
 
 		/* A buffered series still needs its idx to continue. */
 		if (ids) {
-			uint64_t key[KEY_WORDS] = { info->ts, info->head };
+			uint64_t key[KEY_WORDS] = {info->ts, info->head};
 
 			if (htab_find(&s->index, key)) {
 				htab_touch(h, n, s->now);
@@ -642,7 +642,10 @@ static unsigned int key_rank(const char *key)
 		const char *key;
 		unsigned int rank;
 	} ranks[] = {
-		{ "common", 10 }, { "kernel", 20 }, { "userspace", 30 }, { "tracking", 40 },
+		{"common", 10},
+		{"kernel", 20},
+		{"userspace", 30},
+		{"tracking", 40},
 	};
 
 	for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++)
@@ -749,7 +752,7 @@ static int skb_assign(struct retisc_sort *s, struct node *nd, struct info **out,
 		      size_t errsz)
 {
 	const struct retisc_api *api = s->api;
-	uint64_t key[KEY_WORDS] = { 0 }, skb;
+	uint64_t key[KEY_WORDS] = {0}, skb;
 	struct info *info;
 	struct hnode *hn;
 	int ret;
@@ -802,7 +805,7 @@ static int ovs_u64(const struct retisc_sort *s, const struct retisc_json *ovs, c
 static int queue_assign(struct retisc_sort *s, const struct retisc_json *ovs, struct info **out,
 			char *err, size_t errsz)
 {
-	uint64_t key[KEY_WORDS] = { 0 };
+	uint64_t key[KEY_WORDS] = {0};
 	struct hnode *hn;
 	int ret;
 
@@ -826,7 +829,7 @@ static int assign(struct retisc_sort *s, struct node *nd, struct info **out, cha
 {
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *ovs = api->json_obj_get(nd->ev, "ovs");
-	uint64_t key[KEY_WORDS] = { 0 }, skb;
+	uint64_t key[KEY_WORDS] = {0}, skb;
 	const char *type = get_str(s, ovs, "event_type");
 	struct info *info;
 	struct hnode *hn;
@@ -845,7 +848,7 @@ static int assign(struct retisc_sort *s, struct node *nd, struct info **out, cha
 		return ret ?: map_set(s, &s->upcalls, key, *out);
 	}
 	if (!strcmp(type, "upcall_enqueue")) {
-		uint64_t qkey[KEY_WORDS] = { 0 };
+		uint64_t qkey[KEY_WORDS] = {0};
 
 		ret = ovs_u64(s, ovs, "upcall_cpu", &key[0], err, errsz) ?:
 		      ovs_u64(s, ovs, "upcall_ts", &key[1], err, errsz) ?:
@@ -947,9 +950,9 @@ static int enrich(struct retisc_sort *s, struct node *nd)
 	if (!hn)
 		return 0;
 	f = hn->val;
-	return api->json_obj_set((struct retisc_json *)ovs, "dpflow", api->json_copy(f->dpflow)) ?:
-	       api->json_obj_set((struct retisc_json *)ovs, "ofpflows",
-				 api->json_copy(f->ofpflows));
+	return api->json_obj_set((struct retisc_json *)ovs, "dpflow", api->json_copy(f->dpflow))
+		       ?: api->json_obj_set((struct retisc_json *)ovs, "ofpflows",
+					    api->json_copy(f->ofpflows));
 }
 
 /* Emit a list of nodes as one series and free them. */
@@ -991,7 +994,7 @@ static int pop(struct retisc_sort *s)
 {
 	struct series *top = s->heap_n ? s->heap[0] : NULL;
 	struct node *u = s->un_first, *nd;
-	uint64_t key[KEY_WORDS] = { 0 };
+	uint64_t key[KEY_WORDS] = {0};
 	size_t n;
 	int ret;
 
@@ -1086,7 +1089,7 @@ static int buffer(struct retisc_sort *s, struct node *nd)
 {
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *skb;
-	uint64_t key[KEY_WORDS] = { 0 };
+	uint64_t key[KEY_WORDS] = {0};
 	struct series *sr;
 	struct hnode *hn;
 
@@ -1134,8 +1137,8 @@ static int buffer(struct retisc_sort *s, struct node *nd)
 }
 
 struct retisc_sort *retisc_sort__new(const struct retisc_api *api,
-				     const struct retisc_sort_opts *opts,
-				     retisc_sort_emit_fn emit, void *ctx)
+				     const struct retisc_sort_opts *opts, retisc_sort_emit_fn emit,
+				     void *ctx)
 {
 	struct retisc_sort *s;
 
@@ -1176,8 +1179,8 @@ void retisc_sort__free(struct retisc_sort *s)
 	free(s);
 }
 
-int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t origin,
-		     char *err, size_t errsz)
+int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t origin, char *err,
+		     size_t errsz)
 {
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *common = api->json_obj_get(event, "common");

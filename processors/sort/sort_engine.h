@@ -62,16 +62,16 @@ struct retisc_sort_counts {
 	size_t ids, queues, upcalls, flows; /* entries now */
 	size_t buffered, series;	    /* events and series now buffered */
 	size_t peak_ids, peak_queues, peak_upcalls, peak_flows, peak_buffered;
-	uint64_t events;  /* events added */
-	uint64_t emitted; /* series emitted */
+	uint64_t events;    /* events added */
+	uint64_t emitted;   /* series emitted */
 	uint64_t forgotten; /* map entries dropped by forget_ns */
 };
 
 /* NULL + errno (ENOMEM, EINVAL). api and opts are copied/borrowed: api must
  * outlive the sorter. */
 struct retisc_sort *retisc_sort__new(const struct retisc_api *api,
-				     const struct retisc_sort_opts *opts,
-				     retisc_sort_emit_fn emit, void *ctx);
+				     const struct retisc_sort_opts *opts, retisc_sort_emit_fn emit,
+				     void *ctx);
 /* Frees what is still buffered without emitting it. Accepts NULL. */
 void retisc_sort__free(struct retisc_sort *s);
 
@@ -83,8 +83,8 @@ void retisc_sort__free(struct retisc_sort *s);
  * event.", "malformed event: no common section", ...); the sorter stays
  * usable after -EINVAL (the event is dropped).
  */
-int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t origin,
-		     char *err, size_t errsz);
+int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t origin, char *err,
+		     size_t errsz);
 
 /* End of input: emit everything still buffered (POP until empty). */
 int retisc_sort__finish(struct retisc_sort *s);

@@ -266,7 +266,7 @@ static int stats_run(void *priv, const struct retisc_api *api, int argc, char **
 		RETISC_PROC_COMMON_LONGOPTS,
 		{},
 	};
-	struct stats st = { .api = api };
+	struct stats st = {.api = api};
 	struct retisc_proc_signals sig;
 	struct retisc_pager pager;
 	struct retisc_reader *rd;

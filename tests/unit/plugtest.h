@@ -136,7 +136,7 @@ struct rawbuf {
 
 static inline void raw_put_hdr(struct rawbuf *r, uint8_t owner, uint8_t type, uint16_t size)
 {
-	struct retisc_section_hdr h = { .owner = owner, .data_type = type, .size = size };
+	struct retisc_section_hdr h = {.owner = owner, .data_type = type, .size = size};
 
 	assert_true(r->len + sizeof(h) <= sizeof(r->b));
 	memcpy(r->b + r->len, &h, sizeof(h));
@@ -164,9 +164,9 @@ static inline void raw_put(struct rawbuf *r, uint8_t owner, uint8_t type, const 
 static inline void raw_put_probe(struct rawbuf *r, uint64_t ts, uint32_t cpu, uint64_t pid_tgid,
 				 const char *comm, uint32_t probe_id, uint8_t type)
 {
-	struct retisc_raw_common c = { .timestamp = ts, .smp_id = cpu };
-	struct retisc_raw_task t = { .pid_tgid = pid_tgid };
-	struct retisc_raw_kernel k = { .probe_id = probe_id, .stack_id = -1, .probe_type = type };
+	struct retisc_raw_common c = {.timestamp = ts, .smp_id = cpu};
+	struct retisc_raw_task t = {.pid_tgid = pid_tgid};
+	struct retisc_raw_kernel k = {.probe_id = probe_id, .stack_id = -1, .probe_type = type};
 
 	memcpy(t.comm, comm, strlen(comm) < sizeof(t.comm) ? strlen(comm) : sizeof(t.comm));
 	raw_put(r, RETISC_OWNER_COMMON, RETISC_COMMON_TYPE_EVENT, &c, sizeof(c));

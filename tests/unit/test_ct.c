@@ -163,7 +163,7 @@ static int feed(struct retisc_json *ev, uint8_t type, const void *data, size_t s
 
 static int feed_meta(struct retisc_json *ev, uint8_t state)
 {
-	struct retisc_ct_meta m = { .state = state };
+	struct retisc_ct_meta m = {.state = state};
 
 	return feed(ev, RETISC_CT_META, &m, sizeof(m));
 }
@@ -187,7 +187,7 @@ static char *fmt_ex(const char *sec, bool multiline, int *ret)
 	static struct retisc_strbuf out = RETISC_STRBUF_INIT;
 	const struct retisc_section *s = section("ct");
 	struct retisc_json *v = parse(dq(sec));
-	struct retisc_fmt f = { .sz = sizeof(f), .out = &out, .multiline = multiline };
+	struct retisc_fmt f = {.sz = sizeof(f), .out = &out, .multiline = multiline};
 
 	retisc_strbuf__reset(&out);
 	*ret = s->format(s->priv, v, &f);
@@ -225,7 +225,7 @@ static char *fmt_of(const struct retisc_json *ev, bool multiline)
 {
 	static struct retisc_strbuf out = RETISC_STRBUF_INIT;
 	const struct retisc_section *s = section("ct");
-	struct retisc_fmt f = { .sz = sizeof(f), .out = &out, .multiline = multiline };
+	struct retisc_fmt f = {.sz = sizeof(f), .out = &out, .multiline = multiline};
 
 	retisc_strbuf__reset(&out);
 	assert_int_equal(s->format(s->priv, retisc_json__obj_get(ev, "ct"), &f), 0);
@@ -332,11 +332,11 @@ static void write_kconf(const char *text)
 static int ct_env(const char *path, char *reason, size_t reason_sz)
 {
 	struct retisc_collector *c = retisc_registry__collector_by_name(reg, "ct");
-	char *values[] = { (char *)path, NULL };
+	char *values[] = {(char *)path, NULL};
 	struct {
 		char *name;
 		char **values;
-	} opt = { (char *)"kconf", values };
+	} opt = {(char *)"kconf", values};
 	struct retisc_collect_env env = {};
 	int err;
 
@@ -435,8 +435,8 @@ static void test_decode_example1(void **state)
 
 static void test_decode_states(void **state)
 {
-	static const char *const names[] = { "established", "related", "new", "reply",
-					     "related_reply" };
+	static const char *const names[] = {"established", "related", "new", "reply",
+					    "related_reply"};
 	struct retisc_ct_conn c;
 	struct retisc_json *ev;
 
@@ -444,9 +444,9 @@ static void test_decode_states(void **state)
 	ex1_conn(&c);
 	for (uint8_t s = 0; s < 5; s++) {
 		ev = decode_ct(&c, NULL, s);
-		assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"),
-							     "state"),
-				    names[s]);
+		assert_string_equal(
+			retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"), "state"),
+			names[s]);
 		retisc_json__free(ev);
 	}
 	ev = decode_ct(&c, NULL, 7);
@@ -468,29 +468,27 @@ static void test_decode_tcp(void **state)
 	/* State names from this kernel's enum tcp_conntrack. */
 	tcp_conn(&c, 3);
 	ev = decode_ct(&c, NULL, 0);
-	assert_json(ev, dq("{'ct':{'state':'established','zone_id':0,'zone_dir':'Default',"
-			   TCP_TUPLES ",'proto_state':'ESTABLISHED','mark':0,'ct_status':398}}"));
+	assert_json(ev,
+		    dq("{'ct':{'state':'established','zone_id':0,'zone_dir':'Default'," TCP_TUPLES
+		       ",'proto_state':'ESTABLISHED','mark':0,'ct_status':398}}"));
 	assert_string_equal(fmt_of(ev, true),
 			    "ct_state ESTABLISHED status 0x18e " TCP_TEXT "zone 0 mark 0");
 	retisc_json__free(ev);
 
 	tcp_conn(&c, 1);
 	ev = decode_ct(&c, NULL, 2);
-	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"),
-						     "proto_state"),
+	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"), "proto_state"),
 			    "SYN_SENT");
 	retisc_json__free(ev);
 	tcp_conn(&c, 7);
 	ev = decode_ct(&c, NULL, 3);
-	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"),
-						     "proto_state"),
+	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"), "proto_state"),
 			    "TIME_WAIT");
 	retisc_json__free(ev);
 	/* Not in the enum: the number. */
 	tcp_conn(&c, 200);
 	ev = decode_ct(&c, NULL, 0);
-	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"),
-						     "proto_state"),
+	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"), "proto_state"),
 			    "200");
 	assert_non_null(strstr(fmt_of(ev, true), " tcp (200) orig ["));
 	retisc_json__free(ev);
@@ -549,8 +547,7 @@ static void test_decode_sctp(void **state)
 	/* Names from enum sctp_conntrack, which differ from TCP's. */
 	c.proto_state = 2;
 	ev = decode_ct(&c, NULL, 2);
-	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"),
-						     "proto_state"),
+	assert_string_equal(retisc_json__obj_get_str(retisc_json__obj_get(ev, "ct"), "proto_state"),
 			    "COOKIE_WAIT");
 	retisc_json__free(ev);
 }
@@ -579,8 +576,8 @@ static void test_decode_ipv6(void **state)
 	retisc_json__free(ev);
 
 	/* events.md §6.8 forms: mapped dotted, 96 zero bits in hex, ::. */
-	conn(&c, DEFAULT_ZONE | RETISC_CT_IPV6 | RETISC_CT_UDP, "::ffff:10.0.0.1", "::a00:1", "::",
-	     "2001:db8:0:0:1:0:0:1");
+	conn(&c, DEFAULT_ZONE | RETISC_CT_IPV6 | RETISC_CT_UDP, "::ffff:10.0.0.1", "::a00:1",
+	     "::", "2001:db8:0:0:1:0:0:1");
 	ev = decode_ct(&c, NULL, 2);
 	assert_non_null(strstr(fmt_of(ev, true),
 			       "orig [::ffff:10.0.0.1.0 > ::a00:1.0] reply [::.0 > "
@@ -593,18 +590,18 @@ static void test_inet_fmt(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "::", "::" },
-		{ "::1", "::1" },
-		{ "1::", "1::" },
-		{ "2001:db8::1", "2001:db8::1" },
-		{ "2001:0db8:0000:0000:0001:0000:0000:0001", "2001:db8::1:0:0:1" },
-		{ "1:0:0:2:0:0:0:3", "1:0:0:2::3" },
-		{ "1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7" },
-		{ "fe80::abcd:ef01:2345:6789", "fe80::abcd:ef01:2345:6789" },
-		{ "::ffff:192.168.1.1", "::ffff:192.168.1.1" },
-		{ "::10.0.0.1", "::a00:1" },
-		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-		  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+		{"::", "::"},
+		{"::1", "::1"},
+		{"1::", "1::"},
+		{"2001:db8::1", "2001:db8::1"},
+		{"2001:0db8:0000:0000:0001:0000:0000:0001", "2001:db8::1:0:0:1"},
+		{"1:0:0:2:0:0:0:3", "1:0:0:2::3"},
+		{"1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"},
+		{"fe80::abcd:ef01:2345:6789", "fe80::abcd:ef01:2345:6789"},
+		{"::ffff:192.168.1.1", "::ffff:192.168.1.1"},
+		{"::10.0.0.1", "::a00:1"},
+		{"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
 	};
 	char buf[RETISC_INET6_STRLEN];
 	uint8_t a[16];
@@ -626,11 +623,11 @@ static void test_decode_zones(void **state)
 		uint32_t dirs;
 		const char *json, *text;
 	} cases[] = {
-		{ DEFAULT_ZONE, "'zone_dir':'Default'", "] zone 5 mark 0" },
-		{ RETISC_CT_DIR_ORIG, "'zone_dir':'Original'", "] orig-zone 5 mark 0" },
-		{ RETISC_CT_DIR_REPLY, "'zone_dir':'Reply'", "] reply-zone 5 mark 0" },
+		{DEFAULT_ZONE, "'zone_dir':'Default'", "] zone 5 mark 0"},
+		{RETISC_CT_DIR_ORIG, "'zone_dir':'Original'", "] orig-zone 5 mark 0"},
+		{RETISC_CT_DIR_REPLY, "'zone_dir':'Reply'", "] reply-zone 5 mark 0"},
 		/* None: no zone, the space before it stays. */
-		{ 0, "'zone_dir':'None'", "]  mark 0" },
+		{0, "'zone_dir':'None'", "]  mark 0"},
 	};
 	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
 	struct retisc_ct_conn c;
@@ -668,8 +665,7 @@ static void test_decode_labels(void **state)
 	memcpy(c.labels + 8, &hi, 8);
 	ev = decode_ct(&c, NULL, 2);
 	assert_non_null(strstr(fmt_of(ev, true), " zone 0 mark 0 labels 0x2a8000000000000001"));
-	assert_int_equal(retisc_json__obj_get(retisc_json__obj_get(ev, "ct"), "labels") != NULL,
-			 1);
+	assert_int_equal(retisc_json__obj_get(retisc_json__obj_get(ev, "ct"), "labels") != NULL, 1);
 	{
 		struct retisc_strbuf sb = RETISC_STRBUF_INIT;
 
@@ -712,9 +708,9 @@ static void ftp_conns(struct retisc_ct_conn *data, struct retisc_ct_conn *ctrl)
 }
 
 #define FTP_CT                                                                                     \
-	"{'state':'related','zone_id':0,'zone_dir':'Default','orig':{'ip':{'src':"           \
+	"{'state':'related','zone_id':0,'zone_dir':'Default','orig':{'ip':{'src':"                 \
 	"'10.0.0.2','dst':'10.0.0.1','version':'v4'},'proto':{'tcp':{'sport':20,'dport':50000}}}," \
-	"'reply':{'ip':{'src':'10.0.0.1','dst':'10.0.0.2','version':'v4'},'proto':{'tcp':"        \
+	"'reply':{'ip':{'src':'10.0.0.1','dst':'10.0.0.2','version':'v4'},'proto':{'tcp':"         \
 	"{'sport':50000,'dport':20}}},'proto_state':'SYN_SENT','mark':0,'ct_status':9,"            \
 	"'parent':{'zone_id':0,'zone_dir':'Default'," PARENT_TUPLES ",'proto_state':"              \
 	"'ESTABLISHED','mark':7,'ct_status':394}}"
@@ -806,7 +802,7 @@ static void test_decode_errors(void **state)
 
 	/* A longer section (a newer hook) reads the same. */
 	{
-		uint8_t big[sizeof(c) + 16] = { 0 };
+		uint8_t big[sizeof(c) + 16] = {0};
 
 		ex1_conn(&c);
 		memcpy(big, &c, sizeof(c));
@@ -832,13 +828,14 @@ static void test_format(void **state)
 		    "'zone_dir':'Default','zone_id':0}"),
 		EX1_CT_TEXT);
 	/* TCP without proto_state; no mark (kernel without CONFIG_NF_CONNTRACK_MARK). */
-	assert_string_equal(fmt("{'state':'established','zone_id':3,'zone_dir':'Original',"
-				TCP_TUPLES ",'ct_status':0}"),
-			    "ct_state ESTABLISHED status 0x0 tcp (UNKNOWN) orig [10.0.0.1.40000 > "
-			    "10.0.0.2.80] reply [10.0.0.2.80 > 10.0.0.1.40000] orig-zone 3");
+	assert_string_equal(
+		fmt("{'state':'established','zone_id':3,'zone_dir':'Original'," TCP_TUPLES
+		    ",'ct_status':0}"),
+		"ct_state ESTABLISHED status 0x0 tcp (UNKNOWN) orig [10.0.0.1.40000 > "
+		"10.0.0.2.80] reply [10.0.0.2.80 > 10.0.0.1.40000] orig-zone 3");
 	/* zone_dir None, no mark: the text ends with the space. */
-	assert_string_equal(fmt("{'state':'established','zone_id':0,'zone_dir':'None',"
-				TCP_TUPLES ",'proto_state':'ESTABLISHED','ct_status':2}"),
+	assert_string_equal(fmt("{'state':'established','zone_id':0,'zone_dir':'None'," TCP_TUPLES
+				",'proto_state':'ESTABLISHED','ct_status':2}"),
 			    "ct_state ESTABLISHED status 0x2 " TCP_TEXT);
 	/* Labels: hi:lo as one 128-bit number. */
 	assert_string_equal(fmt("{'state':'new','zone_id':0,'zone_dir':'Reply'," TCP_TUPLES
@@ -863,15 +860,13 @@ static void test_format_errors(void **state)
 {
 	(void)state;
 	/* Mandatory keys. */
-	assert_int_equal(fmt_err("{'zone_id':0,'zone_dir':'Default'," TCP_TUPLES
-				 ",'ct_status':8}"),
+	assert_int_equal(fmt_err("{'zone_id':0,'zone_dir':'Default'," TCP_TUPLES ",'ct_status':8}"),
 			 -EINVAL);
-	assert_int_equal(fmt_err("{'state':'new','zone_id':0,'zone_dir':'Default'," TCP_TUPLES
-				 "}"),
+	assert_int_equal(fmt_err("{'state':'new','zone_id':0,'zone_dir':'Default'," TCP_TUPLES "}"),
 			 -EINVAL);
-	assert_int_equal(fmt_err("{'state':'new','zone_dir':'Default'," TCP_TUPLES
-				 ",'ct_status':8}"),
-			 -EINVAL);
+	assert_int_equal(
+		fmt_err("{'state':'new','zone_dir':'Default'," TCP_TUPLES ",'ct_status':8}"),
+		-EINVAL);
 	assert_int_equal(fmt_err("{'state':'new','zone_id':0," TCP_TUPLES ",'ct_status':8}"),
 			 -EINVAL);
 	assert_int_equal(fmt_err("{'state':'new','zone_id':0,'zone_dir':'Default','ct_status':8}"),
@@ -1011,7 +1006,7 @@ struct rawbuf {
 
 static void put(struct rawbuf *r, uint8_t owner, uint8_t type, const void *data, size_t size)
 {
-	struct retisc_section_hdr h = { .owner = owner, .data_type = type, .size = (uint16_t)size };
+	struct retisc_section_hdr h = {.owner = owner, .data_type = type, .size = (uint16_t)size};
 
 	assert_true(r->len + sizeof(h) + size <= sizeof(r->b));
 	memcpy(r->b + r->len, &h, sizeof(h));
@@ -1028,7 +1023,7 @@ static const char *symbol_of(void *priv, uint32_t probe_id)
 static char *render(const struct retisc_json *ev, bool multiline, bool ll, bool utc)
 {
 	static struct retisc_strbuf out = RETISC_STRBUF_INIT;
-	struct retisc_render_opts o = { .multiline = multiline, .link_layer = ll, .utc = utc };
+	struct retisc_render_opts o = {.multiline = multiline, .link_layer = ll, .utc = utc};
 	struct retisc_renderer r;
 
 	retisc_renderer__init(&r, reg, &o);
@@ -1040,22 +1035,22 @@ static char *render(const struct retisc_json *ev, bool multiline, bool ll, bool 
 
 static void test_example1(void **state)
 {
-	struct retisc_raw_common common = { .timestamp = 30419169061793ULL, .smp_id = 6 };
-	struct retisc_raw_task task = { .pid_tgid = (11330ULL << 32) | 11330 };
-	struct retisc_raw_kernel k = { .probe_id = 0, .stack_id = -1,
-				       .probe_type = RETISC_PROBE_RAW_TP };
+	struct retisc_raw_common common = {.timestamp = 30419169061793ULL, .smp_id = 6};
+	struct retisc_raw_task task = {.pid_tgid = (11330ULL << 32) | 11330};
+	struct retisc_raw_kernel k = {
+		.probe_id = 0, .stack_id = -1, .probe_type = RETISC_PROBE_RAW_TP};
 	struct retisc_raw_skb_tracking trk = {
 		.orig_head = 18446619372617628672ULL,
 		.timestamp = 30419169061793ULL,
 		.skb = 18446619372874141952ULL,
 	};
-	struct retisc_skb_meta meta = { .len = 98, .csum = 2770033380U };
-	struct retisc_skb_data_ref dref = { .users = 1, .dataref = 1 };
-	struct retisc_ns_raw ns = { .cookie = 3, .inum = 4026532741U, .has_cookie = 1 };
-	struct retisc_decode_ctx dc = { .reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1 };
-	struct retisc_ct_meta ctm = { .state = 2 };
+	struct retisc_skb_meta meta = {.len = 98, .csum = 2770033380U};
+	struct retisc_skb_data_ref dref = {.users = 1, .dataref = 1};
+	struct retisc_ns_raw ns = {.cookie = 3, .inum = 4026532741U, .has_cookie = 1};
+	struct retisc_decode_ctx dc = {.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
+	struct retisc_ct_meta ctm = {.state = 2};
 	struct retisc_skb_packet p;
-	struct retisc_dev_raw dev = { .ifindex = 11 };
+	struct retisc_dev_raw dev = {.ifindex = 11};
 	struct retisc_ct_conn ct;
 	struct rawbuf r = {};
 	struct retisc_json *ev;
@@ -1110,10 +1105,10 @@ static void test_example1(void **state)
 /* A parent in a whole event: the `\ parent` line at the body indentation. */
 static void test_parent_layout(void **state)
 {
-	struct retisc_json *ev = parse(dq(
-		"{'common':{'timestamp':1,'smp_id':0,'task':{'pid':1,'tgid':1,'comm':'x'}},"
-		"'kernel':{'symbol':'net:netif_receive_skb','probe_type':'raw_tracepoint'},"
-		"'dev':{'name':'eth0','ifindex':2},'ct':" FTP_CT "}"));
+	struct retisc_json *ev = parse(
+		dq("{'common':{'timestamp':1,'smp_id':0,'task':{'pid':1,'tgid':1,'comm':'x'}},"
+		   "'kernel':{'symbol':'net:netif_receive_skb','probe_type':'raw_tracepoint'},"
+		   "'dev':{'name':'eth0','ifindex':2},'ct':" FTP_CT "}"));
 
 	(void)state;
 	assert_string_equal(render(ev, true, false, false),

@@ -147,10 +147,9 @@ static uint64_t decode_fails(const struct rawbuf *r, int want_errno)
  * Fixtures.
  */
 
-
 static int group_setup(void **state)
 {
-	static const char *const plugins[] = { "skb-tracking", NULL };
+	static const char *const plugins[] = {"skb-tracking", NULL};
 	const struct retisc_section *s;
 
 	(void)state;

@@ -27,8 +27,8 @@
 #define VAL_CTX 264 /* struct { u64 data; u32 len; u32 linear; } */
 #define VAL_SIZE 280
 
-#define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
-					    .off = (o), .imm = (i) })
+#define I(c, d, s, o, i)                                                                           \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
 static int map_fd = -1;
 
@@ -69,9 +69,10 @@ static int setup(void **state)
 {
 	(void)state;
 	/* ICMP echo request 192.168.125.10 -> .11 (events.md example 1). */
-	add_pkt("icmp-echo", "fa5cbd8ecc01a6c211715945 0800"
-			     "4500005 4a3f94000400 11b49c0a87d0ac0a87d0b"
-			     "0800405a714c0001 edfdd967000000 00b31f0d00000000 00101112131415161718");
+	add_pkt("icmp-echo",
+		"fa5cbd8ecc01a6c211715945 0800"
+		"4500005 4a3f94000400 11b49c0a87d0ac0a87d0b"
+		"0800405a714c0001 edfdd967000000 00b31f0d00000000 00101112131415161718");
 	/* ICMP echo reply 10.0.0.2 -> 10.0.0.1. */
 	add_pkt("icmp-reply", "020000000001020000000002 0800"
 			      "450000 1c 0001 0000 4001 0000 0a000002 0a000001"
@@ -122,8 +123,7 @@ static int load_harness(const struct retisc_insns *stage)
 {
 	struct retisc_insns p = {};
 	char log[65536];
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log),
-		    .log_level = 0);
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log), .log_level = 0);
 	int fd;
 
 	retisc_insns__push(&p, I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0));
@@ -273,8 +273,8 @@ static void test_l2_matches_libpcap(void **state)
 
 static void test_l3_matches_libpcap(void **state)
 {
-	static const char *const l3[] = { "icmp", "tcp port 80", "host 10.0.0.2",
-					  "ip[8] = 64", "net 10.0.0.0/24 and not udp" };
+	static const char *const l3[] = {"icmp", "tcp port 80", "host 10.0.0.2", "ip[8] = 64",
+					 "net 10.0.0.0/24 and not udp"};
 
 	(void)state;
 	if (map_fd < 0)
@@ -315,10 +315,10 @@ static void test_linear_bound(void **state)
 
 static void test_translator_errors(void **state)
 {
-	struct sock_filter anc[] = { { BPF_LD | BPF_W | BPF_ABS, 0, 0, 0xfffff000 },
-				     { BPF_RET | BPF_A, 0, 0, 0 } };
-	struct sock_filter bad[] = { { 0xffff, 0, 0, 0 } };
-	struct sock_filter out_of_prog[] = { { BPF_JMP | BPF_JA, 0, 0, 5 } };
+	struct sock_filter anc[] = {{BPF_LD | BPF_W | BPF_ABS, 0, 0, 0xfffff000},
+				    {BPF_RET | BPF_A, 0, 0, 0}};
+	struct sock_filter bad[] = {{0xffff, 0, 0, 0}};
+	struct sock_filter out_of_prog[] = {{BPF_JMP | BPF_JA, 0, 0, 5}};
 	struct sock_filter *big;
 	struct retisc_insns v = {};
 	char err[256];
@@ -338,8 +338,8 @@ static void test_translator_errors(void **state)
 	/* 300 loads of ~20 eBPF instructions each: over 4096. */
 	big = calloc(301, sizeof(*big));
 	for (int i = 0; i < 300; i++)
-		big[i] = (struct sock_filter){ BPF_LD | BPF_B | BPF_ABS, 0, 0, (uint32_t)i };
-	big[300] = (struct sock_filter){ BPF_RET | BPF_A, 0, 0, 0 };
+		big[i] = (struct sock_filter){BPF_LD | BPF_B | BPF_ABS, 0, 0, (uint32_t)i};
+	big[300] = (struct sock_filter){BPF_RET | BPF_A, 0, 0, 0};
 	assert_int_equal(retisc_filter__cbpf_to_ebpf(big, 301, &v, err, sizeof(err)), -E2BIG);
 	assert_string_equal(err, "Filter exceeds the maximum allowed size.");
 	retisc_insns__release(&v);
@@ -353,25 +353,24 @@ static void test_compile_pcap_errors(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(retisc_filter__compile_pcap("tcp port", &l2, &l3, &has_l3, err,
-						     sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		retisc_filter__compile_pcap("tcp port", &l2, &l3, &has_l3, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "Could not compile the filter: libpcap error: "));
 	retisc_insns__release(&l2);
 	/* Link-layer only: no L3 stage. */
-	assert_int_equal(retisc_filter__compile_pcap("ether broadcast", &l2, &l3, &has_l3, err,
+	assert_int_equal(
+		retisc_filter__compile_pcap("ether broadcast", &l2, &l3, &has_l3, err, sizeof(err)),
+		0);
+	assert_false(has_l3);
+	retisc_insns__release(&l2);
+	assert_int_equal(retisc_filter__compile_pcap("ether[12:2] = 0x800", &l2, &l3, &has_l3, err,
 						     sizeof(err)),
 			 0);
 	assert_false(has_l3);
 	retisc_insns__release(&l2);
-	assert_int_equal(retisc_filter__compile_pcap("ether[12:2] = 0x800", &l2, &l3, &has_l3,
-						     err, sizeof(err)),
-			 0);
-	assert_false(has_l3);
-	retisc_insns__release(&l2);
-	assert_int_equal(retisc_filter__compile_pcap("tcp port 80", &l2, &l3, &has_l3, err,
-						     sizeof(err)),
-			 0);
+	assert_int_equal(
+		retisc_filter__compile_pcap("tcp port 80", &l2, &l3, &has_l3, err, sizeof(err)), 0);
 	assert_true(has_l3);
 	retisc_insns__release(&l2);
 	retisc_insns__release(&l3);

@@ -199,7 +199,7 @@ static void test_layout(void **state)
 		const char *d;
 
 		assert_int_equal(idb->type, 1);
-		assert_int_equal(rd16(idb->body), 1);	     /* Ethernet */
+		assert_int_equal(rd16(idb->body), 1); /* Ethernet */
 		assert_int_equal(rd16(idb->body + 2), 0);
 		assert_int_equal(rd32(idb->body + 4), 0xFFFF); /* snaplen */
 		k = options(idb, 8, o, 8);
@@ -506,10 +506,14 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),	      cmocka_unit_test(test_tshark),
-		cmocka_unit_test(test_probe_selection), cmocka_unit_test(test_no_packet),
-		cmocka_unit_test(test_stdout_and_refusals), cmocka_unit_test(test_rotated_set),
-		cmocka_unit_test(test_old_format),    cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_tshark),
+		cmocka_unit_test(test_probe_selection),
+		cmocka_unit_test(test_no_packet),
+		cmocka_unit_test(test_stdout_and_refusals),
+		cmocka_unit_test(test_rotated_set),
+		cmocka_unit_test(test_old_format),
+		cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, pt_group_setup, pt_group_teardown);

@@ -326,8 +326,8 @@ static void test_version_rules(void **state)
 static void test_version_rules_applied(void **state)
 {
 	struct retisc_profile_args out = {};
-	const char *dirs[] = { tmp_dir, NULL };
-	const char *vals[] = { "newer,other", NULL };
+	const char *dirs[] = {tmp_dir, NULL};
+	const char *vals[] = {"newer,other", NULL};
 	char path[PATH_MAX];
 	struct retisc_profile *p;
 	int ret;
@@ -373,8 +373,8 @@ static void test_version_rules_applied(void **state)
  * Kernel versions (cli.md §5.1 comparison rules and examples).
  */
 
-static void kver(const char *release, unsigned long major, unsigned long minor,
-		 unsigned long patch, long build)
+static void kver(const char *release, unsigned long major, unsigned long minor, unsigned long patch,
+		 long build)
 {
 	struct retisc_kver k;
 
@@ -424,7 +424,7 @@ static bool holds(const char *release, const char *req)
 static void test_kernel_compare(void **state)
 {
 	const char *fc = "6.2.14-300.fc38.x86_64", *nob = "6.2.14.fc38.x86_64";
-	struct retisc_kver k = { .major = 6 };
+	struct retisc_kver k = {.major = 6};
 	char msg[256];
 	bool ok;
 
@@ -528,11 +528,11 @@ static const char *select_entry(const struct retisc_profile *p, const char *rele
 
 static void test_conditions(void **state)
 {
-	const char *none[] = { NULL }, *kp[] = { "some_kprobe", NULL },
-		   *tp[] = { "some:tracepoint", NULL };
+	const char *none[] = {NULL}, *kp[] = {"some_kprobe", NULL},
+		   *tp[] = {"some:tracepoint", NULL};
 	const struct retisc_profile_entry *e;
-	struct retisc_profile_env env = { .release = "4.6", .symbol_exists = fake_symbols,
-					  .priv = (void *)none };
+	struct retisc_profile_env env = {
+		.release = "4.6", .symbol_exists = fake_symbols, .priv = (void *)none};
 	struct retisc_profile_file *f = parse(example_profile);
 	const struct retisc_profile *p;
 
@@ -555,14 +555,13 @@ static void test_conditions(void **state)
 	assert_str_eq(select_entry(p, "4.6.1-1", tp), "Default");
 	assert_str_eq(select_entry(p, "4.6.0", kp), "Default");
 	/* No pcap entry at all. */
-	assert_int_equal(retisc_profile__select(p, RETISC_PROFILE_PCAP, &env, &e, err,
-						sizeof(err)),
+	assert_int_equal(retisc_profile__select(p, RETISC_PROFILE_PCAP, &env, &e, err, sizeof(err)),
 			 0);
 	assert_null(e);
 	/* A kernel release that cannot be compared is an error, not a miss. */
-	assert_int_equal(retisc_profile__select(p, RETISC_PROFILE_COLLECT, &env, &e, err,
-						sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		retisc_profile__select(p, RETISC_PROFILE_COLLECT, &env, &e, err, sizeof(err)),
+		-EINVAL);
 	assert_str_eq(err, "Cannot parse the kernel release '4.6'");
 	retisc_profile_file__free(f);
 
@@ -640,7 +639,7 @@ static void test_search_path(void **state)
 static void test_lookup(void **state)
 {
 	char user[PATH_MAX], missing[PATH_MAX], system[PATH_MAX];
-	const char *dirs[] = { user, missing, system, NULL };
+	const char *dirs[] = {user, missing, system, NULL};
 	struct retisc_profile *p;
 
 	(void)state;
@@ -692,7 +691,7 @@ static void test_lookup(void **state)
 
 static void test_open_path(void **state)
 {
-	const char *dirs[] = { tmp_dir, NULL };
+	const char *dirs[] = {tmp_dir, NULL};
 	struct retisc_profile *p;
 	const char *path;
 
@@ -727,7 +726,7 @@ static void test_open_path(void **state)
 static void test_permissions(void **state)
 {
 	char d[PATH_MAX];
-	const char *dirs[2] = { NULL, NULL };
+	const char *dirs[2] = {NULL, NULL};
 	struct retisc_profile_file *f;
 	struct retisc_profile *p;
 	const char *path;
@@ -801,9 +800,9 @@ static void test_permissions(void **state)
 
 static void test_expand(void **state)
 {
-	const char *dirs[] = { tmp_dir, NULL };
-	const char *vals[] = { "dropmon,ifdump", "generic", NULL };
-	const char *bad[] = { "ifdump,nope", NULL };
+	const char *dirs[] = {tmp_dir, NULL};
+	const char *vals[] = {"dropmon,ifdump", "generic", NULL};
+	const char *bad[] = {"ifdump,nope", NULL};
 	struct retisc_profile_args out = {};
 	int ret;
 
@@ -834,8 +833,7 @@ static void test_expand(void **state)
 
 	/* pcap: the entry name is always logged. */
 	retisc_strbuf__reset(&logs);
-	ret = retisc_profile__expand(vals, dirs, RETISC_PROFILE_PCAP, NULL, &out, err,
-				     sizeof(err));
+	ret = retisc_profile__expand(vals, dirs, RETISC_PROFILE_PCAP, NULL, &out, err, sizeof(err));
 	assert_int_equal(ret, 0);
 	assert_int_equal(out.n, 2);
 	assert_str_eq(out.v[1], "tp:skb:kfree_skb");

@@ -13,8 +13,9 @@
 #include <retisc/json.h>
 
 static const char *const section_keys[] = {
-	"common", "kernel", "userspace",   "tracking", "skb-tracking", "skb-drop", "packet", "skb",
-	"netns",  "dev",    "ovs",	   "ovs-detrace", "nft",	  "ct",	      "startup",
+	"common",   "kernel",	   "userspace", "tracking", "skb-tracking",
+	"skb-drop", "packet",	   "skb",	"netns",    "dev",
+	"ovs",	    "ovs-detrace", "nft",	"ct",	    "startup",
 };
 
 static struct retisc_json *schema_doc(char **text)

@@ -56,7 +56,7 @@ static char *dq(const char *s)
 
 static int group_setup(void **state)
 {
-	static const char *const plugins[] = { "skb-tracking", "skb", "dev", "ns", NULL };
+	static const char *const plugins[] = {"skb-tracking", "skb", "dev", "ns", NULL};
 
 	(void)state;
 	return plug_group_setup(&reg, plugins);
@@ -108,7 +108,10 @@ static char *fmt_ex(const char *key, const char *sec, bool multiline, bool ll, i
 	const struct retisc_section *s = section(key);
 	struct retisc_json *v = parse(dq(sec));
 	struct retisc_fmt f = {
-		.sz = sizeof(f), .out = &out, .multiline = multiline, .link_layer = ll,
+		.sz = sizeof(f),
+		.out = &out,
+		.multiline = multiline,
+		.link_layer = ll,
 	};
 
 	retisc_strbuf__reset(&out);
@@ -234,7 +237,7 @@ static int skb_init(char **values, uint64_t *sections)
 	struct {
 		char *name;
 		char **values;
-	} opt = { (char *)"skb-sections", values };
+	} opt = {(char *)"skb-sections", values};
 	struct retisc_collect_env env = {};
 	int err;
 
@@ -250,13 +253,13 @@ static int skb_init(char **values, uint64_t *sections)
 
 static void test_skb_sections(void **state)
 {
-	char *none[] = { NULL };
-	char *all[] = { "all", NULL };
-	char *meta[] = { "meta", "eth", NULL };
-	char *two[] = { "dataref", "gso", NULL };
-	char *old[] = { "tcp", "packet", "dev", "meta", NULL };
-	char *vlan[] = { "meta", "vlan", NULL };
-	char *bogus[] = { "bogus", NULL };
+	char *none[] = {NULL};
+	char *all[] = {"all", NULL};
+	char *meta[] = {"meta", "eth", NULL};
+	char *two[] = {"dataref", "gso", NULL};
+	char *old[] = {"tcp", "packet", "dev", "meta", NULL};
+	char *vlan[] = {"meta", "vlan", NULL};
+	char *bogus[] = {"bogus", NULL};
 	const uint64_t def = B(RETISC_SKB_PACKET) | B(RETISC_SKB_VLAN);
 	uint64_t v;
 
@@ -383,9 +386,11 @@ static void test_packet_format(void **state)
  */
 
 static const struct retisc_skb_meta ex1_meta = {
-	.len = 98, .csum = 2770033380U, .priority = 0,
+	.len = 98,
+	.csum = 2770033380U,
+	.priority = 0,
 };
-static const struct retisc_skb_data_ref ex1_dref = { .users = 1, .dataref = 1 };
+static const struct retisc_skb_data_ref ex1_dref = {.users = 1, .dataref = 1};
 
 #define EX1_SKB                                                                                    \
 	"{'meta':{'len':98,'data_len':0,'hash':0,'ip_summed':0,'csum':2770033380,"                 \
@@ -395,12 +400,16 @@ static const struct retisc_skb_data_ref ex1_dref = { .users = 1, .dataref = 1 };
 
 static void test_skb_decode(void **state)
 {
-	struct retisc_skb_vlan vlan = { .proto = 0x8100, .pcp = 5, .dei = 1, .vid = 100 };
+	struct retisc_skb_vlan vlan = {.proto = 0x8100, .pcp = 5, .dei = 1, .vid = 100};
 	struct retisc_skb_gso gso = {
-		.flags = 0x2, .nr_frags = 3, .gso_size = 1448, .gso_segs = 4, .gso_type = 0x11,
+		.flags = 0x2,
+		.nr_frags = 3,
+		.gso_size = 1448,
+		.gso_segs = 4,
+		.gso_type = 0x11,
 	};
-	struct retisc_skb_data_ref dref = { .nohdr = 1, .cloned = 1, .fclone = 2, .users = 2,
-					    .dataref = 3 };
+	struct retisc_skb_data_ref dref = {
+		.nohdr = 1, .cloned = 1, .fclone = 2, .users = 2, .dataref = 3};
 	struct retisc_json *ev = retisc_json__new_object();
 
 	(void)state;
@@ -445,7 +454,7 @@ static void test_skb_decode(void **state)
 }
 
 #define META(ip_summed, csum, hash, data_len)                                                      \
-	"{'meta':{'len':98,'data_len':" #data_len ",'hash':" #hash ",'ip_summed':" #ip_summed     \
+	"{'meta':{'len':98,'data_len':" #data_len ",'hash':" #hash ",'ip_summed':" #ip_summed      \
 	",'csum':" #csum ",'csum_level':1,'priority':7}}"
 #define DREF "'data_ref':{'nohdr':false,'cloned':false,'fclone':0,'users':1,'dataref':1}"
 
@@ -455,10 +464,10 @@ static void test_skb_format(void **state)
 	/* events.md §7 examples 1 and 2. */
 	assert_string_equal(fmt("skb", EX1_SKB),
 			    "skb [csum none len 98 priority 0 users 1 dataref 1]");
-	assert_string_equal(
-		fmt("skb", "{'meta':{'len':98,'data_len':0,'hash':2116835702,'ip_summed':0,"
-			   "'csum':2770033380,'csum_level':0,'priority':0}," DREF "}"),
-		"skb [csum none hash 0x7e2c5976 len 98 priority 0 users 1 dataref 1]");
+	assert_string_equal(fmt("skb",
+				"{'meta':{'len':98,'data_len':0,'hash':2116835702,'ip_summed':0,"
+				"'csum':2770033380,'csum_level':0,'priority':0}," DREF "}"),
+			    "skb [csum none hash 0x7e2c5976 len 98 priority 0 users 1 dataref 1]");
 
 	/* ip_summed variants. */
 	assert_string_equal(fmt("skb", META(1, 0, 0, 0)),
@@ -468,8 +477,9 @@ static void test_skb_format(void **state)
 	assert_string_equal(fmt("skb", META(2, 0, 0, 0)),
 			    "skb [csum complete (0x0) len 98 priority 7]");
 	/* CHECKSUM_PARTIAL: csum_start 0x00ce = 206, csum_offset 0x10 = 16. */
-	assert_string_equal(fmt("skb", META(3, 1048782, 0, 1400)),
-			    "skb [csum partial (start 206 off 16) len 98 data_len 1400 priority 7]");
+	assert_string_equal(
+		fmt("skb", META(3, 1048782, 0, 1400)),
+		"skb [csum partial (start 206 off 16) len 98 data_len 1400 priority 7]");
 	assert_string_equal(fmt("skb", META(4, 0, 1, 0)),
 			    "skb [csum unknown (4) hash 0x1 len 98 priority 7]");
 
@@ -495,20 +505,20 @@ static void test_skb_format_vlan(void **state)
 	(void)state;
 	/* Only with -e. */
 	assert_string_equal(fmt("skb", v), "");
-	assert_string_equal(fmt_ll("skb", v), "vlan_accel (ethertype 802.1Q (0x8100) vlan 100 p 0)");
+	assert_string_equal(fmt_ll("skb", v),
+			    "vlan_accel (ethertype 802.1Q (0x8100) vlan 100 p 0)");
 	assert_string_equal(
-		fmt_ll("skb", "{'vlan_accel':{'proto':34984,'pcp':6,'dei':true,'vid':4095}," DREF
-			      "}"),
+		fmt_ll("skb",
+		       "{'vlan_accel':{'proto':34984,'pcp':6,'dei':true,'vid':4095}," DREF "}"),
 		"vlan_accel (ethertype 802.1Q-QinQ (0x88a8) vlan 4095 p 6 DEI) skb [users 1 "
 		"dataref 1]");
 	/* An ethertype without a name (§6.7). */
 	assert_string_equal(fmt_ll("skb", "{'vlan_accel':{'proto':4660,'pcp':1,'dei':false,"
 					  "'vid':1}}"),
 			    "vlan_accel (ethertype (0x1234) vlan 1 p 1)");
-	assert_string_equal(fmt(
-				"skb", "{'vlan_accel':{'proto':33024,'pcp':0,'dei':false,'vid':1}," DREF
-				       "}"),
-			    "skb [users 1 dataref 1]");
+	assert_string_equal(
+		fmt("skb", "{'vlan_accel':{'proto':33024,'pcp':0,'dei':false,'vid':1}," DREF "}"),
+		"skb [users 1 dataref 1]");
 }
 
 static void test_skb_format_tolerance(void **state)
@@ -524,8 +534,7 @@ static void test_skb_format_tolerance(void **state)
 			 -EINVAL);
 	assert_int_equal(fmt_err("skb", "{'gso':{'flags':0,'frags':0,'size':1,'segs':0}}"),
 			 -EINVAL);
-	assert_int_equal(fmt_err("skb", "{'vlan_accel':{'proto':33024,'pcp':0,'vid':1}}"),
-			 -EINVAL);
+	assert_int_equal(fmt_err("skb", "{'vlan_accel':{'proto':33024,'pcp':0,'vid':1}}"), -EINVAL);
 	assert_int_equal(fmt_err("skb", "{'vlan_accel':{'proto':65536,'pcp':0,'dei':false,"
 					"'vid':1}}"),
 			 -EINVAL);
@@ -537,7 +546,7 @@ static void test_skb_format_tolerance(void **state)
 
 static void test_netns(void **state)
 {
-	struct retisc_ns_raw n = { .cookie = 3, .inum = 4026532741U, .has_cookie = 1 };
+	struct retisc_ns_raw n = {.cookie = 3, .inum = 4026532741U, .has_cookie = 1};
 	struct retisc_json *ev = retisc_json__new_object();
 
 	(void)state;
@@ -650,8 +659,8 @@ static void test_dev_format(void **state)
 
 static const char *symbol_of(void *priv, uint32_t probe_id)
 {
-	static const char *const table[] = { "net:net_dev_start_xmit", "ovs_dp_upcall",
-					     "skb:kfree_skb" };
+	static const char *const table[] = {"net:net_dev_start_xmit", "ovs_dp_upcall",
+					    "skb:kfree_skb"};
 
 	(void)priv;
 	return probe_id < 3 ? table[probe_id] : NULL;
@@ -660,7 +669,7 @@ static const char *symbol_of(void *priv, uint32_t probe_id)
 static char *render(const struct retisc_json *ev, bool multiline, bool ll, bool utc)
 {
 	static struct retisc_strbuf out = RETISC_STRBUF_INIT;
-	struct retisc_render_opts o = { .multiline = multiline, .link_layer = ll, .utc = utc };
+	struct retisc_render_opts o = {.multiline = multiline, .link_layer = ll, .utc = utc};
 	struct retisc_renderer r;
 
 	retisc_renderer__init(&r, reg, &o);
@@ -675,7 +684,7 @@ static char *render(const struct retisc_json *ev, bool multiline, bool ll, bool 
 	"'comm':'ping'}},'kernel':{'symbol':'net:net_dev_start_xmit','probe_type':"                \
 	"'raw_tracepoint'},'skb-tracking':{'orig_head':18446619372617628672,'timestamp':"          \
 	"30419169061793,'skb':18446619372874141952},'packet':{'len':98,'capture_len':98,"          \
-	"'data':'" EX1_DATA "'}," EX1_SKB_JSON ",'netns':{'cookie':3,'inum':4026532741},"           \
+	"'data':'" EX1_DATA "'}," EX1_SKB_JSON ",'netns':{'cookie':3,'inum':4026532741},"          \
 	"'dev':{'name':'veth-ns01','ifindex':11}}"
 
 /* Example 1 as the hooks write it (collector order: skb-tracking, skb, dev,
@@ -687,8 +696,8 @@ static void test_example1(void **state)
 		.timestamp = 30419169061793ULL,
 		.skb = 18446619372874141952ULL,
 	};
-	struct retisc_ns_raw ns = { .cookie = 3, .inum = 4026532741U, .has_cookie = 1 };
-	struct retisc_decode_ctx dc = { .reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1 };
+	struct retisc_ns_raw ns = {.cookie = 3, .inum = 4026532741U, .has_cookie = 1};
+	struct retisc_decode_ctx dc = {.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
 	struct retisc_skb_packet p;
 	struct retisc_dev_raw dev;
 	struct rawbuf r = {};
@@ -696,7 +705,7 @@ static void test_example1(void **state)
 
 	(void)state;
 	raw_put_probe(&r, 30419169061793ULL, 6, (11330ULL << 32) | 11330, "ping", 0,
-		  RETISC_PROBE_RAW_TP);
+		      RETISC_PROBE_RAW_TP);
 	raw_put(&r, RETISC_OWNER_SKB_TRACKING, 1, &trk, sizeof(trk));
 	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 98, EX1_DATA));
 	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_META, &ex1_meta, sizeof(ex1_meta));
@@ -742,13 +751,14 @@ static void test_example2(void **state)
 		"'inum':4026531840},'dev':{'name':'veth-ns01-ovs','ifindex':10,'rx_ifindex':10}}"));
 
 	(void)state;
-	assert_string_equal(render(ev, true, false, false),
-			    "30419169125909 (6) [ping] 11330 [kr] ovs_dp_upcall "
-			    "#1baa83c42ba1ffff8e95c3b67c00 (skb ffff8e95d3009100)\n"
-			    "  192.168.125.10 > 192.168.125.11 tos 0x0 ttl 64 id 41977 off 0 [DF] "
-			    "len 84 proto ICMP (1) type 8 code 0\n"
-			    "  ns 0x1/4026531840 if 10 (veth-ns01-ovs) rxif 10\n"
-			    "  skb [csum none hash 0x7e2c5976 len 98 priority 0 users 1 dataref 1]");
+	assert_string_equal(
+		render(ev, true, false, false),
+		"30419169125909 (6) [ping] 11330 [kr] ovs_dp_upcall "
+		"#1baa83c42ba1ffff8e95c3b67c00 (skb ffff8e95d3009100)\n"
+		"  192.168.125.10 > 192.168.125.11 tos 0x0 ttl 64 id 41977 off 0 [DF] "
+		"len 84 proto ICMP (1) type 8 code 0\n"
+		"  ns 0x1/4026531840 if 10 (veth-ns01-ovs) rxif 10\n"
+		"  skb [csum none hash 0x7e2c5976 len 98 priority 0 users 1 dataref 1]");
 	retisc_json__free(ev);
 }
 
@@ -756,8 +766,8 @@ static void test_example2(void **state)
  * no skb key (packet only), the stack before the packet. */
 static void test_example3(void **state)
 {
-	struct retisc_ns_raw ns = { .inum = 4026532761U };
-	struct retisc_decode_ctx dc = { .reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1 };
+	struct retisc_ns_raw ns = {.inum = 4026532761U};
+	struct retisc_decode_ctx dc = {.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
 	struct retisc_skb_packet p;
 	struct retisc_dev_raw dev;
 	struct rawbuf r = {};
@@ -765,7 +775,7 @@ static void test_example3(void **state)
 
 	(void)state;
 	raw_put_probe(&r, 4152973315243ULL, 2, (14839ULL << 32) | 14839, "nc", 2,
-		  RETISC_PROBE_RAW_TP);
+		      RETISC_PROBE_RAW_TP);
 	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 94, EX3_DATA));
 	dev_raw(&dev, "veth10", 6, 3, 3);
 	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
@@ -786,27 +796,28 @@ static void test_example3(void **state)
 			 0);
 	stack = parse(dq("['kfree_skb_reason+0x8f','tcp_v6_rcv+0x77',"
 			 "'ip6_protocol_deliver_rcu+0x6b']"));
-	assert_int_equal(retisc_json__obj_set(retisc_json__obj_get(ev, "kernel"), "stack_trace",
-					      stack),
-			 0);
+	assert_int_equal(
+		retisc_json__obj_set(retisc_json__obj_get(ev, "kernel"), "stack_trace", stack), 0);
 	assert_int_equal(retisc_event__sort_sections(reg, ev), 0);
-	assert_string_equal(render(ev, true, false, false),
-			    "4152973315243 (2) [nc] 14839 [tp] skb:kfree_skb "
-			    "#3c6f07fcbb9ffff8f6546b13700 (skb ffff8f6851bffd00)\n"
-			    "    kfree_skb_reason+0x8f\n"
-			    "    tcp_v6_rcv+0x77\n"
-			    "    ip6_protocol_deliver_rcu+0x6b\n"
-			    "  1111::1.56164 > 1111::2.80 ttl 64 label 0x6f48a len 40 proto TCP (6) "
-			    "flags [S] seq 2987508160 win 64800 [mss 1440,sackOK,TS val 1409097346 "
-			    "ecr 0,nop,wscale 7]\n"
-			    "  ns 4026532761 if 3 (veth10) rxif 3");
-	assert_string_equal(render(ev, false, false, false),
-			    "4152973315243 (2) [nc] 14839 [tp] skb:kfree_skb "
-			    "#3c6f07fcbb9ffff8f6546b13700 (skb ffff8f6851bffd00) "
-			    "[kfree_skb_reason+0x8f, tcp_v6_rcv+0x77, ip6_protocol_deliver_rcu+0x6b] "
-			    "1111::1.56164 > 1111::2.80 ttl 64 label 0x6f48a len 40 proto TCP (6) "
-			    "flags [S] seq 2987508160 win 64800 [mss 1440,sackOK,TS val 1409097346 "
-			    "ecr 0,nop,wscale 7] ns 4026532761 if 3 (veth10) rxif 3");
+	assert_string_equal(
+		render(ev, true, false, false),
+		"4152973315243 (2) [nc] 14839 [tp] skb:kfree_skb "
+		"#3c6f07fcbb9ffff8f6546b13700 (skb ffff8f6851bffd00)\n"
+		"    kfree_skb_reason+0x8f\n"
+		"    tcp_v6_rcv+0x77\n"
+		"    ip6_protocol_deliver_rcu+0x6b\n"
+		"  1111::1.56164 > 1111::2.80 ttl 64 label 0x6f48a len 40 proto TCP (6) "
+		"flags [S] seq 2987508160 win 64800 [mss 1440,sackOK,TS val 1409097346 "
+		"ecr 0,nop,wscale 7]\n"
+		"  ns 4026532761 if 3 (veth10) rxif 3");
+	assert_string_equal(
+		render(ev, false, false, false),
+		"4152973315243 (2) [nc] 14839 [tp] skb:kfree_skb "
+		"#3c6f07fcbb9ffff8f6546b13700 (skb ffff8f6851bffd00) "
+		"[kfree_skb_reason+0x8f, tcp_v6_rcv+0x77, ip6_protocol_deliver_rcu+0x6b] "
+		"1111::1.56164 > 1111::2.80 ttl 64 label 0x6f48a len 40 proto TCP (6) "
+		"flags [S] seq 2987508160 win 64800 [mss 1440,sackOK,TS val 1409097346 "
+		"ecr 0,nop,wscale 7] ns 4026532761 if 3 (veth10) rxif 3");
 	retisc_json__free(ev);
 }
 
@@ -815,12 +826,11 @@ static void test_example3(void **state)
 static void test_synthetic_eth(void **state)
 {
 	static const uint8_t ip[] = {
-		0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00,
-		0x0a, 0xc9, 0x00, 0x01, 0x0a, 0xc9, 0x00, 0x02, 0x30, 0x39, 0x00, 0x35,
-		0x00, 0x08, 0x00, 0x00,
+		0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00, 0x0a, 0xc9,
+		0x00, 0x01, 0x0a, 0xc9, 0x00, 0x02, 0x30, 0x39, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00,
 	};
-	struct retisc_decode_ctx dc = { .reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1 };
-	struct retisc_skb_packet p = { .len = 14 + sizeof(ip), .capture_len = 14 + sizeof(ip) };
+	struct retisc_decode_ctx dc = {.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
+	struct retisc_skb_packet p = {.len = 14 + sizeof(ip), .capture_len = 14 + sizeof(ip)};
 	struct retisc_dev_raw dev;
 	struct rawbuf r = {};
 	struct retisc_json *ev;

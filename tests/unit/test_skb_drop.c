@@ -92,7 +92,7 @@ static int decode_raw(uint8_t type, const void *data, size_t size, struct retisc
 /* Decode reason r and compare the skb-drop section with want. */
 static void check_reason(int32_t r, const char *want)
 {
-	struct retisc_raw_skb_drop raw = { .drop_reason = r };
+	struct retisc_raw_skb_drop raw = {.drop_reason = r};
 	struct retisc_json *ev;
 
 	assert_int_equal(decode_raw(RETISC_SKB_DROP_TYPE_REASON, &raw, sizeof(raw), &ev), 0);
@@ -104,7 +104,7 @@ static void check_format(const char *section_json, bool multiline, int want_err,
 {
 	struct retisc_strbuf out = RETISC_STRBUF_INIT;
 	struct retisc_json *s;
-	struct retisc_fmt f = { .sz = sizeof(f), .out = &out, .multiline = multiline };
+	struct retisc_fmt f = {.sz = sizeof(f), .out = &out, .multiline = multiline};
 	char err[256];
 
 	s = retisc_json__parse(section_json, strlen(section_json), err, sizeof(err));
@@ -137,7 +137,7 @@ static void assert_log_count(const char *needle, int want)
 
 static int group_setup(void **state)
 {
-	static const char *const plugins[] = { "skb-tracking", "skb-drop", NULL };
+	static const char *const plugins[] = {"skb-tracking", "skb-drop", NULL};
 
 	(void)state;
 	kbtf = btf__load_vmlinux_btf();
@@ -300,7 +300,7 @@ static void test_negative_value(void **state)
 
 static void test_malformed(void **state)
 {
-	uint8_t buf[8] = { 3, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd };
+	uint8_t buf[8] = {3, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd};
 	struct retisc_json *ev;
 	int64_t no_socket;
 
@@ -328,11 +328,11 @@ static void test_malformed(void **state)
 /* The whole raw record: the section lands after skb-tracking (rank order). */
 static void test_raw_event(void **state)
 {
-	struct retisc_raw_skb_tracking trk = { .orig_head = 18446620263873328896ULL,
-					       .timestamp = 4152973315001ULL,
-					       .skb = 18446620276943748352ULL };
+	struct retisc_raw_skb_tracking trk = {.orig_head = 18446620263873328896ULL,
+					      .timestamp = 4152973315001ULL,
+					      .skb = 18446620276943748352ULL};
 	struct retisc_raw_skb_drop d;
-	struct retisc_decode_ctx dc = { .reg = reg, .stack_map_fd = -1 };
+	struct retisc_decode_ctx dc = {.reg = reg, .stack_map_fd = -1};
 	struct rawbuf r = {};
 	struct retisc_json *ev;
 	int64_t no_socket;
@@ -389,7 +389,7 @@ static void test_render_from_file(void **state)
 		"(skb ffff8f6851bffd00) drop (reason NO_SOCKET)";
 	static const char ovs[] =
 		"{\"subsys\":\"openvswitch\",\"drop_reason\":\"OVS_DROP_LAST_ACTION\"}";
-	struct retisc_render_opts o = { .multiline = true };
+	struct retisc_render_opts o = {.multiline = true};
 	struct retisc_strbuf out = RETISC_STRBUF_INIT;
 	struct retisc_renderer r;
 	struct retisc_reader *rd;

@@ -128,8 +128,8 @@ static void test_json_max_buffer(void **state)
  * ovs-detrace arrives (no enrichment). */
 static void test_json_max_buffer_1(void **state)
 {
-	static const uint64_t want_idx[] = { UINT64_MAX, 0, 0, 1, UINT64_MAX, 1, 2, 0,
-					     1,		 2, 3, 4, 5,	      6, 0, UINT64_MAX };
+	static const uint64_t want_idx[] = {UINT64_MAX, 0, 0, 1, UINT64_MAX, 1, 2, 0,
+					    1,		2, 3, 4, 5,	     6, 0, UINT64_MAX};
 	const char *out = tmp_path("mb1.json");
 	struct retisc_json **s;
 	struct pt_run r;
@@ -146,10 +146,10 @@ static void test_json_max_buffer_1(void **state)
 		assert_int_equal(retisc_json__arr_len(s[i]), 1);
 		assert_int_equal(ev_idx(ev), want_idx[i]);
 	}
-	assert_string_equal(retisc_json__obj_get_str(
-				    retisc_json__obj_get(retisc_json__arr_get(s[14], 0), "ovs"),
-				    "dpflow"),
-			    "");
+	assert_string_equal(
+		retisc_json__obj_get_str(
+			retisc_json__obj_get(retisc_json__arr_get(s[14], 0), "ovs"), "dpflow"),
+		"");
 	free_series(s, n);
 	pt_free(&r);
 }

@@ -22,17 +22,16 @@
 
 static void test_events_file(void **state)
 {
-	static const char *const want =
-		"Retis version: v1.7.0\n"
-		"Retis cmdline: retisc collect -o\n"
-		"Number of events: 4\n"
-		"First event at: 2025-03-18 23:12:45.860103\n"
-		"Last event at: 2025-03-18 23:12:45.860356\n"
-		"Probes:\n"
-		"  kretprobe/ovs_dp_upcall: 1\n"
-		"  raw_tracepoint/net:net_dev_start_xmit: 1\n"
-		"  raw_tracepoint/openvswitch:ovs_do_execute_action: 1\n"
-		"  raw_tracepoint/skb:kfree_skb: 1\n";
+	static const char *const want = "Retis version: v1.7.0\n"
+					"Retis cmdline: retisc collect -o\n"
+					"Number of events: 4\n"
+					"First event at: 2025-03-18 23:12:45.860103\n"
+					"Last event at: 2025-03-18 23:12:45.860356\n"
+					"Probes:\n"
+					"  kretprobe/ovs_dp_upcall: 1\n"
+					"  raw_tracepoint/net:net_dev_start_xmit: 1\n"
+					"  raw_tracepoint/openvswitch:ovs_do_execute_action: 1\n"
+					"  raw_tracepoint/skb:kfree_skb: 1\n";
 
 	(void)state;
 	pt_expect_out(0, want, "stats", fixture("retisc-1.7.json"));
@@ -76,16 +75,15 @@ static void test_rotated_set(void **state)
  * ovs-detrace event (no kernel/userspace) is warned about, not counted. */
 static void test_series_file(void **state)
 {
-	static const char *const want =
-		"Retis version: v1.7.0\n"
-		"Retis cmdline: retisc collect -c skb-tracking,ovs -o\n"
-		"Number of series: 2\n"
-		"Number of events: 2\n"
-		"First event at: 2025-03-18 21:23:35.646304\n"
-		"Last event at: 2025-03-18 21:23:35.646318\n"
-		"Probes:\n"
-		"  kretprobe/ovs_dp_upcall: 1\n"
-		"  raw_tracepoint/openvswitch:ovs_dp_upcall: 1\n";
+	static const char *const want = "Retis version: v1.7.0\n"
+					"Retis cmdline: retisc collect -c skb-tracking,ovs -o\n"
+					"Number of series: 2\n"
+					"Number of events: 2\n"
+					"First event at: 2025-03-18 21:23:35.646304\n"
+					"Last event at: 2025-03-18 21:23:35.646318\n"
+					"Probes:\n"
+					"  kretprobe/ovs_dp_upcall: 1\n"
+					"  raw_tracepoint/openvswitch:ovs_dp_upcall: 1\n";
 	struct pt_run r;
 
 	(void)state;
@@ -100,17 +98,16 @@ static void test_series_file(void **state)
  * largest timestamp; USDT probes count as usdt/<symbol>. */
 static void test_counts(void **state)
 {
-	static const char *const want =
-		"Retis version: v1.7.0\n"
-		"Retis cmdline: retisc collect\n"
-		"Number of events: 7\n"
-		"First event at: 2025-03-18 14:45:48.691042\n"
-		"Last event at: 2025-03-18 14:45:49.691042\n"
-		"Probes:\n"
-		"  kprobe/a: 3\n"
-		"  kprobe/c: 2\n"
-		"  raw_tracepoint/b: 1\n"
-		"  usdt/dpif_recv:recv_upcall: 1\n";
+	static const char *const want = "Retis version: v1.7.0\n"
+					"Retis cmdline: retisc collect\n"
+					"Number of events: 7\n"
+					"First event at: 2025-03-18 14:45:48.691042\n"
+					"Last event at: 2025-03-18 14:45:49.691042\n"
+					"Probes:\n"
+					"  kprobe/a: 3\n"
+					"  kprobe/c: 2\n"
+					"  raw_tracepoint/b: 1\n"
+					"  usdt/dpif_recv:recv_upcall: 1\n";
 	const char *in;
 
 	(void)state;
@@ -145,8 +142,8 @@ static void test_malformed(void **state)
 	struct pt_run r;
 
 	(void)state;
-	in = tmp_file("bad.json", STARTUP KEV(2000000000, "kprobe", "a") "{\"common\":\n" KEV(
-						  2100000000, "kprobe", "a"));
+	in = tmp_file("bad.json", STARTUP KEV(2000000000, "kprobe",
+					      "a") "{\"common\":\n" KEV(2100000000, "kprobe", "a"));
 	pt_run(&r, "stats", in);
 	assert_int_equal(r.status, 1);
 	snprintf(want, sizeof(want), "%s:3: ", in);

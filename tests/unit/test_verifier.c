@@ -40,7 +40,8 @@ static int reuse_maps(struct bpf_object *core, struct bpf_object *obj)
 {
 	struct bpf_map *m;
 
-	bpf_object__for_each_map(m, obj) {
+	bpf_object__for_each_map(m, obj)
+	{
 		struct bpf_map *cm = bpf_object__find_map_by_name(core, bpf_map__name(m));
 
 		if (cm && bpf_map__type(cm) == bpf_map__type(m) &&
@@ -147,7 +148,7 @@ static void test_probe_programs(void **state)
 	}
 	/* No skb argument, no tracking, maximum argument count. */
 	{
-		struct retisc_probe_cfg cfg = { .nargs = RETISC_MAX_ARGS, .arg_skb = -1 };
+		struct retisc_probe_cfg cfg = {.nargs = RETISC_MAX_ARGS, .arg_skb = -1};
 
 		load_probe_variant(RETISC_TRACKING_TRACEPOINT, &cfg);
 	}
@@ -295,9 +296,9 @@ static void run_drop_chain(__s8 arg_reason, __u8 nargs, const char *btf_path,
 		.arg_nft_pktinfo = -1,
 		.arg_nft_traceinfo = -1,
 	};
-	struct retisc_global g = { .enabled = 1 };
+	struct retisc_global g = {.enabled = 1};
 	/* Any non-zero skb: without filter and tracking it is never read. */
-	__u64 args[RETISC_MAX_ARGS] = { 0xffff888000001000ULL, 0xffffffff81000000ULL, 12, 0 };
+	__u64 args[RETISC_MAX_ARGS] = {0xffff888000001000ULL, 0xffffffff81000000ULL, 12, 0};
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .ctx_in = args, .ctx_size_in = sizeof(args));
 	struct skb_drop_noreason_hook *n;
 	struct skb_drop_hook *h;
@@ -416,9 +417,9 @@ static void test_skb_drop_chain(void **state)
  */
 static void test_chain_test_run(void **state)
 {
-	struct retisc_probe_cfg cfg = { .probe_id = 0, .nargs = 1, .arg_skb = -1, .n_hooks = 1 };
-	struct retisc_global g = { .enabled = 1 };
-	__u64 args[1] = { 0 };
+	struct retisc_probe_cfg cfg = {.probe_id = 0, .nargs = 1, .arg_skb = -1, .n_hooks = 1};
+	struct retisc_global g = {.enabled = 1};
+	__u64 args[1] = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .ctx_in = args, .ctx_size_in = sizeof(args));
 	struct skb_tracking_hook *h;
 	struct probe *p;
@@ -443,13 +444,17 @@ static void test_chain_test_run(void **state)
 
 	key = 0;
 	fd = bpf_program__fd(h->progs.retisc_hook_tp);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_progs_tp), &key, &fd, 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_progs_tp), &key, &fd, 0),
+			 0);
 	key = 1;
 	fd = bpf_program__fd(c->progs.retisc_submit_tp);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_progs_tp), &key, &fd, 0), 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_global_map), &zero, &g, 0), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_progs_tp), &key, &fd, 0),
+			 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->maps.retisc_global_map), &zero, &g, 0),
+			 0);
 
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(p->progs.retisc_probe_tp), &topts), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(p->progs.retisc_probe_tp), &topts),
+			 0);
 	assert_true(ncpu > 0 && ncpu <= 256);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(c->maps.retisc_nest), &zero, nest), 0);
 	for (int i = 0; i < ncpu; i++)
@@ -469,7 +474,7 @@ static void test_chain_test_run(void **state)
  * really drop the guarded code: fewer instructions than the full one.
  */
 struct btf_rename {
-	int kind;          /* BTF_KIND_STRUCT: a member; BTF_KIND_ENUM: a value */
+	int kind; /* BTF_KIND_STRUCT: a member; BTF_KIND_ENUM: a value */
 	const char *type;
 	const char *member;
 };
@@ -534,9 +539,8 @@ static __u32 load_ct_hook(struct core *c, const char *btf_path)
 			strerror(-err));
 	assert_int_equal(err, 0);
 	assert_true(bpf_program__fd(h->progs.retisc_hook_kp) >= 0);
-	assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(h->progs.retisc_hook_tp), &info,
-						&len),
-			 0);
+	assert_int_equal(
+		bpf_obj_get_info_by_fd(bpf_program__fd(h->progs.retisc_hook_tp), &info, &len), 0);
 	ct_hook__destroy(h);
 	return info.xlated_prog_len;
 }
@@ -544,12 +548,12 @@ static __u32 load_ct_hook(struct core *c, const char *btf_path)
 static void test_ct_hook(void **state)
 {
 	static const struct btf_rename no_options[] = {
-		{ BTF_KIND_STRUCT, "nf_conn", "zone" },
-		{ BTF_KIND_STRUCT, "nf_conn", "mark" },
-		{ BTF_KIND_ENUM, "nf_ct_ext_id", "NF_CT_EXT_LABELS" },
+		{BTF_KIND_STRUCT, "nf_conn", "zone"},
+		{BTF_KIND_STRUCT, "nf_conn", "mark"},
+		{BTF_KIND_ENUM, "nf_ct_ext_id", "NF_CT_EXT_LABELS"},
 	};
 	static const struct btf_rename no_nfct[] = {
-		{ BTF_KIND_STRUCT, "sk_buff", "_nfct" },
+		{BTF_KIND_STRUCT, "sk_buff", "_nfct"},
 	};
 	__u32 full, minimal, none;
 	char path[64];
@@ -575,14 +579,10 @@ static void test_ct_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_core_object),
-		cmocka_unit_test(test_probe_programs),
-		cmocka_unit_test(test_hooks),
-		cmocka_unit_test(test_collector_hooks),
-		cmocka_unit_test(test_skb_drop_hooks),
-		cmocka_unit_test(test_ct_hook),
-		cmocka_unit_test(test_skb_drop_chain),
-		cmocka_unit_test(test_chain_test_run),
+		cmocka_unit_test(test_core_object),    cmocka_unit_test(test_probe_programs),
+		cmocka_unit_test(test_hooks),	       cmocka_unit_test(test_collector_hooks),
+		cmocka_unit_test(test_skb_drop_hooks), cmocka_unit_test(test_ct_hook),
+		cmocka_unit_test(test_skb_drop_chain), cmocka_unit_test(test_chain_test_run),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -73,8 +73,7 @@ static inline void write_text_file(const char *path, const char *content)
 	assert_int_equal(fclose(f), 0);
 }
 
-static inline int rm_tree_entry(const char *path, const struct stat *st, int flag,
-				struct FTW *ftw)
+static inline int rm_tree_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;

@@ -40,36 +40,36 @@
 /* Per-probe configuration, set by userspace in each probe program's rodata. */
 struct retisc_probe_cfg {
 	__u32 probe_id;
-	__u8 probe_type;  /* enum retisc_probe_type */
-	__u8 nargs;       /* argument registers captured */
-	__u8 n_hooks;     /* chain length without the submit program */
-	__u8 stack;       /* collect a stack trace */
-	__s8 arg_skb;     /* index of the first struct sk_buff * argument */
+	__u8 probe_type; /* enum retisc_probe_type */
+	__u8 nargs;	 /* argument registers captured */
+	__u8 n_hooks;	 /* chain length without the submit program */
+	__u8 stack;	 /* collect a stack trace */
+	__s8 arg_skb;	 /* index of the first struct sk_buff * argument */
 	__s8 arg_drop_reason;
 	__s8 arg_netdev;
 	__s8 arg_net;
 	__s8 arg_nft_pktinfo;
 	__s8 arg_nft_traceinfo;
-	__u8 tracking;    /* RETISC_TRK_* */
+	__u8 tracking;	  /* RETISC_TRK_* */
 	__u8 tracking_on; /* tracking is initialised (a collector knows sk_buff) */
 };
 
 struct retisc_ctx {
 	__u64 timestamp;
 	__u64 args[RETISC_MAX_ARGS];
-	__u64 retval;          /* kretprobes */
-	__u64 skb;             /* struct sk_buff * of the event, 0 if none */
-	__u64 stack_base;      /* tracking.md §7 */
+	__u64 retval;	  /* kretprobes */
+	__u64 skb;	  /* struct sk_buff * of the event, 0 if none */
+	__u64 stack_base; /* tracking.md §7 */
 	/* Tracking result of this hit (tracking.md §3 step 5). */
 	__u64 trk_orig_head;
 	__u64 trk_timestamp;
-	__u32 trk_lost;        /* loss count carried by this event */
-	__u32 core_used;       /* scratch bytes written by the core */
+	__u32 trk_lost;	 /* loss count carried by this event */
+	__u32 core_used; /* scratch bytes written by the core */
 	struct retisc_probe_cfg cfg;
-	__u8 flags;            /* RETISC_F_* */
+	__u8 flags; /* RETISC_F_* */
 	__u8 tracked;
-	__u8 veto;             /* set by a hook: drop the event */
-	__u8 hook_idx;         /* next chain slot */
+	__u8 veto;     /* set by a hook: drop the event */
+	__u8 hook_idx; /* next chain slot */
 	__u8 pad[4];
 };
 
@@ -87,10 +87,10 @@ struct retisc_global {
 
 /* Per-probe counters, PERCPU_ARRAY indexed by probe id. */
 struct retisc_probe_stats {
-	__u64 lost;        /* ring buffer full */
+	__u64 lost;	   /* ring buffer full */
 	__u64 nested_drop; /* nesting deeper than RETISC_NEST_MAX */
 	__u64 chain_break; /* a tail call failed */
-	__u64 too_big;     /* a section did not fit in the scratch event */
+	__u64 too_big;	   /* a section did not fit in the scratch event */
 };
 
 #endif /* __RETISC_CTX_H */

@@ -64,8 +64,8 @@ struct retisc_raw_task {
 /* owner KERNEL, data type 1 */
 #define RETISC_KERNEL_TYPE_PROBE 1
 struct retisc_raw_kernel {
-	__u32 probe_id; /* index in the core's probe table */
-	__s32 stack_id; /* stack map id, < 0 when no stack was requested/read */
+	__u32 probe_id;	 /* index in the core's probe table */
+	__s32 stack_id;	 /* stack map id, < 0 when no stack was requested/read */
 	__u8 probe_type; /* enum retisc_probe_type */
 	__u8 pad[7];
 };

@@ -24,9 +24,9 @@ struct retisc_tracking_info {
 	__u64 last_seen; /* latest track_start, for the GC */
 	__u64 orig_head; /* id part 2, never changes */
 	__u64 stack_ref; /* stack base of the latest hit */
-	__u64 last_skb;  /* skb address of the latest hit */
-	__u32 lost;      /* events of this packet lost since the last one written */
-	__u8 flags;      /* RETISC_TI_* */
+	__u64 last_skb;	 /* skb address of the latest hit */
+	__u32 lost;	 /* events of this packet lost since the last one written */
+	__u8 flags;	 /* RETISC_TI_* */
 	__u8 pad[3];
 };
 
@@ -41,8 +41,8 @@ struct retisc_tracking_skb {
 /* Counters of the tracking code, PERCPU_ARRAY retisc_trk_stats[0]. */
 struct retisc_tracking_stats {
 	__u64 created;
-	__u64 released;      /* entries deleted at end of life */
-	__u64 v1_stale;      /* entries replaced by the exclusive-owner rule */
+	__u64 released;	     /* entries deleted at end of life */
+	__u64 v1_stale;	     /* entries replaced by the exclusive-owner rule */
 	__u64 v2_relinked;   /* head changes followed by skb continuity */
 	__u64 insert_failed; /* tracking_map inserts that failed */
 };

@@ -32,7 +32,7 @@ static inline void retisc_inet__ntop4(char buf[RETISC_INET4_STRLEN], const uint8
  */
 static inline void retisc_inet__ntop6(char buf[RETISC_INET6_STRLEN], const uint8_t *a)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	int best = -1, best_len = 0, run = -1, i;
 	size_t n = 0;
 	uint16_t g[8];

@@ -59,10 +59,10 @@ extern "C" {
 /* Name of the one symbol a plugin exports. */
 #define RETISC_PLUGIN_ENTRY_SYMBOL "retisc_plugin_entry"
 
-struct retisc_plugin;  /* opaque handle of a loaded plugin, owned by the core */
+struct retisc_plugin; /* opaque handle of a loaded plugin, owned by the core */
 struct retisc_api;
-struct retisc_reader;  /* event file reader (processors) */
-struct retisc_text;    /* text renderer (processors) */
+struct retisc_reader; /* event file reader (processors) */
+struct retisc_text;   /* text renderer (processors) */
 
 enum retisc_log_level {
 	RETISC_LOG_ERROR = 0,
@@ -91,7 +91,7 @@ struct retisc_plugin_desc {
 	int (*init)(struct retisc_plugin *plugin, const struct retisc_api *api);
 	/* Called before dlclose(). Optional. */
 	void (*fini)(struct retisc_plugin *plugin);
-	size_t :0;
+	size_t : 0;
 };
 #define retisc_plugin_desc__last_field fini
 
@@ -123,7 +123,7 @@ struct retisc_fmt {
 	bool utc;
 	/* The whole event, for formatters that need other sections. Borrowed. */
 	const struct retisc_json *event;
-	size_t :0;
+	size_t : 0;
 };
 #define retisc_fmt__last_field event
 
@@ -136,7 +136,7 @@ struct retisc_fmt {
 
 /* Where a section's text goes in an event's rendering (events.md §5). */
 enum retisc_section_place {
-	RETISC_PLACE_BODY = 0,  /* own item in the body, after the packet line */
+	RETISC_PLACE_BODY = 0,	 /* own item in the body, after the packet line */
 	RETISC_PLACE_FIRST_LINE, /* appended to the first line (tracking, drop) */
 };
 
@@ -181,7 +181,7 @@ struct retisc_section_desc {
 	int (*format)(void *priv, const struct retisc_json *section, const struct retisc_fmt *f);
 	/* Passed back to decode/format. */
 	void *priv;
-	size_t :0;
+	size_t : 0;
 };
 #define retisc_section_desc__last_field priv
 
@@ -236,7 +236,7 @@ struct retisc_hook_desc {
 	 */
 	const struct retisc_hook_rodata *rodata;
 	size_t n_rodata;
-	size_t :0;
+	size_t : 0;
 };
 #define retisc_hook_desc__last_field n_rodata
 
@@ -276,7 +276,7 @@ struct retisc_collector_desc {
 	/* After probes are detached, before the output is closed. Optional. */
 	void (*stop)(void *priv);
 	void *priv;
-	size_t :0;
+	size_t : 0;
 };
 #define retisc_collector_desc__last_field priv
 
@@ -296,7 +296,7 @@ struct retisc_processor_desc {
 	 */
 	int (*run)(void *priv, const struct retisc_api *api, int argc, char **argv);
 	void *priv;
-	size_t :0;
+	size_t : 0;
 };
 #define retisc_processor_desc__last_field priv
 
@@ -323,8 +323,8 @@ struct retisc_api {
 	 */
 	int (*register_collector)(struct retisc_plugin *plugin,
 				  const struct retisc_collector_desc *desc);
-	int (*register_section)(struct retisc_plugin *plugin, const struct retisc_section_desc *desc,
-				int *owner_out);
+	int (*register_section)(struct retisc_plugin *plugin,
+				const struct retisc_section_desc *desc, int *owner_out);
 	int (*register_processor)(struct retisc_plugin *plugin,
 				  const struct retisc_processor_desc *desc);
 
@@ -413,7 +413,7 @@ struct retisc_api {
 	int (*text_series_framed)(struct retisc_text *t, const struct retisc_json *series,
 				  struct retisc_strbuf *out);
 	void (*text_set_offset)(struct retisc_text *t, int64_t sec, int64_t nsec);
-	size_t :0;
+	size_t : 0;
 };
 
 /* True when the core's API table has member m. */

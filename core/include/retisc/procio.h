@@ -41,8 +41,10 @@
 /* getopt_long() entries of --keep-going and --help, for the end of a
  * processor's option table (before its {} terminator). */
 #define RETISC_PROC_COMMON_LONGOPTS                                                                \
-	{ "keep-going", no_argument, NULL, 'k' },                                                  \
-	{ "help", no_argument, NULL, 'h' }
+	{"keep-going", no_argument, NULL, 'k'},                                                    \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
 
 /*
  * For the default branch of a processor's getopt_long() switch: 'h' (-h,
@@ -90,9 +92,9 @@ static inline int retisc_proc__check_operands(int argc, char **argv, int max)
 
 /* A buffered output file descriptor. Zero-initialise, then __open or __fd. */
 struct retisc_out {
-	int fd;		/* -1: not open */
-	bool own_fd;	/* close fd in __close */
-	bool broken;	/* the reader went away (EPIPE): stop quietly */
+	int fd;		  /* -1: not open */
+	bool own_fd;	  /* close fd in __close */
+	bool broken;	  /* the reader went away (EPIPE): stop quietly */
 	const char *name; /* for messages, borrowed */
 	struct retisc_strbuf buf;
 };

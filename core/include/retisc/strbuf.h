@@ -25,7 +25,10 @@ struct retisc_strbuf {
 	size_t cap;
 };
 
-#define RETISC_STRBUF_INIT { NULL, 0, 0 }
+#define RETISC_STRBUF_INIT                                                                         \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Make room for extra more bytes plus the NUL. 0 or -ENOMEM. */
 static inline int retisc_strbuf__reserve(struct retisc_strbuf *sb, size_t extra)
