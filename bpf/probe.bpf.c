@@ -129,7 +129,13 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 		ctx->trk_lost = 0;
 	}
 
-	retisc_core_sections(c, ctx, ev);
+	/*
+	 * A probe without hooks never emits (the core's tracking-only probes,
+	 * hit once per packet): its core sections, comm and stack included,
+	 * would be written for nothing.
+	 */
+	if (retisc_cfg.n_hooks)
+		retisc_core_sections(c, ctx, ev);
 	ctx->core_used = ev->used;
 
 	if (retisc_cfg.n_hooks) {

@@ -171,10 +171,25 @@ def prog_ids():
     return {p["id"] for p in bpftool("prog show")}
 
 
+def owned_prog_ids(pid):
+    """Ids of the BPF programs a process holds (its program and link fds):
+    another retisc running on the machine loads programs of the same names."""
+    ids = set()
+    fds = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fds) if os.path.isdir(fds) else ():
+        m = re.search(r"^prog_id:\s*(\d+)", read(os.path.join(fds, fd)), re.M)
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
 def per_hit(kind, pid, before):
     """ns per hit of the tracer's programs, per tracepoint: {tp: (ns, hits)}.
-    Only programs loaded after `before` (a set of ids) count."""
-    progs = {p["id"]: p for p in bpftool("prog show") if p["id"] not in before}
+    Only programs loaded after `before` (a set of ids) and held by the
+    tracer count."""
+    mine = owned_prog_ids(pid)
+    progs = {p["id"]: p for p in bpftool("prog show")
+             if p["id"] not in before and (kind == "bpftrace" or p["id"] in mine)}
     tp_of = {}
     if kind == "bpftrace":
         for e in bpftool("perf list"):
