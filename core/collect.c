@@ -624,10 +624,16 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 		return ret;
 	}
 	if (c->mode == RETISC_TRACKING_TRACEPOINT && spec.type != RETISC_PROBE_RAW_TP) {
+		retisc_probe_spec__release(&spec);
+		/* Profiles (e.g. generic) mix kprobes and tracepoints: keep
+		 * what this kernel can attach rather than refuse the profile. */
+		if (c->o.has_profile) {
+			pr_warn("Skipping probe '%s': kprobes are not available on this kernel", s);
+			return 0;
+		}
 		pr_err("Cannot use probe '%s': kprobes are not available on this kernel (only "
 		       "raw tracepoints can be attached)",
 		       s);
-		retisc_probe_spec__release(&spec);
 		return -ENOTSUP;
 	}
 	/* Resolve into a temporary list, then merge into c->probes. */

@@ -778,8 +778,8 @@ const char *retisc_json__get_str(const struct retisc_json *v, size_t *len)
 
 /* --- objects ------------------------------------------------------------- */
 
-static struct json_member *obj_find_n(const struct retisc_json *obj, const char *key,
-				      size_t klen, size_t *idx)
+static struct json_member *obj_find_n(const struct retisc_json *obj, const char *key, size_t klen,
+				      size_t *idx)
 {
 	size_t i;
 

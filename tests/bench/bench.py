@@ -366,7 +366,7 @@ def userspace():
     log(f"  generated {n} events ({os.path.getsize(gen) / 1e6:.0f} MB) in "
         f"{time.time() - t0:.1f} s")
     sorts, prints = [], []
-    for _ in range(ROUNDS):
+    for _ in range(2 if QUICK else 3):
         sorts.append(run_measured([RETISC, "sort", gen, "-o", os.path.join(TMP, "sorted.json")]))
         prints.append(run_measured([RETISC, "print", gen], "/dev/null"))
     for name, runs in (("sort", sorts), ("print", prints)):
@@ -462,6 +462,13 @@ def startup():
 
 # --- 1. per-hit ---------------------------------------------------------------------
 
+def total(st, tps=TPS):
+    """Mean ns per hit over the tracepoints tps of one run's stats."""
+    hits = sum(st.get(tp, (0, 0))[1] for tp in tps)
+    ns = sum((st.get(tp, (0, 0))[0] or 0) * st.get(tp, (0, 0))[1] for tp in tps)
+    return ns / hits if hits else None
+
+
 def per_hit_section():
     log(f"== 1. per-hit kernel cost (bpf_stats; UDP to a closed port paced at "
         f"{HIT_PPS} pkt/s, {FLOOD_S} s, {ROUNDS} rounds)")
@@ -476,10 +483,6 @@ def per_hit_section():
             res = t.finish()
             runs[kind].append(st)
             extra[kind].append((sent / secs, res))
-    def total(st, tps=TPS):
-        hits = sum(st.get(tp, (0, 0))[1] for tp in tps)
-        ns = sum((st.get(tp, (0, 0))[0] or 0) * st.get(tp, (0, 0))[1] for tp in tps)
-        return ns / hits if hits else None
     for kind in kinds:
         rates = [e[0] for e in extra[kind]]
         lost = [e[1]["lost"] for e in extra[kind]]
@@ -508,7 +511,6 @@ def per_hit_section():
         fmt(med_ratio(zip(b, e)), ".1f", "x"))
     row("1. per hit, retisc vs bpftrace", "", "bpftrace", fmt(r_b, ".2f", "x"), "<= 0.25x",
         r_b is not None and r_b <= 0.25)
-    return runs
 
 
 # --- 2. packet rate -------------------------------------------------------------------
@@ -519,10 +521,12 @@ def rate_section():
     kinds = ("none", "empty", "retisc", "bpftrace")
     rx = {k: [] for k in kinds}
     info = {k: [] for k in kinds}
+    hits = {k: [] for k in kinds}
     for _ in range(ROUNDS):
         for kind in kinds:
             t = Tracer(kind).start()
             got, _ = flood_received(FLOOD_S)
+            hits[kind].append(t.stats())
             res = t.finish()
             rx[kind].append(got)
             info[kind].append(res)
@@ -533,6 +537,14 @@ def rate_section():
                      f"lost {[i['lost'] for i in info[kind]]}")
         log(f"  {kind:8s} received {fmt(median(rx[kind]), ',.0f')} pkt/s "
             f"(runs {', '.join(fmt(x, ',.0f') for x in rx[kind])})" + extra)
+    # The per-hit cost under this load (the consumer busy, the tracking
+    # maps turning over), for the record: every hit costs packet rate.
+    for kind in ("retisc", "bpftrace"):
+        tps = sorted({tp for st in hits[kind] for tp in st})
+        log(f"  {kind:8s} per hit: " + ", ".join(
+            f"{tp} {fmt(median([st.get(tp, (None, 0))[0] for st in hits[kind]]))} ns "
+            f"({fmt(median([st.get(tp, (None, 0))[1] for st in hits[kind]]))} hits)"
+            for tp in tps))
     ratios = {k: med_ratio(zip(rx[k], rx["none"])) for k in kinds}
     r_b = med_ratio(zip(rx["retisc"], rx["bpftrace"]))
     lost = sum(i["lost"] or 0 for i in info["retisc"])
@@ -657,14 +669,19 @@ def ensure_bpftrace():
     log("bpftrace missing: apt-get install -y bpftrace")
     r = sh("apt-get install -y bpftrace || (apt-get update && apt-get install -y bpftrace)",
            check=False)
-    return shutil.which("bpftrace") is not None or log(r.stderr[-2000:])
+    if shutil.which("bpftrace"):
+        return True
+    log(r.stdout[-1000:] + r.stderr[-2000:])
+    return False
 
 
 def main():
     if os.geteuid() != 0:
         print("make bench needs root")
         return 1
-    want = lambda s: ONLY is None or s in ONLY
+    def want(section):
+        return ONLY is None or section in ONLY
+
     if not ensure_bpftrace():
         return 1
     # Tracefs lets retisc match probes by group; mount it like the live tests.
