@@ -407,11 +407,14 @@ def startup_once(pre, post):
         rc = subprocess.run(cmd, stderr=f, stdout=subprocess.DEVNULL).returncode
     day0 = t0 % 86400
     first = loaded = err = None
-    n = 0
+    n = skipped = 0
     for line in read(logf).splitlines():
         t = log_time(line)
         if t is None:
             continue
+        # Probes a profile names but this kernel cannot attach (kprobes).
+        if "Skipping probe" in line:
+            skipped += 1
         if first is None and "First probe attached" in line:
             first = (t - day0) % 86400
         m = re.search(r"(\d+) probe\(s\) loaded", line)
@@ -421,7 +424,7 @@ def startup_once(pre, post):
             err = (line.split("ERROR", 1)[1].strip(), (t - day0) % 86400)
     if os.path.exists(out):
         os.unlink(out)
-    return rc, first, loaded, n, err
+    return rc, first, loaded, n, err, skipped
 
 
 def generic_tracepoints():
@@ -447,17 +450,20 @@ def startup():
         err = next((r[4] for r in rs if r[4]), None)
         if loaded is None:
             when = median([r[4][1] for r in rs if r[4]])
-            log(f"  {name}: nothing attached, exit {rs[-1][0]} after {fmt(when and when * 1e3)} ms: "
-                f"{err[0] if err else '?'}")
+            log(f"  {name}: nothing attached, exit {rs[-1][0]} after "
+                f"{fmt(when and when * 1e3)} ms: {err[0] if err else '?'}")
             m = re.search(r"'([^']+)'", err[0]) if err else None
             row(f"5. start-up, {name}", "nothing attached",
                 f"refused at {m.group(1)}" if m else "refused", f"{fmt(when and when * 1e3)} ms")
             notes.append(f"5: {name}: {err[0] if err else '?'}")
             continue
-        log(f"  {name}: first probe attached {first * 1e3:.0f} ms, all {n} attached "
-            f"{loaded * 1e3:.0f} ms (median of {len(rs)})")
-        row(f"5. start-up, {name}", f"{fmt(first * 1e3 if first else None)} ms first, "
-            f"{loaded * 1e3:.0f} ms all", f"{n} probes")
+        skipped = rs[-1][5]
+        what = f"{n} probes" + (f", {skipped} skipped (kprobes)" if skipped else "")
+        log(f"  {name}: first probe attached {fmt(first and first * 1e3)} ms, all {n} attached "
+            f"{loaded * 1e3:.0f} ms (median of {len(rs)})"
+            + (f"; {skipped} probes skipped, this kernel cannot attach them" if skipped else ""))
+        row(f"5. start-up, {name}", f"{fmt(first and first * 1e3)} ms first, "
+            f"{loaded * 1e3:.0f} ms all", what)
 
 
 # --- 1. per-hit ---------------------------------------------------------------------
