@@ -193,7 +193,7 @@ vm-test: all
 # them so that `#include <retisc/hook.bpf.h>` reads the same in and out of
 # the tree.
 SDK_HDRS := $(wildcard core/include/retisc/*.h)
-BPF_SDK_HDRS := $(addprefix bpf/include/retisc/,hook.bpf.h maps.bpf.h ctx.h event.h)
+BPF_SDK_HDRS := $(addprefix bpf/include/retisc/,hook.bpf.h maps.bpf.h skb.bpf.h ctx.h event.h)
 INSTALL ?= install
 RETISC_VERSION := $(shell sed -n 's/^\#define RETISC_VERSION "\(.*\)"/\1/p' core/main.c)
 

@@ -43,15 +43,15 @@ const volatile __u8 retisc_filter_meta_on = 0; /* -m given */
 #define RETISC_U16_UNSET 0xffff
 
 /* PACKET|META flags of an untracked skb (filters.md §1.2 steps 3-5). */
-static __always_inline __u8 retisc_filters_eval(struct sk_buff *skb)
+static __always_inline __u8 retisc_filters_eval(const struct retisc_ctx *ctx)
 {
 	struct retisc_packet_filter_ctx fctx = {};
-	__u16 mac = BPF_CORE_READ(skb, mac_header);
-	__u16 net = BPF_CORE_READ(skb, network_header);
-	__u16 mac_len = BPF_CORE_READ(skb, mac_len);
-	__u64 head = (__u64)BPF_CORE_READ(skb, head);
-	__u64 data = (__u64)BPF_CORE_READ(skb, data);
-	__u32 len = BPF_CORE_READ(skb, len), data_len = BPF_CORE_READ(skb, data_len);
+	__u16 mac = RETISC_SKB(ctx, mac_header);
+	__u16 net = RETISC_SKB(ctx, network_header);
+	__u16 mac_len = RETISC_SKB(ctx, mac_len);
+	__u64 head = (__u64)RETISC_SKB(ctx, head);
+	__u64 data = (__u64)RETISC_SKB(ctx, data);
+	__u32 len = RETISC_SKB(ctx, len), data_len = RETISC_SKB(ctx, data_len);
 	int mac_ok = mac != RETISC_U16_UNSET, net_ok = net != 0 && net != RETISC_U16_UNSET;
 	__s64 pkt, lin;
 	__u16 start;
@@ -78,7 +78,7 @@ static __always_inline __u8 retisc_filters_eval(struct sk_buff *skb)
 		res = retisc_filter_l3((__u64)&fctx);
 	if ((__u32)res)
 		flags |= RETISC_F_PACKET;
-	res = retisc_filter_meta_on ? retisc_filter_meta((__u64)skb) : 1;
+	res = retisc_filter_meta_on ? retisc_filter_meta(ctx->skb) : 1;
 	if ((__u32)res)
 		flags |= RETISC_F_META;
 	return flags;

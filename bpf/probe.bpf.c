@@ -37,15 +37,15 @@ static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
 	if (!skb) {
 		__u64 *found = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
 
-		return found ? RETISC_F_STACK : 0;
+		return found && *found ? RETISC_F_STACK : 0;
 	}
 	if (!retisc_filter_packet && !retisc_filter_meta_on)
 		return RETISC_F_PACKET | RETISC_F_META;
-	head = trk_skb_head((struct sk_buff *)skb);
+	head = trk_skb_head(ctx);
 	if (ctx->cfg.tracking_on &&
-	    trk_lookup(skb, head, trk_skb_cloned((struct sk_buff *)skb), &key, &v2, &stale))
+	    trk_lookup(skb, head, trk_skb_cloned(ctx), &key, &v2, &stale))
 		return RETISC_F_PACKET | RETISC_F_META;
-	return retisc_filters_eval((struct sk_buff *)skb);
+	return retisc_filters_eval(ctx);
 }
 
 static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
@@ -112,6 +112,9 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 	ctx->skb = 0;
 	if (retisc_cfg.arg_skb >= 0 && retisc_cfg.arg_skb < RETISC_MAX_ARGS)
 		ctx->skb = ctx->args[retisc_cfg.arg_skb];
+	/* An sk_buff that cannot be read is no sk_buff to anyone. */
+	if (ctx->skb && retisc_skb_snap_take(ctx))
+		ctx->skb = 0;
 
 	ctx->flags = retisc_filter(ctx);
 	if (ctx->cfg.tracking_on && ctx->skb) {
@@ -123,7 +126,7 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 			track_start(ctx);
 		else
 			/* tracking.md §3 step 4: blind clean-up. */
-			bpf_map_delete_elem(&stack_tracking_map, &ctx->stack_base);
+			trk_stack_clear(ctx);
 	} else {
 		ctx->tracked = 0;
 		ctx->trk_lost = 0;

@@ -9,6 +9,7 @@
 #define __RETISC_TRACKING_BPF_H
 
 #include "core_maps.bpf.h"
+#include <retisc/skb.bpf.h>
 
 static __always_inline void trk_stat(int field)
 {
@@ -42,34 +43,96 @@ static __always_inline void trk_stat(int field)
 #define TRK_V2 3
 #define TRK_INSERT_FAILED 4
 
-static __always_inline __u8 trk_skb_cloned(struct sk_buff *skb)
+/*
+ * Ended entries stay in place, dead, in tracepoint mode (LRU maps) instead
+ * of being deleted. Data buffers and sk_buff structs come from slab and
+ * page-fragment caches and are handed out again within microseconds, so the
+ * next packet on the same address finds the dead entry and takes it over in
+ * place: a delete plus an LRU insert per packet and per map (bucket lock,
+ * LRU list lock, hashing twice) became a lookup and plain stores. Dead
+ * entries are never referenced again and are the first ones LRU evicts; the
+ * GC drops them silently. Kprobe mode's tracking_map is a plain HASH that
+ * never evicts: it keeps deleting.
+ *
+ * Dead marks: tracking_map timestamp 0 (a live one holds the first-seen
+ * ktime), tracking_skb_map head 0, stack_tracking_map value 0.
+ */
+#define TRK_IN_PLACE (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT)
+
+/* The live tracking_map entry under key, or NULL. */
+static __always_inline struct retisc_tracking_info *trk_ti_get(__u64 *key)
 {
-	return BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);
+	struct retisc_tracking_info *ti = bpf_map_lookup_elem(&tracking_map, key);
+
+	if (ti && TRK_IN_PLACE && !ti->timestamp)
+		return NULL;
+	return ti;
 }
 
-static __always_inline __u64 trk_skb_head(struct sk_buff *skb)
+/* End of an entry: ti is the live entry trk_ti_get() returned for key. */
+static __always_inline void trk_ti_end(__u64 *key, struct retisc_tracking_info *ti)
 {
-	return (__u64)BPF_CORE_READ(skb, head);
+	if (TRK_IN_PLACE)
+		ti->timestamp = 0;
+	else
+		bpf_map_delete_elem(&tracking_map, key);
+}
+
+/*
+ * Insert new_ti under key unless a live entry holds it: 0 or -EEXIST (or
+ * the map's error). A dead entry is claimed with a compare-and-swap of its
+ * timestamp, so that two CPUs cannot both take it.
+ */
+static __always_inline int trk_ti_insert(__u64 *key, const struct retisc_tracking_info *new_ti)
+{
+	struct retisc_tracking_info *ti;
+
+	if (TRK_IN_PLACE) {
+		ti = bpf_map_lookup_elem(&tracking_map, key);
+		if (ti) {
+			if (__sync_val_compare_and_swap(&ti->timestamp, 0, new_ti->timestamp))
+				return -17; /* EEXIST */
+			ti->last_seen = new_ti->last_seen;
+			ti->orig_head = new_ti->orig_head;
+			ti->stack_ref = new_ti->stack_ref;
+			ti->last_skb = new_ti->last_skb;
+			ti->lost = new_ti->lost;
+			ti->flags = new_ti->flags;
+			return 0;
+		}
+	}
+	return bpf_map_update_elem(&tracking_map, key, new_ti, BPF_NOEXIST);
+}
+
+/* Fields of the hit's sk_buff, from the copy in the context. */
+static __always_inline __u8 trk_skb_cloned(const struct retisc_ctx *ctx)
+{
+	return RETISC_SKB_BITFIELD(ctx, cloned);
+}
+
+static __always_inline __u64 trk_skb_head(const struct retisc_ctx *ctx)
+{
+	return (__u64)RETISC_SKB(ctx, head);
 }
 
 /*
  * §9.3: at skb:kfree_skb / skb:consume_skb the data buffer is released iff
  * the skb is not cloned or it holds the last data reference.
  */
-static __always_inline int trk_released(struct sk_buff *skb, __u64 head)
+static __always_inline int trk_released(const struct retisc_ctx *ctx, __u64 head)
 {
 	struct skb_shared_info *shinfo;
 	__u32 bias, dataref = 0;
 	__u64 end;
 
-	if (!trk_skb_cloned(skb))
+	if (!trk_skb_cloned(ctx))
 		return 1;
 	/* 64-bit kernels store skb->end as an offset from head. */
-	end = BPF_CORE_READ(skb, end);
+	end = RETISC_SKB(ctx, end);
 	shinfo = (struct skb_shared_info *)(head + end);
 	if (bpf_probe_read_kernel(&dataref, sizeof(dataref), &shinfo->dataref))
 		return 0;
-	bias = BPF_CORE_READ_BITFIELD_PROBED(skb, nohdr) ? (1 << RETISC_SKB_DATAREF_SHIFT) + 1 : 1;
+	bias = RETISC_SKB_BITFIELD(ctx, nohdr) ? (1 << RETISC_SKB_DATAREF_SHIFT) + 1 : 1;
 	return dataref == bias;
 }
 
@@ -91,7 +154,7 @@ static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 
 	*stale = 0;
 	if (!head)
 		return NULL;
-	ti = bpf_map_lookup_elem(&tracking_map, &head);
+	ti = trk_ti_get(&head);
 	if (retisc_tracking_mode == RETISC_TRACKING_KPROBE) {
 		if (ti) {
 			*key = head;
@@ -113,9 +176,9 @@ static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 
 	}
 	/* V2: same skb struct, new head (pskb_expand_head). */
 	s = bpf_map_lookup_elem(&tracking_skb_map, &skb);
-	if (!s || s->head == head || cloned)
+	if (!s || !s->head || s->head == head || cloned)
 		return NULL;
-	old = bpf_map_lookup_elem(&tracking_map, &s->head);
+	old = trk_ti_get(&s->head);
 	if (!old || !(old->last_skb == skb || s->cloned))
 		return NULL;
 	*key = s->head;
@@ -150,6 +213,15 @@ static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u
 	bpf_map_update_elem(&tracking_skb_map, &skb, &s, BPF_NOEXIST);
 }
 
+/* Forget the skb tracked on this stack (dead mark, see TRK_IN_PLACE). */
+static __always_inline void trk_stack_clear(struct retisc_ctx *ctx)
+{
+	__u64 *cur = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
+
+	if (cur)
+		*cur = 0;
+}
+
 /*
  * §3 step 5: publish the packet's id in the context so that every hook of
  * this hit reports the same one. The entry's loss count moves into this
@@ -171,7 +243,6 @@ static __always_inline void trk_publish(struct retisc_ctx *ctx, struct retisc_tr
  */
 static __always_inline void track_start(struct retisc_ctx *ctx)
 {
-	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
 	struct retisc_tracking_info *ti, new_ti = {};
 	struct retisc_tracking_skb *v2;
 	__u64 skb = ctx->skb, head, key = 0, stack_val, *cur_stack;
@@ -180,10 +251,10 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 
 	ctx->tracked = 0;
 	ctx->trk_lost = 0;
-	head = trk_skb_head(skbp);
+	head = trk_skb_head(ctx);
 	if (!head)
 		return;
-	cloned = trk_skb_cloned(skbp);
+	cloned = trk_skb_cloned(ctx);
 	ti = trk_lookup(skb, head, cloned, &key, &v2, &stale);
 
 	if (retisc_tracking_mode == RETISC_TRACKING_KPROBE) {
@@ -218,7 +289,10 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 		}
 	} else {
 		if (stale) {
-			bpf_map_delete_elem(&tracking_map, &head);
+			struct retisc_tracking_info *st = bpf_map_lookup_elem(&tracking_map, &head);
+
+			if (st)
+				trk_ti_end(&head, st);
 			trk_stat(TRK_V1);
 		}
 		if (ti && v2) {
@@ -228,8 +302,12 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 			new_ti = *ti;
 			ti = NULL;
 			insert = 1;
-			if (!old_cloned)
-				bpf_map_delete_elem(&tracking_map, &old_head);
+			if (!old_cloned) {
+				struct retisc_tracking_info *o = trk_ti_get(&old_head);
+
+				if (o)
+					trk_ti_end(&old_head, o);
+			}
 			trk_stat(TRK_V2);
 		} else if (!ti) {
 			if (cfg & RETISC_TRK_NO_TRACKING)
@@ -258,10 +336,9 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 			new_ti.flags |= RETISC_TI_INV_PENDING;
 			bpf_map_update_elem(&tracking_map, &skb, &new_ti, BPF_NOEXIST);
 		}
-		if (bpf_map_update_elem(&tracking_map, &head, &new_ti, BPF_NOEXIST)) {
+		if (trk_ti_insert(&head, &new_ti)) {
 			/* Another CPU inserted this head first: its entry wins. */
-			struct retisc_tracking_info *won =
-				bpf_map_lookup_elem(&tracking_map, &head);
+			struct retisc_tracking_info *won = trk_ti_get(&head);
 
 			if (won)
 				trk_publish(ctx, won);
@@ -294,7 +371,6 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 /* The event of a tracked packet could not be written: remember it. */
 static __always_inline void track_lost(struct retisc_ctx *ctx)
 {
-	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
 	struct retisc_tracking_info *ti;
 	struct retisc_tracking_skb *v2;
 	__u64 head, key = 0;
@@ -302,8 +378,8 @@ static __always_inline void track_lost(struct retisc_ctx *ctx)
 
 	if (!ctx->tracked)
 		return;
-	head = trk_skb_head(skbp);
-	ti = trk_lookup(ctx->skb, head, trk_skb_cloned(skbp), &key, &v2, &stale);
+	head = trk_skb_head(ctx);
+	ti = trk_lookup(ctx->skb, head, trk_skb_cloned(ctx), &key, &v2, &stale);
 	if (ti)
 		__sync_fetch_and_add(&ti->lost, ctx->trk_lost + 1);
 }
@@ -311,7 +387,6 @@ static __always_inline void track_lost(struct retisc_ctx *ctx)
 /* End of life, after the hooks (§4.3 kprobe mode, §9.7 tracepoint mode). */
 static __always_inline void track_end(struct retisc_ctx *ctx, int trackable)
 {
-	struct sk_buff *skbp = (struct sk_buff *)ctx->skb;
 	struct retisc_tracking_info *ti;
 	__u8 cfg = ctx->cfg.tracking;
 	__u64 skb = ctx->skb, head;
@@ -323,28 +398,31 @@ static __always_inline void track_end(struct retisc_ctx *ctx, int trackable)
 			return;
 		/* Runs for every hit, trackable or not: a release is a fact
 		 * about the buffer whatever the filters said. */
-		bpf_map_delete_elem(&tracking_skb_map, &skb);
-		head = trk_skb_head(skbp);
-		if (!head || !trk_released(skbp, head))
+		struct retisc_tracking_skb *sk = bpf_map_lookup_elem(&tracking_skb_map, &skb);
+
+		if (sk)
+			sk->head = 0;
+		head = trk_skb_head(ctx);
+		if (!head || !trk_released(ctx, head))
 			return;
 	} else {
 		if (!trackable)
 			return;
-		head = trk_skb_head(skbp);
+		head = trk_skb_head(ctx);
 		if (!head)
 			return;
 		/* kfree_skb_partial(skb, head_stolen): arg #1. */
 		if ((cfg & RETISC_TRK_PARTIAL_FREE) && !(ctx->args[1] & 0xff))
 			return;
-		if ((cfg & RETISC_TRK_RELEASE_CHECK) && !trk_released(skbp, head))
+		if ((cfg & RETISC_TRK_RELEASE_CHECK) && !trk_released(ctx, head))
 			return;
 	}
-	ti = bpf_map_lookup_elem(&tracking_map, &head);
+	ti = trk_ti_get(&head);
 	if (!ti)
 		return;
 	if (ti->stack_ref == ctx->stack_base)
-		bpf_map_delete_elem(&stack_tracking_map, &ctx->stack_base);
-	bpf_map_delete_elem(&tracking_map, &head);
+		trk_stack_clear(ctx);
+	trk_ti_end(&head, ti);
 	trk_stat(TRK_RELEASED);
 }
 

@@ -1198,6 +1198,30 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Whether a tracking map entry is alive: in tracepoint mode ended entries
+ * stay in the map, dead, for the next packet on the same address to take
+ * over (bpf/tracking.bpf.h, TRK_IN_PLACE). *last gets its last sighting.
+ */
+static bool trk_entry_live(int fd, uint64_t key, bool skb_map, uint64_t *last)
+{
+	if (skb_map) {
+		struct retisc_tracking_skb s;
+
+		if (bpf_map_lookup_elem(fd, &key, &s))
+			return false;
+		*last = s.last_seen;
+		return s.head != 0;
+	} else {
+		struct retisc_tracking_info ti;
+
+		if (bpf_map_lookup_elem(fd, &key, &ti))
+			return false;
+		*last = ti.last_seen;
+		return ti.timestamp != 0;
+	}
+}
+
 /* tracking.md §6: drop entries unseen for 60 s, every 5 s. */
 static void gc_map(struct collect *c, int fd, bool skb_map)
 {
@@ -1205,25 +1229,17 @@ static void gc_map(struct collect *c, int fd, bool skb_map)
 	bool first = true;
 
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		uint64_t last;
+		uint64_t last = 0;
+		bool live;
 
 		first = false;
 		key = next;
-		if (skb_map) {
-			struct retisc_tracking_skb s;
-
-			if (bpf_map_lookup_elem(fd, &key, &s))
-				continue;
-			last = s.last_seen;
-		} else {
-			struct retisc_tracking_info ti;
-
-			if (bpf_map_lookup_elem(fd, &key, &ti))
-				continue;
-			last = ti.last_seen;
-		}
+		live = trk_entry_live(fd, key, skb_map, &last);
 		if (now > last && now - last > 60ull * 1000000000ull) {
 			bpf_map_delete_elem(fd, &key);
+			/* A dead entry ended long ago: nothing to report. */
+			if (!live)
+				continue;
 			if (!skb_map)
 				atomic_fetch_add(&c->gc_removed, 1);
 			pr_warn("Removed old entry from %s tracking map: %llu",
@@ -1294,16 +1310,17 @@ static void report_losses(struct collect *c)
 	free(st);
 }
 
-static size_t map_count(int fd)
+/* Live entries of a tracking map (dead ones wait for reuse). */
+static size_t map_count_live(int fd, bool skb_map)
 {
-	uint64_t key, next;
+	uint64_t key, next, last;
 	size_t n = 0;
 	bool first = true;
 
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
-		n++;
+		n += trk_entry_live(fd, key, skb_map, &last);
 	}
 	return n;
 }
@@ -1333,7 +1350,7 @@ static void report_tracking(struct collect *c)
 		}
 	}
 	free(st);
-	live = map_count(bpf_map__fd(c->core->maps.tracking_map));
+	live = map_count_live(bpf_map__fd(c->core->maps.tracking_map), false);
 	/*
 	 * LRU evictions are silent: an entry that was created and neither
 	 * released, replaced as stale, collected by the GC nor still alive was
@@ -1346,7 +1363,7 @@ static void report_tracking(struct collect *c)
 		"failures %llu",
 		live,
 		c->mode == RETISC_TRACKING_TRACEPOINT
-			? map_count(bpf_map__fd(c->core->maps.tracking_skb_map))
+			? map_count_live(bpf_map__fd(c->core->maps.tracking_skb_map), true)
 			: 0,
 		bpf_map__max_entries(c->core->maps.tracking_map), (unsigned long long)sum.created,
 		(unsigned long long)sum.released, (unsigned long long)sum.v1_stale,

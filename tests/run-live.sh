@@ -340,7 +340,8 @@ for f in "$HERE"/live/*.sh; do
 	[ -e "$f" ] && . "$f"
 done
 
-for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+# RETISC_LIVE_ONLY=REGEX runs only the tests whose name matches.
+for t in $(declare -F | awk '{print $3}' | grep '^test_' | grep -E "${RETISC_LIVE_ONLY:-.}"); do
 	run_test "$t"
 done
 echo

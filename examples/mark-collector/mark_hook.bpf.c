@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * mark hook: skb->mark and skb->priority of every packet a probe sees. Both
- * fields are read with CO-RE, so the object loads on kernels whose
- * struct sk_buff layout differs from the one it was built against.
+ * fields are read with CO-RE from the core's copy of the sk_buff
+ * (RETISC_SKB, retisc/skb.bpf.h), so the object loads on kernels whose
+ * struct sk_buff layout differs from the one it was built against and pays
+ * no probe read per field.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,17 +17,16 @@
 
 RETISC_HOOK(mark_hook)
 {
-	struct sk_buff *skb = (struct sk_buff *)h->ctx->skb;
 	struct mark_raw *s;
 
 	/* Probes without an skb argument, and packets the filters rejected. */
-	if (!skb || !retisc_gate_all(h))
+	if (!h->ctx->skb || !retisc_gate_all(h))
 		return 0;
 	s = retisc_section_add(h, MARK_DATA_TYPE, sizeof(*s));
 	if (!s)
 		return 0;
-	s->mark = BPF_CORE_READ(skb, mark);
-	s->priority = BPF_CORE_READ(skb, priority);
+	s->mark = RETISC_SKB(h->ctx, mark);
+	s->priority = RETISC_SKB(h->ctx, priority);
 	return 0;
 }
 

@@ -181,7 +181,7 @@ RETISC_HOOK(ct_hook)
 		return 0;
 	if (!bpf_core_field_exists(skb->_nfct))
 		return 0;
-	nfct = BPF_CORE_READ(skb, _nfct);
+	nfct = RETISC_SKB(h->ctx, _nfct);
 	/*
 	 * No pointer: no conntrack, or IP_CT_UNTRACKED alone, which has had no
 	 * object since "netfilter: kill the fake untracked conntrack objects"

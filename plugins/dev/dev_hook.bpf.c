@@ -30,8 +30,8 @@ RETISC_HOOK(dev_hook)
 		 * on some paths it is no device. The ifindex check below and
 		 * the name check of the decoder are the safety net.
 		 */
-		dev = BPF_CORE_READ(skb, dev);
-		iif = BPF_CORE_READ(skb, skb_iif);
+		dev = RETISC_SKB(h->ctx, dev);
+		iif = RETISC_SKB(h->ctx, skb_iif);
 	} else {
 		/* Slots past nargs hold no argument (kretprobes have none). */
 		if (arg < 0 || arg >= h->ctx->cfg.nargs)

@@ -58,9 +58,9 @@ RETISC_HOOK(ns_hook)
 
 	if (!skb || !h->ctx->tracked)
 		return 0;
-	net = dev_net_of(BPF_CORE_READ(skb, dev));
+	net = dev_net_of(RETISC_SKB(h->ctx, dev));
 	if (!net)
-		net = sk_net_of(BPF_CORE_READ(skb, sk));
+		net = sk_net_of(RETISC_SKB(h->ctx, sk));
 	if (!net)
 		net = (void *)arg_of(h, h->ctx->cfg.arg_net);
 	if (!net)

@@ -4,8 +4,10 @@
  * (or a synthetic one) and the struct sk_buff metadata sections selected by
  * --skb-sections. Generic hook, gate ALL.
  *
- * Every read goes through probe reads: the skb is a pointer the core took
- * from a probe argument, not a BTF-typed pointer the verifier trusts.
+ * Fields of the sk_buff come from the core's copy of it (retisc/skb.bpf.h);
+ * what it points to (packet bytes, shared info) takes probe reads: the skb
+ * is a pointer the core took from a probe argument, not a BTF-typed pointer
+ * the verifier trusts.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -105,19 +107,20 @@ static __always_inline __be16 guess_etype(const unsigned char *head, const struc
 	return 0;
 }
 
-static __always_inline void skb_packet(struct retisc_hook_ctx *h, struct sk_buff *skb)
+static __always_inline void skb_packet(struct retisc_hook_ctx *h)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u64 data = (__u64)BPF_CORE_READ(skb, data);
-	__u32 len = BPF_CORE_READ(skb, len);
+	const struct retisc_ctx *c = h->ctx;
+	unsigned char *head = RETISC_SKB(c, head);
+	__u64 data = (__u64)RETISC_SKB(c, data);
+	__u32 len = RETISC_SKB(c, len);
 	__s64 headroom = (__s64)(data - (__u64)head);
-	__s64 linear = (__s64)len - BPF_CORE_READ(skb, data_len);
+	__s64 linear = (__s64)len - RETISC_SKB(c, data_len);
 	struct retisc_skb_packet *p;
 	struct skb_hdrs x = {
-		.mac = BPF_CORE_READ(skb, mac_header),
-		.net = BPF_CORE_READ(skb, network_header),
-		.trans = BPF_CORE_READ(skb, transport_header),
-		.mac_len = BPF_CORE_READ(skb, mac_len),
+		.mac = RETISC_SKB(c, mac_header),
+		.net = RETISC_SKB(c, network_header),
+		.trans = RETISC_SKB(c, transport_header),
+		.mac_len = RETISC_SKB(c, mac_len),
 	};
 	__s64 off, size;
 
@@ -141,7 +144,7 @@ static __always_inline void skb_packet(struct retisc_hook_ctx *h, struct sk_buff
 		p->len = (__u32)((__s64)len - off);
 		p->capture_len = (__u32)size;
 	} else if (net_data_valid(&x)) {
-		__be16 etype = BPF_CORE_READ(skb, protocol);
+		__be16 etype = RETISC_SKB(c, protocol);
 		__u8 *et = (__u8 *)&etype;
 
 		if (!etype)
@@ -176,89 +179,99 @@ static __always_inline void skb_packet(struct retisc_hook_ctx *h, struct sk_buff
 }
 
 /* Offloaded VLAN tag: true with the TCI when one is present. */
-static __always_inline bool skb_vlan_tag(struct sk_buff *skb, __u16 *tci)
+static __always_inline bool skb_vlan_tag(const struct retisc_ctx *c, __u16 *tci)
 {
-	struct sk_buff___vlan_present *old = (void *)skb;
+	struct sk_buff___vlan_present *old = (void *)c->skb;
+	struct sk_buff *skb = (void *)c->skb;
 
 	if (bpf_core_field_exists(old->vlan_present)) {
-		if (!BPF_CORE_READ_BITFIELD_PROBED(old, vlan_present))
+		__u8 present;
+
+		if (RETISC_SKB_SNAP_FITS)
+			present = BPF_CORE_READ_BITFIELD(
+				(struct sk_buff___vlan_present *)c->skb_snap, vlan_present);
+		else
+			present = BPF_CORE_READ_BITFIELD_PROBED(old, vlan_present);
+		if (!present)
 			return false;
-		*tci = BPF_CORE_READ(skb, vlan_tci);
+		*tci = RETISC_SKB(c, vlan_tci);
 		return true;
 	}
 	if (bpf_core_field_exists(skb->vlan_all)) {
-		if (!BPF_CORE_READ(skb, vlan_all))
+		if (!RETISC_SKB(c, vlan_all))
 			return false;
-		*tci = BPF_CORE_READ(skb, vlan_tci);
+		*tci = RETISC_SKB(c, vlan_tci);
 		return true;
 	}
-	*tci = BPF_CORE_READ(skb, vlan_tci);
+	*tci = RETISC_SKB(c, vlan_tci);
 	if (!(*tci & VLAN_TAG_PRESENT_OLD))
 		return false;
 	*tci &= ~VLAN_TAG_PRESENT_OLD;
 	return true;
 }
 
-static __always_inline void skb_vlan(struct retisc_hook_ctx *h, struct sk_buff *skb)
+static __always_inline void skb_vlan(struct retisc_hook_ctx *h)
 {
 	struct retisc_skb_vlan *v;
 	__u16 tci;
 
-	if (!skb_vlan_tag(skb, &tci))
+	if (!skb_vlan_tag(h->ctx, &tci))
 		return;
 	v = retisc_section_add(h, RETISC_SKB_VLAN, sizeof(*v));
 	if (!v)
 		return;
-	v->proto = bpf_ntohs(BPF_CORE_READ(skb, vlan_proto));
+	v->proto = bpf_ntohs(RETISC_SKB(h->ctx, vlan_proto));
 	v->pcp = (tci & 0xe000) >> 13;
 	v->dei = (tci & 0x1000) >> 12;
 	v->vid = tci & 0x0fff;
 }
 
-static __always_inline void skb_meta(struct retisc_hook_ctx *h, struct sk_buff *skb)
+static __always_inline void skb_meta(struct retisc_hook_ctx *h)
 {
 	struct retisc_skb_meta *m = retisc_section_add(h, RETISC_SKB_META, sizeof(*m));
+	const struct retisc_ctx *c = h->ctx;
 
 	if (!m)
 		return;
 	/* The scratch event is reused: no stale bytes in the padding. */
 	__builtin_memset(m, 0, sizeof(*m));
-	m->len = BPF_CORE_READ(skb, len);
-	m->data_len = BPF_CORE_READ(skb, data_len);
-	m->hash = BPF_CORE_READ(skb, hash);
-	m->ip_summed = (__u8)BPF_CORE_READ_BITFIELD_PROBED(skb, ip_summed);
+	m->len = RETISC_SKB(c, len);
+	m->data_len = RETISC_SKB(c, data_len);
+	m->hash = RETISC_SKB(c, hash);
+	m->ip_summed = (__u8)RETISC_SKB_BITFIELD(c, ip_summed);
 	/* For CHECKSUM_PARTIAL the same word holds csum_start/csum_offset. */
-	m->csum = BPF_CORE_READ(skb, csum);
-	m->csum_level = (__u8)BPF_CORE_READ_BITFIELD_PROBED(skb, csum_level);
-	m->priority = BPF_CORE_READ(skb, priority);
+	m->csum = RETISC_SKB(c, csum);
+	m->csum_level = (__u8)RETISC_SKB_BITFIELD(c, csum_level);
+	m->priority = RETISC_SKB(c, priority);
 }
 
 /*
  * skb_shinfo(): sk_buff_data_t `end` is an offset from head on 64-bit
  * kernels (NET_SKBUFF_DATA_USES_OFFSET), the only ones retisc supports.
  */
-static __always_inline struct skb_shared_info *skb_shinfo_of(struct sk_buff *skb)
+static __always_inline struct skb_shared_info *skb_shinfo_of(const struct retisc_ctx *c)
 {
-	return (void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+	return (void *)(RETISC_SKB(c, head) + RETISC_SKB(c, end));
 }
 
-static __always_inline void skb_data_ref(struct retisc_hook_ctx *h, struct sk_buff *skb)
+static __always_inline void skb_data_ref(struct retisc_hook_ctx *h)
 {
 	struct retisc_skb_data_ref *d = retisc_section_add(h, RETISC_SKB_DATA_REF, sizeof(*d));
-	struct skb_shared_info *si = skb_shinfo_of(skb);
+	struct skb_shared_info *si = skb_shinfo_of(h->ctx);
+	const struct retisc_ctx *c = h->ctx;
 
 	if (!d)
 		return;
-	d->nohdr = (__u8)BPF_CORE_READ_BITFIELD_PROBED(skb, nohdr);
-	d->cloned = (__u8)BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);
-	d->fclone = (__u8)BPF_CORE_READ_BITFIELD_PROBED(skb, fclone);
-	d->users = (__u8)BPF_CORE_READ(skb, users.refs.counter);
+	d->nohdr = (__u8)RETISC_SKB_BITFIELD(c, nohdr);
+	d->cloned = (__u8)RETISC_SKB_BITFIELD(c, cloned);
+	d->fclone = (__u8)RETISC_SKB_BITFIELD(c, fclone);
+	d->users = (__u8)RETISC_SKB(c, users.refs.counter);
 	d->dataref = (__u8)BPF_CORE_READ(si, dataref.counter);
 }
 
-static __always_inline void skb_gso(struct retisc_hook_ctx *h, struct sk_buff *skb)
+static __always_inline void skb_gso(struct retisc_hook_ctx *h)
 {
-	struct skb_shared_info *si = skb_shinfo_of(skb);
+	struct skb_shared_info *si = skb_shinfo_of(h->ctx);
 	__u16 gso_size = BPF_CORE_READ(si, gso_size);
 	struct retisc_skb_gso *g;
 
@@ -282,20 +295,18 @@ static __always_inline void skb_gso(struct retisc_hook_ctx *h, struct sk_buff *s
 
 RETISC_HOOK(skb_hook)
 {
-	struct sk_buff *skb = (void *)h->ctx->skb;
-
-	if (!skb || !retisc_gate_all(h))
+	if (!h->ctx->skb || !retisc_gate_all(h))
 		return 0;
 	if (WANT(RETISC_SKB_PACKET))
-		skb_packet(h, skb);
+		skb_packet(h);
 	if (WANT(RETISC_SKB_VLAN))
-		skb_vlan(h, skb);
+		skb_vlan(h);
 	if (WANT(RETISC_SKB_META))
-		skb_meta(h, skb);
+		skb_meta(h);
 	if (WANT(RETISC_SKB_DATA_REF))
-		skb_data_ref(h, skb);
+		skb_data_ref(h);
 	if (WANT(RETISC_SKB_GSO))
-		skb_gso(h, skb);
+		skb_gso(h);
 	return 0;
 }
 

@@ -20,6 +20,11 @@
 #define RETISC_CHAIN_SLOTS 16
 #define RETISC_MAX_PROBES 1024
 #define RETISC_PROG_ARRAY_SIZE (RETISC_MAX_PROBES * RETISC_CHAIN_SLOTS)
+/*
+ * Room for the copy of the probe's struct sk_buff (224 bytes on x86_64 6.x
+ * kernels); a larger struct is read field by field instead (skb.bpf.h).
+ */
+#define RETISC_SKB_SNAP_MAX 320
 
 /* Filter flags (tracking.md §7): trackable = PACKET|META exactly. */
 #define RETISC_F_PACKET 0x1
@@ -71,6 +76,12 @@ struct retisc_ctx {
 	__u8 veto;     /* set by a hook: drop the event */
 	__u8 hook_idx; /* next chain slot */
 	__u8 pad[4];
+	/*
+	 * Copy of *skb taken once per hit, when skb is set, so that the core
+	 * and every hook read its fields without a probe read each. Appended
+	 * last: hooks built against an older layout keep their offsets.
+	 */
+	__u8 skb_snap[RETISC_SKB_SNAP_MAX];
 };
 
 struct retisc_scratch {

@@ -13,7 +13,7 @@
  *		s = retisc_section_add(h, MY_TYPE, sizeof(*s));
  *		if (!s)
  *			return 0;
- *		s->mark = BPF_CORE_READ((struct sk_buff *)h->ctx->skb, mark);
+ *		s->mark = RETISC_SKB(h->ctx, mark);
  *		return 0;
  *	}
  *
@@ -34,6 +34,7 @@
 #include "ctx.h"
 #include "event.h"
 #include "maps.bpf.h"
+#include "skb.bpf.h"
 
 #define RETISC_VETO 1
 
