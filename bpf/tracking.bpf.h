@@ -31,8 +31,11 @@ static __always_inline void trk_stat(int field)
 	case 3:
 		st->v2_relinked++;
 		break;
-	default:
+	case 4:
 		st->insert_failed++;
+		break;
+	default:
+		st->reused++;
 		break;
 	}
 }
@@ -42,6 +45,7 @@ static __always_inline void trk_stat(int field)
 #define TRK_V1 2
 #define TRK_V2 3
 #define TRK_INSERT_FAILED 4
+#define TRK_REUSED 5
 
 /*
  * Ended entries stay in place, dead, in tracepoint mode (LRU maps) instead
@@ -98,6 +102,7 @@ static __always_inline int trk_ti_insert(__u64 *key, const struct retisc_trackin
 			ti->last_skb = new_ti->last_skb;
 			ti->lost = new_ti->lost;
 			ti->flags = new_ti->flags;
+			trk_stat(TRK_REUSED);
 			return 0;
 		}
 	}

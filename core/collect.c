@@ -1347,6 +1347,7 @@ static void report_tracking(struct collect *c)
 			sum.v1_stale += st[i].v1_stale;
 			sum.v2_relinked += st[i].v2_relinked;
 			sum.insert_failed += st[i].insert_failed;
+			sum.reused += st[i].reused;
 		}
 	}
 	free(st);
@@ -1360,7 +1361,7 @@ static void report_tracking(struct collect *c)
 	evicted = sum.created > gone ? sum.created - gone : 0;
 	pr_info("tracking: %zu live entries, %zu skb entries (map size %u); created %llu, released "
 		"%llu, stale replaced %llu, head changes followed %llu, evicted %llu, insert "
-		"failures %llu",
+		"failures %llu, reused in place %llu",
 		live,
 		c->mode == RETISC_TRACKING_TRACEPOINT
 			? map_count_live(bpf_map__fd(c->core->maps.tracking_skb_map), true)
@@ -1368,7 +1369,7 @@ static void report_tracking(struct collect *c)
 		bpf_map__max_entries(c->core->maps.tracking_map), (unsigned long long)sum.created,
 		(unsigned long long)sum.released, (unsigned long long)sum.v1_stale,
 		(unsigned long long)sum.v2_relinked, (unsigned long long)evicted,
-		(unsigned long long)sum.insert_failed);
+		(unsigned long long)sum.insert_failed, (unsigned long long)sum.reused);
 }
 
 static pid_t spawn_cmd(const char *cmd)

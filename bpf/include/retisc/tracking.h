@@ -45,6 +45,7 @@ struct retisc_tracking_stats {
 	__u64 v1_stale;	     /* entries replaced by the exclusive-owner rule */
 	__u64 v2_relinked;   /* head changes followed by skb continuity */
 	__u64 insert_failed; /* tracking_map inserts that failed */
+	__u64 reused;	     /* inserts that took over a dead entry in place */
 };
 
 #define RETISC_TRACKING_MAP_SIZE_TP 65536
