@@ -122,11 +122,7 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 		 * not trackable belongs to an untracked packet. */
 		ctx->tracked = 0;
 		ctx->trk_lost = 0;
-		if ((ctx->flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE)
-			track_start(ctx);
-		else
-			/* tracking.md §3 step 4: blind clean-up. */
-			trk_stack_clear(ctx);
+		track_start(ctx, (ctx->flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE);
 	} else {
 		ctx->tracked = 0;
 		ctx->trk_lost = 0;

@@ -87,12 +87,11 @@ static __always_inline void trk_ti_end(__u64 *key, struct retisc_tracking_info *
  * the map's error). A dead entry is claimed with a compare-and-swap of its
  * timestamp, so that two CPUs cannot both take it.
  */
-static __always_inline int trk_ti_insert(__u64 *key, const struct retisc_tracking_info *new_ti)
+static __always_inline int trk_ti_insert(__u64 *key, const struct retisc_tracking_info *new_ti,
+					 struct retisc_tracking_info *ti)
 {
-	struct retisc_tracking_info *ti;
-
 	if (TRK_IN_PLACE) {
-		ti = bpf_map_lookup_elem(&tracking_map, key);
+		/* ti: what a lookup of key returned earlier in this hit. */
 		if (ti) {
 			if (__sync_val_compare_and_swap(&ti->timestamp, 0, new_ti->timestamp))
 				return -17; /* EEXIST */
@@ -147,10 +146,20 @@ static __always_inline int trk_released(const struct retisc_ctx *ctx, __u64 head
  * entry was found through skb-address continuity (the key is then the old
  * head) and *stale when V1 rejected an entry under head.
  */
-static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 head, __u8 cloned,
-							       __u64 *key,
-							       struct retisc_tracking_skb **v2_old,
-							       int *stale)
+/*
+ * What a tracepoint-mode lookup saw on its way, so that track_start_tp()
+ * does not look the same keys up again: the tracking_map element under head
+ * (live or dead) and, when it was looked up, the tracking_skb_map one.
+ */
+struct trk_seen {
+	struct retisc_tracking_info *at_head;
+	struct retisc_tracking_skb *skb_ent;
+	int skb_looked;
+};
+
+static __always_inline struct retisc_tracking_info *
+trk_lookup_seen(__u64 skb, __u64 head, __u8 cloned, __u64 *key, struct retisc_tracking_skb **v2_old,
+		int *stale, struct trk_seen *seen)
 {
 	struct retisc_tracking_info *ti, *old;
 	struct retisc_tracking_skb *s;
@@ -159,7 +168,14 @@ static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 
 	*stale = 0;
 	if (!head)
 		return NULL;
-	ti = trk_ti_get(&head);
+	if (seen) {
+		ti = bpf_map_lookup_elem(&tracking_map, &head);
+		seen->at_head = ti;
+		if (ti && TRK_IN_PLACE && !ti->timestamp)
+			ti = NULL;
+	} else {
+		ti = trk_ti_get(&head);
+	}
 	if (retisc_tracking_mode == RETISC_TRACKING_KPROBE) {
 		if (ti) {
 			*key = head;
@@ -181,6 +197,10 @@ static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 
 	}
 	/* V2: same skb struct, new head (pskb_expand_head). */
 	s = bpf_map_lookup_elem(&tracking_skb_map, &skb);
+	if (seen) {
+		seen->skb_ent = s;
+		seen->skb_looked = 1;
+	}
 	if (!s || !s->head || s->head == head || cloned)
 		return NULL;
 	old = trk_ti_get(&s->head);
@@ -189,6 +209,14 @@ static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 
 	*key = s->head;
 	*v2_old = s;
 	return old;
+}
+
+static __always_inline struct retisc_tracking_info *trk_lookup(__u64 skb, __u64 head, __u8 cloned,
+							       __u64 *key,
+							       struct retisc_tracking_skb **v2_old,
+							       int *stale)
+{
+	return trk_lookup_seen(skb, head, cloned, key, v2_old, stale, NULL);
 }
 
 static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct retisc_ctx *ctx,
@@ -203,12 +231,13 @@ static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct re
 		ti->flags &= ~RETISC_TI_CLONED;
 }
 
-static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u64 now)
+static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u64 now,
+					 const struct trk_seen *seen)
 {
 	struct retisc_tracking_skb s = {.head = head, .last_seen = now, .cloned = cloned}, *cur;
 
 	/* In place when present: an LRU update allocates a new element. */
-	cur = bpf_map_lookup_elem(&tracking_skb_map, &skb);
+	cur = seen->skb_looked ? seen->skb_ent : bpf_map_lookup_elem(&tracking_skb_map, &skb);
 	if (cur) {
 		cur->head = head;
 		cur->last_seen = now;
@@ -241,107 +270,89 @@ static __always_inline void trk_publish(struct retisc_ctx *ctx, struct retisc_tr
 	ti->lost = 0;
 }
 
-/*
- * track_start for trackable hits (§4.2 kprobe mode, §9.6 tracepoint mode).
- * It also publishes the resulting id (§3 step 5) from the entry it already
- * holds, instead of looking the packet up a second time.
- */
-static __always_inline void track_start(struct retisc_ctx *ctx)
+/* Point this stack at val (0: no skb), without inserting a 0. */
+static __always_inline void trk_stack_set(struct retisc_ctx *ctx, __u64 val)
+{
+	__u64 *cur = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
+
+	if (cur)
+		*cur = val;
+	else if (val)
+		bpf_map_update_elem(&stack_tracking_map, &ctx->stack_base, &val, BPF_NOEXIST);
+}
+
+/* Publish an entry that is not (or not yet) in the map. */
+static __always_inline void trk_publish_new(struct retisc_ctx *ctx,
+					    const struct retisc_tracking_info *ti, __u32 lost)
+{
+	ctx->tracked = 1;
+	ctx->trk_orig_head = ti->orig_head;
+	ctx->trk_timestamp = ti->timestamp;
+	ctx->trk_lost = lost;
+}
+
+/* track_start for trackable hits in kprobe mode (§4.2). */
+static __always_inline void track_start_kp(struct retisc_ctx *ctx)
 {
 	struct retisc_tracking_info *ti, new_ti = {};
 	struct retisc_tracking_skb *v2;
-	__u64 skb = ctx->skb, head, key = 0, stack_val, *cur_stack;
+	__u64 skb = ctx->skb, head, key = 0;
 	__u8 cfg = ctx->cfg.tracking, cloned;
 	int stale, insert = 0;
 
-	ctx->tracked = 0;
-	ctx->trk_lost = 0;
 	head = trk_skb_head(ctx);
 	if (!head)
 		return;
 	cloned = trk_skb_cloned(ctx);
 	ti = trk_lookup(skb, head, cloned, &key, &v2, &stale);
 
-	if (retisc_tracking_mode == RETISC_TRACKING_KPROBE) {
-		if (ti && key == skb) {
-			/* §4.2 step 3: relink the temporary skb-address key. */
-			new_ti = *ti;
-			bpf_map_delete_elem(&tracking_map, &skb);
-			new_ti.flags &= ~RETISC_TI_INV_PENDING;
-			ti = NULL;
-			insert = 1;
-			trk_stat(TRK_V2);
-		} else if (ti && (ti->flags & RETISC_TI_INV_PENDING) && ti->last_skb == skb &&
-			   !(cfg & (RETISC_TRK_INV_HEAD | RETISC_TRK_FREE))) {
-			/*
-			 * §10: pskb_expand_head failed, the head did not change.
-			 * Not at a free probe: a successful pskb_expand_head
-			 * frees the old head through skb_free_head() while
-			 * skb->head still points to it, so this state is also
-			 * the one of a success, whose skb-address key must live
-			 * until the new head is seen.
-			 */
-			bpf_map_delete_elem(&tracking_map, &skb);
-			ti->flags &= ~RETISC_TI_INV_PENDING;
-		}
-		if (!ti && !insert) {
-			if (ctx->cfg.probe_type == RETISC_PROBE_KRETPROBE ||
-			    (cfg & RETISC_TRK_NO_TRACKING))
-				return;
-			new_ti.timestamp = ctx->timestamp;
-			new_ti.orig_head = head;
-			insert = 2;
-		}
-	} else {
-		if (stale) {
-			struct retisc_tracking_info *st = bpf_map_lookup_elem(&tracking_map, &head);
-
-			if (st)
-				trk_ti_end(&head, st);
-			trk_stat(TRK_V1);
-		}
-		if (ti && v2) {
-			__u64 old_head = v2->head;
-			__u8 old_cloned = v2->cloned;
-
-			new_ti = *ti;
-			ti = NULL;
-			insert = 1;
-			if (!old_cloned) {
-				struct retisc_tracking_info *o = trk_ti_get(&old_head);
-
-				if (o)
-					trk_ti_end(&old_head, o);
-			}
-			trk_stat(TRK_V2);
-		} else if (!ti) {
-			if (cfg & RETISC_TRK_NO_TRACKING)
-				return;
-			/* §9.6: a core free tracepoint without hooks would
-			 * create the entry only to delete it. */
-			if ((cfg & RETISC_TRK_FREE) && !ctx->cfg.n_hooks)
-				return;
-			new_ti.timestamp = ctx->timestamp;
-			new_ti.orig_head = head;
-			insert = 2;
-		}
+	if (ti && key == skb) {
+		/* §4.2 step 3: relink the temporary skb-address key. */
+		new_ti = *ti;
+		bpf_map_delete_elem(&tracking_map, &skb);
+		new_ti.flags &= ~RETISC_TI_INV_PENDING;
+		ti = NULL;
+		insert = 1;
+		trk_stat(TRK_V2);
+	} else if (ti && (ti->flags & RETISC_TI_INV_PENDING) && ti->last_skb == skb &&
+		   !(cfg & (RETISC_TRK_INV_HEAD | RETISC_TRK_FREE))) {
+		/*
+		 * §10: pskb_expand_head failed, the head did not change. Not
+		 * at a free probe: a successful pskb_expand_head frees the old
+		 * head through skb_free_head() while skb->head still points
+		 * to it, so this state is also the one of a success, whose
+		 * skb-address key must live until the new head is seen.
+		 */
+		bpf_map_delete_elem(&tracking_map, &skb);
+		ti->flags &= ~RETISC_TI_INV_PENDING;
+	}
+	if (!ti && !insert) {
+		if (ctx->cfg.probe_type == RETISC_PROBE_KRETPROBE || (cfg & RETISC_TRK_NO_TRACKING))
+			return;
+		new_ti.timestamp = ctx->timestamp;
+		new_ti.orig_head = head;
+		insert = 2;
 	}
 
 	if (ti) {
 		trk_touch(ti, ctx, skb, cloned);
 		trk_publish(ctx, ti);
+		if (cfg & RETISC_TRK_INV_HEAD) {
+			ti->flags |= RETISC_TI_INV_PENDING;
+			bpf_map_update_elem(&tracking_map, &skb, ti, BPF_NOEXIST);
+		}
 	} else {
 		/* A relinked entry carries its loss count into this event. */
 		__u32 carried = new_ti.lost;
 
 		new_ti.lost = 0;
 		trk_touch(&new_ti, ctx, skb, cloned);
-		if (retisc_tracking_mode == RETISC_TRACKING_KPROBE && (cfg & RETISC_TRK_INV_HEAD)) {
+		if (cfg & RETISC_TRK_INV_HEAD) {
 			/* §4.2 step 7: new head unknown until the next sighting. */
 			new_ti.flags |= RETISC_TI_INV_PENDING;
 			bpf_map_update_elem(&tracking_map, &skb, &new_ti, BPF_NOEXIST);
 		}
-		if (trk_ti_insert(&head, &new_ti)) {
+		if (trk_ti_insert(&head, &new_ti, NULL)) {
 			/* Another CPU inserted this head first: its entry wins. */
 			struct retisc_tracking_info *won = trk_ti_get(&head);
 
@@ -352,25 +363,151 @@ static __always_inline void track_start(struct retisc_ctx *ctx)
 		} else {
 			if (insert == 2)
 				trk_stat(TRK_CREATED);
-			ctx->tracked = 1;
-			ctx->trk_orig_head = new_ti.orig_head;
-			ctx->trk_timestamp = new_ti.timestamp;
-			ctx->trk_lost = carried;
+			trk_publish_new(ctx, &new_ti, carried);
 		}
 	}
-	if (ti && retisc_tracking_mode == RETISC_TRACKING_KPROBE && (cfg & RETISC_TRK_INV_HEAD)) {
-		ti->flags |= RETISC_TI_INV_PENDING;
-		bpf_map_update_elem(&tracking_map, &skb, ti, BPF_NOEXIST);
-	}
-	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT)
-		trk_skb_seen(skb, head, cloned, ctx->timestamp);
+	trk_stack_set(ctx, (cfg & RETISC_TRK_INV_HEAD) ? skb : head);
+}
 
-	stack_val = (cfg & RETISC_TRK_INV_HEAD) ? skb : head;
-	cur_stack = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
-	if (cur_stack)
-		*cur_stack = stack_val;
-	else
-		bpf_map_update_elem(&stack_tracking_map, &ctx->stack_base, &stack_val, BPF_NOEXIST);
+/*
+ * track_start in tracepoint mode (§9.6), which also runs the end of life of
+ * free tracepoints (§9.7) instead of leaving it to the submit stage: hooks
+ * read the id from the context, never from the entry, so the entry can end
+ * before they run, and the entries this function already holds need no
+ * second lookup. `trackable` is 0 for hits the filters rejected: those only
+ * get the end of life.
+ */
+static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable)
+{
+	struct retisc_tracking_info *ti, new_ti = {};
+	struct retisc_tracking_skb *v2;
+	struct trk_seen seen = {};
+	__u64 skb = ctx->skb, head, key = 0;
+	/* Initialised for older verifiers (6.1) that explore the head == 0
+	 * paths as if head could be set, and refuse the spill of garbage. */
+	__u8 cfg = ctx->cfg.tracking, cloned = 0;
+	int stale, created = 0, ending = 0;
+	/* Free tracepoints: the sk_buff itself ends here, its buffer maybe. */
+	int is_free = (cfg & RETISC_TRK_FREE) && (cfg & RETISC_TRK_RELEASE_CHECK);
+
+	if (!trackable && !is_free)
+		return;
+	head = trk_skb_head(ctx);
+	if (!head)
+		goto skb_ent;
+	cloned = trk_skb_cloned(ctx);
+	ti = trk_lookup_seen(skb, head, cloned, &key, &v2, &stale, &seen);
+	if (is_free)
+		ending = trk_released(ctx, head);
+
+	if (!trackable) {
+		/*
+		 * A release is a fact about the buffer whatever the filters
+		 * said. An untracked skb has no entry of its own: one under
+		 * its head belongs to another skb (V1 stale).
+		 */
+		struct retisc_tracking_info *e = seen.at_head;
+
+		if (ending && e && e->timestamp) {
+			if (e->stack_ref == ctx->stack_base)
+				trk_stack_set(ctx, 0);
+			trk_ti_end(&head, e);
+			trk_stat(TRK_RELEASED);
+		}
+		goto skb_ent;
+	}
+	if (stale) {
+		/* V1: the entry under head belonged to another skb. */
+		trk_ti_end(&head, seen.at_head);
+		trk_stat(TRK_V1);
+	}
+	if (ti && v2) {
+		/* V2: the packet's head changed; move its entry to head. */
+		struct retisc_tracking_info *old = ti;
+		__u64 old_head = v2->head;
+
+		new_ti = *old;
+		if (!v2->cloned)
+			trk_ti_end(&old_head, old);
+		ti = NULL;
+		trk_stat(TRK_V2);
+	} else if (!ti) {
+		if (cfg & RETISC_TRK_NO_TRACKING)
+			goto skb_ent;
+		/* A free tracepoint without hooks has nobody to report to. */
+		if (is_free && !ctx->cfg.n_hooks)
+			goto skb_ent;
+		new_ti.timestamp = ctx->timestamp;
+		new_ti.orig_head = head;
+		created = 1;
+	}
+
+	if (ti) {
+		trk_touch(ti, ctx, skb, cloned);
+		trk_publish(ctx, ti);
+		if (ending) {
+			trk_ti_end(&head, ti);
+			trk_stat(TRK_RELEASED);
+		}
+	} else {
+		/* A relinked entry carries its loss count into this event. */
+		__u32 carried = new_ti.lost;
+
+		new_ti.lost = 0;
+		trk_touch(&new_ti, ctx, skb, cloned);
+		if (ending) {
+			/* First and last sighting at once: no entry needed. */
+			trk_publish_new(ctx, &new_ti, carried);
+			if (created)
+				trk_stat(TRK_CREATED);
+			trk_stat(TRK_RELEASED);
+		} else if (trk_ti_insert(&head, &new_ti, seen.at_head)) {
+			/* Another CPU inserted this head first: its entry wins. */
+			struct retisc_tracking_info *won = trk_ti_get(&head);
+
+			if (won)
+				trk_publish(ctx, won);
+			else
+				trk_stat(TRK_INSERT_FAILED);
+		} else {
+			if (created)
+				trk_stat(TRK_CREATED);
+			trk_publish_new(ctx, &new_ti, carried);
+		}
+	}
+	trk_stack_set(ctx, ending ? 0 : head);
+skb_ent:
+	if (is_free) {
+		struct retisc_tracking_skb *ent =
+			seen.skb_looked ? seen.skb_ent
+					: bpf_map_lookup_elem(&tracking_skb_map, &skb);
+
+		if (ent)
+			ent->head = 0;
+	} else if (head && trackable) {
+		trk_skb_seen(skb, head, cloned, ctx->timestamp, &seen);
+	}
+}
+
+/*
+ * track_start for a hit on an skb (§3 step 4): trackable hits create or
+ * follow the packet's entry and publish its id; others only do the blind
+ * clean-up (and, in tracepoint mode, end of life).
+ */
+static __always_inline void track_start(struct retisc_ctx *ctx, int trackable)
+{
+	ctx->tracked = 0;
+	ctx->trk_lost = 0;
+	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT) {
+		if (!trackable)
+			/* §3 step 4: blind clean-up. */
+			trk_stack_clear(ctx);
+		track_start_tp(ctx, trackable);
+	} else if (trackable) {
+		track_start_kp(ctx);
+	} else {
+		trk_stack_clear(ctx);
+	}
 }
 
 /* The event of a tracked packet could not be written: remember it. */
@@ -389,39 +526,27 @@ static __always_inline void track_lost(struct retisc_ctx *ctx)
 		__sync_fetch_and_add(&ti->lost, ctx->trk_lost + 1);
 }
 
-/* End of life, after the hooks (§4.3 kprobe mode, §9.7 tracepoint mode). */
+/*
+ * End of life in kprobe mode, after the hooks (§4.3). Tracepoint mode ends
+ * entries in track_start_tp().
+ */
 static __always_inline void track_end(struct retisc_ctx *ctx, int trackable)
 {
 	struct retisc_tracking_info *ti;
 	__u8 cfg = ctx->cfg.tracking;
-	__u64 skb = ctx->skb, head;
+	__u64 head;
 
-	if (!(cfg & RETISC_TRK_FREE) || !skb)
+	if (retisc_tracking_mode != RETISC_TRACKING_KPROBE || !(cfg & RETISC_TRK_FREE) ||
+	    !ctx->skb || !trackable)
 		return;
-	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT) {
-		if (!(cfg & RETISC_TRK_RELEASE_CHECK))
-			return;
-		/* Runs for every hit, trackable or not: a release is a fact
-		 * about the buffer whatever the filters said. */
-		struct retisc_tracking_skb *sk = bpf_map_lookup_elem(&tracking_skb_map, &skb);
-
-		if (sk)
-			sk->head = 0;
-		head = trk_skb_head(ctx);
-		if (!head || !trk_released(ctx, head))
-			return;
-	} else {
-		if (!trackable)
-			return;
-		head = trk_skb_head(ctx);
-		if (!head)
-			return;
-		/* kfree_skb_partial(skb, head_stolen): arg #1. */
-		if ((cfg & RETISC_TRK_PARTIAL_FREE) && !(ctx->args[1] & 0xff))
-			return;
-		if ((cfg & RETISC_TRK_RELEASE_CHECK) && !trk_released(ctx, head))
-			return;
-	}
+	head = trk_skb_head(ctx);
+	if (!head)
+		return;
+	/* kfree_skb_partial(skb, head_stolen): arg #1. */
+	if ((cfg & RETISC_TRK_PARTIAL_FREE) && !(ctx->args[1] & 0xff))
+		return;
+	if ((cfg & RETISC_TRK_RELEASE_CHECK) && !trk_released(ctx, head))
+		return;
 	ti = trk_ti_get(&head);
 	if (!ti)
 		return;
