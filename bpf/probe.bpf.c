@@ -48,6 +48,25 @@ static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
 	return retisc_filters_eval(ctx);
 }
 
+/*
+ * The current task's comm. bpf_get_current_comm() costs a helper call and a
+ * byte-wise strscpy_pad(); with the BTF-typed task (5.11, "bpf: Add
+ * bpf_get_current_task_btf helper") two 8-byte loads do. The bytes after the
+ * NUL are not zeroed: the decoder stops at the NUL.
+ */
+static __always_inline void retisc_task_comm(char comm[16])
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		const __u64 *src = (const __u64 *)&t->comm[0];
+
+		((__u64 *)comm)[0] = src[0];
+		((__u64 *)comm)[1] = src[1];
+		return;
+	}
+	bpf_get_current_comm(comm, 16);
+}
+
 static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 						struct retisc_scratch *ev)
 {
@@ -74,7 +93,7 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 	hdr->size = sizeof(*task);
 	task = (void *)(hdr + 1);
 	task->pid_tgid = bpf_get_current_pid_tgid();
-	bpf_get_current_comm(task->comm, sizeof(task->comm));
+	retisc_task_comm(task->comm);
 	p = (void *)(task + 1);
 
 	hdr = (void *)p;

@@ -67,6 +67,13 @@ def ping_tracking(path):
     for p in ("net:net_dev_start_xmit", "net:netif_receive_skb"):
         if probes.get(p, 0) < 6:
             fail(f"too few events on {p}: {probes}")
+    # The sender's transmits run in ping's context: its task section says
+    # so (comm read from the BTF task, pid/tgid from the helper).
+    sent = [e["common"]["task"] for e in events[1:]
+            if e["kernel"]["symbol"] == "net:net_dev_start_xmit"
+            and e["common"]["task"]["comm"] == "ping"]
+    if len(sent) < 3 or any(t["pid"] <= 0 or t["tgid"] <= 0 for t in sent):
+        fail(f"fewer than 3 transmits attributed to ping: {sent}")
     # Group by id, in file order.
     series = {}
     order = []
