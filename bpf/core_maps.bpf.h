@@ -55,5 +55,15 @@ struct {
 
 /* Set by userspace before load (tracking.md §9.1). */
 const volatile __u8 retisc_tracking_mode = RETISC_TRACKING_TRACEPOINT;
+/* Some probe has no sk_buff argument, so stack tracking is read (§7). */
+const volatile __u8 retisc_stack_tracking = 1;
+
+/* Ring buffer bytes this CPU wrote since it last woke the consumer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} retisc_rb_pending SEC(".maps");
 
 #endif

@@ -12,9 +12,11 @@
 #include "tracking.bpf.h"
 
 /*
- * Wake the consumer only once this many bytes wait in the ring buffer: a
- * wake-up per event costs an irq_work per packet. Userspace polls with a
- * short timeout, so quiet periods still flush within that timeout.
+ * Wake the consumer once this CPU has written this many bytes since its
+ * last wake-up (userspace: a share of the ring per CPU). A wake-up per event
+ * costs an irq_work (a self-IPI, a VM exit in a guest) per packet. The
+ * consumer never sleeps while data is waiting (poll reports it) and polls
+ * with a short timeout, so quiet periods still flush within that timeout.
  */
 const volatile __u64 retisc_wakeup_bytes = 0;
 
@@ -27,18 +29,22 @@ static __always_inline void retisc_end_stage(struct retisc_ctx *ctx, struct reti
 		__u64 flags = 0;
 
 		if (retisc_wakeup_bytes) {
-			__u64 avail = bpf_ringbuf_query(&retisc_events, BPF_RB_AVAIL_DATA);
-
 			/*
-			 * Only the event that crosses the mark wakes: the consumer
-			 * never sleeps while data is waiting (poll reports it), so
-			 * it is awake whenever the ring stays above the mark, and
-			 * a wake-up per event then (an irq_work each, a VM exit in
-			 * a guest) made every hit several times dearer.
+			 * A per-CPU count rather than bpf_ringbuf_query(): the
+			 * ring's positions share a cache line with the consumer,
+			 * on another CPU, and cost a cache miss per event.
 			 */
-			flags = avail < retisc_wakeup_bytes && avail + used >= retisc_wakeup_bytes
-					? BPF_RB_FORCE_WAKEUP
-					: BPF_RB_NO_WAKEUP;
+			__u32 zero = 0;
+			__u64 *pending = bpf_map_lookup_elem(&retisc_rb_pending, &zero);
+
+			flags = BPF_RB_NO_WAKEUP;
+			if (pending) {
+				*pending += used;
+				if (*pending >= retisc_wakeup_bytes) {
+					*pending = 0;
+					flags = BPF_RB_FORCE_WAKEUP;
+				}
+			}
 		}
 		if (bpf_ringbuf_output(&retisc_events, ev->data, used, flags)) {
 			struct retisc_probe_stats *st = retisc_probe_stats(ctx->cfg.probe_id);

@@ -250,7 +250,11 @@ static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u
 /* Forget the skb tracked on this stack (dead mark, see TRK_IN_PLACE). */
 static __always_inline void trk_stack_clear(struct retisc_ctx *ctx)
 {
-	__u64 *cur = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
+	__u64 *cur;
+
+	if (!retisc_stack_tracking)
+		return;
+	cur = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
 
 	if (cur)
 		*cur = 0;
@@ -273,7 +277,11 @@ static __always_inline void trk_publish(struct retisc_ctx *ctx, struct retisc_tr
 /* Point this stack at val (0: no skb), without inserting a 0. */
 static __always_inline void trk_stack_set(struct retisc_ctx *ctx, __u64 val)
 {
-	__u64 *cur = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
+	__u64 *cur;
+
+	if (!retisc_stack_tracking)
+		return;
+	cur = bpf_map_lookup_elem(&stack_tracking_map, &ctx->stack_base);
 
 	if (cur)
 		*cur = val;

@@ -38,6 +38,7 @@
 #include "output.h"
 #include "probe.h"
 #include "render.h"
+#include "ringbuf.h"
 #include "util.h"
 
 #define MAX_COLLECTORS 32
@@ -147,7 +148,7 @@ struct collect {
 	struct retisc_renderer renderer;
 	struct retisc_strbuf text;
 	struct retisc_decode_ctx dc;
-	struct ring_buffer *rb;
+	struct retisc_ringbuf *rb;
 	pthread_t bus_thread, gc_thread;
 	bool bus_started, gc_started;
 	atomic_bool stop_bus;
@@ -823,6 +824,50 @@ static int reuse_core_maps(struct collect *c, struct bpf_object *obj)
 	return 0;
 }
 
+/*
+ * Bytes a CPU writes to the ring buffer between two wake-ups of the bus
+ * thread (bpf/submit.bpf.h): at most a quarter of the ring is written
+ * unannounced by all CPUs together; the bus also wakes every 10 ms.
+ */
+static __u64 wakeup_bytes(const struct collect *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	return c->o.ring_size / 4 / (__u64)(ncpu > 0 ? ncpu : 1);
+}
+
+/* Argument registers a probe captures (kprobes: the first five). */
+static __u8 probe_nargs(const struct retisc_probe *p)
+{
+	if (p->type == RETISC_PROBE_KRETPROBE)
+		return 0;
+	if (p->type == RETISC_PROBE_KPROBE && p->proto.nparams > 5)
+		return 5;
+	return (__u8)p->proto.nparams;
+}
+
+/* Index of the probe's struct sk_buff * argument among those captured, or -1. */
+static __s8 probe_arg_skb(const struct retisc_probe *p)
+{
+	__u8 nargs = probe_nargs(p);
+	__s8 idx = (__s8)(nargs ? p->proto.arg[RETISC_ARG_SKB] : -1);
+
+	return idx >= nargs ? -1 : idx;
+}
+
+/*
+ * Stack tracking (tracking.md §7) is read only by hits without an sk_buff:
+ * when every probe has one, nobody reads stack_tracking_map and its upkeep
+ * (a lookup and a store per hit) is skipped.
+ */
+static bool need_stack_tracking(const struct collect *c)
+{
+	for (size_t i = 0; i < c->n_probes; i++)
+		if (probe_arg_skb(&c->probes[i].p) < 0)
+			return true;
+	return false;
+}
+
 static int load_core(struct collect *c)
 {
 	int err;
@@ -831,7 +876,8 @@ static int load_core(struct collect *c)
 	if (!c->core)
 		return -errno;
 	c->core->rodata->retisc_tracking_mode = (__u8)c->mode;
-	c->core->rodata->retisc_wakeup_bytes = c->o.ring_size / 16;
+	c->core->rodata->retisc_stack_tracking = need_stack_tracking(c);
+	c->core->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 	bpf_map__set_max_entries(c->core->maps.retisc_events, (__u32)c->o.ring_size);
 	if (c->mode == RETISC_TRACKING_KPROBE) {
 		/* tracking.md §2.1: Retis's bounded HASH in kprobe mode. */
@@ -992,6 +1038,8 @@ static int load_probes(struct collect *c)
 	__u64 thread_size = 16384;
 	uint64_t a, b;
 
+	bool stack_tracking = need_stack_tracking(c);
+
 	/* tracking.md §7: THREAD_SIZE from the init stack bounds. */
 	a = retisc_kallsyms__addr("__start_init_stack");
 	b = retisc_kallsyms__addr("__end_init_stack");
@@ -1011,13 +1059,9 @@ static int load_probes(struct collect *c)
 
 		cfg.probe_id = (__u32)i;
 		cfg.probe_type = (__u8)p->type;
-		cfg.nargs = (__u8)(p->type == RETISC_PROBE_KRETPROBE ? 0 : p->proto.nparams);
-		if (p->type == RETISC_PROBE_KPROBE && cfg.nargs > 5)
-			cfg.nargs = 5;
+		cfg.nargs = probe_nargs(p);
 		cfg.stack = p->stack || c->o.stack;
-		cfg.arg_skb = (__s8)(cfg.nargs ? p->proto.arg[RETISC_ARG_SKB] : -1);
-		if (cfg.arg_skb >= cfg.nargs)
-			cfg.arg_skb = -1;
+		cfg.arg_skb = probe_arg_skb(p);
 		cfg.arg_drop_reason = (__s8)p->proto.arg[RETISC_ARG_DROP_REASON];
 		cfg.arg_netdev = (__s8)p->proto.arg[RETISC_ARG_NETDEV];
 		cfg.arg_net = (__s8)p->proto.arg[RETISC_ARG_NET];
@@ -1055,7 +1099,8 @@ static int load_probes(struct collect *c)
 		pi->skel->rodata->retisc_cfg = cfg;
 		pi->skel->rodata->retisc_thread_size = thread_size;
 		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
-		pi->skel->rodata->retisc_wakeup_bytes = c->o.ring_size / 16;
+		pi->skel->rodata->retisc_stack_tracking = stack_tracking;
+		pi->skel->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 		pi->skel->rodata->retisc_filter_packet = c->filters.packet;
 		pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;
 		bpf_program__set_autoload(pi->skel->progs.retisc_probe_tp,
@@ -1177,10 +1222,10 @@ static void *bus_main(void *arg)
 		 * The kernel side wakes us only in batches, and epoll reports
 		 * nothing without a wake-up: drain after every timeout too.
 		 */
-		int n = ring_buffer__poll(c->rb, 10);
+		int n = retisc_ringbuf__poll(c->rb, 10);
 
 		if (n == 0 && !atomic_load(&c->stop_bus))
-			n = ring_buffer__consume(c->rb);
+			n = retisc_ringbuf__consume(c->rb);
 
 		if (n < 0 && n != -EINTR && n != -ECANCELED) {
 			pr_err("Ring buffer polling failed: %s", strerror(-n));
@@ -1399,7 +1444,7 @@ static void collect_free(struct collect *c)
 	free(c->probes);
 	for (size_t i = 0; i < c->n_hooks; i++)
 		bpf_object__close(c->hooks[i].obj);
-	ring_buffer__free(c->rb);
+	retisc_ringbuf__free(c->rb);
 	core__destroy(c->core);
 	retisc_filter__uninstall();
 	retisc_insns__release(&c->filters.l2);
@@ -1548,7 +1593,7 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 		}
 	}
 
-	c.rb = ring_buffer__new(bpf_map__fd(c.core->maps.retisc_events), on_event, &c, NULL);
+	c.rb = retisc_ringbuf__new(bpf_map__fd(c.core->maps.retisc_events), on_event, &c);
 	if (!c.rb) {
 		pr_err("Cannot set up the ring buffer: %s", strerror(errno));
 		goto out;
@@ -1607,7 +1652,7 @@ out:
 		/* Everything already in the ring buffer is written out. */
 		if (!c.o.stop_after || atomic_load(&c.n_events) < c.o.stop_after) {
 			atomic_store(&c.stop_bus, false);
-			ring_buffer__consume(c.rb);
+			retisc_ringbuf__consume(c.rb);
 		}
 	}
 	if (c.gc_started) {
