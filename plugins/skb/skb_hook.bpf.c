@@ -187,7 +187,7 @@ static __always_inline bool skb_vlan_tag(const struct retisc_ctx *c, __u16 *tci)
 	if (bpf_core_field_exists(old->vlan_present)) {
 		__u8 present;
 
-		if (RETISC_SKB_SNAP_FITS)
+		if (RETISC_SKB_SNAP_HAS_T(struct sk_buff___vlan_present, vlan_present))
 			present = BPF_CORE_READ_BITFIELD(
 				(struct sk_buff___vlan_present *)c->skb_snap, vlan_present);
 		else

@@ -55,9 +55,11 @@ PORT_OPEN, PORT_CLOSED = 9000, 9
 # receiver and the tracers' userspace share CPU 1.
 CPU_TRAFFIC, CPU_TOOLS = "0", "1"
 TPS = ("netif_receive_skb", "net_dev_start_xmit", "kfree_skb")
-RETISC_ARGS = ["collect", "-c", "skb-tracking,skb,skb-drop"]
-# Extra collect options for experiments (RETISC_BENCH_ARGS="--ring-size 1M");
-# the figures of the README are taken without.
+RETISC_ARGS = ["collect", "-c",
+               os.environ.get("RETISC_BENCH_COLLECTORS", "skb-tracking,skb,skb-drop")]
+# Extra collect options for experiments (RETISC_BENCH_ARGS="--ring-size 1M",
+# RETISC_BENCH_COLLECTORS=skb-tracking); the figures of the README are taken
+# without.
 RETISC_ARGS += os.environ.get("RETISC_BENCH_ARGS", "").split()
 
 ROUNDS = 2 if QUICK else 5
