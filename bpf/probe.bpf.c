@@ -128,6 +128,8 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 					     struct retisc_scratch *ev, void *progs)
 {
+	__u8 flags;
+
 	ctx->skb = 0;
 	if (retisc_cfg.arg_skb >= 0 && retisc_cfg.arg_skb < RETISC_MAX_ARGS)
 		ctx->skb = ctx->args[retisc_cfg.arg_skb];
@@ -135,13 +137,15 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 	if (ctx->skb && retisc_skb_snap_take(ctx))
 		ctx->skb = 0;
 
-	ctx->flags = retisc_filter(ctx);
-	if (ctx->cfg.tracking_on && ctx->skb) {
+	flags = retisc_filter(ctx);
+	ctx->flags = flags;
+	if (retisc_cfg.tracking_on && ctx->skb) {
 		/* A tracked skb always passes the filters, so a hit that is
 		 * not trackable belongs to an untracked packet. */
 		ctx->tracked = 0;
 		ctx->trk_lost = 0;
-		track_start(ctx, (ctx->flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE);
+		track_start(ctx, (flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE,
+			    retisc_cfg.tracking, retisc_cfg.n_hooks);
 	} else {
 		ctx->tracked = 0;
 		ctx->trk_lost = 0;
