@@ -42,8 +42,7 @@ static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
 	if (!retisc_filter_packet && !retisc_filter_meta_on)
 		return RETISC_F_PACKET | RETISC_F_META;
 	head = trk_skb_head(ctx);
-	if (ctx->cfg.tracking_on &&
-	    trk_lookup(skb, head, trk_skb_cloned(ctx), &key, &v2, &stale))
+	if (ctx->cfg.tracking_on && trk_lookup(skb, head, trk_skb_cloned(ctx), &key, &v2, &stale))
 		return RETISC_F_PACKET | RETISC_F_META;
 	return retisc_filters_eval(ctx);
 }

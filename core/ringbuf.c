@@ -104,7 +104,8 @@ int retisc_ringbuf__consume(struct retisc_ringbuf *rb)
 		if (cons >= prod)
 			break;
 		while (cons < prod) {
-			const uint32_t *hdr = (const uint32_t *)(rb->data + (cons & (rb->size - 1)));
+			const uint32_t *hdr =
+				(const uint32_t *)(rb->data + (cons & (rb->size - 1)));
 			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 
 			/* Reserved, not committed yet: later records wait. */
@@ -113,8 +114,10 @@ int retisc_ringbuf__consume(struct retisc_ringbuf *rb)
 			cons += record_span(len);
 			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
 				n++;
-				err = rb->cb(rb->ctx, (void *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ),
-					     len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
+				err = rb->cb(
+					rb->ctx,
+					(void *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ),
+					len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
 				if (err < 0)
 					goto out;
 			}
