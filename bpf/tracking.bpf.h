@@ -47,6 +47,9 @@ static __always_inline void trk_stat(int field)
 #define TRK_INSERT_FAILED 4
 #define TRK_REUSED 5
 
+/* errno values of the kernel ABI (BPF programs have no errno.h). */
+#define TRK_EEXIST 17
+
 /*
  * Ended entries stay in place, dead, in tracepoint mode (LRU maps) instead
  * of being deleted. Data buffers and sk_buff structs come from slab and
@@ -94,7 +97,7 @@ static __always_inline int trk_ti_insert(__u64 *key, const struct retisc_trackin
 		/* ti: what a lookup of key returned earlier in this hit. */
 		if (ti) {
 			if (__sync_val_compare_and_swap(&ti->timestamp, 0, new_ti->timestamp))
-				return -17; /* EEXIST */
+				return -TRK_EEXIST;
 			ti->last_seen = new_ti->last_seen;
 			ti->orig_head = new_ti->orig_head;
 			ti->stack_ref = new_ti->stack_ref;
