@@ -138,17 +138,13 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 
 	flags = retisc_filter(ctx);
 	ctx->flags = flags;
-	if (retisc_cfg.tracking_on && ctx->skb) {
-		/* A tracked skb always passes the filters, so a hit that is
-		 * not trackable belongs to an untracked packet. */
-		ctx->tracked = 0;
-		ctx->trk_lost = 0;
+	ctx->tracked = 0;
+	ctx->trk_lost = 0;
+	/* A tracked skb always passes the filters, so a hit that is not
+	 * trackable belongs to an untracked packet. */
+	if (retisc_cfg.tracking_on && ctx->skb)
 		track_start(ctx, (flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE,
 			    retisc_cfg.tracking, retisc_cfg.n_hooks);
-	} else {
-		ctx->tracked = 0;
-		ctx->trk_lost = 0;
-	}
 
 	/*
 	 * A probe without hooks never emits (the core's tracking-only probes,

@@ -513,8 +513,7 @@ skb_ent:
 static __always_inline void track_start(struct retisc_ctx *ctx, int trackable, __u8 cfg,
 					__u8 n_hooks)
 {
-	ctx->tracked = 0;
-	ctx->trk_lost = 0;
+	/* The caller has cleared ctx->tracked and ctx->trk_lost. */
 	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT) {
 		if (!trackable)
 			/* §3 step 4: blind clean-up. */
