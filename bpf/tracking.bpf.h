@@ -395,8 +395,14 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 	struct retisc_tracking_skb *v2;
 	struct trk_seen seen = {};
 	__u64 skb = ctx->skb, head, key = 0;
-	/* Initialised for older verifiers (6.1) that explore the head == 0
-	 * paths as if head could be set, and refuse the spill of garbage. */
+	/*
+	 * Initialised for the 6.1 verifier: it does not carry the head == 0
+	 * test over to head's spilled copy, so it walks the head == 0 path
+	 * with head set and refuses the narrow spill of an unset `cloned`
+	 * ("invalid size of register spill"; found in the VM lane). 6.18
+	 * links the spilled copy, as the spilled-scalar tracking work of
+	 * 6.8 ("Improve BPF verifier tracking") does.
+	 */
 	__u8 cloned = 0;
 	int stale, created = 0, ending = 0;
 	/* Free tracepoints: the sk_buff itself ends here, its buffer maybe. */
