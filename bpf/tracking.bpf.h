@@ -399,9 +399,9 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 	 * Initialised for the 6.1 verifier: it does not carry the head == 0
 	 * test over to head's spilled copy, so it walks the head == 0 path
 	 * with head set and refuses the narrow spill of an unset `cloned`
-	 * ("invalid size of register spill"; found in the VM lane). 6.18
-	 * links the spilled copy, as the spilled-scalar tracking work of
-	 * 6.8 ("Improve BPF verifier tracking") does.
+	 * ("invalid size of register spill"; found in the VM lane). The
+	 * 6.18 verifier, which tracks the ranges of spilled scalars, does
+	 * not walk that path.
 	 */
 	__u8 cloned = 0;
 	int stale, created = 0, ending = 0;
