@@ -24,4 +24,40 @@ int retisc_submit_kp(struct pt_regs *c)
 	return retisc_submit();
 }
 
+/*
+ * kmem end of life (doc/tracking.md §9.10), tracepoint mode: raw
+ * tracepoints kmem:kfree and kmem:kmem_cache_free, whose argument 1 is the
+ * freed block on every kernel since 4.x. A freed block whose address is a
+ * key is no longer that key's buffer or sk_buff, whatever path freed it:
+ * TCP's __kfree_skb() of acknowledged segments, deferred receive frees,
+ * pskb_expand_head()'s old head. These run for every free on the machine,
+ * so a miss costs one array load: the filter holds the addresses of live
+ * entries only.
+ */
+SEC("raw_tp")
+int retisc_kmem_free(struct bpf_raw_tracepoint_args *c)
+{
+	__u64 ptr = c->args[1], *slot;
+	struct retisc_tracking_info *ti;
+	struct retisc_tracking_skb *s;
+	__u32 idx = trk_kmem_slot(ptr);
+
+	slot = bpf_map_lookup_elem(&tracking_kmem_filter, &idx);
+	if (!slot || *slot != ptr || !ptr)
+		return 0;
+	*slot = 0;
+	ti = bpf_map_lookup_elem(&tracking_map, &ptr);
+	if (ti && ti->timestamp) {
+		/* A head change frees the old buffer before the packet is seen
+		 * on its new one: V2 may still relink the id (§9.5). */
+		ti->freed_timestamp = ti->timestamp;
+		ti->timestamp = 0;
+		trk_stat(TRK_KMEM);
+	}
+	s = bpf_map_lookup_elem(&tracking_skb_map, &ptr);
+	if (s)
+		s->head = 0;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -53,10 +53,28 @@ struct {
 	__type(value, struct retisc_tracking_stats);
 } retisc_trk_stats SEC(".maps");
 
+/*
+ * kmem end of life (tracepoint mode): the addresses that are keys of
+ * tracking_map or tracking_skb_map, at slot hash(address). A kmem free
+ * whose pointer is not in its slot is not ours; one that is ends the entry.
+ * A colliding insert overwrites the slot: that entry then depends on the
+ * other ends of life (doc/tracking.md).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RETISC_KMEM_FILTER_SIZE);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracking_kmem_filter SEC(".maps");
+
 /* Set by userspace before load (tracking.md §9.1). */
 const volatile __u8 retisc_tracking_mode = RETISC_TRACKING_TRACEPOINT;
 /* Some probe has no sk_buff argument, so stack tracking is read (§7). */
 const volatile __u8 retisc_stack_tracking = 1;
+/* Tracepoint mode: the kmem programs are attached, keep their filter. */
+const volatile __u8 retisc_trk_kmem = 1;
+/* The identity guard (pkt_ident.h) checks every sighting of an entry. */
+const volatile __u8 retisc_trk_guard = 1;
 
 /* Ring buffer bytes this CPU wrote since it last woke the consumer. */
 struct {

@@ -28,8 +28,10 @@ const volatile __u64 retisc_thread_size = 16384;
  * and rewrites. The packet and meta filters are spliced in by a later stage;
  * until then every skb matches both.
  */
-static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
+static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx, struct retisc_scratch *ev,
+					  struct trk_ident *id)
 {
+	struct retisc_tracking_info *ti;
 	struct retisc_tracking_skb *v2;
 	__u64 head, key = 0, skb = ctx->skb;
 	int stale;
@@ -42,8 +44,12 @@ static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx)
 	if (!retisc_filter_packet && !retisc_filter_meta_on)
 		return RETISC_F_PACKET | RETISC_F_META;
 	head = trk_skb_head(ctx);
-	if (ctx->cfg.tracking_on && trk_lookup(skb, head, trk_skb_cloned(ctx), &key, &v2, &stale))
-		return RETISC_F_PACKET | RETISC_F_META;
+	if (ctx->cfg.tracking_on) {
+		ti = trk_lookup(skb, head, trk_skb_cloned(ctx), &key, &v2, &stale);
+		/* An entry the identity guard rejects is another packet's. */
+		if (ti && (key == skb || !trk_guard_differs(ctx, ev, id, ti)))
+			return RETISC_F_PACKET | RETISC_F_META;
+	}
 	return retisc_filters_eval(ctx);
 }
 
@@ -127,6 +133,7 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 					     struct retisc_scratch *ev, void *progs)
 {
+	struct trk_ident id = {};
 	__u8 flags;
 
 	ctx->skb = 0;
@@ -136,14 +143,14 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 	if (ctx->skb && retisc_skb_snap_take(ctx))
 		ctx->skb = 0;
 
-	flags = retisc_filter(ctx);
+	flags = retisc_filter(ctx, ev, &id);
 	ctx->flags = flags;
 	ctx->tracked = 0;
 	ctx->trk_lost = 0;
 	/* A tracked skb always passes the filters, so a hit that is not
 	 * trackable belongs to an untracked packet. */
 	if (retisc_cfg.tracking_on && ctx->skb)
-		track_start(ctx, (flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE,
+		track_start(ctx, ev, &id, (flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE,
 			    retisc_cfg.tracking, retisc_cfg.n_hooks);
 
 	/*

@@ -2,14 +2,16 @@
 /*
  * skb tracking, run by the core probe program before the hook chain
  * (track_start) and by the submit stage after it (track_end). The algorithm
- * and the reasons behind every rule are in shared/spec/tracking.md; section
- * numbers below refer to it.
+ * and the reasons behind every rule are in doc/tracking.md; section numbers
+ * below (§N) refer to it.
  */
 #ifndef __RETISC_TRACKING_BPF_H
 #define __RETISC_TRACKING_BPF_H
 
 #include "core_maps.bpf.h"
 #include <retisc/skb.bpf.h>
+#include <retisc/pkt_ident.h>
+#include <bpf/bpf_endian.h>
 
 static __always_inline void trk_stat(int field)
 {
@@ -34,8 +36,14 @@ static __always_inline void trk_stat(int field)
 	case 4:
 		st->insert_failed++;
 		break;
-	default:
+	case 5:
 		st->reused++;
+		break;
+	case 6:
+		st->kmem_ended++;
+		break;
+	default:
+		st->guard_split++;
 		break;
 	}
 }
@@ -46,6 +54,8 @@ static __always_inline void trk_stat(int field)
 #define TRK_V2 3
 #define TRK_INSERT_FAILED 4
 #define TRK_REUSED 5
+#define TRK_KMEM 6
+#define TRK_GUARD 7
 
 /* errno values of the kernel ABI (BPF programs have no errno.h). */
 #define TRK_EEXIST 17
@@ -104,6 +114,8 @@ static __always_inline int trk_ti_insert(__u64 *key, const struct retisc_trackin
 			ti->last_skb = new_ti->last_skb;
 			ti->lost = new_ti->lost;
 			ti->flags = new_ti->flags;
+			ti->ident = new_ti->ident;
+			ti->freed_timestamp = 0;
 			trk_stat(TRK_REUSED);
 			return 0;
 		}
@@ -120,6 +132,124 @@ static __always_inline __u8 trk_skb_cloned(const struct retisc_ctx *ctx)
 static __always_inline __u64 trk_skb_head(const struct retisc_ctx *ctx)
 {
 	return (__u64)RETISC_SKB(ctx, head);
+}
+
+/* Slot of an address in tracking_kmem_filter (Fibonacci hashing). */
+static __always_inline __u32 trk_kmem_slot(__u64 addr)
+{
+	return (__u32)((addr * 0x9E3779B97F4A7C15ull) >> (64 - RETISC_KMEM_FILTER_BITS));
+}
+
+/*
+ * §9.10: let the kmem programs end the entry keyed by addr when that block
+ * is freed. The latest sighting takes the slot over from a colliding
+ * address.
+ */
+static __always_inline void trk_kmem_watch(__u64 addr)
+{
+	__u32 idx;
+	__u64 *slot;
+
+	if (!TRK_IN_PLACE || !retisc_trk_kmem)
+		return;
+	idx = trk_kmem_slot(addr);
+	slot = bpf_map_lookup_elem(&tracking_kmem_filter, &idx);
+	if (slot && *slot != addr)
+		*slot = addr;
+}
+
+/* The identity of the hit's packet, read once per hit (0: unknown). */
+struct trk_ident {
+	__u64 v;
+	__u8 done;
+};
+
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+#define TRK_CHECKSUM_PARTIAL 3
+#define TRK_U16_UNSET 0xffff
+
+/*
+ * §9.11: read the first RETISC_IDENT_BUF bytes of the packet, from its MAC
+ * header when the skb has a valid one, else from its network header, into
+ * the scratch event (unused before the core sections are written) and take
+ * their identity.
+ */
+static __noinline __u64 trk_ident_read(const struct retisc_ctx *ctx, struct retisc_scratch *ev)
+{
+	__u16 mac = RETISC_SKB(ctx, mac_header), net = RETISC_SKB(ctx, network_header);
+	__u16 mac_len = RETISC_SKB(ctx, mac_len), etype = 0;
+	__u64 head = (__u64)RETISC_SKB(ctx, head);
+	__u32 tail = RETISC_SKB(ctx, tail), n, flags;
+	int mac_ok = mac != TRK_U16_UNSET, net_ok = net != 0 && net != TRK_U16_UNSET;
+	int at_mac;
+	__u16 start;
+	__s64 avail;
+
+	/* Devices without a link-layer header reset the MAC header onto the
+	 * network header; mac_len tells which one is there. */
+	if (mac_ok && !(net_ok && net == mac && mac_len == 0)) {
+		start = mac;
+		at_mac = 1;
+	} else if (net_ok && !(mac_ok && mac == net && mac_len != 0)) {
+		start = net;
+		at_mac = 0;
+	} else {
+		return 0;
+	}
+	avail = (__s64)tail - start;
+	if (avail <= 0)
+		return 0;
+	n = avail > RETISC_IDENT_BUF ? RETISC_IDENT_BUF : (__u32)avail;
+	barrier_var(n);
+	if (n == 0 || n > RETISC_IDENT_BUF)
+		return 0;
+	if (bpf_probe_read_kernel(ev->data, n, (const void *)(head + start)))
+		return 0;
+	if (at_mac) {
+		flags = RETISC_IDENT_AT_MAC;
+	} else {
+		etype = bpf_ntohs(RETISC_SKB(ctx, protocol));
+		/* Transmit paths before skb->protocol is set: the version. */
+		if (!etype)
+			etype = ev->data[0] >> 4 == 4 ? 0x0800 : ev->data[0] >> 4 == 6 ? 0x86dd : 0;
+		flags = (__u32)etype << RETISC_IDENT_ETYPE_SHIFT;
+	}
+	if (RETISC_SKB_BITFIELD(ctx, ip_summed) == TRK_CHECKSUM_PARTIAL)
+		flags |= RETISC_IDENT_CSUM_PARTIAL;
+	return retisc_pkt_ident((const struct retisc_ident_buf *)ev->data, n, flags);
+}
+
+static __always_inline __u64 trk_ident(const struct retisc_ctx *ctx, struct retisc_scratch *ev,
+				       struct trk_ident *id)
+{
+	if (!id->done) {
+		id->v = trk_ident_read(ctx, ev);
+		id->done = 1;
+	}
+	return id->v;
+}
+
+/*
+ * §9.11 identity guard: the entry found for this skb belongs to another
+ * packet (its buffer was freed unseen and reused).
+ */
+static __always_inline int trk_guard_differs(const struct retisc_ctx *ctx,
+					     struct retisc_scratch *ev, struct trk_ident *id,
+					     const struct retisc_tracking_info *ti)
+{
+	if (!retisc_trk_guard || !ti->ident)
+		return 0;
+	return retisc_pkt_ident__differs(ti->ident, trk_ident(ctx, ev, id));
+}
+
+/* Identity recorded by a new entry. */
+static __always_inline __u64 trk_ident_new(const struct retisc_ctx *ctx,
+					   struct retisc_scratch *ev, struct trk_ident *id)
+{
+	return retisc_trk_guard ? trk_ident(ctx, ev, id) : 0;
 }
 
 /*
@@ -206,9 +336,19 @@ trk_lookup_seen(__u64 skb, __u64 head, __u8 cloned, __u64 *key, struct retisc_tr
 	}
 	if (!s || !s->head || s->head == head || cloned)
 		return NULL;
-	old = trk_ti_get(&s->head);
-	if (!old || !(old->last_skb == skb || s->cloned))
+	old = bpf_map_lookup_elem(&tracking_map, &s->head);
+	if (!old)
 		return NULL;
+	if (!old->timestamp) {
+		/*
+		 * pskb_expand_head() freed the old buffer and the kmem end of
+		 * life saw it (§9.10): the entry is dead but remembers its id.
+		 */
+		if (!old->freed_timestamp || old->last_skb != skb)
+			return NULL;
+	} else if (!(old->last_skb == skb || s->cloned)) {
+		return NULL;
+	}
 	*key = s->head;
 	*v2_old = s;
 	return old;
@@ -241,6 +381,7 @@ static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u
 
 	/* In place when present: an LRU update allocates a new element. */
 	cur = seen->skb_looked ? seen->skb_ent : bpf_map_lookup_elem(&tracking_skb_map, &skb);
+	trk_kmem_watch(skb);
 	if (cur) {
 		cur->head = head;
 		cur->last_seen = now;
@@ -303,7 +444,8 @@ static __always_inline void trk_publish_new(struct retisc_ctx *ctx,
 }
 
 /* track_start for trackable hits in kprobe mode (§4.2). */
-static __always_inline void track_start_kp(struct retisc_ctx *ctx, __u8 cfg)
+static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc_scratch *ev,
+					   struct trk_ident *id, __u8 cfg)
 {
 	struct retisc_tracking_info *ti, new_ti = {};
 	struct retisc_tracking_skb *v2;
@@ -337,11 +479,23 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, __u8 cfg)
 		bpf_map_delete_elem(&tracking_map, &skb);
 		ti->flags &= ~RETISC_TI_INV_PENDING;
 	}
+	if (ti && !(ti->flags & RETISC_TI_INV_PENDING) && !(cfg & RETISC_TRK_FREE) &&
+	    trk_guard_differs(ctx, ev, id, ti)) {
+		/*
+		 * §9.11: a safety net here; correct kprobe tracking never gets
+		 * here (the VM lane asserts a zero count). Not at free probes:
+		 * the entry ends there anyway.
+		 */
+		bpf_map_delete_elem(&tracking_map, &head);
+		trk_stat(TRK_GUARD);
+		ti = NULL;
+	}
 	if (!ti && !insert) {
 		if (ctx->cfg.probe_type == RETISC_PROBE_KRETPROBE || (cfg & RETISC_TRK_NO_TRACKING))
 			return;
 		new_ti.timestamp = ctx->timestamp;
 		new_ti.orig_head = head;
+		new_ti.ident = trk_ident_new(ctx, ev, id);
 		insert = 2;
 	}
 
@@ -388,7 +542,8 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, __u8 cfg)
  * second lookup. `trackable` is 0 for hits the filters rejected: those only
  * get the end of life.
  */
-static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable, __u8 cfg,
+static __always_inline void track_start_tp(struct retisc_ctx *ctx, struct retisc_scratch *ev,
+					   struct trk_ident *id, int trackable, __u8 cfg,
 					   __u8 n_hooks)
 {
 	struct retisc_tracking_info *ti, new_ti = {};
@@ -438,6 +593,18 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 		/* V1: the entry under head belonged to another skb. */
 		trk_ti_end(&head, seen.at_head);
 		trk_stat(TRK_V1);
+	} else if (ti && !(is_free && !n_hooks) && trk_guard_differs(ctx, ev, id, ti)) {
+		/*
+		 * §9.11: another packet under this address (its buffer was
+		 * freed unseen). Through V2 the old entry may still be its
+		 * clones': leave it. A free tracepoint without hooks reports
+		 * nothing, and ends the entry if the buffer goes.
+		 */
+		if (!v2)
+			trk_ti_end(&head, ti);
+		v2 = NULL;
+		ti = NULL;
+		trk_stat(TRK_GUARD);
 	}
 	if (ti && v2) {
 		/* V2: the packet's head changed; move its entry to head. */
@@ -445,8 +612,14 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 		__u64 old_head = v2->head;
 
 		new_ti = *old;
-		if (!v2->cloned)
+		if (!new_ti.timestamp) {
+			/* Dead since kmem saw the old buffer freed: revive its id. */
+			new_ti.timestamp = old->freed_timestamp;
+			old->freed_timestamp = 0;
+		} else if (!v2->cloned) {
 			trk_ti_end(&old_head, old);
+		}
+		new_ti.freed_timestamp = 0;
 		ti = NULL;
 		trk_stat(TRK_V2);
 	} else if (!ti) {
@@ -457,6 +630,7 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 			goto skb_ent;
 		new_ti.timestamp = ctx->timestamp;
 		new_ti.orig_head = head;
+		new_ti.ident = trk_ident_new(ctx, ev, id);
 		created = 1;
 	}
 
@@ -466,6 +640,8 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 		if (ending) {
 			trk_ti_end(&head, ti);
 			trk_stat(TRK_RELEASED);
+		} else {
+			trk_kmem_watch(head);
 		}
 	} else {
 		/* A relinked entry carries its loss count into this event. */
@@ -491,6 +667,7 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, int trackable
 			if (created)
 				trk_stat(TRK_CREATED);
 			trk_publish_new(ctx, &new_ti, carried);
+			trk_kmem_watch(head);
 		}
 	}
 	trk_stack_set(ctx, ending ? 0 : head);
@@ -516,17 +693,17 @@ skb_ent:
  * probe cannot take (the probe program took 5x the instructions to verify
  * when they came back from the context map).
  */
-static __always_inline void track_start(struct retisc_ctx *ctx, int trackable, __u8 cfg,
-					__u8 n_hooks)
+static __always_inline void track_start(struct retisc_ctx *ctx, struct retisc_scratch *ev,
+					struct trk_ident *id, int trackable, __u8 cfg, __u8 n_hooks)
 {
 	/* The caller has cleared ctx->tracked and ctx->trk_lost. */
 	if (retisc_tracking_mode == RETISC_TRACKING_TRACEPOINT) {
 		if (!trackable)
 			/* §3 step 4: blind clean-up. */
 			trk_stack_clear(ctx);
-		track_start_tp(ctx, trackable, cfg, n_hooks);
+		track_start_tp(ctx, ev, id, trackable, cfg, n_hooks);
 	} else if (trackable) {
-		track_start_kp(ctx, cfg);
+		track_start_kp(ctx, ev, id, cfg);
 	} else {
 		trk_stack_clear(ctx);
 	}

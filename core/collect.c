@@ -110,6 +110,7 @@ struct collect_opts {
 	bool multiline;
 	bool has_profile;
 	bool tracking_report;
+	bool no_tracking_kmem, no_tracking_guard;
 	uint32_t tracking_map_size;
 	uint64_t stop_after;
 	uint64_t ring_size;
@@ -143,6 +144,7 @@ struct collect {
 	size_t n_hooks;
 	struct probe_inst *probes;
 	size_t n_probes;
+	struct bpf_link *kmem_links[2];
 	struct retisc_filters filters;
 	struct retisc_writer *writer;
 	struct retisc_renderer renderer;
@@ -191,6 +193,10 @@ static void usage(FILE *f)
 		"      --tracking-report     log tracking counters and live entries at exit\n"
 		"      --tracking-map-size N entries of the tracking maps (default 65536,\n"
 		"                            8192 in kprobe mode)\n"
+		"      --tracking-kmem on|off   tracepoint mode: end ids when kmem frees their\n"
+		"                            buffer (default on)\n"
+		"      --tracking-guard on|off  new id when a buffer shows another packet\n"
+		"                            (default on)\n"
 		"      --allow-system-changes  mount tracefs if needed\n"
 		"  -f, --filter-packet EXPR  pcap-filter(7) expression, evaluated at first sight\n"
 		"  -m, --filter-meta EXPR    sk_buff meta filter, e.g. 'sk_buff.mark == 0x10'\n"
@@ -218,6 +224,8 @@ enum {
 	OPT_RING_SIZE,
 	OPT_TRACKING_REPORT,
 	OPT_TRACKING_MAP_SIZE,
+	OPT_TRACKING_KMEM,
+	OPT_TRACKING_GUARD,
 };
 
 /* Single-value options and flags may be given once (cli.md §3.1). */
@@ -258,13 +266,15 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 		{"ring-size", required_argument, NULL, OPT_RING_SIZE},
 		{"tracking-report", no_argument, NULL, OPT_TRACKING_REPORT},
 		{"tracking-map-size", required_argument, NULL, OPT_TRACKING_MAP_SIZE},
+		{"tracking-kmem", required_argument, NULL, OPT_TRACKING_KMEM},
+		{"tracking-guard", required_argument, NULL, OPT_TRACKING_GUARD},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	bool s_out = false, s_rot = false, s_print = false, s_fmt = false, s_utc = false,
 	     s_stack = false, s_cmd = false, s_stop = false, s_allow = false, s_e = false,
 	     s_tm = false, s_ring = false, s_kconf = false, s_ps = false, s_ot = false,
-	     s_oe = false, s_or = false, s_fp = false, s_fm = false;
+	     s_oe = false, s_or = false, s_fp = false, s_fm = false, s_tk = false, s_tg = false;
 	int c, err = 0;
 
 	o->multiline = true;
@@ -405,6 +415,24 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 		case OPT_TRACKING_REPORT:
 			o->tracking_report = true;
 			break;
+		case OPT_TRACKING_KMEM:
+		case OPT_TRACKING_GUARD: {
+			bool kmem = c == OPT_TRACKING_KMEM;
+			const char *name = kmem ? "tracking-kmem" : "tracking-guard";
+			bool off = !strcmp(optarg, "off");
+
+			err = once(kmem ? &s_tk : &s_tg, name);
+			if (!off && strcmp(optarg, "on")) {
+				fprintf(stderr, "error: invalid value '%s' for '--%s' (on, off)\n",
+					optarg, name);
+				err = -EINVAL;
+			}
+			if (kmem)
+				o->no_tracking_kmem = off;
+			else
+				o->no_tracking_guard = off;
+			break;
+		}
 		case OPT_TRACKING_MAP_SIZE: {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -868,6 +896,40 @@ static bool need_stack_tracking(const struct collect *c)
 	return false;
 }
 
+/* doc/tracking.md §9.10: the kmem end of life runs in tracepoint mode. */
+static bool kmem_on(const struct collect *c)
+{
+	return c->tracking_on && c->mode == RETISC_TRACKING_TRACEPOINT && !c->o.no_tracking_kmem;
+}
+
+/*
+ * The kmem programs end entries whose buffer or sk_buff is freed by any
+ * path. Attached before the probes, so that no entry is created that a free
+ * could pass by. A kernel without these tracepoints loses the mechanism,
+ * not the collection.
+ */
+static int attach_kmem(struct collect *c)
+{
+	static const char *const tps[] = {"kfree", "kmem_cache_free"};
+
+	if (!kmem_on(c))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tps); i++) {
+		struct bpf_link *l =
+			bpf_program__attach_raw_tracepoint(c->core->progs.retisc_kmem_free, tps[i]);
+		int err = libbpf_get_error(l);
+
+		if (err) {
+			pr_warn("Cannot attach to kmem:%s (%s): buffers it frees are left to the "
+				"identity guard",
+				tps[i], strerror(-err));
+			continue;
+		}
+		c->kmem_links[i] = l;
+	}
+	return 0;
+}
+
 static int load_core(struct collect *c)
 {
 	int err;
@@ -877,6 +939,8 @@ static int load_core(struct collect *c)
 		return -errno;
 	c->core->rodata->retisc_tracking_mode = (__u8)c->mode;
 	c->core->rodata->retisc_stack_tracking = need_stack_tracking(c);
+	c->core->rodata->retisc_trk_kmem = kmem_on(c);
+	c->core->rodata->retisc_trk_guard = !c->o.no_tracking_guard;
 	c->core->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 	bpf_map__set_max_entries(c->core->maps.retisc_events, (__u32)c->o.ring_size);
 	if (c->mode == RETISC_TRACKING_KPROBE) {
@@ -1100,6 +1164,8 @@ static int load_probes(struct collect *c)
 		pi->skel->rodata->retisc_thread_size = thread_size;
 		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
 		pi->skel->rodata->retisc_stack_tracking = stack_tracking;
+		pi->skel->rodata->retisc_trk_kmem = kmem_on(c);
+		pi->skel->rodata->retisc_trk_guard = !c->o.no_tracking_guard;
 		pi->skel->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 		pi->skel->rodata->retisc_filter_packet = c->filters.packet;
 		pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;
@@ -1393,6 +1459,8 @@ static void report_tracking(struct collect *c)
 			sum.v2_relinked += st[i].v2_relinked;
 			sum.insert_failed += st[i].insert_failed;
 			sum.reused += st[i].reused;
+			sum.kmem_ended += st[i].kmem_ended;
+			sum.guard_split += st[i].guard_split;
 		}
 	}
 	free(st);
@@ -1402,7 +1470,8 @@ static void report_tracking(struct collect *c)
 	 * released, replaced as stale, collected by the GC nor still alive was
 	 * evicted (V2 relinks move an entry without creating one).
 	 */
-	gone = sum.released + sum.v1_stale + atomic_load(&c->gc_removed) + live;
+	gone = sum.released + sum.v1_stale + sum.kmem_ended + sum.guard_split +
+	       atomic_load(&c->gc_removed) + live;
 	evicted = sum.created > gone ? sum.created - gone : 0;
 	pr_info("tracking: %zu live entries, %zu skb entries (map size %u); created %llu, released "
 		"%llu, stale replaced %llu, head changes followed %llu, evicted %llu, insert "
@@ -1415,6 +1484,13 @@ static void report_tracking(struct collect *c)
 		(unsigned long long)sum.released, (unsigned long long)sum.v1_stale,
 		(unsigned long long)sum.v2_relinked, (unsigned long long)evicted,
 		(unsigned long long)sum.insert_failed, (unsigned long long)sum.reused);
+	/* Which end of life acted (doc/tracking.md §9.12). */
+	pr_info("tracking end of life: %s %llu, kmem %llu, identity guard %llu, exclusive owner "
+		"%llu, GC %llu, LRU %llu",
+		c->mode == RETISC_TRACKING_TRACEPOINT ? "skb tracepoints" : "free probes",
+		(unsigned long long)sum.released, (unsigned long long)sum.kmem_ended,
+		(unsigned long long)sum.guard_split, (unsigned long long)sum.v1_stale,
+		(unsigned long long)atomic_load(&c->gc_removed), evicted);
 }
 
 static pid_t spawn_cmd(const char *cmd)
@@ -1445,6 +1521,8 @@ static void collect_free(struct collect *c)
 	for (size_t i = 0; i < c->n_hooks; i++)
 		bpf_object__close(c->hooks[i].obj);
 	retisc_ringbuf__free(c->rb);
+	for (size_t i = 0; i < ARRAY_SIZE(c->kmem_links); i++)
+		bpf_link__destroy(c->kmem_links[i]);
 	core__destroy(c->core);
 	retisc_filter__uninstall();
 	retisc_insns__release(&c->filters.l2);
@@ -1599,7 +1677,7 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 		goto out;
 	}
 
-	err = attach_probes(&c);
+	err = attach_kmem(&c) ?: attach_probes(&c);
 	if (err)
 		goto out;
 	signal(SIGINT, on_signal);

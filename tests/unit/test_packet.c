@@ -19,6 +19,8 @@
 
 #include "packet_fmt.h"
 
+#include <retisc/pkt_ident.h>
+
 #define TRUNC "... (truncated or incomplete packet)"
 #define NOSUP(what) "... (" what " not supported, use 'retis pcap')"
 
@@ -113,6 +115,41 @@ struct pkt_case {
 		fail();                                                                            \
 	} while (0)
 
+/* Identity of the first n bytes with the rest of the buffer set to fill. */
+static uint64_t ident_cut(const uint8_t *pkt, size_t n, uint8_t fill)
+{
+	struct retisc_ident_buf b;
+
+	memset(&b, fill, sizeof(b));
+	memcpy(b.b, pkt, n < sizeof(b.b) ? n : sizeof(b.b));
+	return retisc_pkt_ident(&b, (uint32_t)n, RETISC_IDENT_AT_MAC);
+}
+
+/*
+ * The tracking guard's identity (pkt_ident.h) of every cut of a corpus
+ * packet is unknown (0) or the identity of the whole packet, never another
+ * one, and nothing past the cut changes it: a packet read short on one
+ * sighting must not look like another packet.
+ */
+static void ident_cuts(const struct pkt_case *t, const uint8_t *pkt, size_t len)
+{
+	uint64_t full = ident_cut(pkt, len, 0), prev = 0;
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		uint64_t a = ident_cut(pkt, cut, 0x00), b = ident_cut(pkt, cut, 0xff);
+
+		if (a != b)
+			fail_msg("%s cut at %zu: identity read past the cut (%#llx, %#llx)",
+				 t->name, cut, (unsigned long long)a, (unsigned long long)b);
+		if (a && a != full)
+			fail_msg("%s cut at %zu: identity %#llx, whole packet %#llx", t->name, cut,
+				 (unsigned long long)a, (unsigned long long)full);
+		if (prev && !a)
+			fail_msg("%s cut at %zu: identity lost", t->name, cut);
+		prev = a;
+	}
+}
+
 static void run_case(void **state)
 {
 	const struct pkt_case *t = *state;
@@ -121,6 +158,7 @@ static void run_case(void **state)
 	char *out;
 
 	len = t->hex ? unhex(t->hex, pkt, sizeof(pkt)) : unb64(t->b64, pkt, sizeof(pkt));
+	ident_cuts(t, pkt, len);
 
 	out = format(pkt, len, t->ll);
 	if (strcmp(out, t->want))

@@ -144,6 +144,7 @@ clang -O2 -g -target bpf -Wall -Werror -I"$BUILD" -c "$HERE/xdp_pass.bpf.c" \
 	-o "$ROOT/opt/xdp_pass.bpf.o"
 
 cp "$HERE/init.sh" "$ROOT/init"
+cp "$HERE/tcp_segments.awk" "$ROOT/opt/tcp_segments.awk"
 chmod 755 "$ROOT/init"
 echo "${RETISC_VM_TESTS:-}" >"$ROOT/etc/tests"
 

@@ -28,6 +28,13 @@ struct retisc_tracking_info {
 	__u32 lost;	 /* events of this packet lost since the last one written */
 	__u8 flags;	 /* RETISC_TI_* */
 	__u8 pad[3];
+	__u64 ident; /* identity at first sighting (pkt_ident.h), 0: unknown */
+	/*
+	 * Tracepoint mode: the id timestamp of an entry that the kmem end of
+	 * life ended (timestamp is then 0), so that the head change which
+	 * freed the buffer can still be followed (tracking.md §9.10).
+	 */
+	__u64 freed_timestamp;
 };
 
 /* Value of tracking_skb_map (tracepoint mode): where an skb was last seen. */
@@ -46,6 +53,8 @@ struct retisc_tracking_stats {
 	__u64 v2_relinked;   /* head changes followed by skb continuity */
 	__u64 insert_failed; /* tracking_map inserts that failed */
 	__u64 reused;	     /* inserts that took over a dead entry in place */
+	__u64 kmem_ended;    /* entries ended by kmem:kfree / kmem:kmem_cache_free */
+	__u64 guard_split;   /* sightings the identity guard made a new packet */
 };
 
 #define RETISC_TRACKING_MAP_SIZE_TP 65536
@@ -53,5 +62,12 @@ struct retisc_tracking_stats {
 #define RETISC_TRACKING_SKB_MAP_SIZE 65536
 #define RETISC_STACK_TRACKING_MAP_SIZE 8192
 #define RETISC_SKB_DATAREF_SHIFT 16
+/*
+ * Slots of the kmem pre-filter (tracking_kmem_filter): the addresses of
+ * live tracked buffers and sk_buff structs, direct-mapped by a hash of the
+ * address, so that a free of anything else costs one array load.
+ */
+#define RETISC_KMEM_FILTER_BITS 16
+#define RETISC_KMEM_FILTER_SIZE (1u << RETISC_KMEM_FILTER_BITS)
 
 #endif /* __RETISC_TRACKING_H */

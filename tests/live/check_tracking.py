@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Assertions on tracking ids of real traffic (tracking.sh): an id must
+never hold two packets.
+
+The packet bytes are parsed here, independently of retisc: a TCP segment is
+(addresses, ports, sequence number, SYN/FIN/RST, payload length); an ICMP
+echo is (addresses, type, id, sequence); a UDP datagram of tcp_peer.py is
+(addresses, ports, the number in its payload).
+
+  check_tracking.py tcp FILE MIN_IDS [RETRANS]
+      every id holds one segment; at least MIN_IDS ids; with RETRANS, at
+      least one segment was transmitted twice and kept one id over both
+  check_tracking.py flood FILE MIN_IDS
+      every id holds one ICMP echo or one UDP datagram
+"""
+import base64
+import json
+import struct
+import sys
+
+XMIT = "net:net_dev_start_xmit"
+
+
+def fail(msg):
+    print("check failed:", msg)
+    sys.exit(1)
+
+
+def load(path):
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    if lines[-1] != b"":
+        fail(f"{path}: last line is not terminated")
+    events = [json.loads(line) for line in lines[:-1]]
+    if not events or "startup" not in events[0]:
+        fail(f"{path}: no startup event")
+    return events[1:]
+
+
+def tid(e):
+    t = e["skb-tracking"]
+    return (t["timestamp"], t["orig_head"])
+
+
+def ipv4(e):
+    """(src, dst, proto, total length, IP header bytes, L4 bytes) or None."""
+    if "packet" not in e:
+        return None
+    raw = base64.b64decode(e["packet"]["data"])
+    et, off = struct.unpack_from("!H", raw, 12)[0], 14
+    while et in (0x8100, 0x88A8) and len(raw) >= off + 4:
+        et, off = struct.unpack_from("!H", raw, off + 2)[0], off + 4
+    if et != 0x0800 or len(raw) < off + 20:
+        return None
+    ihl = (raw[off] & 0xF) * 4
+    tot = struct.unpack_from("!H", raw, off + 2)[0]
+    return raw[off + 12:off + 16], raw[off + 16:off + 20], raw[off + 9], tot, ihl, raw[off + ihl:]
+
+
+def tcp_segment(e, ports):
+    ip = ipv4(e)
+    if not ip or ip[2] != 6 or len(ip[5]) < 20:
+        return None
+    src, dst, _, tot, ihl, l4 = ip
+    sport, dport, seq = struct.unpack_from("!HHI", l4)
+    if sport not in ports and dport not in ports:
+        return None
+    doff = (l4[12] >> 4) * 4
+    flags = l4[13] & 0x07  # FIN, SYN, RST
+    return (src, dst, sport, dport, seq, flags, tot - ihl - doff)
+
+
+def show(seg):
+    src, dst, sport, dport, seq, flags, plen = seg
+    f = "".join(c for c, b in (("F", 1), ("S", 2), ("R", 4)) if flags & b) or "."
+    return f"{'.'.join(map(str, src))}:{sport}>{'.'.join(map(str, dst))}:{dport} [{f}] seq {seq} len {plen}"
+
+
+def merged_ids(events, key):
+    """ids holding more than one packet, as {id: [packets in order]}."""
+    by_id = {}
+    for e in events:
+        if "skb-tracking" not in e:
+            continue
+        k = key(e)
+        if k is None:
+            continue
+        seen = by_id.setdefault(tid(e), [])
+        if k not in seen:
+            seen.append(k)
+    return by_id, {i: s for i, s in by_id.items() if len(s) > 1}
+
+
+def tcp(path, min_ids, retrans=None):
+    ports = {8080, 8081}
+    events = load(path)
+    by_id, merged = merged_ids(events, lambda e: tcp_segment(e, ports))
+    if merged:
+        first = list(merged.values())[:5]
+        fail(f"{len(merged)} of {len(by_id)} ids hold more than one TCP segment, e.g. "
+             + "; ".join(" | ".join(show(s) for s in segs) for segs in first))
+    if len(by_id) < int(min_ids):
+        fail(f"only {len(by_id)} tracked TCP segments (want {min_ids})")
+    msg = f"ok: {len(by_id)} ids, each holding one TCP segment"
+    if retrans:
+        # Transmissions of one segment by the sender (each a new clone).
+        tx = {}
+        for e in events:
+            if e["kernel"]["symbol"] != XMIT or "skb-tracking" not in e:
+                continue
+            s = tcp_segment(e, ports)
+            if s and s[3] == int(retrans) and s[6] > 0:
+                tx.setdefault(s, []).append(tid(e))
+        again = {s: ids for s, ids in tx.items() if len(ids) > 1}
+        kept = [s for s, ids in again.items() if len(set(ids)) == 1]
+        if not kept:
+            fail(f"no retransmitted segment kept its id ({len(again)} retransmitted)")
+        msg += f"; {len(again)} segments retransmitted, {len(kept)} kept one id"
+    print(msg)
+
+
+def flood_key(e):
+    ip = ipv4(e)
+    if not ip:
+        return None
+    src, dst, proto, _, _, l4 = ip
+    if proto == 1 and len(l4) >= 8 and l4[0] in (0, 8):
+        return ("icmp", src, dst, l4[0]) + struct.unpack_from("!HH", l4, 4)
+    if proto == 17 and len(l4) >= 18 and l4[8:9] == b"u":
+        return ("udp", src, dst, l4[:4], l4[9:18])
+    return None
+
+
+def flood(path, min_ids):
+    events = load(path)
+    by_id, merged = merged_ids(events, flood_key)
+    if merged:
+        first = list(merged.values())[:3]
+        fail(f"{len(merged)} of {len(by_id)} ids hold more than one packet, e.g. {first}")
+    n = {"icmp": 0, "udp": 0}
+    for segs in by_id.values():
+        n[segs[0][0]] += 1
+    if min(n.values()) < int(min_ids):
+        fail(f"too few tracked packets: {n} (want {min_ids} of each)")
+    print(f"ok: {len(by_id)} ids ({n['icmp']} ICMP, {n['udp']} UDP), each holding one packet")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "tcp":
+        tcp(*sys.argv[2:])
+    elif cmd == "flood":
+        flood(*sys.argv[2:])
+    else:
+        fail(f"unknown check {cmd}")
