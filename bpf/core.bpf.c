@@ -31,21 +31,31 @@ int retisc_submit_kp(struct pt_regs *c)
  * key is no longer that key's buffer or sk_buff, whatever path freed it:
  * TCP's __kfree_skb() of acknowledged segments, deferred receive frees,
  * pskb_expand_head()'s old head. These run for every free on the machine,
- * so a miss costs one array load: the filter holds the addresses of live
- * entries only.
+ * so a miss costs one array load and four compares: the filter holds the
+ * addresses of live entries only.
  */
 SEC("raw_tp")
 int retisc_kmem_free(struct bpf_raw_tracepoint_args *c)
 {
-	__u64 ptr = c->args[1], *slot;
+	__u64 ptr = c->args[1];
+	struct retisc_kmem_bucket *b;
 	struct retisc_tracking_info *ti;
 	struct retisc_tracking_skb *s;
 	__u32 idx = trk_kmem_slot(ptr);
 
-	slot = bpf_map_lookup_elem(&tracking_kmem_filter, &idx);
-	if (!slot || *slot != ptr || !ptr)
+	b = bpf_map_lookup_elem(&tracking_kmem_filter, &idx);
+	if (!b || !ptr)
 		return 0;
-	*slot = 0;
+	if (b->addr[0] == ptr)
+		b->addr[0] = 0;
+	else if (b->addr[1] == ptr)
+		b->addr[1] = 0;
+	else if (b->addr[2] == ptr)
+		b->addr[2] = 0;
+	else if (b->addr[3] == ptr)
+		b->addr[3] = 0;
+	else
+		return 0;
 	ti = bpf_map_lookup_elem(&tracking_map, &ptr);
 	if (ti && ti->timestamp) {
 		/* A head change frees the old buffer before the packet is seen

@@ -55,16 +55,16 @@ struct {
 
 /*
  * kmem end of life (tracepoint mode): the addresses that are keys of
- * tracking_map or tracking_skb_map, at slot hash(address). A kmem free
- * whose pointer is not in its slot is not ours; one that is ends the entry.
- * A colliding insert overwrites the slot: that entry then depends on the
- * other ends of life (doc/tracking.md).
+ * tracking_map or tracking_skb_map, in the bucket of their hash. A kmem
+ * free whose pointer is not in its bucket is not ours; one that is ends the
+ * entry. A full bucket gives a way up: that entry then depends on the other
+ * ends of life until its next sighting writes it back (tracking.md §9.10).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, RETISC_KMEM_FILTER_SIZE);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct retisc_kmem_bucket);
 } tracking_kmem_filter SEC(".maps");
 
 /* Set by userspace before load (tracking.md §9.1). */
@@ -73,8 +73,11 @@ const volatile __u8 retisc_tracking_mode = RETISC_TRACKING_TRACEPOINT;
 const volatile __u8 retisc_stack_tracking = 1;
 /* Tracepoint mode: the kmem programs are attached, keep their filter. */
 const volatile __u8 retisc_trk_kmem = 1;
-/* The identity guard (pkt_ident.h) checks every sighting of an entry. */
-const volatile __u8 retisc_trk_guard = 1;
+/*
+ * The identity guard (pkt_ident.h, tracking.md §9.11): RETISC_TRK_GUARD_*,
+ * which sightings it checks.
+ */
+const volatile __u8 retisc_trk_guard = RETISC_TRK_GUARD_FRAG;
 
 /* Ring buffer bytes this CPU wrote since it last woke the consumer. */
 struct {

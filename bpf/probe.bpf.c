@@ -47,7 +47,7 @@ static __always_inline __u8 retisc_filter(struct retisc_ctx *ctx, struct retisc_
 	if (ctx->cfg.tracking_on) {
 		ti = trk_lookup(skb, head, trk_skb_cloned(ctx), &key, &v2, &stale);
 		/* An entry the identity guard rejects is another packet's. */
-		if (ti && (key == skb || !trk_guard_differs(ctx, ev, id, ti)))
+		if (ti && (key == skb || !trk_guard_differs(ctx, ev, id, ti, key != head)))
 			return RETISC_F_PACKET | RETISC_F_META;
 	}
 	return retisc_filters_eval(ctx);

@@ -134,7 +134,7 @@ static __always_inline __u64 trk_skb_head(const struct retisc_ctx *ctx)
 	return (__u64)RETISC_SKB(ctx, head);
 }
 
-/* Slot of an address in tracking_kmem_filter (Fibonacci hashing). */
+/* Bucket of an address in tracking_kmem_filter (Fibonacci hashing). */
 static __always_inline __u32 trk_kmem_slot(__u64 addr)
 {
 	return (__u32)((addr * 0x9E3779B97F4A7C15ull) >> (64 - RETISC_KMEM_FILTER_BITS));
@@ -142,20 +142,31 @@ static __always_inline __u32 trk_kmem_slot(__u64 addr)
 
 /*
  * §9.10: let the kmem programs end the entry keyed by addr when that block
- * is freed. The latest sighting takes the slot over from a colliding
- * address.
+ * is freed: keep addr in its bucket, in a free way, else in place of the
+ * way its hash picks.
  */
 static __always_inline void trk_kmem_watch(__u64 addr)
 {
+	struct retisc_kmem_bucket *b;
 	__u32 idx;
-	__u64 *slot;
 
 	if (!TRK_IN_PLACE || !retisc_trk_kmem)
 		return;
 	idx = trk_kmem_slot(addr);
-	slot = bpf_map_lookup_elem(&tracking_kmem_filter, &idx);
-	if (slot && *slot != addr)
-		*slot = addr;
+	b = bpf_map_lookup_elem(&tracking_kmem_filter, &idx);
+	if (!b || b->addr[0] == addr || b->addr[1] == addr || b->addr[2] == addr ||
+	    b->addr[3] == addr)
+		return;
+	if (!b->addr[0])
+		b->addr[0] = addr;
+	else if (!b->addr[1])
+		b->addr[1] = addr;
+	else if (!b->addr[2])
+		b->addr[2] = addr;
+	else if (!b->addr[3])
+		b->addr[3] = addr;
+	else
+		b->addr[(addr * 0x9E3779B97F4A7C15ull) & (RETISC_KMEM_WAYS - 1)] = addr;
 }
 
 /* The identity of the hit's packet, read once per hit (0: unknown). */
@@ -238,14 +249,24 @@ static __always_inline __u64 trk_ident(const struct retisc_ctx *ctx, struct reti
  */
 static __always_inline int trk_guard_differs(const struct retisc_ctx *ctx,
 					     struct retisc_scratch *ev, struct trk_ident *id,
-					     const struct retisc_tracking_info *ti)
+					     const struct retisc_tracking_info *ti, int v2)
 {
 	if (!retisc_trk_guard || !ti->ident)
+		return 0;
+	/*
+	 * A kmalloc'd or slab head is freed through kfree() or
+	 * kmem_cache_free(), which the kmem end of life sees (skb_free_head()
+	 * in kprobe mode): sightings under the same head then need no check
+	 * unless the head is a page fragment (head_frag), and skip the packet
+	 * read. A V2 link is always checked: the skb struct may have been
+	 * recycled unseen for another packet.
+	 */
+	if (!v2 && retisc_trk_guard == RETISC_TRK_GUARD_FRAG && !RETISC_SKB_BITFIELD(ctx, head_frag))
 		return 0;
 	return retisc_pkt_ident__differs(ti->ident, trk_ident(ctx, ev, id));
 }
 
-/* Identity recorded by a new entry. */
+/* Identity recorded by a new entry: one packet read per packet. */
 static __always_inline __u64 trk_ident_new(const struct retisc_ctx *ctx,
 					   struct retisc_scratch *ev, struct trk_ident *id)
 {
@@ -343,8 +364,10 @@ trk_lookup_seen(__u64 skb, __u64 head, __u8 cloned, __u64 *key, struct retisc_tr
 		/*
 		 * pskb_expand_head() freed the old buffer and the kmem end of
 		 * life saw it (§9.10): the entry is dead but remembers its id.
+		 * Only with an identity, which the caller compares: the skb
+		 * struct may have been recycled unseen for another packet.
 		 */
-		if (!old->freed_timestamp || old->last_skb != skb)
+		if (!old->freed_timestamp || old->last_skb != skb || !old->ident)
 			return NULL;
 	} else if (!(old->last_skb == skb || s->cloned)) {
 		return NULL;
@@ -480,7 +503,7 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc
 		ti->flags &= ~RETISC_TI_INV_PENDING;
 	}
 	if (ti && !(ti->flags & RETISC_TI_INV_PENDING) && !(cfg & RETISC_TRK_FREE) &&
-	    trk_guard_differs(ctx, ev, id, ti)) {
+	    trk_guard_differs(ctx, ev, id, ti, 0)) {
 		/*
 		 * §9.11: a safety net here; correct kprobe tracking never gets
 		 * here (the VM lane asserts a zero count). Not at free probes:
@@ -593,7 +616,7 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, struct retisc
 		/* V1: the entry under head belonged to another skb. */
 		trk_ti_end(&head, seen.at_head);
 		trk_stat(TRK_V1);
-	} else if (ti && !(is_free && !n_hooks) && trk_guard_differs(ctx, ev, id, ti)) {
+	} else if (ti && (v2 || !(is_free && !n_hooks)) && trk_guard_differs(ctx, ev, id, ti, !!v2)) {
 		/*
 		 * §9.11: another packet under this address (its buffer was
 		 * freed unseen). Through V2 the old entry may still be its

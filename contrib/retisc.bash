@@ -81,6 +81,10 @@ _retisc()
 			COMPREPLY=($(compgen -W "auto kprobe tracepoint off" -- "$cur"))
 			return
 			;;
+		--tracking-kmem | --tracking-guard)
+			COMPREPLY=($(compgen -W "on off" -- "$cur"))
+			return
+			;;
 		-o | --out | --kconf)
 			_filedir
 			return
@@ -96,7 +100,7 @@ _retisc()
 			--probe-stack --cmd --stop-after --allow-system-changes --kconf
 			--skb-sections --nft-verdicts --ovs-track --ovs-enrich-flows
 			--ovs-enrich-rate --tracking-mode --ring-size --tracking-report
-			--tracking-map-size -h --help" -- "$cur"))
+			--tracking-map-size --tracking-kmem --tracking-guard -h --help" -- "$cur"))
 		;;
 	pri*)
 		case "$prev" in

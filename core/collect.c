@@ -903,6 +903,20 @@ static bool kmem_on(const struct collect *c)
 }
 
 /*
+ * doc/tracking.md §9.11: with an exact end of life for kmalloc'd and slab
+ * heads (kprobe mode, or the kmem programs), the guard checks page-fragment
+ * heads only.
+ */
+static __u8 guard_level(const struct collect *c)
+{
+	if (c->o.no_tracking_guard)
+		return RETISC_TRK_GUARD_OFF;
+	if (c->mode == RETISC_TRACKING_TRACEPOINT && !kmem_on(c))
+		return RETISC_TRK_GUARD_ALL;
+	return RETISC_TRK_GUARD_FRAG;
+}
+
+/*
  * The kmem programs end entries whose buffer or sk_buff is freed by any
  * path. Attached before the probes, so that no entry is created that a free
  * could pass by. A kernel without these tracepoints loses the mechanism,
@@ -940,7 +954,7 @@ static int load_core(struct collect *c)
 	c->core->rodata->retisc_tracking_mode = (__u8)c->mode;
 	c->core->rodata->retisc_stack_tracking = need_stack_tracking(c);
 	c->core->rodata->retisc_trk_kmem = kmem_on(c);
-	c->core->rodata->retisc_trk_guard = !c->o.no_tracking_guard;
+	c->core->rodata->retisc_trk_guard = guard_level(c);
 	c->core->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 	bpf_map__set_max_entries(c->core->maps.retisc_events, (__u32)c->o.ring_size);
 	if (c->mode == RETISC_TRACKING_KPROBE) {
@@ -1165,7 +1179,7 @@ static int load_probes(struct collect *c)
 		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
 		pi->skel->rodata->retisc_stack_tracking = stack_tracking;
 		pi->skel->rodata->retisc_trk_kmem = kmem_on(c);
-		pi->skel->rodata->retisc_trk_guard = !c->o.no_tracking_guard;
+		pi->skel->rodata->retisc_trk_guard = guard_level(c);
 		pi->skel->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 		pi->skel->rodata->retisc_filter_packet = c->filters.packet;
 		pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;

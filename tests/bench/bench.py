@@ -204,11 +204,15 @@ def per_hit(kind, pid, before):
         for link in bpftool("link show"):
             if "tp_name" in link:
                 tp_of[link["prog_id"]] = link["tp_name"]
-    want = {"retisc": "retisc_probe_tp", "empty": "retisc_bench_empty"}.get(kind)
+    # retisc_kmem_free is the tracking's kmem end of life (kfree,
+    # kmem_cache_free); bpftool shows the BTF name, the kernel's is cut at
+    # 15 characters.
+    want = {"retisc": ("retisc_probe_tp", "retisc_kmem_free", "retisc_kmem_fre"),
+            "empty": ("retisc_bench_empty",)}.get(kind)
     out = {}
     for pid_, p in progs.items():
         tp = tp_of.get(pid_)
-        if not tp or (want and p.get("name") != want):
+        if not tp or (want and p.get("name") not in want):
             continue
         rt, rc = p.get("run_time_ns", 0), p.get("run_cnt", 0)
         a, b = out.get(tp, (0, 0))
@@ -505,11 +509,12 @@ def per_hit_section():
         log(f"  {kind:8s} mean {fmt(median([total(s) for s in runs[kind]]))} ns/hit: "
             + ", ".join(parts) + f"; flood {fmt(median(rates))} pkt/s"
             + (f", lost {lost}" if kind != "empty" else ""))
-    extra_tps = sorted({tp for st in runs["retisc"] for tp in st} - set(TPS))
+    extra_tps = sorted({tp for st in runs["retisc"] for tp in st} - set(TPS) - set(KMEM_TPS))
     for tp in extra_tps:
         ns = median([st.get(tp, (None, 0))[0] for st in runs["retisc"]])
         hits = median([st.get(tp, (None, 0))[1] for st in runs["retisc"]])
         log(f"  retisc's tracking-only probe {tp}: {fmt(ns)} ns/hit ({fmt(hits)} hits)")
+    kmem_section(runs["retisc"], [e[0] * FLOOD_S for e in extra["retisc"]])
     e = [total(s) for s in runs["empty"]]
     r = [total(s) for s in runs["retisc"]]
     b = [total(s) for s in runs["bpftrace"]]
@@ -522,6 +527,30 @@ def per_hit_section():
         fmt(med_ratio(zip(b, e)), ".1f", "x"))
     row("1. per hit, retisc vs bpftrace", "", "bpftrace", fmt(r_b, ".2f", "x"), "<= 0.25x",
         r_b is not None and r_b <= 0.25)
+
+
+KMEM_TPS = ("kfree", "kmem_cache_free")
+
+
+def kmem_section(runs, packets):
+    """The kmem end of life (tracking.md §9.10): ns per run of its program,
+    runs per packet sent (every free on the machine runs it, not only the
+    packets'), and so its cost per packet. runs: per-round stats, packets:
+    packets sent in each round."""
+    if not any(tp in st for st in runs for tp in KMEM_TPS):
+        log("  no kmem program (not tracepoint mode, or --tracking-kmem off)")
+        return
+    ns = [total(st, KMEM_TPS) for st in runs]
+    per_pkt = [sum(st.get(tp, (0, 0))[1] for tp in KMEM_TPS) / n if n else None
+               for st, n in zip(runs, packets)]
+    cost = [a * b if a is not None and b is not None else None for a, b in zip(ns, per_pkt)]
+    for tp in KMEM_TPS:
+        log(f"  retisc's kmem program on {tp}: "
+            f"{fmt(median([st.get(tp, (None, 0))[0] for st in runs]))} ns/run "
+            f"({fmt(median([st.get(tp, (None, 0))[1] for st in runs]))} runs)")
+    row("1. kmem end of life, per run", fmt(median(ns), ".0f", " ns"))
+    row("1. kmem end of life, runs per packet", fmt(median(per_pkt), ".1f"))
+    row("1. kmem end of life, per packet", fmt(median(cost), ".0f", " ns"))
 
 
 # --- 2. packet rate -------------------------------------------------------------------

@@ -7,6 +7,12 @@ The packet bytes are parsed here, independently of retisc: a TCP segment is
 echo is (addresses, type, id, sequence); a UDP datagram of tcp_peer.py is
 (addresses, ports, the number in its payload).
 
+An id is one data buffer's life. TCP trims a queued segment in place before
+it retransmits it (tcp_fragment() keeps the first part in the buffer,
+tcp_trim_head() drops what was acknowledged): such a retransmission is the
+same buffer holding part of the same bytes, so a TCP id may hold its first
+segment and sub-ranges of it, never bytes outside it.
+
   check_tracking.py tcp FILE MIN_IDS [RETRANS]
       every id holds one segment; at least MIN_IDS ids; with RETRANS, at
       least one segment was transmitted twice and kept one id over both
@@ -14,32 +20,12 @@ echo is (addresses, type, id, sequence); a UDP datagram of tcp_peer.py is
       every id holds one ICMP echo or one UDP datagram
 """
 import base64
-import json
 import struct
 import sys
 
+from check_skb import fail, load, tid
+
 XMIT = "net:net_dev_start_xmit"
-
-
-def fail(msg):
-    print("check failed:", msg)
-    sys.exit(1)
-
-
-def load(path):
-    with open(path, "rb") as f:
-        lines = f.read().split(b"\n")
-    if lines[-1] != b"":
-        fail(f"{path}: last line is not terminated")
-    events = [json.loads(line) for line in lines[:-1]]
-    if not events or "startup" not in events[0]:
-        fail(f"{path}: no startup event")
-    return events[1:]
-
-
-def tid(e):
-    t = e["skb-tracking"]
-    return (t["timestamp"], t["orig_head"])
 
 
 def ipv4(e):
@@ -91,10 +77,21 @@ def merged_ids(events, key):
     return by_id, {i: s for i, s in by_id.items() if len(s) > 1}
 
 
+def within(first, seg):
+    """seg is first, or the part of its bytes a trim kept: same addresses,
+    ports, SYN and RST, sequence range inside first's."""
+    if seg[:4] != first[:4] or (seg[5] & ~first[5]) or (seg[5] & 6) != (first[5] & 6):
+        return False
+    d = (seg[4] - first[4]) % 2**32
+    return d + seg[6] <= first[6]
+
+
 def tcp(path, min_ids, retrans=None):
     ports = {8080, 8081}
     events = load(path)
-    by_id, merged = merged_ids(events, lambda e: tcp_segment(e, ports))
+    by_id, _ = merged_ids(events, lambda e: tcp_segment(e, ports))
+    merged = {i: segs for i, segs in by_id.items()
+              if any(not within(segs[0], s) for s in segs[1:])}
     if merged:
         first = list(merged.values())[:5]
         fail(f"{len(merged)} of {len(by_id)} ids hold more than one TCP segment, e.g. "

@@ -15,6 +15,18 @@ enum retisc_tracking_mode {
 	RETISC_TRACKING_TRACEPOINT = 2,
 };
 
+/*
+ * Which sightings the identity guard checks (tracking.md §9.11): none;
+ * those of page-fragment heads (head_frag), the only buffers whose release
+ * the other ends of life can miss when kmem or kprobe ends of life run;
+ * all of them (tracepoint mode without the kmem end of life).
+ */
+enum retisc_trk_guard {
+	RETISC_TRK_GUARD_OFF = 0,
+	RETISC_TRK_GUARD_FRAG = 1,
+	RETISC_TRK_GUARD_ALL = 2,
+};
+
 #define RETISC_TI_CLONED 0x1
 #define RETISC_TI_INV_PENDING 0x2
 
@@ -63,11 +75,17 @@ struct retisc_tracking_stats {
 #define RETISC_STACK_TRACKING_MAP_SIZE 8192
 #define RETISC_SKB_DATAREF_SHIFT 16
 /*
- * Slots of the kmem pre-filter (tracking_kmem_filter): the addresses of
- * live tracked buffers and sk_buff structs, direct-mapped by a hash of the
- * address, so that a free of anything else costs one array load.
+ * The kmem pre-filter (tracking_kmem_filter, tracking.md §9.10): the
+ * addresses of live tracked buffers and sk_buff structs in buckets of four,
+ * chosen by a hash of the address, so that a free of anything else costs
+ * one array load and four compares: 16384 buckets, 65536 addresses.
  */
-#define RETISC_KMEM_FILTER_BITS 16
+#define RETISC_KMEM_FILTER_BITS 14
 #define RETISC_KMEM_FILTER_SIZE (1u << RETISC_KMEM_FILTER_BITS)
+#define RETISC_KMEM_WAYS 4
+
+struct retisc_kmem_bucket {
+	__u64 addr[RETISC_KMEM_WAYS];
+};
 
 #endif /* __RETISC_TRACKING_H */
