@@ -54,7 +54,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit-test live-test bench vm-test verifier-test format install uninstall
+.PHONY: all clean deps test unit-test live-test bench vm-test verifier-test format install uninstall
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
@@ -177,6 +177,11 @@ unit-test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS)
 
 live-test: all
 	$(Q)tests/run-live.sh $(BUILD)
+
+# The Debian packages of the build and the tests (the one list, also run by
+# README's set-up command and CI).
+deps:
+	$(Q)tools/install-deps.sh
 
 # README's test command: unit tests (cmocka), verifier loads, live tests.
 test: unit-test live-test

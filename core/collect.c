@@ -504,6 +504,38 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
+/* The user named collectors (anything but "auto"). */
+static bool collectors_named(const struct collect_opts *o)
+{
+	for (size_t i = 0; i < o->collectors.n; i++)
+		if (strcmp(o->collectors.v[i], "auto"))
+			return true;
+	return false;
+}
+
+/*
+ * -c names checked before anything is set up: an unknown collector is a
+ * usage error naming those that exist.
+ */
+static int check_collector_names(const struct collect *c)
+{
+	for (size_t i = 0; i < c->o.collectors.n; i++) {
+		const char *n = c->o.collectors.v[i];
+
+		if (!strcmp(n, "auto") || retisc_registry__collector_by_name(c->reg, n))
+			continue;
+		fprintf(stderr, "error: invalid value '%s' for '--collectors': unknown collector "
+				"(available: auto",
+			n);
+		for (size_t j = 0; j < retisc_registry__n_collectors(c->reg); j++)
+			fprintf(stderr, ", %s", retisc_registry__collector(c->reg, j)->name);
+		fprintf(stderr, "; a third-party collector needs its plugin, see `retisc plugin "
+				"list`)\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int select_collectors(struct collect *c)
 {
 	bool autom = strv_has(&c->o.collectors, "auto");
@@ -511,16 +543,6 @@ static int select_collectors(struct collect *c)
 	char reason[256];
 	int err = 0;
 
-	for (size_t i = 0; i < c->o.collectors.n; i++) {
-		const char *n = c->o.collectors.v[i];
-
-		if (strcmp(n, "auto") && !retisc_registry__collector_by_name(c->reg, n)) {
-			pr_err("Unknown collector '%s' (is its plugin installed? see `retisc "
-			       "plugin list`)",
-			       n);
-			return -ENOENT;
-		}
-	}
 	for (size_t i = 0; i < retisc_registry__n_collectors(c->reg); i++) {
 		struct retisc_collector *col = retisc_registry__collector(c->reg, i);
 		bool named = strv_has(&c->o.collectors, col->name);
@@ -756,7 +778,12 @@ static int build_probes(struct collect *c)
 {
 	int err;
 
-	if (!c->o.probes.n && !c->o.has_profile) {
+	/*
+	 * Retis's rule (doc/cli.md §3.2): the default probes only when the
+	 * command line names no collector, no probe and no profile, so that
+	 * `-c skb-drop` traces drops only.
+	 */
+	if (!c->o.probes.n && !c->o.has_profile && !collectors_named(&c->o)) {
 		pr_info("No probe(s) given: using tp:net:netif_receive_skb, "
 			"tp:net:net_dev_start_xmit");
 		err = add_spec(c, "tp:net:netif_receive_skb", true, false)
@@ -781,6 +808,12 @@ static int build_probes(struct collect *c)
 			if (t && (err = add_spec(c, t, true, false)))
 				return err;
 		}
+	}
+	if (!c->n_probes) {
+		pr_err("No probe to attach: the collectors given install none. Add probes with "
+		       "-p (e.g. -p tp:net:netif_receive_skb -p tp:net:net_dev_start_xmit) or use "
+		       "a profile (retisc -p ifdump collect ...)");
+		return -ENOENT;
 	}
 	if (!c->tracking_on)
 		return 0;
@@ -1583,6 +1616,8 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 	c.dc.stack_map_fd = -1;
 	c.o.has_profile = has_profile;
 	err = parse_opts(&c.o, argc, argv);
+	if (!err && check_collector_names(&c))
+		err = -EINVAL;
 	if (err) {
 		if (err < 0)
 			fprintf(stderr, "\nFor more information, try 'retisc collect --help'.\n");

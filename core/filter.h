@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Packet (-f) and meta (-m) filters (shared/spec/filters.md): compiled in
+ * Packet (-f) and meta (-m) filters (doc/filters.md): compiled in
  * userspace into eBPF "stages" that are spliced into the core probe programs
  * at load time, replacing the placeholder calls of bpf/filter.bpf.h.
  *

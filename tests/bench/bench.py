@@ -55,8 +55,11 @@ PORT_OPEN, PORT_CLOSED = 9000, 9
 # receiver and the tracers' userspace share CPU 1.
 CPU_TRAFFIC, CPU_TOOLS = "0", "1"
 TPS = ("netif_receive_skb", "net_dev_start_xmit", "kfree_skb")
+# Naming collectors means naming probes too (as in Retis): the two
+# default ones.
 RETISC_ARGS = ["collect", "-c",
-               os.environ.get("RETISC_BENCH_COLLECTORS", "skb-tracking,skb,skb-drop")]
+               os.environ.get("RETISC_BENCH_COLLECTORS", "skb-tracking,skb,skb-drop"),
+               "-p", "tp:net:netif_receive_skb", "-p", "tp:net:net_dev_start_xmit"]
 # Extra collect options for experiments (RETISC_BENCH_ARGS="--ring-size 1M",
 # RETISC_BENCH_COLLECTORS=skb-tracking); the figures of the README are taken
 # without.

@@ -25,7 +25,7 @@ ct_ns() {
 ct_collect() {
 	local name=$1
 	shift
-	"$RETISC" collect -o "$TMP/$name.json" -c skb-tracking,skb,ns,dev,ct "$@" \
+	"$RETISC" collect -o "$TMP/$name.json" -c skb-tracking,skb,ns,dev,ct $IFDUMP "$@" \
 		>"$TMP/$name.log" 2>&1 ||
 		{ cat "$TMP/$name.log"; return 1; }
 	grep -q "Command returned (exit status: 0)" "$TMP/$name.log" ||

@@ -4,12 +4,12 @@
 # without one everything does.
 test_filter_packet_selects() {
 	topo_pair || return 1
-	"$RETISC" collect -c skb-tracking -f 'host 10.201.0.99' -o "$TMP/f-none.json" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -f 'host 10.201.0.99' -o "$TMP/f-none.json" \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2" >"$TMP/f-none.log" 2>&1 ||
 		{ cat "$TMP/f-none.log"; return 1; }
 	grep -q "L2+L3 packet filter(s) loaded" "$TMP/f-none.log" || { cat "$TMP/f-none.log"; return 1; }
 	[ "$(wc -l <"$TMP/f-none.json")" = 1 ] || { echo "events despite a filter matching nothing"; return 1; }
-	"$RETISC" collect -c skb-tracking -f 'icmp and host 10.201.0.2' -o "$TMP/f-icmp.json" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -f 'icmp and host 10.201.0.2' -o "$TMP/f-icmp.json" \
 		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2" >"$TMP/f-icmp.log" 2>&1 ||
 		{ cat "$TMP/f-icmp.log"; return 1; }
 	$CHECK ping-tracking "$TMP/f-icmp.json"
@@ -19,7 +19,7 @@ test_filter_packet_selects() {
 # destination is still followed after DNAT rewrote it; replies never match.
 test_filter_follows_dnat() {
 	topo_dnat || return 1
-	"$RETISC" collect -c skb-tracking -f 'dst host 10.210.9.100' -o "$TMP/f-dnat.json" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -f 'dst host 10.210.9.100' -o "$TMP/f-dnat.json" \
 		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.210.9.100" >"$TMP/f-dnat.log" 2>&1 ||
 		{ cat "$TMP/f-dnat.log"; return 1; }
 	ip netns del $NS_M
@@ -29,13 +29,13 @@ test_filter_follows_dnat() {
 
 test_filter_bad_input() {
 	expect_fail 1 "Could not compile the filter: libpcap error: " \
-		"$RETISC" collect -c skb-tracking -f 'tcp port' --cmd true || return 1
+		"$RETISC" collect -c skb-tracking $IFDUMP -f 'tcp port' --cmd true || return 1
 	expect_fail 2 "cannot be used multiple times" \
-		"$RETISC" collect -c skb-tracking -f tcp -f udp --cmd true || return 1
+		"$RETISC" collect -c skb-tracking $IFDUMP -f tcp -f udp --cmd true || return 1
 	local big="ip[0] = 1"
 	for i in $(seq 2 600); do big="$big or ip[$i] = $((i % 256))"; done
 	expect_fail 1 "Filter exceeds the maximum allowed size" \
-		"$RETISC" collect -c skb-tracking -f "$big" --cmd true || return 1
+		"$RETISC" collect -c skb-tracking $IFDUMP -f "$big" --cmd true || return 1
 }
 
 # Permanent neighbour entries and no IPv6 (router solicitations, MLD): no
@@ -53,11 +53,11 @@ static_neigh() {
 # -m on the device name: matching and non-matching names.
 test_filter_meta_dev_name() {
 	topo_pair && static_neigh || return 1
-	"$RETISC" collect -c skb-tracking -m 'sk_buff.dev.name == "veth-nope"' -o "$TMP/m-none.json" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -m 'sk_buff.dev.name == "veth-nope"' -o "$TMP/m-none.json" \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2" >"$TMP/m-none.log" 2>&1 ||
 		{ cat "$TMP/m-none.log"; return 1; }
 	[ "$(wc -l <"$TMP/m-none.json")" = 1 ] || { echo "events for a device that does not exist"; return 1; }
-	"$RETISC" collect -c skb-tracking -m 'sk_buff.dev.name == "veth-ta"' -o "$TMP/m-dev.json" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -m 'sk_buff.dev.name == "veth-ta"' -o "$TMP/m-dev.json" \
 		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2" >"$TMP/m-dev.log" 2>&1 ||
 		{ cat "$TMP/m-dev.log"; return 1; }
 	# Requests are matched when sent on veth-ta (2 events each, followed
@@ -77,7 +77,7 @@ test_filter_meta_mark() {
 			}
 		}
 	EOF2
-	"$RETISC" collect -c skb-tracking -m 'sk_buff.mark == 0x10' -o "$TMP/m-mark.json" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -m 'sk_buff.mark == 0x10' -o "$TMP/m-mark.json" \
 		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2" >"$TMP/m-mark.log" 2>&1 ||
 		{ cat "$TMP/m-mark.log"; return 1; }
 	python3 "$HERE/live/check_filters.py" series-shapes "$TMP/m-mark.json" \
@@ -90,7 +90,7 @@ test_filter_meta_netns() {
 	topo_pair && static_neigh || return 1
 	local inum
 	inum=$(stat -L -c %i /run/netns/$NS_B) || return 1
-	"$RETISC" collect -c skb-tracking -m "sk_buff.dev.nd_net.net.ns.inum == $inum" \
+	"$RETISC" collect -c skb-tracking $IFDUMP -m "sk_buff.dev.nd_net.net.ns.inum == $inum" \
 		-o "$TMP/m-ns.json" \
 		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2" >"$TMP/m-ns.log" 2>&1 ||
 		{ cat "$TMP/m-ns.log"; return 1; }
@@ -100,9 +100,9 @@ test_filter_meta_netns() {
 
 test_filter_meta_bad_input() {
 	expect_fail 1 "meta filter: field nope not found in type sk_buff" \
-		"$RETISC" collect -c skb-tracking -m 'sk_buff.nope == 1' --cmd true || return 1
+		"$RETISC" collect -c skb-tracking $IFDUMP -m 'sk_buff.nope == 1' --cmd true || return 1
 	expect_fail 1 "meta filter: wrong comparison operator. Only '==' and '!=' are supported for strings." \
-		"$RETISC" collect -c skb-tracking -m 'sk_buff.dev.name < "eth0"' --cmd true || return 1
+		"$RETISC" collect -c skb-tracking $IFDUMP -m 'sk_buff.dev.name < "eth0"' --cmd true || return 1
 	expect_fail 1 "meta filter: " \
-		"$RETISC" collect -c skb-tracking -m 'sk_buff.mark ==' --cmd true || return 1
+		"$RETISC" collect -c skb-tracking $IFDUMP -m 'sk_buff.mark ==' --cmd true || return 1
 }

@@ -35,7 +35,7 @@ test_proc_live_round_trip() {
 	topo_pair || return 1
 	local cols=skb-tracking st
 	proc_has_collector skb && cols=skb-tracking,skb
-	"$RETISC" collect -c $cols -o "$TMP/proc.json" \
+	"$RETISC" collect -c $cols $IFDUMP -o "$TMP/proc.json" \
 		--cmd "ip netns exec $NS_A ping -c 5 -i 0.2 -W 1 10.201.0.2" \
 		>"$TMP/proc.log" 2>&1 || { cat "$TMP/proc.log"; return 1; }
 

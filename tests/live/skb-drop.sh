@@ -16,7 +16,7 @@ drop_collectors() {
 # on its way in (net_dev_start_xmit on veth-ta, netif_receive_skb on veth-tb).
 test_skb_drop_no_socket() {
 	topo_pair || return 1
-	"$RETISC" collect -c skb-tracking,skb-drop -o "$TMP/drop-nosock.json" \
+	"$RETISC" collect -c skb-tracking,skb-drop $IFDUMP -o "$TMP/drop-nosock.json" \
 		--cmd "ip netns exec $NS_A nc -z -w1 10.201.0.2 81" >"$TMP/drop-nosock.log" 2>&1 ||
 		{ cat "$TMP/drop-nosock.log"; return 1; }
 	grep -q "Command returned (exit status: 1)" "$TMP/drop-nosock.log" ||
@@ -43,7 +43,7 @@ test_skb_drop_netfilter() {
 	ip netns exec $NS_B nft add table inet t &&
 		ip netns exec $NS_B nft add chain inet t in '{ type filter hook input priority 0; }' &&
 		ip netns exec $NS_B nft add rule inet t in icmp type echo-request drop || return 1
-	"$RETISC" collect -c "$cols" -o "$TMP/drop-nft.json" \
+	"$RETISC" collect -c "$cols" $IFDUMP -o "$TMP/drop-nft.json" \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2" >"$TMP/drop-nft.log" 2>&1 ||
 		{ cat "$TMP/drop-nft.log"; return 1; }
 	# No reply may get through the rule.
@@ -59,7 +59,7 @@ test_skb_drop_with_skb() {
 	local cols
 	topo_pair || return 1
 	cols=$(drop_collectors)
-	"$RETISC" collect -c "$cols" -o "$TMP/drop-skb.json" \
+	"$RETISC" collect -c "$cols" $IFDUMP -o "$TMP/drop-skb.json" \
 		--cmd "ip netns exec $NS_A nc -z -w1 10.201.0.2 81" >"$TMP/drop-skb.log" 2>&1 ||
 		{ cat "$TMP/drop-skb.log"; return 1; }
 	if [ "$cols" = skb-tracking,skb,skb-drop ]; then

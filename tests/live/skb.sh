@@ -44,7 +44,7 @@ test_skb_tcp_handshake() {
 	listen_b 9000 || return 1
 	local proc
 	proc=$(stat -L -c %i /proc/$LISTENER/ns/net)
-	collect_to tcp -c skb-tracking,skb,dev,ns \
+	collect_to tcp -c skb-tracking,skb,dev,ns $IFDUMP \
 		--cmd "ip netns exec $NS_A nc -z -w 2 10.201.0.2 9000" || return 1
 	stop_listener
 	grep -q "Command returned (exit status: 0)" "$TMP/tcp.log" || { cat "$TMP/tcp.log"; return 1; }
@@ -66,7 +66,7 @@ test_skb_tcp_handshake() {
 test_skb_arp() {
 	topo_pair || return 1
 	ip -n $NS_A neigh flush all && ip -n $NS_B neigh flush all || return 1
-	collect_to arp -c skb-tracking,skb,dev,ns \
+	collect_to arp -c skb-tracking,skb,dev,ns $IFDUMP \
 		--cmd "ip netns exec $NS_A ping -c 1 -W 1 10.201.0.2" || return 1
 	local mac
 	mac=$(mac_of $NS_B veth-tb)
@@ -98,7 +98,7 @@ vlan_topo() {
 test_skb_vlan_accel() {
 	vlan_topo || return 1
 	ip netns exec $NS_A ethtool -k veth-ta | grep -q '^tx-vlan-offload: on' || return 1
-	collect_to vlan-accel -c skb-tracking,skb,dev,ns \
+	collect_to vlan-accel -c skb-tracking,skb,dev,ns $IFDUMP \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2; true" || return 1
 	$SKB_CHECK vlan "$TMP/vlan-accel.json" accel "$(ns_inum $NS_A)" "$(ns_inum $NS_B)" ||
 		return 1
@@ -112,7 +112,7 @@ test_skb_vlan_accel() {
 test_skb_vlan_inline() {
 	vlan_topo || return 1
 	ip netns exec $NS_A ethtool -K veth-ta txvlan off || return 1
-	collect_to vlan-inline -c skb-tracking,skb,dev,ns \
+	collect_to vlan-inline -c skb-tracking,skb,dev,ns $IFDUMP \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2; true" || return 1
 	$SKB_CHECK vlan "$TMP/vlan-inline.json" inline "$(ns_inum $NS_A)" "$(ns_inum $NS_B)" ||
 		return 1
@@ -125,7 +125,7 @@ test_skb_vlan_inline() {
 # A large ping checks the 255-byte capture limit.
 test_skb_collect_print() {
 	topo_pair || return 1
-	collect_to skb-print -c skb-tracking,skb \
+	collect_to skb-print -c skb-tracking,skb $IFDUMP \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2 &&
 		       ip netns exec $NS_A ping -c 1 -s 1200 -W 1 10.201.0.2" || return 1
 	$SKB_CHECK packets-only "$TMP/skb-print.json" || return 1
@@ -142,7 +142,7 @@ test_skb_collect_print() {
 # the receive path shows rx_ifindex.
 test_skb_sections_all() {
 	topo_pair || return 1
-	collect_to skb-all -c skb-tracking,skb,dev,ns --skb-sections all \
+	collect_to skb-all -c skb-tracking,skb,dev,ns $IFDUMP --skb-sections all \
 		-p tp:net:net_dev_start_xmit -p tp:net:netif_receive_skb -p tp:skb:consume_skb \
 		--cmd "ip netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2" || return 1
 	$SKB_CHECK sections-all "$TMP/skb-all.json" "$(ns_inum $NS_A)" "$(ns_inum $NS_B)" || return 1
@@ -201,16 +201,16 @@ test_dev_netdev_argument() {
 # --skb-sections values (cli.md §3.1).
 test_skb_sections_option() {
 	expect_fail 1 "Unknown skb_collect value \(vlan\)" \
-		"$RETISC" collect -c skb --skb-sections meta,vlan --cmd true || return 1
+		"$RETISC" collect -c skb $IFDUMP --skb-sections meta,vlan --cmd true || return 1
 	expect_fail 1 "Could not initialize the skb collector" \
-		"$RETISC" collect -c skb --skb-sections bogus --cmd true || return 1
+		"$RETISC" collect -c skb $IFDUMP --skb-sections bogus --cmd true || return 1
 	local out
-	out=$("$RETISC" collect -c skb --skb-sections tcp,eth --skb-sections ns --cmd true 2>&1) ||
+	out=$("$RETISC" collect -c skb $IFDUMP --skb-sections tcp,eth --skb-sections ns --cmd true 2>&1) ||
 		{ echo "$out"; return 1; }
 	grep -q "Use of 'tcp' in --skb-sections is depreacted$" <<<"$out" &&
 		grep -q "Use of 'ns' in --skb-sections is depreacted: it is now a collector" <<<"$out" &&
 		! grep -q "'eth'" <<<"$out" || { echo "$out"; return 1; }
 	# Not loaded, not checked: the option is ignored without the collector.
-	"$RETISC" collect -c skb-tracking --skb-sections vlan --cmd true >/dev/null 2>&1 ||
+	"$RETISC" collect -c skb-tracking $IFDUMP --skb-sections vlan --cmd true >/dev/null 2>&1 ||
 		{ echo "--skb-sections vlan refused without the skb collector"; return 1; }
 }

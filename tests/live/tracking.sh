@@ -25,7 +25,7 @@ tcp_ids() {
 	local name=$1 st
 	shift
 	tcp_server 8080 30 || return 1
-	"$RETISC" collect -c skb-tracking,skb --tracking-report -f 'tcp port 8080' "$@" \
+	"$RETISC" collect -c skb-tracking,skb $IFDUMP --tracking-report -f 'tcp port 8080' "$@" \
 		-o "$TMP/$name.json" \
 		--cmd "ip netns exec $NS_A $TCP_PEER short 10.201.0.2 8080 30 &&
 		       ip netns exec $NS_A $TCP_PEER bulk 10.201.0.2 8080 400000" \
@@ -103,7 +103,7 @@ test_tracking_tcp_retrans() {
 		}
 	EOF
 	tcp_server 8081 30 || return 1
-	"$RETISC" collect -c skb-tracking,skb,skb-drop --tracking-report -f 'tcp port 8081' \
+	"$RETISC" collect -c skb-tracking,skb,skb-drop $IFDUMP --tracking-report -f 'tcp port 8081' \
 		-o "$TMP/retrans.json" \
 		--cmd "ip netns exec $NS_A $TCP_PEER bulk 10.201.0.2 8081 400000" \
 		>"$TMP/retrans.log" 2>&1
@@ -124,7 +124,7 @@ test_tracking_floods() {
 	ip netns exec $NS_B $TCP_PEER udp-sink 10.201.0.2 9999 30 &
 	local sink=$!
 	ip netns exec $NS_A ping -c 1 -W 1 10.201.0.2 >/dev/null || return 1
-	"$RETISC" collect -c skb-tracking,skb --tracking-report -f 'icmp or udp port 9999' \
+	"$RETISC" collect -c skb-tracking,skb $IFDUMP --tracking-report -f 'icmp or udp port 9999' \
 		-o "$TMP/floods.json" \
 		--cmd "ip netns exec $NS_A ping -f -c 3000 -s 64 10.201.0.2 >/dev/null &
 		       ip netns exec $NS_A $TCP_PEER udp 10.201.0.2 9999 3000; wait" \

@@ -154,6 +154,8 @@ no_guard() { # no_guard <log>
 
 XMIT=net:net_dev_start_xmit
 RECV=net:netif_receive_skb
+# Named collectors need named probes (Retis's rule): the default two.
+IFDUMP="-p tp:$RECV -p tp:$XMIT"
 
 test_ping() {
 	topo_pair || { result ping-topology 1; return; }
@@ -161,7 +163,7 @@ test_ping() {
 	# Ends of life are checked on a quiet guest; a packet still in flight
 	# when the run stops (a late ARP) is retried.
 	for try in 1 2 3; do
-		collect ping -c skb-tracking --tracking-report -o $T/ping.json \
+		collect ping -c skb-tracking $IFDUMP --tracking-report -o $T/ping.json \
 			--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2; $(flush_defer 10.201.0.2)"
 		st=$?
 		grep -q "tracking: 0 live entries" $T/ping.log && break
@@ -299,7 +301,7 @@ test_tcp_ids() {
 			$IP netns exec $NS_B netstat -ltn | grep -q ':5003 ' && break
 			sleep 0.1
 		done
-		collect tcpids-$mode -c skb-tracking,skb --tracking-mode $mode --tracking-report \
+		collect tcpids-$mode -c skb-tracking,skb $IFDUMP --tracking-mode $mode --tracking-report \
 			-f 'tcp port 5003' -o $T/tcpids-$mode.json \
 			--cmd "$IP netns exec $NS_A nc 10.201.0.2 5003 <$T/blob;
 				for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -326,7 +328,7 @@ test_tcp_ids() {
 # it on 6.18): skb:kfree_skb and skb:consume_skb have fewer arguments in 6.1.
 test_tracepoint_mode() {
 	topo_pair || { result tracepoint-mode-topology 1; return; }
-	collect tpm -c skb-tracking --tracking-mode tracepoint --tracking-report \
+	collect tpm -c skb-tracking $IFDUMP --tracking-mode tracepoint --tracking-report \
 		-o $T/tpm.json \
 		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2; $(flush_defer 10.201.0.2)"
 	local st=$?
@@ -342,7 +344,7 @@ test_tracepoint_mode() {
 test_head_realloc_tp() {
 	topo_vxlan || { result realloc-tp-topology 1; return; }
 	$IP netns exec $NS_A ping -c 2 -i 0.2 -W 2 10.210.3.2 >/dev/null 2>&1
-	collect realloc-tp -c skb-tracking --tracking-mode tracepoint --tracking-report \
+	collect realloc-tp -c skb-tracking $IFDUMP --tracking-mode tracepoint --tracking-report \
 		-o $T/realloc-tp.json \
 		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.210.3.2; $(flush_defer 10.210.3.2)"
 	local st=$?

@@ -1,0 +1,32 @@
+#!/bin/sh
+# The one list of Debian 12 packages that building retisc and running its
+# test suite need. README's set-up command, `make deps` and CI (.ci/run)
+# all run this script, so they cannot drift apart. Needs root.
+#
+#   build:    make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+#             libyaml-dev libjansson-dev libcmocka-dev libpcap-dev pkg-config
+#   runtime:  iproute2 (namespaces, veth), nftables, iputils-ping
+#   tests:    netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
+#             procps, util-linux (setpriv), python3, python3-jsonschema
+#   shell:    bash-completion (contrib/retisc.bash)
+#
+# `tools/install-deps.sh --list` prints the packages and installs nothing.
+set -eu
+
+PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
+libjansson-dev libcmocka-dev libpcap-dev pkg-config iproute2 nftables iputils-ping
+netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
+bash-completion"
+
+if [ "${1:-}" = "--list" ]; then
+	echo $PACKAGES
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "tools/install-deps.sh: needs root (apt-get install)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # one word per package
+apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
