@@ -111,7 +111,22 @@ $(BUILD)/libretisc-core.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/retisc: $(BUILD)/core/main.o $(BUILD)/libretisc-core.a
+# `retisc sh-complete --shell bash` prints contrib/retisc.bash: compiled in
+# as a string so that the binary needs no installed file for it.
+$(BUILD)/completion.c: contrib/retisc.bash
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo '/* Generated from contrib/retisc.bash (Makefile). */'; \
+	  echo 'extern const char retisc_bash_completion[];'; \
+	  echo 'const char retisc_bash_completion[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/completion.o: $(BUILD)/completion.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/retisc: $(BUILD)/core/main.o $(BUILD)/completion.o $(BUILD)/libretisc-core.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 

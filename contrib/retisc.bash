@@ -12,6 +12,13 @@ _retisc_processors()
 	"$1" process --help 2>/dev/null | sed -n 's/^  \([^ ]*\) .*/\1/p'
 }
 
+# Options of a processor, from its --help (sort, pcap, third-party ones).
+_retisc_processor_opts()
+{
+	"$1" "$2" --help 2>/dev/null | grep -oE '(^|[ ,])--?[a-zA-Z][a-zA-Z0-9-]*' | tr -d ' ,' |
+		sort -u
+}
+
 _retisc()
 {
 	local cur prev words cword
@@ -19,7 +26,8 @@ _retisc()
 
 	local global_opts="--log-level --plugin-dir -p --profile -P --extra-profiles-dir
 		-h --help -V --version"
-	local commands="collect print process plugin profile sort pcap stats schema"
+	local commands="collect inspect process plugin profile sh-complete
+		$(_retisc_processors "${words[0]}")"
 	local cmd="" i profdir=""
 
 	# Find the subcommand (first word that is neither a global option nor
@@ -125,6 +133,16 @@ _retisc()
 	plu*)
 		[[ $prev == "$cmd" ]] && COMPREPLY=($(compgen -W "list" -- "$cur"))
 		;;
+	ins*)
+		COMPREPLY=($(compgen -W "-p --probe -h --help" -- "$cur"))
+		;;
+	sh-*)
+		if [[ $prev == --shell ]]; then
+			COMPREPLY=($(compgen -W "bash" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "--shell -h --help" -- "$cur"))
+		fi
+		;;
 	prof*)
 		[[ $prev == "$cmd" ]] && COMPREPLY=($(compgen -W "list" -- "$cur"))
 		;;
@@ -136,7 +154,7 @@ _retisc()
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "-o --out -p --probe -h --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(_retisc_processor_opts "${words[0]}" "$cmd")" -- "$cur"))
 		else
 			_filedir
 		fi

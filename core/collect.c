@@ -111,6 +111,8 @@ struct collect_opts {
 	bool has_profile;
 	bool tracking_report;
 	bool no_tracking_kmem, no_tracking_guard;
+	/* An option of the nft or ovs collector was given (its name). */
+	const char *nft_opt, *ovs_opt;
 	uint32_t tracking_map_size;
 	uint64_t stop_after;
 	uint64_t ring_size;
@@ -274,7 +276,8 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 	bool s_out = false, s_rot = false, s_print = false, s_fmt = false, s_utc = false,
 	     s_stack = false, s_cmd = false, s_stop = false, s_allow = false, s_e = false,
 	     s_tm = false, s_ring = false, s_kconf = false, s_ps = false, s_ot = false,
-	     s_oe = false, s_or = false, s_fp = false, s_fm = false, s_tk = false, s_tg = false;
+	     s_oe = false, s_or = false, s_fp = false, s_fm = false, s_tk = false, s_tg = false,
+	     s_tr = false, s_tms = false;
 	int c, err = 0;
 
 	o->multiline = true;
@@ -363,6 +366,11 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			break;
 		case OPT_KCONF:
 			err = once(&s_kconf, "kconf");
+			if (!err && access(optarg, R_OK)) {
+				fprintf(stderr, "error: invalid value '%s' for '--kconf': %s\n", optarg,
+					strerror(errno));
+				err = -EINVAL;
+			}
 			err = err ?: strv_push(&o->kconf, optarg);
 			break;
 		case OPT_SKB_SECTIONS:
@@ -370,17 +378,21 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			break;
 		case OPT_NFT_VERDICTS:
 			err = strv_push_list(&o->nft_verdicts, optarg);
+			o->nft_opt = "nft-verdicts";
 			break;
 		case OPT_OVS_TRACK:
 			err = once(&s_ot, "ovs-track");
 			o->ovs_track = true;
+			o->ovs_opt = "ovs-track";
 			break;
 		case OPT_OVS_ENRICH:
 			err = once(&s_oe, "ovs-enrich-flows");
 			o->ovs_enrich = true;
+			o->ovs_opt = "ovs-enrich-flows";
 			break;
 		case OPT_OVS_RATE:
 			err = once(&s_or, "ovs-enrich-rate");
+			o->ovs_opt = "ovs-enrich-rate";
 			break;
 		case OPT_TRACKING_MODE:
 			err = once(&s_tm, "tracking-mode");
@@ -413,6 +425,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			break;
 		}
 		case OPT_TRACKING_REPORT:
+			err = once(&s_tr, "tracking-report");
 			o->tracking_report = true;
 			break;
 		case OPT_TRACKING_KMEM:
@@ -437,6 +450,7 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 
+			err = once(&s_tms, "tracking-map-size");
 			if (*end || v < 64 || v > (1ul << 24)) {
 				fprintf(stderr,
 					"error: invalid value '%s' for '--tracking-map-size' (64 "
@@ -532,6 +546,17 @@ static int check_collector_names(const struct collect *c)
 		fprintf(stderr, "; a third-party collector needs its plugin, see `retisc plugin "
 				"list`)\n");
 		return -ENOENT;
+	}
+	/* Options of collectors this build does not have do nothing: refuse. */
+	for (size_t i = 0; i < 2; i++) {
+		const char *coll = i ? "ovs" : "nft", *opt = i ? c->o.ovs_opt : c->o.nft_opt;
+
+		if (opt && !retisc_registry__collector_by_name(c->reg, coll)) {
+			fprintf(stderr, "error: '--%s' is an option of the %s collector, which is not "
+					"available (see `retisc plugin list`)\n",
+				opt, coll);
+			return -ENOENT;
+		}
 	}
 	return 0;
 }
@@ -682,9 +707,14 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 			pr_warn("Skipping probe '%s': kprobes are not available on this kernel", s);
 			return 0;
 		}
-		pr_err("Cannot use probe '%s': kprobes are not available on this kernel (only "
-		       "raw tracepoints can be attached)",
-		       s);
+		if (c->o.tracking_mode && !strcmp(c->o.tracking_mode, "tracepoint"))
+			pr_err("Cannot use probe '%s' with --tracking-mode tracepoint (only raw "
+			       "tracepoints are attached in that mode)",
+			       s);
+		else
+			pr_err("Cannot use probe '%s': kprobes are not available on this kernel "
+			       "(only raw tracepoints can be attached)",
+			       s);
 		return -ENOTSUP;
 	}
 	/* Resolve into a temporary list, then merge into c->probes. */

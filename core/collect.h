@@ -17,7 +17,7 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 /*
  * Decode one raw event (ring buffer record) into a JSON event, with the
  * sections in events.md §2 order. probe names are looked up through
- * symbol_of(probe_id) (NULL: "unknow:<id>"). Exposed for unit tests and the
+ * symbol_of(probe_id) (NULL: "unknown-probe:<id>"). Exposed for unit tests and the
  * decode benchmark. NULL + errno (EINVAL for malformed data).
  */
 struct retisc_decode_ctx {

@@ -111,7 +111,7 @@ static int decode_kernel(struct retisc_decode_ctx *dc, struct retisc_json *ev, u
 	if (dc->symbol_of)
 		sym = dc->symbol_of(dc->priv, k.probe_id);
 	if (!sym) {
-		snprintf(unknown, sizeof(unknown), "unknow:%u", k.probe_id);
+		snprintf(unknown, sizeof(unknown), "unknown-probe:%u", k.probe_id);
 		sym = unknown;
 	}
 	kern = retisc_json__new_object();

@@ -13,6 +13,7 @@
 #include <retisc/event.h>
 
 #include "inspect.h"
+#include "kallsyms.h"
 #include "log.h"
 #include "probe.h"
 
@@ -121,6 +122,15 @@ int retisc_cmd_inspect(const struct retisc_registry *reg, int argc, char **argv)
 		       "kprobe:PATTERN\n"
 		       "then tp:PATTERN.\n");
 		return 0;
+	}
+	/*
+	 * Without privileges /proc/kallsyms shows no addresses and the tracing
+	 * directory is closed: the lists would be wrong, not empty.
+	 */
+	if (!retisc_kallsyms__addr("__alloc_skb") && !retisc_kallsyms__addr("consume_skb")) {
+		pr_err("retisc inspect needs root (or CAP_SYSLOG and CAP_SYS_ADMIN): kernel symbol "
+		       "addresses are hidden from this user, so the probe lists would be wrong");
+		return 1;
 	}
 	if (strchr(pattern, ':')) {
 		if (list_pattern(reg, pattern, false))

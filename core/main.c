@@ -45,16 +45,33 @@ struct cmd {
 	const char *help;
 };
 
+/* The bash completion script (contrib/retisc.bash), generated into the build. */
+extern const char retisc_bash_completion[];
+
+/*
+ * Every subcommand: the built-in ones, then the processors of the loaded
+ * plugins (sort, pcap, stats, schema, print and third-party ones), which
+ * run as `retisc NAME` or `retisc process NAME`.
+ */
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: retisc [OPTIONS] <COMMAND>\n\n"
 		   "Commands:\n"
-		   "  collect   attach probes and collect events\n"
-		   "  print     print a stored events or series file\n"
-		   "  process   run a post-processor plugin: retisc process <name> [ARGS]\n"
-		   "  plugin    plugin list: show loaded plugins\n"
-		   "  profile   profile list: show available profiles\n"
-		   "\n"
+		   "  collect      attach probes and collect events\n"
+		   "  inspect      list the probes of this kernel a collector can read\n"
+		   "  process      run a post-processor plugin: retisc process <name> [ARGS]\n"
+		   "  plugin       plugin list: show loaded plugins\n"
+		   "  profile      profile list: show available profiles\n"
+		   "  sh-complete  print a shell completion script (--shell bash)\n");
+	if (g.reg && retisc_registry__n_processors(g.reg)) {
+		fprintf(f, "\nProcessors (retisc <name> or retisc process <name>):\n");
+		for (size_t i = 0; i < retisc_registry__n_processors(g.reg); i++) {
+			const struct retisc_processor *p = retisc_registry__processor(g.reg, i);
+
+			fprintf(f, "  %-12s %s\n", p->name, p->summary);
+		}
+	}
+	fprintf(f, "\n"
 		   "Options:\n"
 		   "      --log-level LEVEL   error|warn|info|debug|trace (default info)\n"
 		   "      --plugin-dir DIR    load plugins from DIR first (repeatable)\n"
@@ -215,10 +232,50 @@ static int cmd_inspect(int argc, char **argv)
 	return retisc_cmd_inspect(g.reg, argc, argv);
 }
 
+/* `retisc sh-complete --shell bash`, as Retis has. */
+static int cmd_sh_complete(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"shell", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	const char *shell = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			shell = optarg;
+			break;
+		case 'h':
+			printf("Usage: retisc sh-complete --shell bash\n\n"
+			       "Print the completion script of a shell; e.g. add\n"
+			       "  eval \"$(retisc sh-complete --shell bash)\"\n"
+			       "to ~/.bashrc.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!shell || strcmp(shell, "bash")) {
+		fprintf(stderr, "error: %s (supported: bash)\n",
+			shell ? "unsupported shell" : "--shell is required");
+		return 2;
+	}
+	fputs(retisc_bash_completion, stdout);
+	return 0;
+}
+
 static const struct cmd cmds[] = {
 	{"collect", cmd_collect, NULL}, {"inspect", cmd_inspect, NULL},
 	{"process", cmd_process, NULL}, {"plugin", cmd_plugin, NULL},
-	{"profile", cmd_profile, NULL},
+	{"profile", cmd_profile, NULL}, {"sh-complete", cmd_sh_complete, NULL},
 };
 
 static char *join_argv(int argc, char **argv)
@@ -396,7 +453,12 @@ int main(int argc, char **argv)
 			g.profiles_dir = optarg;
 			break;
 		case 'h':
+			/* The processors' list needs the plugins. */
+			g.reg = retisc_registry__new();
+			if (g.reg)
+				load_plugins();
 			usage(stdout);
+			retisc_registry__free(g.reg);
 			return 0;
 		case 'V':
 			printf("retisc %s\n", RETISC_VERSION);

@@ -53,3 +53,60 @@ test_cli_readme_quickstart() {
 	grep -qE '^  ↳ .* \[tp\] net:netif_receive_skb #[0-9a-f]+ ' "$TMP/quick.txt" &&
 		! grep -q "proto TCP\|proto UDP" "$TMP/quick.txt" || { head -40 "$TMP/quick.txt"; return 1; }
 }
+
+# Top-level help lists every subcommand, processors included; the man page
+# documents inspect and sh-complete.
+test_cli_help_lists_subcommands() {
+	local out c
+	out=$("$RETISC" --help) || return 1
+	for c in collect inspect process plugin profile sh-complete sort pcap stats schema print; do
+		grep -qE "^  $c +[a-z]" <<<"$out" || { echo "no $c in: $out"; return 1; }
+	done
+	grep -q '^\.SS inspect$' "$REPO/doc/retisc.8.in" &&
+		grep -q '^\.SS sh\\-complete$' "$REPO/doc/retisc.8.in"
+}
+
+# The completion script comes from the binary and completes subcommands,
+# processors' own options and sh-complete's shell.
+test_cli_bash_completion() {
+	local f=/usr/share/bash-completion/bash_completion
+	[ -r $f ] || { echo "bash-completion is not installed"; return 1; }
+	"$RETISC" sh-complete --shell bash | cmp - "$REPO/contrib/retisc.bash" || return 1
+	expect_fail 2 "unsupported shell \(supported: bash\)" "$RETISC" sh-complete --shell zsh ||
+		return 1
+	bash -c '
+		. '$f'
+		eval "$("$1" sh-complete --shell bash)"
+		comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+			COMP_POINT=${#COMP_LINE}; COMPREPLY=(); _retisc; echo "${COMPREPLY[*]}"; }
+		[ "$(comp "$1" ins)" = inspect ] || { echo "ins: $(comp "$1" ins)"; exit 1; }
+		[ "$(comp "$1" sh-)" = sh-complete ] || { echo "sh-: $(comp "$1" sh-)"; exit 1; }
+		[ "$(comp "$1" sh-complete --shell "")" = bash ] || exit 1
+		[ "$(comp "$1" sort --mark)" = --mark-lost ] || { echo "sort: $(comp "$1" sort --mark)"; exit 1; }
+		[ "$(comp "$1" collect --tracking-g)" = --tracking-guard ] || exit 1
+	' _ "$RETISC"
+}
+
+# inspect as another user: a clear error, not wrong lists with exit 0.
+test_cli_inspect_unprivileged() {
+	expect_fail 1 "retisc inspect needs root" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		--bounding-set=-all "$RETISC" inspect -p 'tcp_v4_rcv*'
+}
+
+# Options that cannot do anything are refused, and single-value options
+# are single.
+test_cli_option_errors() {
+	expect_fail 2 "'--ovs-track' is an option of the ovs collector, which is not available" \
+		"$RETISC" collect --ovs-track --cmd true || return 1
+	expect_fail 2 "'--nft-verdicts' is an option of the nft collector, which is not available" \
+		"$RETISC" collect --nft-verdicts drop --cmd true || return 1
+	expect_fail 2 "invalid value '/nonexistent/kconf' for '--kconf': No such file or directory" \
+		"$RETISC" collect --kconf /nonexistent/kconf --cmd true || return 1
+	expect_fail 2 "'--tracking-report' cannot be used multiple times" \
+		"$RETISC" collect --tracking-report --tracking-report --cmd true || return 1
+	expect_fail 2 "'--tracking-map-size' cannot be used multiple times" \
+		"$RETISC" collect --tracking-map-size 1024 --tracking-map-size 2048 --cmd true || return 1
+	expect_fail 1 "Cannot use probe 'k:ip_rcv' with --tracking-mode tracepoint" \
+		"$RETISC" collect --tracking-mode tracepoint -c skb-tracking -p k:ip_rcv --cmd true
+}

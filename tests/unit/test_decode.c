@@ -282,9 +282,9 @@ static void test_kernel(void **state)
 	check_kernel(2, -1, 200, "{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":\"invalid\"}");
 	/* Probe id unknown to the probe table. */
 	check_kernel(7, -1, RETISC_PROBE_KPROBE,
-		     "{\"symbol\":\"unknow:7\",\"probe_type\":\"kprobe\"}");
+		     "{\"symbol\":\"unknown-probe:7\",\"probe_type\":\"kprobe\"}");
 	check_kernel(4294967295U, -1, RETISC_PROBE_KPROBE,
-		     "{\"symbol\":\"unknow:4294967295\",\"probe_type\":\"kprobe\"}");
+		     "{\"symbol\":\"unknown-probe:4294967295\",\"probe_type\":\"kprobe\"}");
 	/* A stack was requested: without a stack map it cannot be read, so the
 	 * key is there and empty; a negative id other than -1 means the BPF
 	 * side failed to get it. */
@@ -302,7 +302,7 @@ static void test_kernel(void **state)
 	assert_int_equal(
 		decode_with(&dc, &r,
 			    "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"kernel\":"
-			    "{\"symbol\":\"unknow:0\",\"probe_type\":\"raw_tracepoint\"}}"),
+			    "{\"symbol\":\"unknown-probe:0\",\"probe_type\":\"raw_tracepoint\"}}"),
 		0);
 }
 

@@ -349,7 +349,7 @@ static void test_raw_event(void **state)
 	assert_non_null(ev);
 	assert_json(ev,
 		    "{\"common\":{\"timestamp\":4152973315243,\"smp_id\":2,\"task\":{\"pid\":14839,"
-		    "\"tgid\":14839,\"comm\":\"nc\"}},\"kernel\":{\"symbol\":\"unknow:0\","
+		    "\"tgid\":14839,\"comm\":\"nc\"}},\"kernel\":{\"symbol\":\"unknown-probe:0\","
 		    "\"probe_type\":\"raw_tracepoint\"},\"skb-tracking\":{\"orig_head\":"
 		    "18446620263873328896,\"timestamp\":4152973315001,\"skb\":"
 		    "18446620276943748352},\"skb-drop\":{\"drop_reason\":\"NO_SOCKET\"}}");

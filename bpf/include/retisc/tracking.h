@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * skb tracking map values (tracking.md §2), shared by BPF and userspace (the
- * GC thread and `retisc debug tracking` read them).
+ * GC thread and --tracking-report read them).
  */
 #ifndef __RETISC_TRACKING_H
 #define __RETISC_TRACKING_H
