@@ -215,7 +215,7 @@ vm-test: all
 SDK_HDRS := $(wildcard core/include/retisc/*.h)
 BPF_SDK_HDRS := $(addprefix bpf/include/retisc/,hook.bpf.h maps.bpf.h skb.bpf.h ctx.h event.h)
 INSTALL ?= install
-RETISC_VERSION := $(shell sed -n 's/^\#define RETISC_VERSION "\(.*\)"/\1/p' core/main.c)
+RETISC_VERSION := $(shell sed -n 's/^\#define RETISC_VERSION "\(.*\)"/\1/p' core/version.h)
 
 $(BUILD)/profiles/%.yaml: profiles/%.yaml
 	$(call msg,CP,$@)

@@ -19,8 +19,8 @@
 #include "reader.h"
 #include "registry.h"
 #include "render.h"
+#include "version.h"
 
-#define RETISC_VERSION "0.1.0"
 
 struct global {
 	struct retisc_registry *reg;
@@ -461,7 +461,8 @@ int main(int argc, char **argv)
 			retisc_registry__free(g.reg);
 			return 0;
 		case 'V':
-			printf("retisc %s\n", RETISC_VERSION);
+			printf("retisc %s (Retis %s event format)\n", RETISC_VERSION,
+			       RETISC_EVENT_FORMAT);
 			return 0;
 		default:
 			usage(stderr);

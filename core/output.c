@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "version.h"
 
 #define WRITER_BUF (256 * 1024)
 
@@ -69,7 +70,9 @@ struct retisc_json *retisc_startup__new(const struct retisc_startup_info *info, 
 	}
 	uname(&u);
 	err = err ?: retisc_json__obj_set_u64(common, "timestamp", mono_ns());
-	err = err ?: retisc_json__obj_set_str(st, "retis_version", "v1.7.0");
+	err = err ?: retisc_json__obj_set_str(st, "retis_version", RETISC_EVENT_FORMAT);
+	/* retisc's own: a file is not mistaken for one Retis collected. */
+	err = err ?: retisc_json__obj_set_str(st, "retisc_version", RETISC_VERSION);
 	err = err ?: retisc_json__obj_set_str(st, "cmdline", info->cmdline);
 	err = err ?: retisc_json__obj_set_i64(off, "sec", info->offset_sec);
 	err = err ?: retisc_json__obj_set_i64(off, "nsec", info->offset_nsec);

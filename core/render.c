@@ -285,6 +285,7 @@ int retisc_render__startup(void *priv, const struct retisc_json *section,
 			   const struct retisc_fmt *f)
 {
 	const char *version = retisc_json__obj_get_str(section, "retis_version");
+	const char *own = retisc_json__obj_get_str(section, "retisc_version");
 	const char *cmdline = retisc_json__obj_get_str(section, "cmdline");
 	const struct retisc_json *machine = retisc_json__obj_get(section, "machine");
 	const struct retisc_json *split = retisc_json__obj_get(section, "split_file");
@@ -303,9 +304,15 @@ int retisc_render__startup(void *priv, const struct retisc_json *section,
 	if (present(split) && !retisc_json__obj_get_u64(split, "id", &id))
 		return -EINVAL;
 
-	/* "Retis" is literal: the text must match what Retis prints. */
-	err = retisc_strbuf__printf(out, "collected with Retis %s%son machine %s %s %s", version,
-				    sep, release, kversion, hw);
+	/* A Retis file reads as Retis prints it; a retisc file says so. */
+	if (own)
+		err = retisc_strbuf__printf(out,
+					    "collected with retisc %s (Retis %s event format)%son "
+					    "machine %s %s %s",
+					    own, version, sep, release, kversion, hw);
+	else
+		err = retisc_strbuf__printf(out, "collected with Retis %s%son machine %s %s %s",
+					    version, sep, release, kversion, hw);
 	if (!err && present(split))
 		err = retisc_strbuf__printf(out, "%sfile id %" PRIu64, sep, id);
 	if (!err)

@@ -95,7 +95,13 @@ test_collect_ping_tracking() {
 test_print_collected() {
 	[ -s "$TMP/ping.json" ] || test_collect_ping_tracking || return 1
 	"$RETISC" print "$TMP/ping.json" >"$TMP/ping.txt" || return 1
-	grep -q "collected with Retis v1.7.0" "$TMP/ping.txt" || return 1
+	# Whose file it is, and which Retis format (Retis's own files keep
+	# "collected with Retis vX").
+	grep -qx "  collected with retisc $("$RETISC" -V | cut -d' ' -f2) (Retis v1.7.0 event format)" \
+		"$TMP/ping.txt" || { head -3 "$TMP/ping.txt"; return 1; }
+	"$RETISC" stats "$TMP/ping.json" | grep -qx "retisc version: [0-9.]* (Retis v1.7.0 event format)" ||
+		return 1
+	grep -q '"retis_version":"v1.7.0","retisc_version":"[0-9.]*"' "$TMP/ping.json" || return 1
 	grep -qE '^[0-9]+ \([0-9]+\) \[ping\] [0-9]+ \[tp\] net:net_dev_start_xmit #[0-9a-f]+ \(skb [0-9a-f]+\)$' \
 		"$TMP/ping.txt" || { head -20 "$TMP/ping.txt"; return 1; }
 	"$RETISC" print --format single-line "$TMP/ping.json" >"$TMP/ping1.txt" || return 1

@@ -28,6 +28,7 @@ struct probe_count {
 /* One file of a set, or the whole series file. */
 struct block {
 	char *version, *cmdline;
+	char *own; /* retisc_version, NULL in Retis files */
 	bool split;
 	uint64_t split_id;
 	bool has_offset;
@@ -58,6 +59,7 @@ static void usage(FILE *f)
 static void block_free(struct block *b)
 {
 	free(b->version);
+	free(b->own);
 	free(b->cmdline);
 	for (size_t i = 0; i < b->n_probes; i++)
 		free(b->probes[i].name);
@@ -88,6 +90,11 @@ static int block_new(struct stats *st, const struct retisc_json *ev)
 	b->cmdline = dup_or(api->json_get_str(api->json_obj_get(su, "cmdline"), NULL), "");
 	if (!b->version || !b->cmdline)
 		return -ENOMEM;
+	if (api->json_get_str(api->json_obj_get(su, "retisc_version"), NULL)) {
+		b->own = strdup(api->json_get_str(api->json_obj_get(su, "retisc_version"), NULL));
+		if (!b->own)
+			return -ENOMEM;
+	}
 	b->split = api->json_type(split) == RETISC_JSON_OBJECT &&
 		   api->json_get_u64(api->json_obj_get(split, "id"), &b->split_id);
 	b->has_offset = api->json_get_i64(api->json_obj_get(off, "sec"), &b->off_sec) &&
@@ -235,7 +242,13 @@ static int render(const struct stats *st, struct retisc_strbuf *sb)
 	for (size_t i = 0; i < st->n_blocks && !err; i++) {
 		struct block *b = &st->blocks[i];
 
-		if (!b->split || !b->split_id)
+		/* A Retis file reads as Retis prints it; a retisc file says so. */
+		if ((!b->split || !b->split_id) && b->own)
+			err = retisc_strbuf__printf(sb,
+						    "retisc version: %s (Retis %s event format)\n"
+						    "Retis cmdline: %s\n",
+						    b->own, b->version, b->cmdline);
+		else if (!b->split || !b->split_id)
 			err = retisc_strbuf__printf(sb, "Retis version: %s\nRetis cmdline: %s\n",
 						    b->version, b->cmdline);
 		if (!err && b->split)

@@ -569,6 +569,14 @@ static void test_startup(void **state)
 	      "7 collected with Retis v1.6.0 on machine 6.13.7-200.fc41.x86_64 #1 SMP "
 	      "PREEMPT_DYNAMIC Thu Mar 13 17:46:13 UTC 2025 x86_64 file id 0 cmdline c");
 
+	/* A file retisc collected says so, with the Retis format it follows. */
+	check("{'common':{'timestamp':7},'startup':{'retis_version':'v1.7.0','retisc_version':"
+	      "'0.1.0','cmdline':'c'," MACHINE "}}",
+	      SINGLE,
+	      "7 collected with retisc 0.1.0 (Retis v1.7.0 event format) on machine "
+	      "6.13.7-200.fc41.x86_64 #1 SMP PREEMPT_DYNAMIC Thu Mar 13 17:46:13 UTC 2025 x86_64 "
+	      "cmdline c");
+
 	check_fmt_err(retisc_render__startup, "{'retis_version':'v1.7.0'," MACHINE "}");
 	check_fmt_err(retisc_render__startup, "{'retis_version':'v1.7.0','cmdline':'c'}");
 	check_fmt_err(retisc_render__startup,
