@@ -437,11 +437,24 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "o:p:h", longopts, NULL)) != -1) {
 		switch (opt) {
+		/*
+		 * Single values: given twice (by the user and by a profile, whose
+		 * arguments follow the user's) is an error, as in Retis, rather
+		 * than the profile silently winning.
+		 */
 		case 'o':
-			c.out_path = optarg;
-			break;
 		case 'p':
-			probe = optarg;
+			if (opt == 'o' ? c.out_path != NULL : probe != NULL) {
+				fprintf(stderr,
+					"error: the argument '%s' cannot be used multiple times "
+					"(a profile may give it too)\n",
+					opt == 'o' ? "--out <OUT>" : "--probe <PROBE>");
+				return 2;
+			}
+			if (opt == 'o')
+				c.out_path = optarg;
+			else
+				probe = optarg;
 			break;
 		default:
 			ret = retisc_proc__common_opt(opt, argv[0], usage, &keep_going);

@@ -110,3 +110,19 @@ test_cli_option_errors() {
 	expect_fail 1 "Cannot use probe 'k:ip_rcv' with --tracking-mode tracepoint" \
 		"$RETISC" collect --tracking-mode tracepoint -c skb-tracking -p k:ip_rcv --cmd true
 }
+
+# A profile never silently overrides a single-value option the user gave:
+# both are on the command line, which Retis refuses too.
+test_cli_profile_no_silent_override() {
+	expect_fail 2 "the argument '--probe <PROBE>' cannot be used multiple times" \
+		"$RETISC" -p dropmon pcap -p tp:net:netif_receive_skb "$TMP/none.json" || return 1
+	mkdir -p "$TMP/po" && cat >"$TMP/po/out.yaml" <<-'EOF2'
+		version: 1.0
+		name: outprof
+		collect:
+		  - args:
+		      out: /tmp/retisc-profile-out.json
+	EOF2
+	expect_fail 2 "the argument '--out' cannot be used multiple times" \
+		"$RETISC" -P "$TMP/po" -p outprof collect -o "$TMP/mine.json" --cmd true
+}
