@@ -136,21 +136,37 @@ $(1)_SRCS := $$(filter-out %.bpf.c,$$(wildcard $(2)/*.c))
 $(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/%.o)
 $(1)_SKELS := $$(patsubst %.bpf.c,$(BUILD)/%.skel.h,$$(wildcard $(2)/*.bpf.c))
 
-$$($(1)_OBJS): $(BUILD)/$(2)/%.o: $(2)/%.c $$($(1)_SKELS) $(PUB_HDRS) $(BPF_HDRS) $$(wildcard $(2)/*.h)
+$$($(1)_OBJS): $(BUILD)/$(2)/%.o: $(2)/%.c $$($(1)_SKELS) $$($(1)_GEN) $(PUB_HDRS) $(BPF_HDRS) \
+		$$(wildcard $(2)/*.h)
 	$$(call msg,CC,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(ALL_CFLAGS) -I$(2) -I$(BUILD)/$(2) -fvisibility=hidden -c $$< -o $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$($(1)_CFLAGS) -I$(2) -I$(BUILD)/$(2) -fvisibility=hidden -c $$< -o $$@
 
 $(BUILD)/plugins/$(1).so: $$($(1)_OBJS)
 	$$(call msg,LINK,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(ALL_CFLAGS) -shared -fvisibility=hidden -o $$@ $$^ -lbpf
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -shared -fvisibility=hidden -o $$@ $$^ -lbpf $$($(1)_LDLIBS)
 
 $(BUILD)/plugins/lib$(1).a: $$($(1)_OBJS)
 	$$(call msg,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
+# Plugin-specific needs: <name>_CFLAGS, <name>_LDLIBS, <name>_GEN (headers
+# generated before its objects compile).
+python_CFLAGS := $(shell pkg-config --cflags python3-embed)
+python_LDLIBS := $(shell pkg-config --libs python3-embed)
+python_GEN := $(BUILD)/processors/python/python_lib.h
+
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
+
+# The python processor's Python classes, compiled in as a string.
+$(BUILD)/processors/python/python_lib.h: processors/python/retis.py
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo '/* Generated from processors/python/retis.py (Makefile). */'; \
+	  echo 'static const char retisc_python_lib[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
 
 # --- tools -------------------------------------------------------------------
 $(BUILD)/tools/retisc-bench: $(BUILD)/tests/bench/empty.skel.h

@@ -9,6 +9,7 @@
 #   tests:    netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
 #             procps, util-linux (setpriv), python3, python3-jsonschema
 #   shell:    bash-completion (contrib/retisc.bash)
+#   python:   libpython3-dev (the `retisc python` processor embeds CPython)
 #
 # `tools/install-deps.sh --list` prints the packages and installs nothing.
 set -eu
@@ -16,7 +17,7 @@ set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 libjansson-dev libcmocka-dev libpcap-dev pkg-config iproute2 nftables iputils-ping
 netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
-bash-completion"
+bash-completion libpython3-dev"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PACKAGES
