@@ -64,7 +64,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: retisc pcap [OPTIONS] [INPUT]\n"
 		"\n"
-		"Export the packets of an events file as pcapng (processing.md §4).\n"
+		"Export the packets of an events file as pcapng.\n"
 		"\n"
 		"Options:\n"
 		"  -o, --out FILE          output file (default: stdout)\n"

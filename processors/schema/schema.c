@@ -74,8 +74,7 @@ static int schema_run(void *priv, const struct retisc_api *api, int argc, char *
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (opt == 'h') {
-			printf("Usage: retisc schema\n\nPrint the JSON Schema of an event "
-			       "(processing.md §5).\n");
+			printf("Usage: retisc schema\n\nPrint the JSON Schema of an event.\n");
 			return 0;
 		}
 		return 2;

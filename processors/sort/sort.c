@@ -57,7 +57,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: retisc sort [OPTIONS] [INPUT]\n"
 		"\n"
-		"Group the events of each packet into series (processing.md §2).\n"
+		"Group the events of each packet into series.\n"
 		"\n"
 		"Arguments:\n"
 		"  [INPUT]                 events file; default retis.data (or retis.data.0..);\n"

@@ -49,7 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: retisc stats [OPTIONS] [INPUT]\n"
 		   "\n"
-		   "Statistics of an events or series file (processing.md §3).\n"
+		   "Statistics of an events or series file.\n"
 		   "\n"
 		   "Options:\n"
 		   "      --keep-going   report malformed events and go on (exit 1 at the end)\n"

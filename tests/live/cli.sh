@@ -126,3 +126,16 @@ test_cli_profile_no_silent_override() {
 	expect_fail 2 "the argument '--out' cannot be used multiple times" \
 		"$RETISC" -P "$TMP/po" -p outprof collect -o "$TMP/mine.json" --cmd true
 }
+
+# What a newcomer reads first: requirements, workflows and the test suite
+# are in README; the man page promises no collector this build lacks.
+test_cli_readme_and_man() {
+	local s
+	for s in "## Requirements" "## Everyday workflows" "## Tests" "## Status"; do
+		grep -qx "$s" "$REPO/README.md" || { echo "README lacks '$s'"; return 1; }
+	done
+	grep -q "CAP_BPF" "$REPO/README.md" && grep -q "tracepoint-only" "$REPO/README.md" &&
+		grep -q "about 3 minutes" "$REPO/README.md" || return 1
+	! grep -qi "netfilter verdicts, conntrack entries, Open vSwitch" "$REPO/doc/retisc.8.in" &&
+		! grep -q "ct, nft and ovs collectors" "$REPO/README.md"
+}
