@@ -13,49 +13,52 @@
 #include <retisc/pkt_ident.h>
 #include <bpf/bpf_endian.h>
 
-static __always_inline void trk_stat(int field)
+/* Counters of struct retisc_tracking_stats (--tracking-report). */
+enum trk_counter {
+	TRK_CREATED,
+	TRK_RELEASED,	   /* ended at a free probe / skb tracepoint */
+	TRK_V1,		   /* stale by the exclusive-owner rule */
+	TRK_V2,		   /* head change followed */
+	TRK_INSERT_FAILED, /* tracking_map insert refused */
+	TRK_REUSED,	   /* dead entry taken over in place */
+	TRK_KMEM,	   /* ended by the kmem end of life */
+	TRK_GUARD,	   /* the identity guard saw another packet */
+};
+
+static __always_inline void trk_stat(enum trk_counter c)
 {
 	__u32 zero = 0;
 	struct retisc_tracking_stats *st = bpf_map_lookup_elem(&retisc_trk_stats, &zero);
 
 	if (!st)
 		return;
-	switch (field) {
-	case 0:
+	switch (c) {
+	case TRK_CREATED:
 		st->created++;
 		break;
-	case 1:
+	case TRK_RELEASED:
 		st->released++;
 		break;
-	case 2:
+	case TRK_V1:
 		st->v1_stale++;
 		break;
-	case 3:
+	case TRK_V2:
 		st->v2_relinked++;
 		break;
-	case 4:
+	case TRK_INSERT_FAILED:
 		st->insert_failed++;
 		break;
-	case 5:
+	case TRK_REUSED:
 		st->reused++;
 		break;
-	case 6:
+	case TRK_KMEM:
 		st->kmem_ended++;
 		break;
-	default:
+	case TRK_GUARD:
 		st->guard_split++;
 		break;
 	}
 }
-
-#define TRK_CREATED 0
-#define TRK_RELEASED 1
-#define TRK_V1 2
-#define TRK_V2 3
-#define TRK_INSERT_FAILED 4
-#define TRK_REUSED 5
-#define TRK_KMEM 6
-#define TRK_GUARD 7
 
 /* errno values of the kernel ABI (BPF programs have no errno.h). */
 #define TRK_EEXIST 17
@@ -295,12 +298,6 @@ static __always_inline int trk_released(const struct retisc_ctx *ctx, __u64 head
 }
 
 /*
- * "Is tracked" lookup (§4.4 kprobe mode, §9.5 tracepoint mode). Returns the
- * entry and its key, or NULL. In tracepoint mode *v2_old is set when the
- * entry was found through skb-address continuity (the key is then the old
- * head) and *stale when V1 rejected an entry under head.
- */
-/*
  * What a tracepoint-mode lookup saw on its way, so that track_start_tp()
  * does not look the same keys up again: the tracking_map element under head
  * (live or dead) and, when it was looked up, the tracking_skb_map one.
@@ -311,6 +308,13 @@ struct trk_seen {
 	int skb_looked;
 };
 
+/*
+ * "Is tracked" lookup (§4.4 kprobe mode, §9.5 tracepoint mode). Returns the
+ * entry and its key, or NULL. In tracepoint mode *v2_old is set when the
+ * entry was found through skb-address continuity (the key is then the old
+ * head) and *stale when V1 rejected an entry under head. seen, if not
+ * NULL, gets what was looked up (struct trk_seen).
+ */
 static __always_inline struct retisc_tracking_info *
 trk_lookup_seen(__u64 skb, __u64 head, __u8 cloned, __u64 *key, struct retisc_tracking_skb **v2_old,
 		int *stale, struct trk_seen *seen)
@@ -397,7 +401,8 @@ static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct re
 		ti->flags &= ~RETISC_TI_CLONED;
 }
 
-static __always_inline void trk_skb_seen(__u64 skb, __u64 head, __u8 cloned, __u64 now,
+/* Record in tracking_skb_map where this skb struct was seen (§9.5, V2). */
+static __always_inline void trk_skb_record(__u64 skb, __u64 head, __u8 cloned, __u64 now,
 					 const struct trk_seen *seen)
 {
 	struct retisc_tracking_skb s = {.head = head, .last_seen = now, .cloned = cloned}, *cur;
@@ -474,7 +479,9 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc
 	struct retisc_tracking_skb *v2;
 	__u64 skb = ctx->skb, head, key = 0;
 	__u8 cloned;
-	int stale, insert = 0;
+	/* What goes into the map under head: nothing new, a moved entry, a new one. */
+	enum { TRK_INS_NONE, TRK_INS_RELINK, TRK_INS_NEW } insert = TRK_INS_NONE;
+	int stale;
 
 	head = trk_skb_head(ctx);
 	if (!head)
@@ -488,7 +495,7 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc
 		bpf_map_delete_elem(&tracking_map, &skb);
 		new_ti.flags &= ~RETISC_TI_INV_PENDING;
 		ti = NULL;
-		insert = 1;
+		insert = TRK_INS_RELINK;
 		trk_stat(TRK_V2);
 	} else if (ti && (ti->flags & RETISC_TI_INV_PENDING) && ti->last_skb == skb &&
 		   !(cfg & (RETISC_TRK_INV_HEAD | RETISC_TRK_FREE))) {
@@ -513,13 +520,13 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc
 		trk_stat(TRK_GUARD);
 		ti = NULL;
 	}
-	if (!ti && !insert) {
+	if (!ti && insert == TRK_INS_NONE) {
 		if (ctx->cfg.probe_type == RETISC_PROBE_KRETPROBE || (cfg & RETISC_TRK_NO_TRACKING))
 			return;
 		new_ti.timestamp = ctx->timestamp;
 		new_ti.orig_head = head;
 		new_ti.ident = trk_ident_new(ctx, ev, id);
-		insert = 2;
+		insert = TRK_INS_NEW;
 	}
 
 	if (ti) {
@@ -549,7 +556,7 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc
 			else
 				trk_stat(TRK_INSERT_FAILED);
 		} else {
-			if (insert == 2)
+			if (insert == TRK_INS_NEW)
 				trk_stat(TRK_CREATED);
 			trk_publish_new(ctx, &new_ti, carried);
 		}
@@ -703,7 +710,7 @@ skb_ent:
 		if (ent)
 			ent->head = 0;
 	} else if (head && trackable) {
-		trk_skb_seen(skb, head, cloned, ctx->timestamp, &seen);
+		trk_skb_record(skb, head, cloned, ctx->timestamp, &seen);
 	}
 }
 
