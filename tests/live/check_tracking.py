@@ -109,6 +109,12 @@ def tcp(path, min_ids, retrans=None):
             if s and s[3] == int(retrans) and s[6] > 0:
                 tx.setdefault(s, []).append(tid(e))
         again = {s: ids for s, ids in tx.items() if len(ids) > 1}
+        # TCP retransmits from the buffer it kept (a new clone of it: the
+        # id must stay) or from a copy while an earlier clone is in flight
+        # (a new buffer, a new id). A buffer address alone does not tell
+        # which: TCP also rebuilds segments (MTU probes, collapses) into new
+        # buffers that may reuse a freed address. So: some retransmissions
+        # must have kept their id.
         kept = [s for s, ids in again.items() if len(set(ids)) == 1]
         if not kept:
             fail(f"no retransmitted segment kept its id ({len(again)} retransmitted)")

@@ -90,8 +90,9 @@ test_tracking_tcp_control() {
 }
 
 # Retransmissions: the receiver drops every 4th segment of port 8081 (nft
-# numgen), the sender retransmits from the buffer it kept. Drops are seen
-# too (skb-drop), with the segment's id.
+# numgen); the sender retransmits each from the buffer it kept (a new clone,
+# which must keep the id) or from a copy (a new buffer, a new id). Drops are
+# seen too (skb-drop), with the segment's id.
 test_tracking_tcp_retrans() {
 	topo_pair || return 1
 	ip netns exec $NS_B nft -f - <<-EOF || return 1
@@ -102,6 +103,8 @@ test_tracking_tcp_retrans() {
 			}
 		}
 	EOF
+	# MSS-sized segments (no TSO/GSO): many to drop, many retransmitted.
+	ip netns exec $NS_A ethtool -K veth-ta tso off gso off >/dev/null || return 1
 	tcp_server 8081 30 || return 1
 	"$RETISC" collect -c skb-tracking,skb,skb-drop $IFDUMP --tracking-report -f 'tcp port 8081' \
 		-o "$TMP/retrans.json" \
