@@ -12,7 +12,14 @@ _retisc_processors()
 	"$1" process --help 2>/dev/null | sed -n 's/^  \([^ ]*\) .*/\1/p'
 }
 
-# Options of a processor, from its --help (sort, pcap, third-party ones).
+# Collectors of the loaded plugins ("collector NAME (" in `plugin list`).
+_retisc_collectors()
+{
+	"$1" plugin list 2>/dev/null | grep -o 'collector [a-z0-9-]* (' | cut -d' ' -f2
+}
+
+# Options of a subcommand or processor, from its --help (sort, pcap,
+# collect with its collectors' options, third-party ones).
 _retisc_processor_opts()
 {
 	"$1" "$2" --help 2>/dev/null | grep -oE '(^|[ ,])--?[a-zA-Z][a-zA-Z0-9-]*' | tr -d ' ,' |
@@ -78,7 +85,7 @@ _retisc()
 	col*)
 		case "$prev" in
 		-c | --collectors)
-			COMPREPLY=($(compgen -W "auto skb-tracking skb skb-drop ovs nft ct dev ns" -- "$cur"))
+			COMPREPLY=($(compgen -W "auto $(_retisc_collectors "${words[0]}")" -- "$cur"))
 			return
 			;;
 		--format)
@@ -98,17 +105,13 @@ _retisc()
 			return
 			;;
 		-p | --probe | -f | --filter-packet | -m | --filter-meta | --cmd | --stop-after | \
-			--out-rotate | --ring-size | --tracking-map-size | --skb-sections | \
-			--nft-verdicts | --ovs-enrich-rate)
+			--out-rotate | --ring-size | --tracking-map-size | --skb-sections)
 			return
 			;;
 		esac
-		COMPREPLY=($(compgen -W "-c --collectors -p --probe -f --filter-packet -m
-			--filter-meta -o --out --out-rotate --print --format --utc -e --stack
-			--probe-stack --cmd --stop-after --allow-system-changes --kconf
-			--skb-sections --nft-verdicts --ovs-track --ovs-enrich-flows
-			--ovs-enrich-rate --tracking-mode --ring-size --tracking-report
-			--tracking-map-size --tracking-kmem --tracking-guard -h --help" -- "$cur"))
+		# Core and collector options, from collect's help (third-party
+		# collectors' options included).
+		COMPREPLY=($(compgen -W "$(_retisc_processor_opts "${words[0]}" collect)" -- "$cur"))
 		;;
 	pri*)
 		case "$prev" in

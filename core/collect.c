@@ -94,25 +94,35 @@ static bool strv_has(const struct strv *s, const char *x)
 	return false;
 }
 
+/*
+ * An option a collector declares (plugin.h, struct retisc_collector_opt)
+ * and the values the command line gave it.
+ */
+struct copt {
+	const struct retisc_collector *coll;
+	const struct retisc_collector_opt *opt;
+	struct strv values;
+	bool seen;
+};
+
 struct collect_opts {
 	struct strv collectors;
 	struct strv probes;
-	struct strv skb_sections;
-	struct strv nft_verdicts;
 	struct strv kconf; /* one value: collectors read it as an option */
+	/* Every registered collector's options, enabled or not. */
+	struct copt *copts;
+	size_t n_copts;
 	const char *out;
 	const char *rotate;
 	const char *cmd;
 	const char *tracking_mode;
 	const char *filter_packet;
 	const char *filter_meta;
-	bool print, utc, link_layer, stack, allow_system_changes, ovs_track, ovs_enrich;
+	bool print, utc, link_layer, stack, allow_system_changes;
 	bool multiline;
 	bool has_profile;
 	bool tracking_report;
 	bool no_tracking_kmem, no_tracking_guard;
-	/* An option of the nft or ovs collector was given (its name). */
-	const char *nft_opt, *ovs_opt;
 	uint32_t tracking_map_size;
 	uint64_t stop_after;
 	uint64_t ring_size;
@@ -171,14 +181,13 @@ static void on_signal(int sig)
 	stop_signal = 1;
 }
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct collect_opts *o)
 {
 	fprintf(f,
 		"Usage: retisc collect [OPTIONS]\n"
 		"\n"
-		"  -c, --collectors LIST     collectors (auto, skb-tracking, skb, skb-drop, ovs, "
-		"nft,\n"
-		"                            ct, dev, ns, or a plugin's); default auto\n"
+		"  -c, --collectors LIST     collectors (auto, or those of `retisc plugin list`);\n"
+		"                            default auto\n"
 		"  -p, --probe PROBE         add a probe: [TYPE:]TARGET[/stack], TYPE one of\n"
 		"                            kprobe|k, kretprobe|kr, raw_tracepoint|tp\n"
 		"  -o, --out [FILE]          write JSON events to FILE (default retis.data)\n"
@@ -202,8 +211,19 @@ static void usage(FILE *f)
 		"      --allow-system-changes  mount tracefs if needed\n"
 		"  -f, --filter-packet EXPR  pcap-filter(7) expression, evaluated at first sight\n"
 		"  -m, --filter-meta EXPR    sk_buff meta filter, e.g. 'sk_buff.mark == 0x10'\n"
-		"      --skb-sections LIST, --nft-verdicts LIST, --ovs-track, --ovs-enrich-flows,\n"
-		"      --ovs-enrich-rate N, --kconf PATH, --probe-stack: collector options\n");
+		"      --kconf PATH          kernel config file for collectors that read it\n");
+	/* Each collector's own options (plugin.h), under its name. */
+	for (size_t i = 0; i < o->n_copts; i++) {
+		const struct copt *c = &o->copts[i];
+		char head[96];
+
+		if (!i || c->coll != o->copts[i - 1].coll)
+			fprintf(f, "\nCollector %s:\n", c->coll->name);
+		snprintf(head, sizeof(head), "--%s%s%s", c->opt->name, c->opt->arg ? " " : "",
+			 c->opt->arg ? c->opt->arg : "");
+		fprintf(f, "      %-22s%s%s\n", head,
+			strlen(head) > 21 ? "\n                            " : "", c->opt->help);
+	}
 }
 
 enum {
@@ -215,11 +235,6 @@ enum {
 	OPT_CMD,
 	OPT_STOP_AFTER,
 	OPT_ALLOW,
-	OPT_SKB_SECTIONS,
-	OPT_NFT_VERDICTS,
-	OPT_OVS_TRACK,
-	OPT_OVS_ENRICH,
-	OPT_OVS_RATE,
 	OPT_KCONF,
 	OPT_PROBE_STACK,
 	OPT_TRACKING_MODE,
@@ -228,6 +243,8 @@ enum {
 	OPT_TRACKING_MAP_SIZE,
 	OPT_TRACKING_KMEM,
 	OPT_TRACKING_GUARD,
+	/* Collector options: OPT_COLLECTOR + their index in collect_opts.copts. */
+	OPT_COLLECTOR = 1024,
 };
 
 /* Single-value options and flags may be given once (cli.md §3.1). */
@@ -241,9 +258,67 @@ static int once(bool *seen, const char *name)
 	return 0;
 }
 
-static int parse_opts(struct collect_opts *o, int argc, char **argv)
+/*
+ * Options of Retis's collectors that retisc may not have: a clearer error
+ * than "unexpected argument" when one is given without its collector.
+ */
+static const char *retis_collector_of(const char *opt)
 {
-	static const struct option longopts[] = {
+	if (!strncmp(opt, "ovs-", 4))
+		return "ovs";
+	if (!strncmp(opt, "nft-", 4))
+		return "nft";
+	return NULL;
+}
+
+/* The options every registered collector declares, in collector order. */
+static int collect_copts(struct collect_opts *o, const struct retisc_registry *reg,
+			 const struct option *core)
+{
+	for (size_t i = 0; i < retisc_registry__n_collectors(reg); i++) {
+		const struct retisc_collector *col = retisc_registry__collector(reg, i);
+
+		for (size_t j = 0; j < col->n_opts; j++) {
+			struct copt *v = realloc(o->copts, (o->n_copts + 1) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			o->copts = v;
+			o->copts[o->n_copts++] = (struct copt){.coll = col, .opt = &col->opts[j]};
+			for (const struct option *c = core; c->name; c++) {
+				if (strcmp(c->name, col->opts[j].name))
+					continue;
+				fprintf(stderr,
+					"error: collector %s declares --%s, an option of collect "
+					"itself\n",
+					col->name, c->name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A collector option on the command line (OPT_COLLECTOR + i). */
+static int copt_parse(struct collect_opts *o, size_t i, const char *arg)
+{
+	struct copt *c = &o->copts[i];
+
+	if (c->seen && !(c->opt->flags & RETISC_OPT_REPEAT)) {
+		fprintf(stderr, "error: the argument '--%s' cannot be used multiple times\n",
+			c->opt->name);
+		return -EINVAL;
+	}
+	c->seen = true;
+	if (arg && (c->opt->flags & RETISC_OPT_LIST))
+		return strv_push_list(&c->values, arg);
+	return strv_push(&c->values, arg ? arg : "");
+}
+
+static int parse_opts(struct collect_opts *o, const struct retisc_registry *reg, int argc,
+		      char **argv)
+{
+	static const struct option core_opts[] = {
 		{"collectors", required_argument, NULL, 'c'},
 		{"probe", required_argument, NULL, 'p'},
 		{"filter-packet", required_argument, NULL, 'f'},
@@ -259,11 +334,6 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 		{"stop-after", required_argument, NULL, OPT_STOP_AFTER},
 		{"allow-system-changes", no_argument, NULL, OPT_ALLOW},
 		{"kconf", required_argument, NULL, OPT_KCONF},
-		{"skb-sections", required_argument, NULL, OPT_SKB_SECTIONS},
-		{"nft-verdicts", required_argument, NULL, OPT_NFT_VERDICTS},
-		{"ovs-track", no_argument, NULL, OPT_OVS_TRACK},
-		{"ovs-enrich-flows", no_argument, NULL, OPT_OVS_ENRICH},
-		{"ovs-enrich-rate", required_argument, NULL, OPT_OVS_RATE},
 		{"tracking-mode", required_argument, NULL, OPT_TRACKING_MODE},
 		{"ring-size", required_argument, NULL, OPT_RING_SIZE},
 		{"tracking-report", no_argument, NULL, OPT_TRACKING_REPORT},
@@ -275,16 +345,33 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 	};
 	bool s_out = false, s_rot = false, s_print = false, s_fmt = false, s_utc = false,
 	     s_stack = false, s_cmd = false, s_stop = false, s_allow = false, s_e = false,
-	     s_tm = false, s_ring = false, s_kconf = false, s_ps = false, s_ot = false,
-	     s_oe = false, s_or = false, s_fp = false, s_fm = false, s_tk = false, s_tg = false,
-	     s_tr = false, s_tms = false;
-	int c, err = 0;
+	     s_tm = false, s_ring = false, s_kconf = false, s_ps = false, s_fp = false,
+	     s_fm = false, s_tk = false, s_tg = false, s_tr = false, s_tms = false;
+	size_t n_core = sizeof(core_opts) / sizeof(core_opts[0]) - 1;
+	struct option *longopts;
+	int c, err;
 
 	o->multiline = true;
 	o->ring_size = 8 * 1024 * 1024;
+	err = collect_copts(o, reg, core_opts);
+	if (err)
+		return err;
+	longopts = calloc(n_core + o->n_copts + 1, sizeof(*longopts));
+	if (!longopts)
+		return -ENOMEM;
+	memcpy(longopts, core_opts, n_core * sizeof(*longopts));
+	for (size_t i = 0; i < o->n_copts; i++)
+		longopts[n_core + i] = (struct option){
+			o->copts[i].opt->name, o->copts[i].opt->arg ? required_argument : no_argument,
+			NULL, OPT_COLLECTOR + (int)i};
 	optind = 1;
-	opterr = 1;
-	while (!err && (c = getopt_long(argc, argv, "+c:p:f:m:o::eh", longopts, NULL)) != -1) {
+	/* ':' first: a missing value is told apart from an unknown option. */
+	opterr = 0;
+	while (!err && (c = getopt_long(argc, argv, "+:c:p:f:m:o::eh", longopts, NULL)) != -1) {
+		if (c >= OPT_COLLECTOR) {
+			err = copt_parse(o, (size_t)(c - OPT_COLLECTOR), optarg);
+			continue;
+		}
 		switch (c) {
 		case 'c':
 			err = strv_push_list(&o->collectors, optarg);
@@ -373,27 +460,6 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			}
 			err = err ?: strv_push(&o->kconf, optarg);
 			break;
-		case OPT_SKB_SECTIONS:
-			err = strv_push_list(&o->skb_sections, optarg);
-			break;
-		case OPT_NFT_VERDICTS:
-			err = strv_push_list(&o->nft_verdicts, optarg);
-			o->nft_opt = "nft-verdicts";
-			break;
-		case OPT_OVS_TRACK:
-			err = once(&s_ot, "ovs-track");
-			o->ovs_track = true;
-			o->ovs_opt = "ovs-track";
-			break;
-		case OPT_OVS_ENRICH:
-			err = once(&s_oe, "ovs-enrich-flows");
-			o->ovs_enrich = true;
-			o->ovs_opt = "ovs-enrich-flows";
-			break;
-		case OPT_OVS_RATE:
-			err = once(&s_or, "ovs-enrich-rate");
-			o->ovs_opt = "ovs-enrich-rate";
-			break;
 		case OPT_TRACKING_MODE:
 			err = once(&s_tm, "tracking-mode");
 			o->tracking_mode = optarg;
@@ -463,12 +529,34 @@ static int parse_opts(struct collect_opts *o, int argc, char **argv)
 			break;
 		}
 		case 'h':
-			usage(stdout);
+			usage(stdout, o);
+			free(longopts);
 			return 1;
-		default:
-			return -EINVAL;
+		case ':':
+			fprintf(stderr, "error: a value is required for '%s' but none was supplied\n",
+				argv[optind - 1]);
+			err = -EINVAL;
+			break;
+		default: {
+			/* '?': an option nobody declares. */
+			const char *bad = argv[optind - 1], *name = bad + 2;
+			char opt[64];
+
+			snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(name, "="), name);
+			if (optopt)
+				fprintf(stderr, "error: unexpected argument '-%c' found\n", optopt);
+			else if (!strncmp(bad, "--", 2) && retis_collector_of(opt))
+				fprintf(stderr,
+					"error: '--%s' is an option of the %s collector, which is "
+					"not available (see `retisc plugin list`)\n",
+					opt, retis_collector_of(opt));
+			else
+				fprintf(stderr, "error: unexpected argument '%s' found\n", bad);
+			err = -EINVAL;
+		}
 		}
 	}
+	free(longopts);
 	if (!err && optind < argc) {
 		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
 		err = -EINVAL;
@@ -546,17 +634,6 @@ static int check_collector_names(const struct collect *c)
 		fprintf(stderr, "; a third-party collector needs its plugin, see `retisc plugin "
 				"list`)\n");
 		return -ENOENT;
-	}
-	/* Options of collectors this build does not have do nothing: refuse. */
-	for (size_t i = 0; i < 2; i++) {
-		const char *coll = i ? "ovs" : "nft", *opt = i ? c->o.ovs_opt : c->o.nft_opt;
-
-		if (opt && !retisc_registry__collector_by_name(c->reg, coll)) {
-			fprintf(stderr, "error: '--%s' is an option of the %s collector, which is not "
-					"available (see `retisc plugin list`)\n",
-				opt, coll);
-			return -ENOENT;
-		}
 	}
 	return 0;
 }
@@ -1612,8 +1689,9 @@ static void collect_free(struct collect *c)
 	free(c->env.opts);
 	strv_free(&c->o.collectors);
 	strv_free(&c->o.probes);
-	strv_free(&c->o.skb_sections);
-	strv_free(&c->o.nft_verdicts);
+	for (size_t i = 0; i < c->o.n_copts; i++)
+		strv_free(&c->o.copts[i].values);
+	free(c->o.copts);
 	strv_free(&c->o.kconf);
 }
 
@@ -1645,7 +1723,7 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 	c.reg = reg;
 	c.dc.stack_map_fd = -1;
 	c.o.has_profile = has_profile;
-	err = parse_opts(&c.o, argc, argv);
+	err = parse_opts(&c.o, reg, argc, argv);
 	if (!err && check_collector_names(&c))
 		err = -EINVAL;
 	if (err) {
@@ -1659,10 +1737,12 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 		goto out;
 	}
 	libbpf_set_print(libbpf_log);
-	if (env_add(&c, "skb-sections", &c.o.skb_sections) ||
-	    env_add(&c, "nft-verdicts", &c.o.nft_verdicts) ||
-	    (c.o.kconf.n && env_add(&c, "kconf", &c.o.kconf)))
+	if (c.o.kconf.n && env_add(&c, "kconf", &c.o.kconf))
 		goto out;
+	/* Collector options reach their collector through env_option(). */
+	for (size_t i = 0; i < c.o.n_copts; i++)
+		if (c.o.copts[i].seen && env_add(&c, c.o.copts[i].opt->name, &c.o.copts[i].values))
+			goto out;
 
 	/* Tracking mode first: can_run checks depend on it (collectors.md). */
 	if (!retisc_tracefs_path() && c.o.allow_system_changes &&

@@ -44,6 +44,7 @@ struct retisc_registry {
 /* The API table points at these; registry pointer recovered from plugin. */
 static int api_register_collector(struct retisc_plugin *plugin,
 				  const struct retisc_collector_desc *desc);
+static void collector_release(struct retisc_collector *c);
 static int api_register_section(struct retisc_plugin *plugin,
 				const struct retisc_section_desc *desc, int *owner_out);
 static int api_register_processor(struct retisc_plugin *plugin,
@@ -342,14 +343,10 @@ static void registry_forget(struct retisc_registry *reg, struct retisc_plugin *p
 	for (size_t i = 0; i < reg->n_collectors; i++) {
 		struct retisc_collector *c = &reg->collectors[i];
 
-		if (c->plugin == p) {
-			free(c->name);
-			strv_free(c->known_types);
-			strv_free(c->probes);
-			free(c->hooks);
-		} else {
+		if (c->plugin == p)
+			collector_release(c);
+		else
 			reg->collectors[j++] = *c;
-		}
 	}
 	reg->n_collectors = j;
 	j = 0;
@@ -706,6 +703,86 @@ static int collector_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Free what a registered collector owns (accepts a partly filled one). */
+static void collector_release(struct retisc_collector *c)
+{
+	free(c->name);
+	strv_free(c->known_types);
+	strv_free(c->probes);
+	free(c->hooks);
+	for (size_t i = 0; i < c->n_opts; i++) {
+		free((char *)c->opts[i].name);
+		free((char *)c->opts[i].arg);
+		free((char *)c->opts[i].help);
+	}
+	free(c->opts);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Lowercase kebab-case: [a-z0-9] words joined by single '-'. */
+static bool kebab(const char *s)
+{
+	if (!s || !*s || *s == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      (*p == '-' && p[1] && p[1] != '-')))
+			return false;
+	return true;
+}
+
+/* An option name some registered collector already declares. */
+static const struct retisc_collector *opt_owner(const struct retisc_registry *reg,
+						const char *name)
+{
+	for (size_t i = 0; i < reg->n_collectors; i++)
+		for (size_t j = 0; j < reg->collectors[i].n_opts; j++)
+			if (!strcmp(reg->collectors[i].opts[j].name, name))
+				return &reg->collectors[i];
+	return NULL;
+}
+
+/* Copy and check a collector's option table (plugin.h rules). */
+static int collector_opts_copy(struct retisc_registry *reg, struct retisc_plugin *plugin,
+			       struct retisc_collector *c, const struct retisc_collector_desc *d)
+{
+	if (!d->n_opts)
+		return 0;
+	if (!d->opts)
+		return -EINVAL;
+	c->opts = calloc(d->n_opts, sizeof(*c->opts));
+	if (!c->opts)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_opts; i++) {
+		const struct retisc_collector_opt *o = &d->opts[i];
+		const struct retisc_collector *other = NULL;
+		bool dup = false;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= o->name && !strcmp(o->name, d->opts[j].name);
+		if (!kebab(o->name) || dup || (other = opt_owner(reg, o->name)) ||
+		    (o->flags & ~(unsigned int)(RETISC_OPT_REPEAT | RETISC_OPT_LIST))) {
+			pr_err("Plugin %s: option '%s' of collector '%s' refused (%s)", plugin->name,
+			       o->name ? o->name : "(null)", d->name,
+			       !kebab(o->name)	? "not a kebab-case name"
+			       : dup		? "declared twice"
+			       : other		? "another collector declares it"
+						: "unknown flags");
+			return -EINVAL;
+		}
+		c->opts[i] = (struct retisc_collector_opt){
+			.name = strdup(o->name),
+			.arg = o->arg ? strdup(o->arg) : NULL,
+			.help = strdup(o->help ? o->help : ""),
+			.flags = o->flags,
+		};
+		c->n_opts = i + 1;
+		if (!c->opts[i].name || !c->opts[i].help || (o->arg && !c->opts[i].arg))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int api_register_collector(struct retisc_plugin *plugin,
 				  const struct retisc_collector_desc *udesc)
 {
@@ -740,13 +817,10 @@ static int api_register_collector(struct retisc_plugin *plugin,
 	c->known_types = strv_dup(d.known_types);
 	c->probes = strv_dup(d.probes);
 	c->hooks = calloc(d.n_hooks ? d.n_hooks : 1, sizeof(*c->hooks));
-	if (!c->name || !c->known_types || !c->probes || !c->hooks) {
-		free(c->name);
-		strv_free(c->known_types);
-		strv_free(c->probes);
-		free(c->hooks);
-		return -ENOMEM;
-	}
+	err = !c->name || !c->known_types || !c->probes || !c->hooks ? -ENOMEM : 0;
+	err = err ?: collector_opts_copy(reg, plugin, c, &d);
+	if (err)
+		goto fail;
 	for (size_t i = 0; i < d.n_hooks; i++) {
 		const struct retisc_hook_desc *h = &d.hooks[i];
 
@@ -755,11 +829,8 @@ static int api_register_collector(struct retisc_plugin *plugin,
 		    !h->obj || !h->obj_sz) {
 			pr_err("Plugin %s: hook %zu of collector '%s' is invalid", plugin->name, i,
 			       d.name);
-			free(c->name);
-			strv_free(c->known_types);
-			strv_free(c->probes);
-			free(c->hooks);
-			return -EINVAL;
+			err = -EINVAL;
+			goto fail;
 		}
 		desc_copy(&c->hooks[i], sizeof(c->hooks[i]), h, h->sz);
 	}
@@ -782,6 +853,9 @@ static int api_register_collector(struct retisc_plugin *plugin,
 	reg->n_collectors++;
 	qsort(reg->collectors, reg->n_collectors, sizeof(*reg->collectors), collector_cmp);
 	return 0;
+fail:
+	collector_release(c);
+	return err;
 }
 
 static int api_register_processor(struct retisc_plugin *plugin,

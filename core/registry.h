@@ -44,6 +44,9 @@ struct retisc_collector {
 	void *priv;
 	struct retisc_plugin *plugin;
 	int owner; /* owner id of the collector's first section, for its hooks */
+	/* Command-line options (copies of the descriptor's table). */
+	struct retisc_collector_opt *opts;
+	size_t n_opts;
 };
 
 struct retisc_processor {

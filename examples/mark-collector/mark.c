@@ -8,8 +8,13 @@
  * The section asks for a dynamic owner id (owner 0): the core picks a free
  * id >= RETISC_OWNER_DYNAMIC at load time and writes it into the hook's
  * retisc_owner, so this plugin never collides with another one.
+ *
+ * It declares one option, `--mark-mask MASK` (also `mark_mask:` in a
+ * profile's args): the bits of the mark to report, handed to the hook as
+ * read-only data.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
 
@@ -57,6 +62,29 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 
 static const char *const known_types[] = {"struct sk_buff *", NULL};
 
+/* Written into the hook's mark_mask before it loads (after init()). */
+static __u32 mark_mask = 0xffffffff;
+
+static int collector_init(void *priv, const struct retisc_collect_env *env)
+{
+	const char *const *v = api->env_option(env, "mark-mask");
+	unsigned long m;
+	char *end;
+
+	(void)priv;
+	if (!v)
+		return 0;
+	errno = 0;
+	m = strtoul(v[0], &end, 0);
+	if (errno || !*v[0] || *end || m > 0xffffffffUL) {
+		api->log(RETISC_LOG_ERROR, "mark: invalid --mark-mask '%s' (a 32-bit number)",
+			 v[0]);
+		return -EINVAL;
+	}
+	mark_mask = (__u32)m;
+	return 0;
+}
+
 static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {
 	struct retisc_section_desc sec = {
@@ -69,9 +97,17 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.decode = decode,
 		.format = format,
 	};
+	static const struct retisc_hook_rodata rodata[] = {
+		{.name = "mark_mask", .value = &mark_mask, .size = sizeof(mark_mask)},
+	};
+	static const struct retisc_collector_opt opts[] = {
+		{.name = "mark-mask", .arg = "MASK", .help = "bits of the mark to report"},
+	};
 	struct retisc_hook_desc hook = {
 		.sz = sizeof(hook),
 		.name = "mark_hook",
+		.rodata = rodata,
+		.n_rodata = 1,
 	};
 	struct retisc_collector_desc col = {
 		.sz = sizeof(col),
@@ -81,6 +117,9 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.n_hooks = 1,
 		/* After the built-in collectors. */
 		.order = 1000,
+		.init = collector_init,
+		.opts = opts,
+		.n_opts = 1,
 	};
 	int owner, err;
 

@@ -15,6 +15,9 @@
 
 #include "mark.h"
 
+/* --mark-mask (mark.c): the bits of skb->mark to report. */
+const volatile __u32 mark_mask = 0xffffffff;
+
 RETISC_HOOK(mark_hook)
 {
 	struct mark_raw *s;
@@ -25,7 +28,7 @@ RETISC_HOOK(mark_hook)
 	s = retisc_section_add(h, MARK_DATA_TYPE, sizeof(*s));
 	if (!s)
 		return 0;
-	s->mark = RETISC_SKB(h->ctx, mark);
+	s->mark = RETISC_SKB(h->ctx, mark) & mark_mask;
 	s->priority = RETISC_SKB(h->ctx, priority);
 	return 0;
 }

@@ -468,6 +468,13 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.rodata = hook_rodata,
 		.n_rodata = sizeof(hook_rodata) / sizeof(hook_rodata[0]),
 	};
+	/* Retis's option; its values are checked in collector_init(). */
+	static const struct retisc_collector_opt opts[] = {
+		{.name = "skb-sections",
+		 .arg = "LIST",
+		 .help = "extra skb sections: meta, dataref, gso, all (comma-separated)",
+		 .flags = RETISC_OPT_REPEAT | RETISC_OPT_LIST},
+	};
 	struct retisc_collector_desc col = {
 		.sz = sizeof(col),
 		.name = "skb",
@@ -476,6 +483,8 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.n_hooks = 1,
 		.order = 20,
 		.init = collector_init,
+		.opts = opts,
+		.n_opts = sizeof(opts) / sizeof(opts[0]),
 	};
 
 	api = a;

@@ -84,6 +84,9 @@ test_cli_bash_completion() {
 		[ "$(comp "$1" sh-complete --shell "")" = bash ] || exit 1
 		[ "$(comp "$1" sort --mark)" = --mark-lost ] || { echo "sort: $(comp "$1" sort --mark)"; exit 1; }
 		[ "$(comp "$1" collect --tracking-g)" = --tracking-guard ] || exit 1
+		# Collector options and names come from the plugins.
+		[ "$(comp "$1" collect --skb-sec)" = --skb-sections ] || { echo "skb: $(comp "$1" collect --skb-sec)"; exit 1; }
+		[ "$(comp "$1" collect -c skb-d)" = skb-drop ] || exit 1
 	' _ "$RETISC"
 }
 

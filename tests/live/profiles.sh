@@ -287,19 +287,30 @@ test_prof_install_and_examples() {
 	out=$(RETISC_PLUGIN_PATH=$plugdir "$bin" plugin list) || return 1
 	grep -q "collector mark (1 hook), section mark (owner 3[2-9])" <<<"$out" &&
 		grep -q "processor latency" <<<"$out" || { echo "$out"; return 1; }
+	# The third-party collector's own option: in collect's help, parsed by
+	# the core, checked by the collector, usable in a profile's args.
+	out=$(RETISC_PLUGIN_PATH=$plugdir "$bin" collect --help) || return 1
+	grep -q "^Collector mark:" <<<"$out" && grep -q -- "--mark-mask MASK .*bits of the mark" <<<"$out" ||
+		{ echo "$out"; return 1; }
+	RETISC_PLUGIN_PATH=$plugdir "$bin" collect -c skb-tracking,mark --mark-mask nope \
+		-p tp:net:netif_receive_skb --cmd true >"$TMP/mask.log" 2>&1 &&
+		{ cat "$TMP/mask.log"; return 1; }
+	grep -q "mark: invalid --mark-mask 'nope'" "$TMP/mask.log" || { cat "$TMP/mask.log"; return 1; }
+	mkdir -p "$TMP/maskprof" && printf 'version: 1.0\nname: mask\ncollect:\n  - args:\n      mark_mask: "0x0f"\n' \
+		>"$TMP/maskprof/mask.yaml" || return 1
 	topo_pair || return 1
-	RETISC_PLUGIN_PATH=$plugdir "$bin" -P "$dest$prefix/share/retisc/profiles" -p ifdump \
-		collect -c skb-tracking,mark -o "$TMP/mark.json" \
+	RETISC_PLUGIN_PATH=$plugdir "$bin" -P "$dest$prefix/share/retisc/profiles" \
+		-p ifdump -p "$TMP/maskprof/mask.yaml" collect -c skb-tracking,mark -o "$TMP/mark.json" \
 		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 -m 42 -Q 0x10 10.201.0.2" \
 		>"$TMP/mark.log" 2>&1 || { cat "$TMP/mark.log"; return 1; }
 	# ping -m sets SO_MARK; -Q 0x10 (low delay) gives priority 6. Every
 	# event of a probe with an skb carries the section.
 	grep -q "Command returned (exit status: 0)" "$TMP/mark.log" &&
-		grep -q '"mark":{"mark":42,"priority":6}' "$TMP/mark.json" &&
+		grep -q '"mark":{"mark":10,"priority":6}' "$TMP/mark.json" &&
 		! grep '"kernel"' "$TMP/mark.json" | grep -vq '"mark":{"mark"' ||
 		{ cat "$TMP/mark.log"; head -5 "$TMP/mark.json"; return 1; }
 	RETISC_PLUGIN_PATH=$plugdir "$bin" print --format single-line "$TMP/mark.json" |
-		grep -q "\[tp\] net:net_dev_start_xmit #[0-9a-f]* (skb [0-9a-f]*) mark 0x2a priority 6$" ||
+		grep -q "\[tp\] net:net_dev_start_xmit #[0-9a-f]* (skb [0-9a-f]*) mark 0xa priority 6$" ||
 		return 1
 	out=$(RETISC_PLUGIN_PATH=$plugdir "$bin" process latency "$TMP/mark.json") ||
 		{ echo "$out"; return 1; }

@@ -104,8 +104,34 @@ static void check_collectors(struct retisc_plugin *plugin)
 	hook.sz = offsetof(struct retisc_hook_desc, target);
 	EXPECT(api->register_collector(plugin, &c), -EINVAL);
 	hook.sz = sizeof(hook);
+
+	/* Options (plugin.h struct retisc_collector_opt). */
+	struct retisc_collector_opt opts[2] = {
+		{.name = "reg-checks-level", .arg = "N", .help = "a level"},
+		{.name = "reg-checks-flag", .help = "a flag", .flags = RETISC_OPT_REPEAT},
+	};
+	c.opts = opts;
+	c.n_opts = 2;
+	opts[1].name = "Reg_Checks";
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	opts[1].name = "reg-checks--flag";
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	opts[1].name = "reg-checks-level";
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	opts[1].name = "reg-checks-flag";
+	opts[1].flags = 0x80;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	opts[1].flags = RETISC_OPT_REPEAT;
+	c.opts = NULL;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	c.opts = opts;
 	EXPECT(api->register_collector(plugin, &c), 0);
 	EXPECT(api->register_collector(plugin, &c), -EEXIST);
+	/* Another collector may not take an option name already declared. */
+	c.name = "reg-checks-other";
+	c.n_opts = 1;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	c.name = "reg-checks";
 }
 
 static void check_processors(struct retisc_plugin *plugin)

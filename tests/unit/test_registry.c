@@ -293,6 +293,13 @@ static void test_registration_checks(void **state)
 	assert_int_equal(c->hooks[0].obj_sz, 4);
 	assert_null(c->hooks[0].target);
 	assert_int_equal(c->owner, 200);
+	/* Its options, copied; the refused registrations left nothing. */
+	assert_int_equal(c->n_opts, 2);
+	assert_str_eq(c->opts[0].name, "reg-checks-level");
+	assert_str_eq(c->opts[0].arg, "N");
+	assert_null(c->opts[1].arg);
+	assert_int_equal(c->opts[1].flags, RETISC_OPT_REPEAT);
+	assert_null(retisc_registry__collector_by_name(reg, "reg-checks-other"));
 	assert_non_null(c->known_types);
 	assert_null(c->known_types[0]);
 	assert_int_equal(retisc_registry__n_processors(reg), 1);
@@ -316,6 +323,22 @@ static void test_registration_checks(void **state)
 	assert_str_eq(retisc_strbuf__str(&sb),
 		      "collector skb-tracking (1 hook), section skb-tracking (owner 4)");
 	retisc_strbuf__release(&sb);
+	retisc_registry__free(reg);
+}
+
+/* A plugin built against the header before collector options still loads. */
+static void test_old_collector_abi(void **state)
+{
+	struct retisc_registry *reg = new_reg();
+	struct retisc_collector *c;
+
+	(void)state;
+	assert_int_equal(plug_load(reg, test_plugin("old_collector")), 0);
+	c = retisc_registry__collector_by_name(reg, "old-collector");
+	assert_non_null(c);
+	assert_int_equal(c->order, 500);
+	assert_int_equal(c->n_opts, 0);
+	assert_null(c->opts);
 	retisc_registry__free(reg);
 }
 
@@ -651,6 +674,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_processor_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_newer_zero_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_collector_abi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_abi, setup, teardown),

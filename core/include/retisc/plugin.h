@@ -243,6 +243,42 @@ struct retisc_hook_desc {
 /* What a collector's can_run()/init() may query. Opaque, owned by the core. */
 struct retisc_collect_env;
 
+/*
+ * A command-line option of a collector: `retisc collect --<name> [ARG]`, and
+ * the profile argument `<name>` (`-` or `_`). The core parses the options of
+ * every registered collector, enabled or not (as Retis does: profiles and
+ * scripts pass them unconditionally), lists them in `retisc collect
+ * --help` and the shell completion, and hands the values to the collector
+ * through env_option(env, name) in can_run() and init(): NULL when the
+ * option was not given, else the values in command-line order (a flag
+ * gives one "" per occurrence). The collector validates the values itself
+ * (init() returning -EINVAL with a logged reason fails the collection).
+ *
+ * A plain table entry: never extended (a new need gets a new table in
+ * retisc_collector_desc). The table and its strings must stay valid while
+ * the plugin is loaded (the core copies them at registration anyway).
+ */
+struct retisc_collector_opt {
+	/*
+	 * Long option without "--": lowercase kebab-case, unique among every
+	 * collector's options and the core's own (a clash refuses the
+	 * registration, or the collection for a core option). Required.
+	 */
+	const char *name;
+	/* Argument name shown by --help ("LIST", "N"); NULL for a flag. */
+	const char *arg;
+	/* One line of --help. */
+	const char *help;
+	/* RETISC_OPT_*. */
+	unsigned int flags;
+};
+
+/* May be given several times: values accumulate (else a second one is a
+ * usage error, as for the core's single-value options). */
+#define RETISC_OPT_REPEAT 0x1
+/* Comma-separated lists are split into values ("a,b" -> "a", "b"). */
+#define RETISC_OPT_LIST 0x2
+
 struct retisc_collector_desc {
 	size_t sz;
 	/* Kebab-case name used with -c. Unique. Required. */
@@ -276,9 +312,15 @@ struct retisc_collector_desc {
 	/* After probes are detached, before the output is closed. Optional. */
 	void (*stop)(void *priv);
 	void *priv;
+	/*
+	 * Optional (NULL/0; descriptors older than these fields have none):
+	 * the collector's command-line options, n_opts entries.
+	 */
+	const struct retisc_collector_opt *opts;
+	size_t n_opts;
 	size_t : 0;
 };
-#define retisc_collector_desc__last_field priv
+#define retisc_collector_desc__last_field n_opts
 
 /* -------------------------------------------------------------------------
  * Processors: `retisc process <name> [ARGS]` (and aliases).
