@@ -23,6 +23,7 @@
 #include "kallsyms.h"
 #include "log.h"
 #include "probe.h"
+#include "trust.h"
 #include "profile.h"
 #include "util.h"
 
@@ -788,28 +789,23 @@ static bool unsafe_allowed(void)
 	return s && !strcmp(s, "1");
 }
 
+/* The trust rule (trust.h) for a profile file or directory, with the override. */
 static int check_node(const char *path, const struct stat *st, bool dir, const char *what,
 		      char *err, size_t errsz)
 {
-	bool open_mode = (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	char why[160];
 
-	if (geteuid() != 0)
-		return 0;
-	/* In a sticky directory (/tmp) nobody else can replace root's files. */
-	if (dir && (st->st_mode & S_ISVTX))
-		open_mode = false;
-	if (!open_mode && st->st_uid == 0)
+	if (!retisc_trust__check(st, dir, why, sizeof(why)))
 		return 0;
 	if (unsafe_allowed()) {
-		pr_warn("Reading profile %s %s although it is writable by a non-root user "
-			"(mode %03o, owner uid %u): RETISC_ALLOW_UNSAFE_PROFILES=1 is set",
-			what, path, (unsigned int)(st->st_mode & 07777), (unsigned int)st->st_uid);
+		pr_warn("Reading profile %s %s although it is %s: RETISC_ALLOW_UNSAFE_PROFILES=1 is "
+			"set",
+			what, path, why);
 		return 0;
 	}
 	snprintf(err, errsz,
-		 "Refusing profile %s %s: writable by a non-root user (mode %03o, owner uid "
-		 "%u); set RETISC_ALLOW_UNSAFE_PROFILES=1 to override",
-		 what, path, (unsigned int)(st->st_mode & 07777), (unsigned int)st->st_uid);
+		 "Refusing profile %s %s: %s; set RETISC_ALLOW_UNSAFE_PROFILES=1 to override", what,
+		 path, why);
 	return -EPERM;
 }
 
@@ -830,7 +826,7 @@ int retisc_profile__check_dir(const char *dir, char *err, size_t errsz)
 
 static int check_file(const char *path, int fd, char *err, size_t errsz)
 {
-	char dir[PATH_MAX], *slash;
+	char dir[PATH_MAX];
 	struct stat st;
 	int ret;
 
@@ -848,14 +844,7 @@ static int check_file(const char *path, int fd, char *err, size_t errsz)
 	ret = check_node(path, &st, false, "file", err, errsz);
 	if (ret)
 		return ret;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
+	retisc_trust__dirname(path, dir, sizeof(dir));
 	if (stat(dir, &st))
 		return 0;
 	return check_node(dir, &st, true, "directory", err, errsz);

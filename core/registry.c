@@ -11,6 +11,7 @@
 #include <retisc/event.h>
 
 #include "btf_info.h"
+#include "trust.h"
 #include "util.h"
 #include "log.h"
 #include "registry.h"
@@ -22,6 +23,13 @@ struct retisc_plugin {
 	char *path;
 	char *version;
 	void *handle;
+	/*
+	 * The checked file, open while the plugin is mapped: the loader opens
+	 * it as /proc/self/fd/<fd>, and a name the dynamic linker already
+	 * knows would give back the old object, so the number is not reused
+	 * before dlclose().
+	 */
+	int fd;
 	void (*fini)(struct retisc_plugin *plugin);
 	struct retisc_registry *reg;
 };
@@ -379,8 +387,10 @@ void retisc_registry__free(struct retisc_registry *reg)
 	for (size_t i = 0; i < reg->n_plugins; i++) {
 		/* Sanitizer builds keep the code mapped so leak reports can
 		 * still symbolise plugin frames. */
-		if (!getenv("RETISC_NO_DLCLOSE"))
+		if (!getenv("RETISC_NO_DLCLOSE")) {
 			dlclose(reg->plugins[i]->handle);
+			close(reg->plugins[i]->fd);
+		}
 		plugin_free(reg->plugins[i]);
 	}
 	free(reg->plugins);
@@ -400,44 +410,6 @@ const struct retisc_api *retisc_registry__api(const struct retisc_registry *reg)
 	return &reg->api;
 }
 
-/*
- * Running as root, a plugin file or directory that another user can write
- * would hand root to that user: refuse it.
- */
-static int check_perms(const struct retisc_registry *reg, const char *path, const struct stat *st)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat dst;
-
-	if (!reg->strict_perms || geteuid() != 0)
-		return 0;
-	if ((st->st_mode & (S_IWGRP | S_IWOTH)) || st->st_uid != 0) {
-		pr_err("Refusing plugin %s: writable by a non-root user (mode %03o, owner uid %u); "
-		       "set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
-		       path, (unsigned int)(st->st_mode & 0777), (unsigned int)st->st_uid);
-		return -EPERM;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	/* A sticky directory (/tmp, mode 1777) lets nobody else replace or
-	 * rename root's file. */
-	if (stat(dir, &dst) == 0 &&
-	    (((dst.st_mode & (S_IWGRP | S_IWOTH)) && !(dst.st_mode & S_ISVTX)) ||
-	     dst.st_uid != 0)) {
-		pr_err("Refusing plugin %s: its directory %s is writable by a non-root user "
-		       "(mode %03o, owner uid %u); set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
-		       path, dir, (unsigned int)(dst.st_mode & 0777), (unsigned int)dst.st_uid);
-		return -EPERM;
-	}
-	return 0;
-}
-
 static struct retisc_plugin *plugin_by_name(const struct retisc_registry *reg, const char *name)
 {
 	for (size_t i = 0; i < reg->n_plugins; i++)
@@ -452,26 +424,36 @@ int retisc_registry__load_file(struct retisc_registry *reg, const char *path)
 	struct retisc_plugin_desc desc;
 	struct retisc_plugin *p = NULL, **v;
 	retisc_plugin_entry_fn entry;
+	char why[160], fdpath[64], dir[PATH_MAX];
 	void *handle = NULL;
-	struct stat st;
-	int err;
+	bool bad_dir;
+	int err, fd;
 
-	if (stat(path, &st)) {
-		err = -errno;
-		pr_err("Cannot load plugin %s: %s", path, strerror(errno));
-		return err;
+	/*
+	 * Check the opened file (trust.h), then load that same file through
+	 * its descriptor: a file swapped in after the check is never loaded.
+	 */
+	fd = retisc_trust__open(path, reg->strict_perms, &bad_dir, why, sizeof(why));
+	if (fd == -EPERM) {
+		retisc_trust__dirname(path, dir, sizeof(dir));
+		if (bad_dir)
+			pr_err("Refusing plugin %s: its directory %s is %s; set "
+			       "RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
+			       path, dir, why);
+		else
+			pr_err("Refusing plugin %s: %s; set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
+			       path, why);
+		return fd;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("Cannot load plugin %s: not a regular file", path);
-		return -EINVAL;
+	if (fd < 0) {
+		pr_err("Cannot load plugin %s: %s", path, fd == -EINVAL ? why : strerror(-fd));
+		return fd;
 	}
-	err = check_perms(reg, path, &st);
-	if (err)
-		return err;
-
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		pr_err("Cannot load plugin %s: %s", path, dlerror());
+		close(fd);
 		return -ELIBBAD;
 	}
 	entry = (retisc_plugin_entry_fn)dlsym(handle, RETISC_PLUGIN_ENTRY_SYMBOL);
@@ -533,6 +515,7 @@ int retisc_registry__load_file(struct retisc_registry *reg, const char *path)
 	p->path = strdup(path);
 	p->version = strdup(desc.version ? desc.version : "");
 	p->handle = handle;
+	p->fd = fd;
 	p->fini = desc.fini;
 	p->reg = reg;
 	if (!p->name || !p->path || !p->version) {
@@ -556,6 +539,7 @@ err_out:
 	plugin_free(p);
 	if (handle)
 		dlclose(handle);
+	close(fd);
 	return err;
 }
 

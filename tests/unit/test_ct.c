@@ -31,6 +31,7 @@
 #include "log.h"
 #include "registry.h"
 #include "render.h"
+#include "trust.h"
 
 /* plugins/<name>/ are on the include path of the tests. */
 #include "ct.h"
@@ -60,23 +61,16 @@ static char *dq(const char *s)
  * Fixtures.
  */
 
-/* Root refuses plugins writable by others: relax the check only when the
- * build tree would fail it (CI trees are root-owned 0755). */
+/* Root refuses plugins writable by others (core/trust.h): relax the check
+ * only when the build tree would fail it (CI trees are root-owned 0755). */
 static bool perms_safe(const char *path)
 {
-	char dir[PATH_MAX], *slash;
+	char dir[PATH_MAX], why[160];
 	struct stat st;
 
-	if (geteuid() != 0)
-		return true;
-	if (stat(path, &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return false;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	return !stat(dir, &st) && st.st_uid == 0 &&
-	       !((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX));
+	retisc_trust__dirname(path, dir, sizeof(dir));
+	return !stat(path, &st) && !retisc_trust__check(&st, false, why, sizeof(why)) &&
+	       !stat(dir, &st) && !retisc_trust__check(&st, true, why, sizeof(why));
 }
 
 static int load(const char *name)
