@@ -4,29 +4,11 @@
 Python's json keeps integers exact, so 64-bit kernel addresses compare
 correctly (jq would turn them into doubles).
 """
-import json
 import sys
 
-
-def fail(msg):
-    print("check failed:", msg)
-    sys.exit(1)
+from checklib import fail, read_lines as load, tid
 
 
-def load(path):
-    events = []
-    with open(path, "rb") as f:
-        data = f.read()
-    if not data.endswith(b"\n"):
-        fail(f"{path}: last line is not terminated by a newline")
-    for n, line in enumerate(data.split(b"\n")[:-1], 1):
-        if not line:
-            fail(f"{path}:{n}: blank line")
-        try:
-            events.append(json.loads(line))
-        except ValueError as e:
-            fail(f"{path}:{n}: invalid JSON: {e}")
-    return events
 
 
 def check_startup(events):
@@ -45,10 +27,6 @@ def check_startup(events):
         if e["common"]["timestamp"] <= t0:
             fail("an event is older than the startup event")
 
-
-def tid(e):
-    t = e["skb-tracking"]
-    return (t["timestamp"], t["orig_head"])
 
 
 def ping_tracking(path):

@@ -1,17 +1,10 @@
 #!/usr/bin/env python3
 """Assertions on event files of the filter live tests."""
-import json
 import sys
 
-
-def fail(msg):
-    print("check failed:", msg)
-    sys.exit(1)
+from checklib import fail, read_lines as load
 
 
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f]
 
 
 def packets(path):

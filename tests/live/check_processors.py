@@ -12,18 +12,9 @@ packets EVENTS: print the number of events that have a packet section.
 import json
 import sys
 
-
-def fail(msg):
-    print("check failed:", msg)
-    sys.exit(1)
+from checklib import fail, read_lines as load
 
 
-def load(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if not data.endswith(b"\n"):
-        fail(f"{path}: last line is not terminated by a newline")
-    return [json.loads(line) for line in data.split(b"\n")[:-1]]
 
 
 def tid(t):

@@ -6,65 +6,19 @@ Other traffic of the machine is traced too (other namespaces, other tests),
 so every check first selects the events of its own namespaces or addresses.
 Python's json keeps 64-bit integers exact.
 """
-import base64
-import json
 import struct
 import sys
 
-
-def fail(msg):
-    print("check failed:", msg)
-    sys.exit(1)
-
-
-def load(path):
-    with open(path, "rb") as f:
-        lines = f.read().split(b"\n")
-    if lines[-1] != b"":
-        fail(f"{path}: last line is not terminated")
-    events = [json.loads(line) for line in lines[:-1]]
-    if not events or "startup" not in events[0]:
-        fail(f"{path}: no startup event")
-    return events[1:]
-
+from checklib import fail, ipv4, l3, load, packet_bytes as data, sym, tid
 
 XMIT, RECV = "net:net_dev_start_xmit", "net:netif_receive_skb"
 
 
-def sym(e):
-    return e["kernel"]["symbol"]
 
 
-def tid(e):
-    t = e["skb-tracking"]
-    return (t["timestamp"], t["orig_head"])
 
 
-def data(e):
-    p = e["packet"]
-    raw = base64.b64decode(p["data"], validate=True)
-    if len(raw) != p["capture_len"] or p["capture_len"] > min(p["len"], 255):
-        fail(f"packet lengths {p['len']}/{p['capture_len']}/{len(raw)}")
-    return raw
 
-
-def l3(raw):
-    """(ethertype, offset of L3) after the VLAN tags in the packet."""
-    et, off = struct.unpack_from("!H", raw, 12)[0], 14
-    while et in (0x8100, 0x88A8):
-        et, off = struct.unpack_from("!H", raw, off + 2)[0], off + 4
-    return et, off
-
-
-def ipv4(raw):
-    """(src, dst, proto, L4 bytes) of an IPv4 packet, or None."""
-    et, off = l3(raw)
-    if et != 0x0800 or len(raw) < off + 20:
-        return None
-    ihl = (raw[off] & 0xF) * 4
-    src = ".".join(str(b) for b in raw[off + 12:off + 16])
-    dst = ".".join(str(b) for b in raw[off + 16:off + 20])
-    return src, dst, raw[off + 9], raw[off + ihl:]
 
 
 def tcp_flags(l4):
@@ -265,7 +219,7 @@ def gso(path):
     if not big:
         fail(f"no GSO packet among {len(evs)}: {[e.get('skb') for e in evs][:5]}")
     for e in big:
-        g, p = e["skb"]["gso"], e["packet"]
+        g = e["skb"]["gso"]
         if list(g.keys()) != ["flags", "frags", "size", "segs", "type"]:
             fail(f"gso keys {list(g.keys())}")
         if not g["size"] or not g["type"] & 1:  # SKB_GSO_TCPV4

@@ -23,7 +23,7 @@ import base64
 import struct
 import sys
 
-from check_skb import fail, load, tid
+from checklib import fail, load, tid
 
 XMIT = "net:net_dev_start_xmit"
 

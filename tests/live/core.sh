@@ -1,0 +1,134 @@
+# The foundation (sourced by tests/run-live.sh): collect to a file and to
+# stdout, print, stop conditions, SIGINT and a full disk mid-write, bad
+# input, plugins.
+
+# Foundation: ping through a veth pair, skb-tracking on the default probes.
+test_collect_ping_tracking() {
+	topo_pair || return 1
+	"$RETISC" collect -c skb-tracking $IFDUMP -o "$TMP/ping.json" \
+		--cmd "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2" >"$TMP/ping.log" 2>&1 ||
+		{ cat "$TMP/ping.log"; return 1; }
+	grep -q "event(s) processed" "$TMP/ping.log" || return 1
+	$CHECK ping-tracking "$TMP/ping.json"
+}
+
+# The file reads back with print; text lines carry the ids.
+test_print_collected() {
+	[ -s "$TMP/ping.json" ] || test_collect_ping_tracking || return 1
+	"$RETISC" print "$TMP/ping.json" >"$TMP/ping.txt" || return 1
+	# Whose file it is, and which Retis format (Retis's own files keep
+	# "collected with Retis vX").
+	grep -qx "  collected with retisc $("$RETISC" -V | cut -d' ' -f2) (Retis v1.7.0 event format)" \
+		"$TMP/ping.txt" || { head -3 "$TMP/ping.txt"; return 1; }
+	"$RETISC" stats "$TMP/ping.json" | grep -qx "retisc version: [0-9.]* (Retis v1.7.0 event format)" ||
+		return 1
+	grep -q '"retis_version":"v1.7.0","retisc_version":"[0-9.]*"' "$TMP/ping.json" || return 1
+	grep -qE '^[0-9]+ \([0-9]+\) \[ping\] [0-9]+ \[tp\] net:net_dev_start_xmit #[0-9a-f]+ \(skb [0-9a-f]+\)$' \
+		"$TMP/ping.txt" || { head -20 "$TMP/ping.txt"; return 1; }
+	"$RETISC" print --format single-line "$TMP/ping.json" >"$TMP/ping1.txt" || return 1
+	[ "$(grep -c . "$TMP/ping1.txt")" = "$(wc -l <"$TMP/ping.json")" ]
+}
+
+# Text output to stdout when there is no -o; --stop-after stops the run.
+test_stdout_and_stop_after() {
+	topo_pair || return 1
+	ip netns exec $NS_A ping -c 50 -i 0.05 10.201.0.2 >/dev/null 2>&1 &
+	local pid=$!
+	timeout 30 "$RETISC" collect -c skb-tracking $IFDUMP --format single-line --stop-after 4 \
+		>"$TMP/stdout.txt" 2>"$TMP/stdout.log"
+	local st=$?
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	[ $st = 0 ] || { cat "$TMP/stdout.log"; return 1; }
+	grep -q "Reached stop count (4)" "$TMP/stdout.log" || { cat "$TMP/stdout.log"; return 1; }
+	[ "$(grep -c '\[tp\] net:' "$TMP/stdout.txt")" = 4 ] || { cat "$TMP/stdout.txt"; return 1; }
+}
+
+# SIGINT mid-write: every event read is written and the file stays valid.
+test_sigint_mid_write() {
+	topo_pair || return 1
+	ip netns exec $NS_A ping -f -w 20 10.201.0.2 >/dev/null 2>&1 &
+	local ping=$!
+	"$RETISC" collect -c skb-tracking $IFDUMP -o "$TMP/int.json" >"$TMP/int.log" 2>&1 &
+	local pid=$!
+	sleep 2
+	kill -INT $pid
+	wait $pid
+	local st=$?
+	kill $ping 2>/dev/null
+	wait $ping 2>/dev/null
+	[ $st = 0 ] || { cat "$TMP/int.log"; return 1; }
+	local n
+	n=$(grep -o '[0-9]* event(s) processed' "$TMP/int.log" | cut -d' ' -f1)
+	[ -n "$n" ] && [ "$n" -gt 0 ] || { cat "$TMP/int.log"; return 1; }
+	$CHECK valid-file "$TMP/int.json" "$n"
+}
+
+# A full disk: the error names the file, what was written stays valid.
+test_full_disk() {
+	topo_pair || return 1
+	mkdir -p "$TMP/full" && mount -t tmpfs -o size=64k tmpfs "$TMP/full" || return 1
+	ip netns exec $NS_A ping -f -w 20 10.201.0.2 >/dev/null 2>&1 &
+	local ping=$!
+	timeout 30 "$RETISC" collect -c skb-tracking $IFDUMP -o "$TMP/full/ev.json" >"$TMP/full.log" 2>&1
+	local st=$?
+	kill $ping 2>/dev/null
+	wait $ping 2>/dev/null
+	umount "$TMP/full" 2>/dev/null
+	mkdir -p "$TMP/full" && mount -t tmpfs -o size=64k tmpfs "$TMP/full"
+	[ $st = 1 ] || { echo "exit $st"; cat "$TMP/full.log"; return 1; }
+	grep -q "Cannot write to $TMP/full/ev.json: No space left on device" "$TMP/full.log" ||
+		{ cat "$TMP/full.log"; return 1; }
+}
+
+test_bad_input() {
+	expect_fail 2 "invalid value 'nope' for '--collectors': unknown collector \(available: auto, skb-tracking, skb, skb-drop" \
+		"$RETISC" collect -c nope --cmd true || return 1
+	expect_fail 1 "Could not find a tracepoint matching 'nope:nope'" \
+		"$RETISC" collect -c skb-tracking -p tp:nope:nope --cmd true || return 1
+	expect_fail 1 "Invalid TYPE foo. See the help." \
+		"$RETISC" collect -c skb-tracking -p foo:bar:baz --cmd true || return 1
+	expect_fail 1 "'bogus' is an invalid probe option." \
+		"$RETISC" collect -c skb-tracking -p tp:skb:kfree_skb/bogus --cmd true || return 1
+	expect_fail 1 "Empty options are not allowed" \
+		"$RETISC" collect -c skb-tracking -p tp:skb:kfree_skb/ --cmd true || return 1
+	expect_fail 1 "Cannot create output file /proc/nonexistent/x.json" \
+		"$RETISC" collect -c skb-tracking $IFDUMP -o /proc/nonexistent/x.json --cmd true || return 1
+	expect_fail 2 "cannot be used multiple times" \
+		"$RETISC" collect --utc --utc --cmd true || return 1
+	expect_fail 2 "unrecognized subcommand 'frobnicate'" "$RETISC" frobnicate || return 1
+	expect_fail 1 "needs CAP_SYS_ADMIN and CAP_BPF" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		--bounding-set=-all "$RETISC" collect -c skb-tracking $IFDUMP --cmd true || return 1
+}
+
+# kprobes cannot attach on this kernel: a clear error, never a crash. On a
+# kernel where they attach (the VM lane) the probe must simply work.
+test_kprobe_refused() {
+	local out st
+	out=$("$RETISC" collect -c skb-tracking -p k:ip_rcv --cmd true 2>&1)
+	st=$?
+	if grep -q "skb tracking uses kprobes" <<<"$out"; then
+		[ $st = 0 ] || { echo "$out"; return 1; }
+		return 0
+	fi
+	[ $st = 1 ] || { echo "exit $st"; echo "$out"; return 1; }
+	grep -q "kprobes are not available on this kernel" <<<"$out" || { echo "$out"; return 1; }
+}
+
+test_print_malformed_line() {
+	printf '%s\n' \
+		'{"common":{"timestamp":1},"startup":{"retis_version":"v1.7.0","cmdline":"x","clock_monotonic_offset":{"sec":0,"nsec":0},"machine":{"kernel_release":"a","kernel_version":"b","hardware_name":"c"}}}' \
+		'{"common":{"timestamp":2,"smp_id":0,"task":{"pid":1,"tgid":1,"comm":"a"}},"kernel":{"symbol":"net:x","probe_type":"raw_tracepoint"}}' \
+		'{"common":{"timestamp":3,' >"$TMP/bad.json"
+	expect_fail 1 "$TMP/bad.json:3: " "$RETISC" print "$TMP/bad.json" || return 1
+	# What came before the bad line was printed.
+	"$RETISC" print "$TMP/bad.json" 2>/dev/null | grep -q '^2 (0) \[a\] 1 \[tp\] net:x$'
+}
+
+test_plugin_list() {
+	local out
+	out=$("$RETISC" plugin list) || return 1
+	grep -q "^skb-tracking " <<<"$out" &&
+		grep -q "collector skb-tracking (1 hook), section skb-tracking (owner 4)" <<<"$out"
+}
