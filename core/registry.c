@@ -16,7 +16,6 @@
 #include "log.h"
 #include "registry.h"
 #include "reader.h"
-#include "render.h"
 
 struct retisc_plugin {
 	char *name;
@@ -153,175 +152,35 @@ static int section_add(struct retisc_registry *reg, const struct retisc_section_
 	return 0;
 }
 
-static int builtin_sections(struct retisc_registry *reg)
+/* A core section (no plugin): render's text-only sections, for example. */
+int retisc_registry__add_core_section(struct retisc_registry *reg,
+				      const struct retisc_section_desc *desc)
 {
-	static const struct {
-		const char *key;
-		uint32_t rank;
-		enum retisc_section_place place;
-		int (*format)(void *, const struct retisc_json *, const struct retisc_fmt *);
-	} core[] = {
-		{"common", 10, RETISC_PLACE_FIRST_LINE, retisc_render__common},
-		{"kernel", 20, RETISC_PLACE_FIRST_LINE, retisc_render__kernel},
-		{"userspace", 30, RETISC_PLACE_FIRST_LINE, retisc_render__userspace},
-		{"tracking", 40, RETISC_PLACE_FIRST_LINE, retisc_render__tracking},
-		{"startup", 150, RETISC_PLACE_BODY, retisc_render__startup},
-	};
-
-	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++) {
-		struct retisc_section_desc d = {
-			.sz = sizeof(d),
-			.key = core[i].key,
-			.rank = core[i].rank,
-			.owner = -1,
-			.place = core[i].place,
-			.format = core[i].format,
-		};
-		int err = section_add(reg, &d, NULL, NULL);
-
-		if (err)
-			return err;
-	}
-	return 0;
+	return section_add(reg, desc, NULL, NULL);
 }
 
-struct retisc_text {
-	struct retisc_renderer r;
-};
-
-static struct retisc_text *api_text_new(const struct retisc_api *api, bool multiline,
-					bool link_layer, bool utc)
+const struct retisc_registry *retisc_registry__of_api(const struct retisc_api *api)
 {
-	/* The API table is the first member of its registry. */
-	const struct retisc_registry *reg = (const struct retisc_registry *)api;
-	struct retisc_render_opts o = {
-		.multiline = multiline, .link_layer = link_layer, .utc = utc};
-	struct retisc_text *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	retisc_renderer__init(&t->r, reg, &o);
-	return t;
+	/* The table is a named member of the registry that handed it out. */
+	return (const struct retisc_registry *)((const char *)api -
+						offsetof(struct retisc_registry, api));
 }
 
-static void api_text_free(struct retisc_text *t)
-{
-	free(t);
-}
-
-static int api_text_event(struct retisc_text *t, const struct retisc_json *ev,
-			  unsigned int base_indent, const char *first_prefix,
-			  struct retisc_strbuf *out)
-{
-	return retisc_renderer__event(&t->r, ev, base_indent, first_prefix, out);
-}
-
-static int api_text_event_framed(struct retisc_text *t, const struct retisc_json *ev,
-				 struct retisc_strbuf *out)
-{
-	return retisc_renderer__event_framed(&t->r, ev, out);
-}
-
-static int api_text_series_framed(struct retisc_text *t, const struct retisc_json *series,
-				  struct retisc_strbuf *out)
-{
-	return retisc_renderer__series_framed(&t->r, series, out);
-}
-
-static void api_text_set_offset(struct retisc_text *t, int64_t sec, int64_t nsec)
-{
-	retisc_renderer__set_offset(&t->r, sec, nsec);
-}
-
-static int api_reader_kind(const struct retisc_reader *r)
-{
-	return (int)retisc_reader__kind(r);
-}
-
-static int api_reader_compat(const struct retisc_reader *r)
-{
-	return (int)retisc_reader__compat(r);
-}
-
-static int api_json_type(const struct retisc_json *v)
-{
-	return (int)retisc_json__type(v);
-}
-
-static int api_btf_enum_name(const char *enum_name, int64_t value, char *buf, size_t buf_sz)
-{
-	return retisc_btf__enum_name(enum_name, value, buf, buf_sz);
-}
-
-struct retisc_registry *retisc_registry__new(void)
+struct retisc_registry *retisc_registry__create(const struct retisc_api *services)
 {
 	struct retisc_registry *reg = calloc(1, sizeof(*reg));
 	const char *unsafe = getenv("RETISC_ALLOW_UNSAFE_PLUGINS");
-	int err;
 
 	if (!reg)
 		return NULL;
 	reg->strict_perms = !(unsafe && !strcmp(unsafe, "1"));
-	reg->api = (struct retisc_api){
-		.sz = sizeof(struct retisc_api),
-		.abi_version = RETISC_ABI_VERSION,
-		.log = retisc_log,
-		.register_collector = api_register_collector,
-		.register_section = api_register_section,
-		.register_processor = api_register_processor,
-		.env_has_btf_type = retisc_collect_env__has_btf_type,
-		.env_option = retisc_collect_env__option,
-		.btf_enum_name = api_btf_enum_name,
-		.json_new_object = retisc_json__new_object,
-		.json_new_array = retisc_json__new_array,
-		.json_new_u64 = retisc_json__new_u64,
-		.json_new_i64 = retisc_json__new_i64,
-		.json_new_bool = retisc_json__new_bool,
-		.json_new_str = retisc_json__new_str,
-		.json_new_str_lossy = retisc_json__new_str_lossy,
-		.json_free = retisc_json__free,
-		.json_obj_set = retisc_json__obj_set,
-		.json_obj_get = retisc_json__obj_get,
-		.json_arr_append = retisc_json__arr_append,
-		.json_arr_len = retisc_json__arr_len,
-		.json_arr_get = retisc_json__arr_get,
-		.json_get_u64 = retisc_json__get_u64,
-		.json_get_i64 = retisc_json__get_i64,
-		.json_get_bool = retisc_json__get_bool,
-		.json_get_str = retisc_json__get_str,
-		.json_dump = retisc_json__dump,
-		.json_parse = retisc_json__parse,
-		.json_obj_len = retisc_json__obj_len,
-		.json_obj_key = retisc_json__obj_key,
-		.json_obj_val = retisc_json__obj_val,
-		.json_obj_take = retisc_json__obj_take,
-		.json_obj_insert = retisc_json__obj_insert,
-		.json_copy = retisc_json__copy,
-		.json_new_double = retisc_json__new_double,
-		.json_new_null = retisc_json__new_null,
-		.json_new_strn = retisc_json__new_strn,
-		.json_get_double = retisc_json__get_double,
-		.json_type = api_json_type,
-		.reader_open = retisc_reader__open,
-		.reader_next = retisc_reader__next,
-		.reader_free = retisc_reader__free,
-		.reader_kind = api_reader_kind,
-		.reader_compat = api_reader_compat,
-		.reader_path = retisc_reader__path,
-		.reader_line = retisc_reader__line,
-		.text_new = api_text_new,
-		.text_free = api_text_free,
-		.text_event = api_text_event,
-		.text_event_framed = api_text_event_framed,
-		.text_series_framed = api_text_series_framed,
-		.text_set_offset = api_text_set_offset,
-	};
-	err = builtin_sections(reg);
-	if (err) {
-		retisc_registry__free(reg);
-		errno = -err;
-		return NULL;
-	}
+	/* The services of the other core modules, then the registry's own. */
+	reg->api = *services;
+	reg->api.sz = sizeof(struct retisc_api);
+	reg->api.abi_version = RETISC_ABI_VERSION;
+	reg->api.register_collector = api_register_collector;
+	reg->api.register_section = api_register_section;
+	reg->api.register_processor = api_register_processor;
 	return reg;
 }
 

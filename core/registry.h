@@ -57,8 +57,22 @@ struct retisc_processor {
 	struct retisc_plugin *plugin;
 };
 
-/* Create a registry holding the core's built-in sections. NULL + errno. */
+/*
+ * Create a registry holding the core's built-in sections, with the full
+ * plugin API table (core/host.c assembles it). NULL + errno.
+ */
 struct retisc_registry *retisc_registry__new(void);
+/*
+ * The registry alone: services is the API table of the other core modules
+ * (json, reader, text, env, log); the registry adds its register_*
+ * functions, the size and the ABI version. NULL + errno. For host.c.
+ */
+struct retisc_registry *retisc_registry__create(const struct retisc_api *services);
+/* Add a section that belongs to the core (no plugin). 0 or -errno. */
+int retisc_registry__add_core_section(struct retisc_registry *reg,
+				      const struct retisc_section_desc *desc);
+/* The registry that handed out an API table. */
+const struct retisc_registry *retisc_registry__of_api(const struct retisc_api *api);
 /* Unload every plugin (fini, dlclose) and free. Accepts NULL. */
 void retisc_registry__free(struct retisc_registry *reg);
 

@@ -399,8 +399,11 @@ static int render_common(struct render_ctx *ctx, const struct retisc_json *commo
 {
 	const struct retisc_section *sec = retisc_registry__section_by_key(ctx->r->reg, "common");
 
-	/* Only the core's formatter knows about the renderer's --utc offset. */
-	if (sec && sec->format && sec->format != retisc_render__common)
+	/*
+	 * A plugin may override the common section's text; the core's own
+	 * formatter is called with the renderer, which holds the --utc offset.
+	 */
+	if (sec && sec->plugin && sec->format)
 		return format_section(ctx, "common", sec->format, sec->priv, common);
 	return format_section(ctx, "common", retisc_render__common, ctx->r, common);
 }

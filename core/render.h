@@ -71,4 +71,10 @@ int retisc_render__startup(void *priv, const struct retisc_json *section,
  * it through the API, plugins cannot call this). */
 int retisc_render__tracking_id(struct retisc_strbuf *out, const struct retisc_json *skb_obj);
 
+/*
+ * Register the sections whose text the renderer writes (common, kernel,
+ * userspace, tracking, startup) as core sections of reg. 0 or -errno.
+ */
+int retisc_render__register_core_sections(struct retisc_registry *reg);
+
 #endif
