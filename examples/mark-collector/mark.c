@@ -132,12 +132,4 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 	return a->register_collector(plugin, &col);
 }
 
-static const struct retisc_plugin_desc desc = {
-	.sz = sizeof(desc),
-	.abi_version = RETISC_ABI_VERSION,
-	.name = "mark",
-	.version = "1.0.0",
-	.init = init,
-};
-
-RETISC_PLUGIN_DEFINE(desc)
+RETISC_PLUGIN("mark", "1.0.0", init)

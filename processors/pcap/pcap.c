@@ -39,7 +39,6 @@
 #define OPT_MAX 0xFFFF
 #define NSEC_PER_SEC 1000000000ULL
 /* retisc_api.reader_kind() of an events file. */
-#define READER_EVENTS 1
 
 struct pcap_ctx {
 	const struct retisc_api *api;
@@ -472,7 +471,7 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 		status = 1;
 		goto out;
 	}
-	if (api->reader_kind(rd) != READER_EVENTS) {
+	if (api->reader_kind(rd) != RETISC_READER_EVENTS) {
 		api->log(RETISC_LOG_ERROR, "%s:1: Cannot read event from sorted file",
 			 api->reader_path(rd));
 		status = 1;

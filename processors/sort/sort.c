@@ -26,7 +26,6 @@
 #define DEFAULT_FORGET_SEC 65
 #define NSEC_PER_SEC 1000000000ULL
 /* retisc_api.reader_kind() and reader_compat() values. */
-#define READER_SERIES 2
 #define COMPAT_CURRENT 2
 
 /* First-line prefix of the 2nd and later events of a series (§2.6). */
@@ -365,7 +364,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	rd = retisc_proc__open(api, input);
 	if (!rd)
 		return 1;
-	if (api->reader_kind(rd) == READER_SERIES) {
+	if (api->reader_kind(rd) == RETISC_READER_SERIES) {
 		api->log(RETISC_LOG_INFO, "File already sorted");
 		goto out;
 	}

@@ -18,7 +18,6 @@
 
 #define NSEC_PER_SEC 1000000000LL
 /* retisc_api.reader_kind() of an events file. */
-#define READER_EVENTS 1
 
 struct probe_count {
 	char *name;
@@ -167,7 +166,7 @@ static int add_line(struct stats *st, int kind, const struct retisc_json *v, cha
 	size_t n;
 	int ret;
 
-	if (kind == READER_EVENTS) {
+	if (kind == RETISC_READER_EVENTS) {
 		if (api->json_type(api->json_obj_get(v, "startup")) == RETISC_JSON_OBJECT)
 			return block_new(st, v);
 		if (!st->n_blocks) {

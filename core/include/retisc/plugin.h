@@ -105,6 +105,24 @@ typedef const struct retisc_plugin_desc *(*retisc_plugin_entry_fn)(void);
 		return &(desc);                                                                    \
 	}
 
+/*
+ * The whole plugin boilerplate in one line: a descriptor with this name
+ * (a string), version (a string) and init function, and its entry point.
+ *
+ *	static int init(struct retisc_plugin *pl, const struct retisc_api *api)
+ *	{ ... api->register_collector(pl, &desc); ... }
+ *	RETISC_PLUGIN("mark", "1.0.0", init)
+ */
+#define RETISC_PLUGIN(name_, version_, init_)                                                      \
+	static const struct retisc_plugin_desc retisc_plugin__desc = {                             \
+		.sz = sizeof(struct retisc_plugin_desc),                                           \
+		.abi_version = RETISC_ABI_VERSION,                                                 \
+		.name = (name_),                                                                   \
+		.version = (version_),                                                             \
+		.init = (init_),                                                                   \
+	};                                                                                         \
+	RETISC_PLUGIN_DEFINE(retisc_plugin__desc)
+
 /* -------------------------------------------------------------------------
  * Event sections: how raw bytes written by a BPF hook become a JSON section,
  * and how a JSON section (from a live event or a file) becomes text.
@@ -168,6 +186,11 @@ struct retisc_section_desc {
 	 * size bytes, native endian, as the hook wrote them; never trust size:
 	 * return -EINVAL when it is too small. Bus thread. Optional when owner
 	 * is -1.
+	 *
+	 * Errors: -ENOMEM drops the whole event; any other negative errno
+	 * skips this section only (the event is written without it, a warning
+	 * names owner, type and size, and the malformed count grows), so a
+	 * decoder must not leave a half-built key behind on error.
 	 */
 	int (*decode)(void *priv, struct retisc_json *event, uint8_t data_type, const void *data,
 		      size_t size);
@@ -179,7 +202,10 @@ struct retisc_section_desc {
 	 * not printed.
 	 */
 	int (*format)(void *priv, const struct retisc_json *section, const struct retisc_fmt *f);
-	/* Passed back to decode/format. */
+	/*
+	 * Passed back to decode/format. Owned by the plugin: the core never
+	 * frees it; release it in the plugin's fini().
+	 */
 	void *priv;
 	size_t : 0;
 };
@@ -311,6 +337,7 @@ struct retisc_collector_desc {
 	int (*start)(void *priv);
 	/* After probes are detached, before the output is closed. Optional. */
 	void (*stop)(void *priv);
+	/* Passed back to the callbacks; owned by the plugin (free it in fini()). */
 	void *priv;
 	/*
 	 * Optional (NULL/0; descriptors older than these fields have none):
@@ -337,6 +364,7 @@ struct retisc_processor_desc {
 	 * runtime error, 2 usage error). Main thread.
 	 */
 	int (*run)(void *priv, const struct retisc_api *api, int argc, char **argv);
+	/* Passed back to run(); owned by the plugin (free it in fini()). */
 	void *priv;
 	size_t : 0;
 };
@@ -426,10 +454,11 @@ struct retisc_api {
 	 * negative errno with "path:line: what" in err. Main thread.
 	 */
 	struct retisc_reader *(*reader_open)(const char *input, char *err, size_t errsz);
+	/* enum retisc_read_status, or a negative errno. */
 	int (*reader_next)(struct retisc_reader *r, struct retisc_json **out, char *err,
 			   size_t errsz);
 	void (*reader_free)(struct retisc_reader *r);
-	/* 1: events file, 2: sorted series file. */
+	/* enum retisc_reader_kind. */
 	int (*reader_kind)(const struct retisc_reader *r);
 	/* 0: Retis 1.5, 1: Retis 1.6, 2: current format (no fix-up). */
 	int (*reader_compat)(const struct retisc_reader *r);
@@ -456,6 +485,18 @@ struct retisc_api {
 				  struct retisc_strbuf *out);
 	void (*text_set_offset)(struct retisc_text *t, int64_t sec, int64_t nsec);
 	size_t : 0;
+};
+
+/* What reader_next() returns, besides a negative errno. */
+enum retisc_read_status {
+	RETISC_READ_END = 0, /* no more events or series */
+	RETISC_READ_OK = 1,  /* *out holds one, owned by the caller */
+};
+
+/* What reader_kind() returns. */
+enum retisc_reader_kind {
+	RETISC_READER_EVENTS = 1, /* written by collect: one event per line */
+	RETISC_READER_SERIES = 2, /* written by sort -o: one series (array) per line */
 };
 
 /* True when the core's API table has member m. */
