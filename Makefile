@@ -44,7 +44,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC $(SANITIZE) \
-	-Icore/include -Icore -Ibpf/include -I$(BUILD) \
+	-Icore/include -Icore -Ibpf/include -I$(BUILD) -I$(BUILD)/gen \
 	-DRETISC_PLUGINDIR='"$(PLUGINDIR)"' -DRETISC_PROFILEDIR='"$(PROFILEDIR)"'
 LDLIBS := -lbpf -lelf -lz -ldl -lpthread -lyaml -lpcap
 TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson
@@ -151,8 +151,22 @@ $(BUILD)/plugins/lib$(1).a: $$($(1)_OBJS)
 	$$(call msg,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
+# The JSON Schema of an event (core/event_schema.json, data), compiled into
+# the processors that use it as a string: `retisc schema` prints it, `retisc
+# pcap` stores it in its pcapng custom block.
+SCHEMA_H := $(BUILD)/gen/event_schema.h
+$(SCHEMA_H): core/event_schema.json
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo '/* Generated from core/event_schema.json (Makefile). */'; \
+	  echo 'static const char retisc_event_schema[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
 # Plugin-specific needs: <name>_CFLAGS, <name>_LDLIBS, <name>_GEN (headers
 # generated before its objects compile).
+schema_GEN := $(SCHEMA_H)
+pcap_GEN := $(SCHEMA_H)
 python_CFLAGS := $(shell pkg-config --cflags python3-embed)
 python_LDLIBS := $(shell pkg-config --libs python3-embed)
 python_GEN := $(BUILD)/processors/python/python_lib.h
@@ -182,7 +196,7 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PUB_HDRS)
 	$(Q)$(CC) $(ALL_CFLAGS) -shared -fvisibility=hidden -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) \
-		$(ALL_PLUGIN_SKELS) $(wildcard tests/unit/*.h)
+		$(ALL_PLUGIN_SKELS) $(SCHEMA_H) $(wildcard tests/unit/*.h)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(addprefix -I,$(PLUGIN_DIRS)) \
