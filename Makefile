@@ -4,7 +4,7 @@
 # library -> retisc binary and plugin .so files -> tests.
 #
 # Conventions (so adding a file needs no Makefile edit):
-#   core/*.c except core/main.c        -> build/libretisc-core.a
+#   core/<part>/*.c                     -> build/libretisc-core.a (core/main.c: the binary)
 #   bpf/*.bpf.c                         -> build/bpf/<x>.bpf.o + <x>.skel.h
 #   plugins/<p>/*.bpf.c                 -> build/plugins/<p>/<x>.bpf.o + .skel.h
 #   plugins/<p>/*.c                     -> build/plugins/<p>.so (+ lib<p>.a for tests)
@@ -41,10 +41,13 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# core/ by concern: host (plugin loading, API table, trust), collect (probes,
+# loading, bus), events (decode, render, files, JSON), filters, profiles, lib.
+CORE_PARTS := $(filter-out core/include,$(patsubst %/,%,$(wildcard core/*/)))
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC $(SANITIZE) \
-	-Icore/include -Icore -Ibpf/include -I$(BUILD) -I$(BUILD)/gen \
+	-Icore/include -Icore $(addprefix -I,$(CORE_PARTS)) -Ibpf/include -I$(BUILD) -I$(BUILD)/gen \
 	-DRETISC_PLUGINDIR='"$(PLUGINDIR)"' -DRETISC_PROFILEDIR='"$(PROFILEDIR)"'
 LDLIBS := -lbpf -lelf -lz -ldl -lpthread -lyaml -lpcap
 TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson
@@ -57,12 +60,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 .PHONY: all clean deps test unit-test live-test bench vm-test verifier-test format install uninstall
 
 # --- sources ---------------------------------------------------------------
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_SRCS := $(wildcard $(addsuffix /*.c,$(CORE_PARTS)))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 CORE_BPF_SRCS := $(wildcard bpf/*.bpf.c)
 CORE_SKELS := $(CORE_BPF_SRCS:%.bpf.c=$(BUILD)/%.skel.h)
 BPF_HDRS := $(wildcard bpf/include/retisc/*.h) $(wildcard bpf/*.h)
-PUB_HDRS := $(wildcard core/include/retisc/*.h) $(wildcard core/*.h)
+PUB_HDRS := $(wildcard core/include/retisc/*.h) $(wildcard $(addsuffix /*.h,$(CORE_PARTS)))
 
 PLUGIN_DIRS := $(wildcard plugins/*) $(wildcard processors/*)
 PLUGIN_NAMES := $(notdir $(PLUGIN_DIRS))
@@ -151,14 +154,14 @@ $(BUILD)/plugins/lib$(1).a: $$($(1)_OBJS)
 	$$(call msg,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
-# The JSON Schema of an event (core/event_schema.json, data), compiled into
+# The JSON Schema of an event (core/events/event_schema.json, data), compiled into
 # the processors that use it as a string: `retisc schema` prints it, `retisc
 # pcap` stores it in its pcapng custom block.
 SCHEMA_H := $(BUILD)/gen/event_schema.h
-$(SCHEMA_H): core/event_schema.json
+$(SCHEMA_H): core/events/event_schema.json
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q){ echo '/* Generated from core/event_schema.json (Makefile). */'; \
+	$(Q){ echo '/* Generated from core/events/event_schema.json (Makefile). */'; \
 	  echo 'static const char retisc_event_schema[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; } > $@
@@ -245,7 +248,7 @@ vm-test: all
 SDK_HDRS := $(wildcard core/include/retisc/*.h)
 BPF_SDK_HDRS := $(addprefix bpf/include/retisc/,hook.bpf.h maps.bpf.h skb.bpf.h ctx.h event.h)
 INSTALL ?= install
-RETISC_VERSION := $(shell sed -n 's/^\#define RETISC_VERSION "\(.*\)"/\1/p' core/version.h)
+RETISC_VERSION := $(shell sed -n 's/^\#define RETISC_VERSION "\(.*\)"/\1/p' core/events/version.h)
 
 $(BUILD)/profiles/%.yaml: profiles/%.yaml
 	$(call msg,CP,$@)

@@ -3,13 +3,13 @@
  * Filter evaluation at first sight of an skb (filters.md §1.2-§1.4). The
  * three stages are placeholders, `call <magic>` to a function that does not
  * exist, replaced at load time by the code compiled from -f and -m
- * (core/filter_splice.c). Without filters the calls are pruned through
+ * (core/filters/filter_splice.c). Without filters the calls are pruned through
  * rodata and never reach the verifier as live code.
  */
 #ifndef __RETISC_FILTER_BPF_H
 #define __RETISC_FILTER_BPF_H
 
-/* filters.md §1.4; layout known by core/filter_pcap.c. */
+/* filters.md §1.4; layout known by core/filters/filter_pcap.c. */
 struct retisc_packet_filter_ctx {
 	__u64 data;
 	__u32 len;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include <retisc/base64.h>
-#include "event_schema.h" /* generated from core/event_schema.json */
+#include "event_schema.h" /* generated from core/events/event_schema.json */
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 #include <retisc/procio.h>

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "event_schema.h" /* generated from core/event_schema.json */
+#include "event_schema.h" /* generated from core/events/event_schema.json */
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 #include <retisc/procio.h>

@@ -32,7 +32,7 @@ static struct retisc_strbuf logs = RETISC_STRBUF_INIT;
  */
 
 /* Would the loader accept path as root? (Mirrors check_perms() in
- * core/registry.c: root-owned, not writable by group or others, in such a
+ * core/host/registry.c: root-owned, not writable by group or others, in such a
  * directory or a sticky one.) */
 static inline bool perms_safe(const char *path)
 {

@@ -61,7 +61,7 @@ static char *dq(const char *s)
  * Fixtures.
  */
 
-/* Root refuses plugins writable by others (core/trust.h): relax the check
+/* Root refuses plugins writable by others (core/host/trust.h): relax the check
  * only when the build tree would fail it (CI trees are root-owned 0755). */
 static bool perms_safe(const char *path)
 {

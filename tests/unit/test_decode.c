@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Raw event decoding (core/decode.c): ring buffer records built by hand,
+ * Raw event decoding (core/events/decode.c): ring buffer records built by hand,
  * section by section (bpf/include/retisc/event.h), and the JSON they must
  * give (events.md §2, §3, §4.1, §4.2, §4.4), including malformed records.
  *

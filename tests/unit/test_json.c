@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Unit tests for the JSON DOM (core/json.c). */
+/* Unit tests for the JSON DOM (core/events/json.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>

@@ -21,7 +21,7 @@
 #include "proctest.h"
 
 #include <retisc/base64.h>
-#include "event_schema.h" /* generated from core/event_schema.json */
+#include "event_schema.h" /* generated from core/events/event_schema.json */
 #include <retisc/json.h>
 #include <retisc/plugin.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * YAML profiles (core/profile.c, cli.md §5): parsing of valid and broken
+ * YAML profiles (core/profiles/profile.c, cli.md §5): parsing of valid and broken
  * files (every error names the file, the line and the key), version rules,
  * kernel version conditions, argument mapping, search path, lookup by name
  * and the root permission rules.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Event file reader (core/reader.c): files.md §3 detection and version, §4
+ * Event file reader (core/events/reader.c): files.md §3 detection and version, §4
  * fix-ups, §6 input forms and split-file following, §7 series files, and
  * the reader rules of events.md §3.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Plugin loader and registry (core/registry.c): ABI and descriptor checks,
+ * Plugin loader and registry (core/host/registry.c): ABI and descriptor checks,
  * registration through the API table, rollback of a failed init(), owner
  * ids, directory loading and the root permission rules.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The bus thread's ring buffer reader (core/ringbuf.c) against a real
+ * The bus thread's ring buffer reader (core/collect/ringbuf.c) against a real
  * BPF_MAP_TYPE_RINGBUF: records are produced by two tiny socket filter
  * programs run with BPF_PROG_TEST_RUN (one writes the current ktime, so
  * records carry increasing values; one reserves and discards). Needs root

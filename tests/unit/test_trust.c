@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Root's trust rule for plugins and profiles (core/trust.h): what is
+ * Root's trust rule for plugins and profiles (core/host/trust.h): what is
  * refused, what a sticky directory allows, and that the file checked is the
  * file opened (a FIFO or a directory is no file, and opening one does not
  * hang). Needs root, as the rule applies to root only.

@@ -8,7 +8,7 @@
  * errno) with a message in the caller's err buffer, written as
  * "<file>:<line>: <what>, naming the key>" when they come from a file;
  * warnings (version rules, unsafe files skipped during a search) and the
- * "Applying profile" lines go through core/log.h.
+ * "Applying profile" lines go through core/lib/log.h.
  *
  * Running as root, a profile is only read from a file that no other user can
  * write, in a directory that no other user can write (sticky directories are

@@ -59,7 +59,7 @@ struct retisc_processor {
 
 /*
  * Create a registry holding the core's built-in sections, with the full
- * plugin API table (core/host.c assembles it). NULL + errno.
+ * plugin API table (core/host/host.c assembles it). NULL + errno.
  */
 struct retisc_registry *retisc_registry__new(void);
 /*
