@@ -264,14 +264,15 @@ static __always_inline int trk_guard_differs(const struct retisc_ctx *ctx,
 	 * read. A V2 link is always checked: the skb struct may have been
 	 * recycled unseen for another packet.
 	 */
-	if (!v2 && retisc_trk_guard == RETISC_TRK_GUARD_FRAG && !RETISC_SKB_BITFIELD(ctx, head_frag))
+	if (!v2 && retisc_trk_guard == RETISC_TRK_GUARD_FRAG &&
+	    !RETISC_SKB_BITFIELD(ctx, head_frag))
 		return 0;
 	return retisc_pkt_ident__differs(ti->ident, trk_ident(ctx, ev, id));
 }
 
 /* Identity recorded by a new entry: one packet read per packet. */
-static __always_inline __u64 trk_ident_new(const struct retisc_ctx *ctx,
-					   struct retisc_scratch *ev, struct trk_ident *id)
+static __always_inline __u64 trk_ident_new(const struct retisc_ctx *ctx, struct retisc_scratch *ev,
+					   struct trk_ident *id)
 {
 	return retisc_trk_guard ? trk_ident(ctx, ev, id) : 0;
 }
@@ -403,7 +404,7 @@ static __always_inline void trk_touch(struct retisc_tracking_info *ti, struct re
 
 /* Record in tracking_skb_map where this skb struct was seen (§9.5, V2). */
 static __always_inline void trk_skb_record(__u64 skb, __u64 head, __u8 cloned, __u64 now,
-					 const struct trk_seen *seen)
+					   const struct trk_seen *seen)
 {
 	struct retisc_tracking_skb s = {.head = head, .last_seen = now, .cloned = cloned}, *cur;
 
@@ -623,7 +624,8 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, struct retisc
 		/* V1: the entry under head belonged to another skb. */
 		trk_ti_end(&head, seen.at_head);
 		trk_stat(TRK_V1);
-	} else if (ti && (v2 || !(is_free && !n_hooks)) && trk_guard_differs(ctx, ev, id, ti, !!v2)) {
+	} else if (ti && (v2 || !(is_free && !n_hooks)) &&
+		   trk_guard_differs(ctx, ev, id, ti, !!v2)) {
 		/*
 		 * §9.11: another packet under this address (its buffer was
 		 * freed unseen). Through V2 the old entry may still be its

@@ -21,7 +21,6 @@
 #include "render.h"
 #include "version.h"
 
-
 struct global {
 	struct retisc_registry *reg;
 	const char *plugin_dirs[16];

@@ -361,9 +361,10 @@ static int parse_opts(struct collect_opts *o, const struct retisc_registry *reg,
 		return -ENOMEM;
 	memcpy(longopts, core_opts, n_core * sizeof(*longopts));
 	for (size_t i = 0; i < o->n_copts; i++)
-		longopts[n_core + i] = (struct option){
-			o->copts[i].opt->name, o->copts[i].opt->arg ? required_argument : no_argument,
-			NULL, OPT_COLLECTOR + (int)i};
+		longopts[n_core + i] =
+			(struct option){o->copts[i].opt->name,
+					o->copts[i].opt->arg ? required_argument : no_argument,
+					NULL, OPT_COLLECTOR + (int)i};
 	optind = 1;
 	/* ':' first: a missing value is told apart from an unknown option. */
 	opterr = 0;
@@ -454,8 +455,8 @@ static int parse_opts(struct collect_opts *o, const struct retisc_registry *reg,
 		case OPT_KCONF:
 			err = once(&s_kconf, "kconf");
 			if (!err && access(optarg, R_OK)) {
-				fprintf(stderr, "error: invalid value '%s' for '--kconf': %s\n", optarg,
-					strerror(errno));
+				fprintf(stderr, "error: invalid value '%s' for '--kconf': %s\n",
+					optarg, strerror(errno));
 				err = -EINVAL;
 			}
 			err = err ?: strv_push(&o->kconf, optarg);
@@ -533,7 +534,8 @@ static int parse_opts(struct collect_opts *o, const struct retisc_registry *reg,
 			free(longopts);
 			return 1;
 		case ':':
-			fprintf(stderr, "error: a value is required for '%s' but none was supplied\n",
+			fprintf(stderr,
+				"error: a value is required for '%s' but none was supplied\n",
 				argv[optind - 1]);
 			err = -EINVAL;
 			break;
@@ -626,8 +628,9 @@ static int check_collector_names(const struct collect *c)
 
 		if (!strcmp(n, "auto") || retisc_registry__collector_by_name(c->reg, n))
 			continue;
-		fprintf(stderr, "error: invalid value '%s' for '--collectors': unknown collector "
-				"(available: auto",
+		fprintf(stderr,
+			"error: invalid value '%s' for '--collectors': unknown collector "
+			"(available: auto",
 			n);
 		for (size_t j = 0; j < retisc_registry__n_collectors(c->reg); j++)
 			fprintf(stderr, ", %s", retisc_registry__collector(c->reg, j)->name);

@@ -24,7 +24,8 @@ struct retisc_text {
 static struct retisc_text *text_new(const struct retisc_api *api, bool multiline, bool link_layer,
 				    bool utc)
 {
-	struct retisc_render_opts o = {.multiline = multiline, .link_layer = link_layer, .utc = utc};
+	struct retisc_render_opts o = {
+		.multiline = multiline, .link_layer = link_layer, .utc = utc};
 	struct retisc_text *t = calloc(1, sizeof(*t));
 
 	if (!t)
@@ -38,8 +39,8 @@ static void text_free(struct retisc_text *t)
 	free(t);
 }
 
-static int text_event(struct retisc_text *t, const struct retisc_json *ev,
-		      unsigned int base_indent, const char *first_prefix, struct retisc_strbuf *out)
+static int text_event(struct retisc_text *t, const struct retisc_json *ev, unsigned int base_indent,
+		      const char *first_prefix, struct retisc_strbuf *out)
 {
 	return retisc_renderer__event(&t->r, ev, base_indent, first_prefix, out);
 }

@@ -300,7 +300,8 @@ int retisc_registry__load_file(struct retisc_registry *reg, const char *path)
 			       "RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
 			       path, dir, why);
 		else
-			pr_err("Refusing plugin %s: %s; set RETISC_ALLOW_UNSAFE_PLUGINS=1 to override",
+			pr_err("Refusing plugin %s: %s; set RETISC_ALLOW_UNSAFE_PLUGINS=1 to "
+			       "override",
 			       path, why);
 		return fd;
 	}
@@ -575,8 +576,7 @@ static bool kebab(const char *s)
 }
 
 /* An option name some registered collector already declares. */
-static const struct retisc_collector *opt_owner(const struct retisc_registry *reg,
-						const char *name)
+static const struct retisc_collector *opt_owner(const struct retisc_registry *reg, const char *name)
 {
 	for (size_t i = 0; i < reg->n_collectors; i++)
 		for (size_t j = 0; j < reg->collectors[i].n_opts; j++)
@@ -605,12 +605,12 @@ static int collector_opts_copy(struct retisc_registry *reg, struct retisc_plugin
 			dup |= o->name && !strcmp(o->name, d->opts[j].name);
 		if (!kebab(o->name) || dup || (other = opt_owner(reg, o->name)) ||
 		    (o->flags & ~(unsigned int)(RETISC_OPT_REPEAT | RETISC_OPT_LIST))) {
-			pr_err("Plugin %s: option '%s' of collector '%s' refused (%s)", plugin->name,
-			       o->name ? o->name : "(null)", d->name,
-			       !kebab(o->name)	? "not a kebab-case name"
-			       : dup		? "declared twice"
-			       : other		? "another collector declares it"
-						: "unknown flags");
+			pr_err("Plugin %s: option '%s' of collector '%s' refused (%s)",
+			       plugin->name, o->name ? o->name : "(null)", d->name,
+			       !kebab(o->name) ? "not a kebab-case name"
+			       : dup	       ? "declared twice"
+			       : other	       ? "another collector declares it"
+					       : "unknown flags");
 			return -EINVAL;
 		}
 		c->opts[i] = (struct retisc_collector_opt){

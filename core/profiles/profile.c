@@ -798,7 +798,8 @@ static int check_node(const char *path, const struct stat *st, bool dir, const c
 	if (!retisc_trust__check(st, dir, why, sizeof(why)))
 		return 0;
 	if (unsafe_allowed()) {
-		pr_warn("Reading profile %s %s although it is %s: RETISC_ALLOW_UNSAFE_PROFILES=1 is "
+		pr_warn("Reading profile %s %s although it is %s: RETISC_ALLOW_UNSAFE_PROFILES=1 "
+			"is "
 			"set",
 			what, path, why);
 		return 0;

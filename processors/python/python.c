@@ -144,8 +144,15 @@ static PyMethodDef mod_methods[] = {
 };
 
 static struct PyModuleDef mod_def = {
-	PyModuleDef_HEAD_INIT, "_retisc", "retisc's event reader and renderer", -1, mod_methods,
-	NULL, NULL, NULL, NULL,
+	PyModuleDef_HEAD_INIT,
+	"_retisc",
+	"retisc's event reader and renderer",
+	-1,
+	mod_methods,
+	NULL,
+	NULL,
+	NULL,
+	NULL,
 };
 
 static PyObject *mod_init(void)

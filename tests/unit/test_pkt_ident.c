@@ -363,9 +363,12 @@ static void test_differs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcp),	      cmocka_unit_test(test_udp_nat),
-		cmocka_unit_test(test_icmp),	      cmocka_unit_test(test_encapsulation),
-		cmocka_unit_test(test_ipv6_and_fragments), cmocka_unit_test(test_differs),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_udp_nat),
+		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_encapsulation),
+		cmocka_unit_test(test_ipv6_and_fragments),
+		cmocka_unit_test(test_differs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

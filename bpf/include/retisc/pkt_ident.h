@@ -128,7 +128,8 @@ struct retisc_ident_buf {
 #define RETISC_IDENT_ETYPE_SHIFT 16   /* else: ethertype of the network header */
 
 /* Complement of the 16-bit word at off (0 past the buffer, never reached). */
-#define RETISC_IDENT_NW(b, off) ((off) + 2 <= RETISC_IDENT_BUF ? (__u16)~RETISC_IDENT_U16(b, off) : 0)
+#define RETISC_IDENT_NW(b, off)                                                                    \
+	((off) + 2 <= RETISC_IDENT_BUF ? (__u16)~RETISC_IDENT_U16(b, off) : 0)
 
 /*
  * The UDP checksum with the addresses and ports taken out: NAT adds to the
