@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * `retisc collect` inside: the state its stages share and the stages
+ * themselves, one file each (collect.c runs them in order):
+ *
+ *	options.c	command line: core and collector options, checks
+ *	setup.c		collectors, tracking mode, probes, filters, loading,
+ *			attaching (doc/architecture.md)
+ *	bus.c		ring buffer -> decode -> file / text
+ *	upkeep.c	tracking GC, loss and tracking reports (doc/tracking.md)
+ *	collect.c	the run: stages in order, the one teardown
+ */
+#ifndef __RETISC_COLLECT_INT_H
+#define __RETISC_COLLECT_INT_H
+
+#include <errno.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <retisc/ctx.h>
+#include <retisc/event.h>
+#include <retisc/tracking.h>
+
+#include "bpf/core.skel.h"
+#include "bpf/probe.skel.h"
+#include "btf_info.h"
+#include "collect.h"
+#include "filter.h"
+#include "kallsyms.h"
+#include "log.h"
+#include "output.h"
+#include "probe.h"
+#include "render.h"
+#include "ringbuf.h"
+#include "util.h"
+
+#define MAX_COLLECTORS 32
+#define MAX_HOOKS_TOTAL 64
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static inline int strv_push(struct strv *s, const char *x)
+{
+	char **v = realloc(s->v, (s->n + 2) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	v[s->n] = strdup(x);
+	if (!v[s->n])
+		return -ENOMEM;
+	v[++s->n] = NULL;
+	return 0;
+}
+
+/* Comma lists accumulate across repetitions (cli.md §3.1). */
+static inline int strv_push_list(struct strv *s, const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ",", &save); t && !err; t = strtok_r(NULL, ",", &save))
+		err = strv_push(s, t);
+	free(copy);
+	return err;
+}
+
+static inline void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static inline bool strv_has(const struct strv *s, const char *x)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], x))
+			return true;
+	return false;
+}
+
+/*
+ * An option a collector declares (plugin.h, struct retisc_collector_opt)
+ * and the values the command line gave it.
+ */
+struct copt {
+	const struct retisc_collector *coll;
+	const struct retisc_collector_opt *opt;
+	struct strv values;
+	bool seen;
+};
+
+struct collect_opts {
+	struct strv collectors;
+	struct strv probes;
+	struct strv kconf; /* one value: collectors read it as an option */
+	/* Every registered collector's options, enabled or not. */
+	struct copt *copts;
+	size_t n_copts;
+	const char *out;
+	const char *rotate;
+	const char *cmd;
+	const char *tracking_mode;
+	const char *filter_packet;
+	const char *filter_meta;
+	bool print, utc, link_layer, stack, allow_system_changes;
+	bool multiline;
+	bool has_profile;
+	bool tracking_report;
+	bool no_tracking_kmem, no_tracking_guard;
+	uint32_t tracking_map_size;
+	uint64_t stop_after;
+	uint64_t ring_size;
+};
+
+struct hook_inst {
+	struct bpf_object *obj;
+	int fd_tp, fd_kp;
+	const struct retisc_collector *coll;
+	const struct retisc_hook_desc *desc;
+};
+
+struct probe_inst {
+	struct retisc_probe p;
+	struct probe *skel;
+	struct bpf_link *link;
+	int n_hooks;
+	bool attached;
+};
+
+struct collect {
+	struct collect_opts o;
+	struct retisc_registry *reg;
+	const char *cmdline; /* for the startup event */
+	pid_t child;	     /* --cmd, -1 when none runs */
+	struct retisc_collector *colls[MAX_COLLECTORS];
+	size_t n_colls;
+	struct retisc_collect_env env;
+	int mode;
+	bool tracking_on;
+	struct core *core;
+	struct hook_inst hooks[MAX_HOOKS_TOTAL];
+	size_t n_hooks;
+	struct probe_inst *probes;
+	size_t n_probes;
+	struct bpf_link *kmem_links[2];
+	struct retisc_filters filters;
+	struct retisc_writer *writer;
+	struct retisc_renderer renderer;
+	struct retisc_strbuf text;
+	struct retisc_decode_ctx dc;
+	struct retisc_ringbuf *rb;
+	pthread_t bus_thread, gc_thread;
+	bool bus_started, gc_started;
+	atomic_bool stop_bus;
+	atomic_bool stop_gc;
+	atomic_ullong n_events;
+	atomic_ullong gc_removed;
+	atomic_int write_err;
+	uint64_t offset_sec, offset_nsec;
+};
+
+/* Stages (collect__<verb>, on struct collect). */
+int collect__parse_opts(struct collect_opts *o, const struct retisc_registry *reg, int argc,
+			char **argv);
+int collect__check_collector_names(const struct collect *c);
+bool collect__collectors_named(const struct collect_opts *o);
+int collect__select_collectors(struct collect *c);
+bool collect__collectors_know(const struct collect *c, const char *type);
+int collect__pick_tracking_mode(struct collect *c);
+int collect__compile_filters(struct collect *c);
+int collect__build_probes(struct collect *c);
+int collect__load_core(struct collect *c);
+int collect__load_hooks(struct collect *c);
+int collect__load_probes(struct collect *c);
+int collect__attach_kmem(struct collect *c);
+int collect__attach_probes(struct collect *c);
+const char *collect__probe_symbol(void *priv, uint32_t id);
+int collect__on_event(void *priv, void *data, size_t size);
+void *collect__bus_main(void *arg);
+void *collect__gc_main(void *arg);
+int collect__set_enabled(struct collect *c, bool on);
+void collect__report_losses(struct collect *c);
+void collect__report_tracking(struct collect *c);
+
+#endif

@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `retisc collect` set-up: collectors, tracking mode, probes, filters, loading and attaching
+ * (collect_int.h). */
+#include "collect_int.h"
+
+int collect__select_collectors(struct collect *c)
+{
+	bool autom = strv_has(&c->o.collectors, "auto");
+	struct retisc_strbuf started = RETISC_STRBUF_INIT;
+	char reason[256];
+	int err = 0;
+
+	for (size_t i = 0; i < retisc_registry__n_collectors(c->reg); i++) {
+		struct retisc_collector *col = retisc_registry__collector(c->reg, i);
+		bool named = strv_has(&c->o.collectors, col->name);
+
+		if (!named && !autom)
+			continue;
+		reason[0] = '\0';
+		if (col->can_run) {
+			err = col->can_run(col->priv, &c->env, reason, sizeof(reason));
+			if (err) {
+				if (named) {
+					pr_err("Cannot run collector %s: %s", col->name,
+					       reason[0] ? reason : strerror(-err));
+					goto out;
+				}
+				pr_debug("Cannot run collector %s: %s", col->name,
+					 reason[0] ? reason : strerror(-err));
+				err = 0;
+				continue;
+			}
+		}
+		if (c->n_colls == MAX_COLLECTORS) {
+			err = -E2BIG;
+			goto out;
+		}
+		c->colls[c->n_colls++] = col;
+		retisc_strbuf__printf(&started, "%s%s", started.len ? ", " : "", col->name);
+	}
+	if (autom)
+		pr_info("Collector(s) started: %s", retisc_strbuf__str(&started));
+out:
+	retisc_strbuf__release(&started);
+	return err;
+}
+
+bool collect__collectors_know(const struct collect *c, const char *type)
+{
+	for (size_t i = 0; i < c->n_colls; i++)
+		for (char **t = c->colls[i]->known_types; t && *t; t++)
+			if (!strcmp(*t, type))
+				return true;
+	return false;
+}
+
+static bool probe_useful(const struct collect *c, const struct retisc_probe *p)
+{
+	for (unsigned int i = 0; i < p->proto.nparams; i++)
+		if (collect__collectors_know(c, p->proto.types[i]))
+			return true;
+	return false;
+}
+
+/* tracking.md §9.1: try the first kprobe of the kprobe mode. */
+int collect__pick_tracking_mode(struct collect *c)
+{
+	const char *want = c->o.tracking_mode ? c->o.tracking_mode : "auto";
+	static const char *const core_syms[] = {"skb_free_head", "kfree_skb_partial",
+						"pskb_expand_head"};
+	char reason[256] = "";
+	struct probe *skel = NULL;
+	struct bpf_link *link;
+	int err;
+
+	if (!strcmp(want, "off")) {
+		/* Measuring aid: the cost of tracking is the difference. */
+		c->mode = RETISC_TRACKING_TRACEPOINT;
+		pr_warn("skb tracking disabled (--tracking-mode off): no event carries an id");
+		return 0;
+	}
+	if (!strcmp(want, "tracepoint")) {
+		c->mode = RETISC_TRACKING_TRACEPOINT;
+		pr_info("skb tracking uses tracepoints only (--tracking-mode tracepoint)");
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(core_syms) && !reason[0]; i++)
+		if (!retisc_kallsyms__addr(core_syms[i]))
+			snprintf(reason, sizeof(reason), "symbol %s not found", core_syms[i]);
+	if (!reason[0]) {
+		skel = probe__open();
+		if (!skel) {
+			snprintf(reason, sizeof(reason), "cannot open probe object");
+		} else {
+			bpf_program__set_autoload(skel->progs.retisc_probe_tp, false);
+			bpf_program__set_autoload(skel->progs.retisc_probe_krp, false);
+			err = probe__load(skel);
+			if (err) {
+				snprintf(reason, sizeof(reason), "kprobe program load: %s",
+					 strerror(-err));
+			} else {
+				link = bpf_program__attach_kprobe(skel->progs.retisc_probe_kp,
+								  false, "skb_free_head");
+				err = libbpf_get_error(link);
+				if (err)
+					snprintf(reason, sizeof(reason),
+						 "attaching a kprobe to skb_free_head: %s",
+						 strerror(-err));
+				else
+					bpf_link__destroy(link);
+			}
+			probe__destroy(skel);
+		}
+	}
+	if (!reason[0]) {
+		c->mode = RETISC_TRACKING_KPROBE;
+		pr_info("skb tracking uses kprobes");
+		return 0;
+	}
+	if (!strcmp(want, "kprobe")) {
+		pr_err("kprobe tracking mode requested but kprobes are unavailable: %s", reason);
+		return -ENOTSUP;
+	}
+	c->mode = RETISC_TRACKING_TRACEPOINT;
+	pr_warn("kprobes unavailable (%s): skb tracking uses tracepoints only (best effort)",
+		reason);
+	return 0;
+}
+
+static int add_spec(struct collect *c, const char *s, bool user, bool filter_useful)
+{
+	struct retisc_probe_spec spec;
+	size_t before = c->n_probes;
+	struct retisc_probe *v = NULL;
+	size_t n = 0;
+	char err[512] = "";
+	int ret;
+
+	ret = retisc_probe_spec__parse(s, &spec, err, sizeof(err));
+	if (ret) {
+		pr_err("Invalid probe '%s': %s", s, err);
+		return ret;
+	}
+	if (c->mode == RETISC_TRACKING_TRACEPOINT && spec.type != RETISC_PROBE_RAW_TP) {
+		retisc_probe_spec__release(&spec);
+		/* Profiles (e.g. generic) mix kprobes and tracepoints: keep
+		 * what this kernel can attach rather than refuse the profile. */
+		if (c->o.has_profile) {
+			pr_warn("Skipping probe '%s': kprobes are not available on this kernel", s);
+			return 0;
+		}
+		if (c->o.tracking_mode && !strcmp(c->o.tracking_mode, "tracepoint"))
+			pr_err("Cannot use probe '%s' with --tracking-mode tracepoint (only raw "
+			       "tracepoints are attached in that mode)",
+			       s);
+		else
+			pr_err("Cannot use probe '%s': kprobes are not available on this kernel "
+			       "(only raw tracepoints can be attached)",
+			       s);
+		return -ENOTSUP;
+	}
+	/* Resolve into a temporary list, then merge into c->probes. */
+	for (size_t i = 0; i < c->n_probes; i++)
+		(void)i;
+	ret = retisc_probe__resolve(&spec, &v, &n, err, sizeof(err));
+	retisc_probe_spec__release(&spec);
+	if (ret < 0) {
+		pr_err("%s", err);
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct retisc_probe *p = &v[i];
+		bool merged = false;
+
+		if (filter_useful && !probe_useful(c, p)) {
+			pr_info("No probe was attached to %s as no collector could retrieve data "
+				"from it",
+				p->symbol);
+			retisc_probe__release(p);
+			continue;
+		}
+		for (size_t j = 0; j < c->n_probes; j++) {
+			struct retisc_probe *q = &c->probes[j].p;
+
+			if (q->type == p->type && !strcmp(q->func, p->func)) {
+				q->stack |= p->stack;
+				if (user)
+					q->core_only = false;
+				merged = true;
+				break;
+			}
+		}
+		if (merged) {
+			retisc_probe__release(p);
+			continue;
+		}
+		{
+			struct probe_inst *pi = realloc(c->probes, (c->n_probes + 1) * sizeof(*pi));
+
+			if (!pi) {
+				retisc_probe__release(p);
+				ret = -ENOMEM;
+				continue;
+			}
+			c->probes = pi;
+			memset(&pi[c->n_probes], 0, sizeof(*pi));
+			pi[c->n_probes].p = *p;
+			pi[c->n_probes].p.core_only = !user;
+			c->n_probes++;
+		}
+	}
+	free(v);
+	(void)before;
+	return ret < 0 ? ret : 0;
+}
+
+/* filters.md §2.1, §4: compiled before any probe object is opened. */
+int collect__compile_filters(struct collect *c)
+{
+	struct retisc_filters *f = &c->filters;
+	char err[1024];
+	int ret;
+
+	if (c->o.filter_packet) {
+		ret = retisc_filter__compile_pcap(c->o.filter_packet, &f->l2, &f->l3, &f->has_l3,
+						  err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+		f->packet = true;
+	}
+	if (c->o.filter_meta) {
+		ret = retisc_filter__compile_meta(c->o.filter_meta, &f->meta, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+	}
+	f->active = f->packet || f->meta.n;
+	if (!f->active)
+		return 0;
+	ret = retisc_filter__install(f);
+	if (ret)
+		pr_err("Cannot install the filter loader: %s", strerror(-ret));
+	return ret;
+}
+
+int collect__build_probes(struct collect *c)
+{
+	int err;
+
+	/*
+	 * Retis's rule (doc/cli.md §3.2): the default probes only when the
+	 * command line names no collector, no probe and no profile, so that
+	 * `-c skb-drop` traces drops only.
+	 */
+	if (!c->o.probes.n && !c->o.has_profile && !collect__collectors_named(&c->o)) {
+		pr_info("No probe(s) given: using tp:net:netif_receive_skb, "
+			"tp:net:net_dev_start_xmit");
+		err = add_spec(c, "tp:net:netif_receive_skb", true, false)
+			      ?: add_spec(c, "tp:net:net_dev_start_xmit", true, false);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < c->o.probes.n; i++) {
+		err = add_spec(c, c->o.probes.v[i], true, true);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < c->n_colls; i++) {
+		for (char **p = c->colls[i]->probes; p && *p; p++) {
+			err = add_spec(c, *p, true, false);
+			if (err)
+				return err;
+		}
+		for (size_t h = 0; h < c->colls[i]->n_hooks; h++) {
+			const char *t = c->colls[i]->hooks[h].target;
+
+			if (t && (err = add_spec(c, t, true, false)))
+				return err;
+		}
+	}
+	if (!c->n_probes) {
+		pr_err("No probe to attach: the collectors given install none. Add probes with "
+		       "-p (e.g. -p tp:net:netif_receive_skb -p tp:net:net_dev_start_xmit) or use "
+		       "a profile (retisc -p ifdump collect ...)");
+		return -ENOENT;
+	}
+	if (!c->tracking_on)
+		return 0;
+	/* Core tracking probes: they never emit unless a user probe merges. */
+	if (c->mode == RETISC_TRACKING_TRACEPOINT) {
+		err = add_spec(c, "tp:skb:kfree_skb", false, false)
+			      ?: add_spec(c, "tp:skb:consume_skb", false, false);
+	} else {
+		err = add_spec(c, "kprobe:skb_free_head", false, false) ?:
+		      add_spec(c, "kprobe:kfree_skb_partial", false, false) ?:
+		      add_spec(c, "kprobe:pskb_expand_head", false, false);
+	}
+	if (err)
+		return err;
+	for (size_t i = 0; i < c->n_probes; i++) {
+		struct retisc_probe *p = &c->probes[i].p;
+
+		if (c->mode == RETISC_TRACKING_TRACEPOINT) {
+			if (!strcmp(p->symbol, "skb:kfree_skb") ||
+			    !strcmp(p->symbol, "skb:consume_skb"))
+				p->tracking = RETISC_TRK_FREE | RETISC_TRK_RELEASE_CHECK;
+			else if (!strcmp(p->symbol, "net:net_dev_xmit"))
+				p->tracking = RETISC_TRK_NO_TRACKING;
+		} else if (p->type == RETISC_PROBE_KPROBE) {
+			if (!strcmp(p->func, "skb_free_head"))
+				p->tracking = RETISC_TRK_FREE;
+			else if (!strcmp(p->func, "kfree_skb_partial"))
+				p->tracking = RETISC_TRK_FREE | RETISC_TRK_PARTIAL_FREE;
+			else if (!strcmp(p->func, "pskb_expand_head"))
+				p->tracking = RETISC_TRK_INV_HEAD;
+			else if (!strcmp(p->func, "skb_release_head_state") ||
+				 !strcmp(p->func, "kfree_skbmem"))
+				p->tracking = RETISC_TRK_NO_TRACKING;
+		} else if (p->type == RETISC_PROBE_RAW_TP &&
+			   !strcmp(p->symbol, "net:net_dev_xmit")) {
+			p->tracking = RETISC_TRK_NO_TRACKING;
+		}
+	}
+	if (c->n_probes > RETISC_MAX_PROBES) {
+		pr_err("Too many probes (%zu, at most %d)", c->n_probes, RETISC_MAX_PROBES);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* Reuse the core's maps in another object: same names, same fds. */
+static int reuse_core_maps(struct collect *c, struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+	{
+		struct bpf_map *core_map =
+			bpf_object__find_map_by_name(c->core->obj, bpf_map__name(m));
+		int err;
+
+		/*
+		 * collect__load_core() makes tracking_map a HASH in kprobe mode where
+		 * every object declares an LRU: it is still the one map, and
+		 * private copies would split the tracking state per probe.
+		 */
+		if (!core_map || (bpf_map__type(m) != bpf_map__type(core_map) &&
+				  core_map != c->core->maps.tracking_map))
+			continue;
+		err = bpf_map__reuse_fd(m, bpf_map__fd(core_map));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Bytes a CPU writes to the ring buffer between two wake-ups of the bus
+ * thread (bpf/submit.bpf.h): at most a quarter of the ring is written
+ * unannounced by all CPUs together; the bus also wakes every 10 ms.
+ */
+static __u64 wakeup_bytes(const struct collect *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	return c->o.ring_size / 4 / (__u64)(ncpu > 0 ? ncpu : 1);
+}
+
+/* Argument registers a probe captures (kprobes: the first five). */
+static __u8 probe_nargs(const struct retisc_probe *p)
+{
+	if (p->type == RETISC_PROBE_KRETPROBE)
+		return 0;
+	if (p->type == RETISC_PROBE_KPROBE && p->proto.nparams > 5)
+		return 5;
+	return (__u8)p->proto.nparams;
+}
+
+/* Index of the probe's struct sk_buff * argument among those captured, or -1. */
+static __s8 probe_arg_skb(const struct retisc_probe *p)
+{
+	__u8 nargs = probe_nargs(p);
+	__s8 idx = (__s8)(nargs ? p->proto.arg[RETISC_ARG_SKB] : -1);
+
+	return idx >= nargs ? -1 : idx;
+}
+
+/*
+ * Stack tracking (tracking.md §7) is read only by hits without an sk_buff:
+ * when every probe has one, nobody reads stack_tracking_map and its upkeep
+ * (a lookup and a store per hit) is skipped.
+ */
+static bool need_stack_tracking(const struct collect *c)
+{
+	for (size_t i = 0; i < c->n_probes; i++)
+		if (probe_arg_skb(&c->probes[i].p) < 0)
+			return true;
+	return false;
+}
+
+/* doc/tracking.md §9.10: the kmem end of life runs in tracepoint mode. */
+static bool kmem_on(const struct collect *c)
+{
+	return c->tracking_on && c->mode == RETISC_TRACKING_TRACEPOINT && !c->o.no_tracking_kmem;
+}
+
+/*
+ * doc/tracking.md §9.11: with an exact end of life for kmalloc'd and slab
+ * heads (kprobe mode, or the kmem programs), the guard checks page-fragment
+ * heads only.
+ */
+static __u8 guard_level(const struct collect *c)
+{
+	if (c->o.no_tracking_guard)
+		return RETISC_TRK_GUARD_OFF;
+	if (c->mode == RETISC_TRACKING_TRACEPOINT && !kmem_on(c))
+		return RETISC_TRK_GUARD_ALL;
+	return RETISC_TRK_GUARD_FRAG;
+}
+
+/*
+ * The kmem programs end entries whose buffer or sk_buff is freed by any
+ * path. Attached before the probes, so that no entry is created that a free
+ * could pass by. A kernel without these tracepoints loses the mechanism,
+ * not the collection.
+ */
+int collect__attach_kmem(struct collect *c)
+{
+	static const char *const tps[] = {"kfree", "kmem_cache_free"};
+
+	if (!kmem_on(c))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tps); i++) {
+		struct bpf_link *l =
+			bpf_program__attach_raw_tracepoint(c->core->progs.retisc_kmem_free, tps[i]);
+		int err = libbpf_get_error(l);
+
+		if (err) {
+			pr_warn("Cannot attach to kmem:%s (%s): buffers it frees are left to the "
+				"identity guard",
+				tps[i], strerror(-err));
+			continue;
+		}
+		c->kmem_links[i] = l;
+	}
+	return 0;
+}
+
+int collect__load_core(struct collect *c)
+{
+	int err;
+
+	c->core = core__open();
+	if (!c->core)
+		return -errno;
+	c->core->rodata->retisc_tracking_mode = (__u8)c->mode;
+	c->core->rodata->retisc_stack_tracking = need_stack_tracking(c);
+	c->core->rodata->retisc_trk_kmem = kmem_on(c);
+	c->core->rodata->retisc_trk_guard = guard_level(c);
+	c->core->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
+	bpf_map__set_max_entries(c->core->maps.retisc_events, (__u32)c->o.ring_size);
+	if (c->mode == RETISC_TRACKING_KPROBE) {
+		/* tracking.md §2.1: Retis's bounded HASH in kprobe mode. */
+		bpf_map__set_type(c->core->maps.tracking_map, BPF_MAP_TYPE_HASH);
+		bpf_map__set_max_entries(c->core->maps.tracking_map,
+					 RETISC_TRACKING_MAP_SIZE_KPROBE);
+	}
+	if (c->o.tracking_map_size) {
+		bpf_map__set_max_entries(c->core->maps.tracking_map, c->o.tracking_map_size);
+		bpf_map__set_max_entries(c->core->maps.tracking_skb_map, c->o.tracking_map_size);
+	}
+	err = core__load(c->core);
+	if (err)
+		pr_err("Cannot load the core BPF object: %s", strerror(-err));
+	return err;
+}
+
+static bool need_type(const struct collect *c, int kprobe_family)
+{
+	for (size_t i = 0; i < c->n_probes; i++) {
+		bool kp = c->probes[i].p.type != RETISC_PROBE_RAW_TP;
+
+		if (kp == (bool)kprobe_family && !c->probes[i].p.core_only)
+			return true;
+	}
+	return false;
+}
+
+/* Write a rodata variable of an object opened from bytes, found via BTF. */
+static int rodata_set(struct bpf_object *obj, const char *var, const void *val, size_t sz)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_type *sec;
+	struct bpf_map *map;
+	const void *init;
+	size_t data_sz;
+	char *data;
+	__s32 id;
+	int err;
+
+	map = bpf_object__find_map_by_name(obj, ".rodata");
+	if (!btf || !map)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	init = bpf_map__initial_value(map, &data_sz);
+	if (!init)
+		return -ENOENT;
+	for (unsigned int i = 0; i < btf_vlen(sec); i++) {
+		const struct btf_var_secinfo *vs = btf_var_secinfos(sec) + i;
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, v->name_off), var))
+			continue;
+		if (vs->size != sz || vs->offset + sz > data_sz)
+			return -EINVAL;
+		/* libbpf 1.1 hands out a const view: copy, patch, set. */
+		data = malloc(data_sz);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, init, data_sz);
+		memcpy(data + vs->offset, val, sz);
+		err = bpf_map__set_initial_value(map, data, data_sz);
+		free(data);
+		return err;
+	}
+	return -ENOENT;
+}
+
+int collect__load_hooks(struct collect *c)
+{
+	bool tp = need_type(c, 0), kp = need_type(c, 1);
+
+	for (size_t i = 0; i < c->n_colls; i++) {
+		const struct retisc_collector *col = c->colls[i];
+
+		for (size_t h = 0; h < col->n_hooks; h++) {
+			struct hook_inst *hi = &c->hooks[c->n_hooks];
+			LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = col->hooks[h].name);
+			struct bpf_program *ptp, *pkp;
+			__u8 owner = (__u8)(col->owner > 0 ? col->owner : 0);
+			int err;
+
+			if (c->n_hooks == MAX_HOOKS_TOTAL)
+				return -E2BIG;
+			hi->coll = col;
+			hi->desc = &col->hooks[h];
+			hi->fd_tp = hi->fd_kp = -1;
+			hi->obj =
+				bpf_object__open_mem(col->hooks[h].obj, col->hooks[h].obj_sz, &oo);
+			err = libbpf_get_error(hi->obj);
+			if (err) {
+				hi->obj = NULL;
+				pr_err("Collector %s: cannot open hook %s: %s", col->name,
+				       col->hooks[h].name, strerror(-err));
+				return err;
+			}
+			c->n_hooks++;
+			ptp = bpf_object__find_program_by_name(hi->obj, "retisc_hook_tp");
+			pkp = bpf_object__find_program_by_name(hi->obj, "retisc_hook_kp");
+			if (!ptp || !pkp) {
+				pr_err("Collector %s: hook %s lacks retisc_hook_tp/retisc_hook_kp "
+				       "(use RETISC_HOOK())",
+				       col->name, col->hooks[h].name);
+				return -EINVAL;
+			}
+			bpf_program__set_autoload(ptp, tp);
+			bpf_program__set_autoload(pkp, kp);
+			err = rodata_set(hi->obj, "retisc_owner", &owner, sizeof(owner));
+			if (err && err != -ENOENT)
+				return err;
+			/* The collector's own configuration (plugin.h), set by its init(). */
+			for (size_t r = 0; r < hi->desc->n_rodata; r++) {
+				const struct retisc_hook_rodata *v = &hi->desc->rodata[r];
+
+				err = v->name && v->value
+					      ? rodata_set(hi->obj, v->name, v->value, v->size)
+					      : -EINVAL;
+				if (err) {
+					pr_err("Collector %s: hook %s: cannot set %s: %s",
+					       col->name, col->hooks[h].name,
+					       v->name ? v->name : "(null)", strerror(-err));
+					return err;
+				}
+			}
+			err = reuse_core_maps(c, hi->obj) ?: bpf_object__load(hi->obj);
+			if (err) {
+				pr_err("Collector %s: cannot load hook %s: %s", col->name,
+				       col->hooks[h].name, strerror(-err));
+				return err;
+			}
+			hi->fd_tp = tp ? bpf_program__fd(ptp) : -1;
+			hi->fd_kp = kp ? bpf_program__fd(pkp) : -1;
+		}
+	}
+	return 0;
+}
+
+static bool hook_applies(const struct hook_inst *hi, const struct retisc_probe *p)
+{
+	if (p->core_only)
+		return false;
+	if (!hi->desc->target)
+		return true;
+	/* Targeted hooks compare canonical names; "skb:kfree_skb" == tp:skb:kfree_skb. */
+	return !strcmp(hi->desc->target, p->name) ||
+	       (p->type == RETISC_PROBE_RAW_TP && !strcmp(hi->desc->target, p->symbol));
+}
+
+int collect__load_probes(struct collect *c)
+{
+	int progs_tp = bpf_map__fd(c->core->maps.retisc_progs_tp);
+	int progs_kp = bpf_map__fd(c->core->maps.retisc_progs_kp);
+	int submit_tp = bpf_program__fd(c->core->progs.retisc_submit_tp);
+	int submit_kp = bpf_program__fd(c->core->progs.retisc_submit_kp);
+	__u64 thread_size = 16384;
+	uint64_t a, b;
+
+	bool stack_tracking = need_stack_tracking(c);
+
+	/* tracking.md §7: THREAD_SIZE from the init stack bounds. */
+	a = retisc_kallsyms__addr("__start_init_stack");
+	b = retisc_kallsyms__addr("__end_init_stack");
+	if (a && b && b > a && retisc_kallsyms__count("__start_init_stack") == 1)
+		thread_size = b - a;
+	else
+		pr_debug("Cannot retrieve init stack address: using THREAD_SIZE 16384");
+
+	for (size_t i = 0; i < c->n_probes; i++) {
+		struct probe_inst *pi = &c->probes[i];
+		struct retisc_probe *p = &pi->p;
+		struct retisc_probe_cfg cfg = {};
+		struct bpf_program *prog;
+		int fd_array = p->type == RETISC_PROBE_RAW_TP ? progs_tp : progs_kp;
+		__u32 slot = (__u32)i * RETISC_CHAIN_SLOTS;
+		int err, nh = 0;
+
+		cfg.probe_id = (__u32)i;
+		cfg.probe_type = (__u8)p->type;
+		cfg.nargs = probe_nargs(p);
+		cfg.stack = p->stack || c->o.stack;
+		cfg.arg_skb = probe_arg_skb(p);
+		cfg.arg_drop_reason = (__s8)p->proto.arg[RETISC_ARG_DROP_REASON];
+		cfg.arg_netdev = (__s8)p->proto.arg[RETISC_ARG_NETDEV];
+		cfg.arg_net = (__s8)p->proto.arg[RETISC_ARG_NET];
+		cfg.arg_nft_pktinfo = (__s8)p->proto.arg[RETISC_ARG_NFT_PKTINFO];
+		cfg.arg_nft_traceinfo = (__s8)p->proto.arg[RETISC_ARG_NFT_TRACEINFO];
+		cfg.tracking = (__u8)p->tracking;
+		cfg.tracking_on = c->tracking_on;
+
+		/* Chain: applicable hooks in collector order, then submit. */
+		for (size_t h = 0; h < c->n_hooks && nh < RETISC_CHAIN_SLOTS - 1; h++) {
+			int fd = p->type == RETISC_PROBE_RAW_TP ? c->hooks[h].fd_tp
+								: c->hooks[h].fd_kp;
+			__u32 key = slot + (__u32)nh;
+
+			if (!hook_applies(&c->hooks[h], p) || fd < 0)
+				continue;
+			err = bpf_map_update_elem(fd_array, &key, &fd, BPF_ANY);
+			if (err)
+				return -errno;
+			nh++;
+		}
+		if (nh) {
+			__u32 key = slot + (__u32)nh;
+			int fd = p->type == RETISC_PROBE_RAW_TP ? submit_tp : submit_kp;
+
+			if (bpf_map_update_elem(fd_array, &key, &fd, BPF_ANY))
+				return -errno;
+		}
+		cfg.n_hooks = (__u8)nh;
+		pi->n_hooks = nh;
+
+		pi->skel = probe__open();
+		if (!pi->skel)
+			return -errno;
+		pi->skel->rodata->retisc_cfg = cfg;
+		pi->skel->rodata->retisc_thread_size = thread_size;
+		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
+		pi->skel->rodata->retisc_stack_tracking = stack_tracking;
+		pi->skel->rodata->retisc_trk_kmem = kmem_on(c);
+		pi->skel->rodata->retisc_trk_guard = guard_level(c);
+		pi->skel->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
+		pi->skel->rodata->retisc_filter_packet = c->filters.packet;
+		pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;
+		bpf_program__set_autoload(pi->skel->progs.retisc_probe_tp,
+					  p->type == RETISC_PROBE_RAW_TP);
+		bpf_program__set_autoload(pi->skel->progs.retisc_probe_kp,
+					  p->type == RETISC_PROBE_KPROBE);
+		bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp,
+					  p->type == RETISC_PROBE_KRETPROBE);
+		err = reuse_core_maps(c, pi->skel->obj) ?: probe__load(pi->skel);
+		if (err) {
+			pr_err("Cannot load the program of probe %s: %s", p->name, strerror(-err));
+			return err;
+		}
+		prog = p->type == RETISC_PROBE_RAW_TP	? pi->skel->progs.retisc_probe_tp
+		       : p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
+							: pi->skel->progs.retisc_probe_krp;
+		(void)prog;
+	}
+	return 0;
+}
+
+int collect__attach_probes(struct collect *c)
+{
+	size_t attached = 0;
+
+	for (size_t i = 0; i < c->n_probes; i++) {
+		struct probe_inst *pi = &c->probes[i];
+		struct retisc_probe *p = &pi->p;
+		int err;
+
+		if (p->type == RETISC_PROBE_RAW_TP)
+			pi->link = bpf_program__attach_raw_tracepoint(
+				pi->skel->progs.retisc_probe_tp, p->func);
+		else
+			pi->link = bpf_program__attach_kprobe(
+				p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
+							       : pi->skel->progs.retisc_probe_krp,
+				p->type == RETISC_PROBE_KRETPROBE, p->func);
+		err = libbpf_get_error(pi->link);
+		if (err) {
+			pi->link = NULL;
+			if (p->core_only) {
+				pr_err("Cannot attach tracking probe %s: %s", p->name,
+				       strerror(-err));
+				return err;
+			}
+			pr_warn("Cannot attach probe %s: %s%s", p->name, strerror(-err),
+				p->type != RETISC_PROBE_RAW_TP && err == -ENOENT
+					? " (kprobes are not supported by this kernel)"
+					: "");
+			continue;
+		}
+		/* Start-up benchmark mark (tests/bench): debug logs carry a timestamp. */
+		if (!attached)
+			pr_debug("First probe attached: %s", p->name);
+		pi->attached = true;
+		attached++;
+	}
+	if (!attached) {
+		pr_err("No probe could be attached");
+		return -ENOENT;
+	}
+	pr_info("%zu probe(s) loaded", attached);
+	return 0;
+}
