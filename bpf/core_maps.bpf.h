@@ -24,7 +24,7 @@ struct {
 	__uint(value_size, 127 * sizeof(__u64));
 } retisc_stack_map SEC(".maps");
 
-/* tracking.md §2.1. Type and size are adjusted by userspace per mode. */
+/* doc/tracking.md §2.1. Type and size are adjusted by userspace per mode. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, RETISC_TRACKING_MAP_SIZE_TP);
@@ -58,7 +58,7 @@ struct {
  * tracking_map or tracking_skb_map, in the bucket of their hash. A kmem
  * free whose pointer is not in its bucket is not ours; one that is ends the
  * entry. A full bucket gives a way up: that entry then depends on the other
- * ends of life until its next sighting writes it back (tracking.md §9.10).
+ * ends of life until its next sighting writes it back (doc/tracking.md §9.10).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -67,14 +67,14 @@ struct {
 	__type(value, struct retisc_kmem_bucket);
 } tracking_kmem_filter SEC(".maps");
 
-/* Set by userspace before load (tracking.md §9.1). */
+/* Set by userspace before load (doc/tracking.md §9.1). */
 const volatile __u8 retisc_tracking_mode = RETISC_TRACKING_TRACEPOINT;
 /* Some probe has no sk_buff argument, so stack tracking is read (§7). */
 const volatile __u8 retisc_stack_tracking = 1;
 /* Tracepoint mode: the kmem programs are attached, keep their filter. */
 const volatile __u8 retisc_trk_kmem = 1;
 /*
- * The identity guard (pkt_ident.h, tracking.md §9.11): RETISC_TRK_GUARD_*,
+ * The identity guard (pkt_ident.h, doc/tracking.md §9.11): RETISC_TRK_GUARD_*,
  * which sightings it checks.
  */
 const volatile __u8 retisc_trk_guard = RETISC_TRK_GUARD_FRAG;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Filter evaluation at first sight of an skb (filters.md §1.2-§1.4). The
+ * Filter evaluation at first sight of an skb (doc/filters.md §1.2-§1.4). The
  * three stages are placeholders, `call <magic>` to a function that does not
  * exist, replaced at load time by the code compiled from -f and -m
  * (core/filters/filter_splice.c). Without filters the calls are pruned through
@@ -9,7 +9,7 @@
 #ifndef __RETISC_FILTER_BPF_H
 #define __RETISC_FILTER_BPF_H
 
-/* filters.md §1.4; layout known by core/filters/filter_pcap.c. */
+/* doc/filters.md §1.4; layout known by core/filters/filter_pcap.c. */
 struct retisc_packet_filter_ctx {
 	__u64 data;
 	__u32 len;
@@ -42,7 +42,7 @@ const volatile __u8 retisc_filter_meta_on = 0; /* -m given */
 
 #define RETISC_U16_UNSET 0xffff
 
-/* PACKET|META flags of an untracked skb (filters.md §1.2 steps 3-5). */
+/* PACKET|META flags of an untracked skb (doc/filters.md §1.2 steps 3-5). */
 static __always_inline __u8 retisc_filters_eval(const struct retisc_ctx *ctx)
 {
 	struct retisc_packet_filter_ctx fctx = {};

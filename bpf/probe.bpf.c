@@ -5,7 +5,7 @@
  * what the probe does not use, e.g. reads past its argument count), reuses
  * the core's maps and loads only the program of the probe's type.
  *
- * Order of a hit (tracking.md §3): enable check, context, filter (skipped for
+ * Order of a hit (doc/tracking.md §3): enable check, context, filter (skipped for
  * tracked skbs), track_start, resolve the id, common + kernel sections, then
  * the hook chain (tail calls) ending in the core's submit program.
  */
@@ -19,11 +19,11 @@
 #include "filter.bpf.h"
 
 const volatile struct retisc_probe_cfg retisc_cfg = {};
-/* THREAD_SIZE of the running kernel (tracking.md §7). */
+/* THREAD_SIZE of the running kernel (doc/tracking.md §7). */
 const volatile __u64 retisc_thread_size = 16384;
 
 /*
- * Filter flags of an skb (filters.md §1.2). A tracked skb passes without
+ * Filter flags of an skb (doc/filters.md §1.2). A tracked skb passes without
  * evaluating anything so that a packet matched once is followed through NAT
  * and rewrites. The packet and meta filters are spliced in by a later stage;
  * until then every skb matches both.

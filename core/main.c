@@ -193,7 +193,7 @@ static int list_file(const char *path, struct retisc_profile_file *f, int error,
 	return 0;
 }
 
-/* cli.md §4.2: every profile of every existing directory, in search order. */
+/* doc/cli.md §4.2: every profile of every existing directory, in search order. */
 static int cmd_profile(int argc, char **argv)
 {
 	char err[1024], **dirs;
@@ -288,7 +288,7 @@ static char *join_argv(int argc, char **argv)
 }
 
 /*
- * cli.md §5.4: append the selected profile arguments to the subcommand's
+ * doc/cli.md §5.4: append the selected profile arguments to the subcommand's
  * arguments (before a `--`, which ends options), so that the subcommand's
  * own option table parses user and profile arguments alike. The expanded
  * line replaces g.cmdline (startup.cmdline). gargc/gargv: the global part

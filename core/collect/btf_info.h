@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the running kernel's BTF says about probe targets: the parameters of
- * functions and tracepoints (cli.md §3.2, collectors.md §1.2) and enum value
+ * functions and tracepoints (doc/cli.md §3.2, doc/collectors.md §1.2) and enum value
  * names (drop reasons). The vmlinux BTF is loaded once and cached.
  */
 #ifndef __RETISC_BTF_INFO_H

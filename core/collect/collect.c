@@ -15,7 +15,7 @@ static void on_signal(int sig)
 	stop_signal = 1;
 }
 
-/* cli.md §3.8: CAP_SYS_ADMIN and CAP_BPF (root has both). */
+/* doc/cli.md §3.8: CAP_SYS_ADMIN and CAP_BPF (root has both). */
 static int check_privileges(void)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -171,7 +171,7 @@ static int collect_load(struct collect *c)
 								      ?: collect__load_probes(c);
 }
 
-/* files.md §5: the first [0-9]+(M|G)B substring of --out-rotate, unanchored. */
+/* doc/files.md §5: the first [0-9]+(M|G)B substring of --out-rotate, unanchored. */
 static int rotate_limit(const char *spec, uint64_t *limit)
 {
 	for (const char *s = spec; *s; s++) {

@@ -9,14 +9,14 @@
 
 /* `retisc collect`: argv[0] is "collect". cmdline is the whole command line
  * for the startup event (after profile expansion). has_profile: a global -p
- * was given, which suppresses the default probes (cli.md §3.3). Returns the
+ * was given, which suppresses the default probes (doc/cli.md §3.3). Returns the
  * exit status. */
 int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const char *cmdline,
 		       bool has_profile);
 
 /*
  * Decode one raw event (ring buffer record) into a JSON event, with the
- * sections in events.md §2 order. probe names are looked up through
+ * sections in doc/events.md §2 order. probe names are looked up through
  * symbol_of(probe_id) (NULL: "unknown-probe:<id>"). Exposed for unit tests and the
  * decode benchmark. NULL + errno (EINVAL for malformed data).
  */
@@ -31,7 +31,7 @@ struct retisc_decode_ctx {
 struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const void *data,
 					 size_t size);
 
-/* Reorder an event's top-level keys by section rank (events.md §2). */
+/* Reorder an event's top-level keys by section rank (doc/events.md §2). */
 int retisc_event__sort_sections(const struct retisc_registry *reg, struct retisc_json *event);
 
 #endif

@@ -71,7 +71,7 @@ static inline int strv_push(struct strv *s, const char *x)
 	return 0;
 }
 
-/* Comma lists accumulate across repetitions (cli.md §3.1). */
+/* Comma lists accumulate across repetitions (doc/cli.md §3.1). */
 static inline int strv_push_list(struct strv *s, const char *list)
 {
 	char *copy = strdup(list), *save = NULL;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `retisc inspect -p PATTERN` (cli.md §4.1): the probes of this kernel that
+ * `retisc inspect -p PATTERN` (doc/cli.md §4.1): the probes of this kernel that
  * some collector could read, i.e. whose parameters include a type known by
  * any registered collector, enabled or not.
  */

@@ -4,7 +4,7 @@
 
 #include "registry.h"
 
-/* `retisc inspect` (cli.md §4.1); argv[0] is "inspect". Exit status. */
+/* `retisc inspect` (doc/cli.md §4.1); argv[0] is "inspect". Exit status. */
 int retisc_cmd_inspect(const struct retisc_registry *reg, int argc, char **argv);
 
 #endif

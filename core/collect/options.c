@@ -68,7 +68,7 @@ enum {
 	OPT_COLLECTOR = 1024,
 };
 
-/* Single-value options and flags may be given once (cli.md §3.1). */
+/* Single-value options and flags may be given once (doc/cli.md §3.1). */
 static int once(bool *seen, const char *name)
 {
 	if (*seen) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Probe specifications (cli.md §3.2): parsing `[TYPE:]TARGET[/OPT...]`,
+ * Probe specifications (doc/cli.md §3.2): parsing `[TYPE:]TARGET[/OPT...]`,
  * matching TARGET patterns against the running kernel (tracefs, else BTF),
  * and the probe table of a collection.
  */
@@ -19,7 +19,7 @@ struct retisc_probe_spec {
 };
 
 /*
- * Parse one probe argument. 0, or -EINVAL with the cli.md message in err
+ * Parse one probe argument. 0, or -EINVAL with the doc/cli.md message in err
  * ("Invalid TYPE foo. See the help.", "'x' is an invalid probe option.",
  * "Empty options are not allowed. ...", "duplicate options detected in ...").
  */
@@ -45,7 +45,7 @@ struct retisc_probe {
  * mounted, else against BTF btf_trace_* names (the group is then taken from
  * the pattern; a group with a wildcard cannot be matched without tracefs).
  * Function patterns are matched against BTF functions present in kallsyms.
- * Returns the number of probes added, or -ENOENT with the cli.md message in
+ * Returns the number of probes added, or -ENOENT with the doc/cli.md message in
  * err ("Could not find a tracepoint matching '...'").
  */
 int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_probe **probes,

@@ -62,7 +62,7 @@ static bool probe_useful(const struct collect *c, const struct retisc_probe *p)
 	return false;
 }
 
-/* tracking.md §9.1: try the first kprobe of the kprobe mode. */
+/* doc/tracking.md §9.1: try the first kprobe of the kprobe mode. */
 int collect__pick_tracking_mode(struct collect *c)
 {
 	const char *want = c->o.tracking_mode ? c->o.tracking_mode : "auto";
@@ -214,7 +214,7 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 	return ret < 0 ? ret : 0;
 }
 
-/* filters.md §2.1, §4: compiled before any probe object is opened. */
+/* doc/filters.md §2.1, §4: compiled before any probe object is opened. */
 int collect__compile_filters(struct collect *c)
 {
 	struct retisc_filters *f = &c->filters;
@@ -389,7 +389,7 @@ static __s8 probe_arg_skb(const struct retisc_probe *p)
 }
 
 /*
- * Stack tracking (tracking.md §7) is read only by hits without an sk_buff:
+ * Stack tracking (doc/tracking.md §7) is read only by hits without an sk_buff:
  * when every probe has one, nobody reads stack_tracking_map and its upkeep
  * (a lookup and a store per hit) is skipped.
  */
@@ -463,7 +463,7 @@ int collect__load_core(struct collect *c)
 	c->core->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
 	bpf_map__set_max_entries(c->core->maps.retisc_events, (__u32)c->o.ring_size);
 	if (c->mode == RETISC_TRACKING_KPROBE) {
-		/* tracking.md §2.1: Retis's bounded HASH in kprobe mode. */
+		/* doc/tracking.md §2.1: Retis's bounded HASH in kprobe mode. */
 		bpf_map__set_type(c->core->maps.tracking_map, BPF_MAP_TYPE_HASH);
 		bpf_map__set_max_entries(c->core->maps.tracking_map,
 					 RETISC_TRACKING_MAP_SIZE_KPROBE);
@@ -623,7 +623,7 @@ int collect__load_probes(struct collect *c)
 
 	bool stack_tracking = need_stack_tracking(c);
 
-	/* tracking.md §7: THREAD_SIZE from the init stack bounds. */
+	/* doc/tracking.md §7: THREAD_SIZE from the init stack bounds. */
 	a = retisc_kallsyms__addr("__start_init_stack");
 	b = retisc_kallsyms__addr("__end_init_stack");
 	if (a && b && b > a && retisc_kallsyms__count("__start_init_stack") == 1)

@@ -34,7 +34,7 @@ static bool trk_entry_live(int fd, uint64_t key, bool skb_map, uint64_t *last)
 	}
 }
 
-/* tracking.md §6: drop entries unseen for 60 s, every 5 s. */
+/* doc/tracking.md §6: drop entries unseen for 60 s, every 5 s. */
 static void gc_map(struct collect *c, int fd, bool skb_map)
 {
 	uint64_t key, next, now = mono_ns();

@@ -38,7 +38,7 @@ static int decode_common(struct retisc_json *ev, uint8_t type, const void *data,
 	}
 	if (type == RETISC_COMMON_TYPE_EVENT) {
 		struct retisc_raw_common c;
-		/* events.md §4.1 order (task last) even if the task came first. */
+		/* doc/events.md §4.1 order (task last) even if the task came first. */
 		struct retisc_json *task = retisc_json__obj_take(common, "task");
 
 		memcpy(&c, data, sizeof(c));
@@ -58,7 +58,7 @@ static int decode_common(struct retisc_json *ev, uint8_t type, const void *data,
 		if (!task)
 			return -ENOMEM;
 		memcpy(&t, data, sizeof(t));
-		/* events.md §3: "pid" holds the high half (the kernel's tgid). */
+		/* doc/events.md §3: "pid" holds the high half (the kernel's tgid). */
 		err = retisc_json__obj_set_i64(task, "pid", (int32_t)(t.pid_tgid >> 32)) ?:
 		      retisc_json__obj_set_i64(task, "tgid", (int32_t)(uint32_t)t.pid_tgid) ?:
 		      retisc_json__obj_set(task, "comm",
@@ -124,7 +124,7 @@ static int decode_kernel(struct retisc_decode_ctx *dc, struct retisc_json *ev, u
 	if (!err && k.stack_id >= 0)
 		err = retisc_json__obj_set(kern, "stack_trace", stack_trace(dc, k.stack_id));
 	else if (!err && k.stack_id != -1)
-		/* A stack was requested but could not be read (events.md §4.2). */
+		/* A stack was requested but could not be read (doc/events.md §4.2). */
 		err = retisc_json__obj_set(kern, "stack_trace", retisc_json__new_array());
 	if (err) {
 		retisc_json__free(kern);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * retisc JSON values: see retisc/json.h for the API and events.md §3 for the
+ * retisc JSON values: see retisc/json.h for the API and doc/events.md §3 for the
  * serialisation rules this implements.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Event file writer (files.md §1, §2, §5): JSON lines, startup event first,
+ * Event file writer (doc/files.md §1, §2, §5): JSON lines, startup event first,
  * one buffered write per line, optional size-based rotation.
  */
 #ifndef __RETISC_OUTPUT_H
@@ -19,7 +19,7 @@ struct retisc_startup_info {
 	int64_t offset_nsec;
 };
 
-/* Read the clock offset once (files.md §2). */
+/* Read the clock offset once (doc/files.md §2). */
 void retisc_clock_offset(int64_t *sec, int64_t *nsec);
 /* Build a startup event (split_id < 0: no split_file). NULL + errno. */
 struct retisc_json *retisc_startup__new(const struct retisc_startup_info *info, int split_id,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Event file reader (files.md §3, §4, §6, §7).
+ * Event file reader (doc/files.md §3, §4, §6, §7).
  *
  * Every line is parsed exactly once, straight from the getline() buffer.
  * Line 1 is parsed by __open() to detect the file kind and version, and the
@@ -74,7 +74,7 @@ static __printf(4, 5) void line_err(const struct retisc_reader *r, char *err, si
 }
 
 /* ---------------------------------------------------------------------------
- * Version (files.md §3 steps 4 and 5)
+ * Version (doc/files.md §3 steps 4 and 5)
  */
 
 static const char *const semver_pos[] = {
@@ -213,7 +213,7 @@ int retisc_compat__level(const char *version, enum retisc_compat *out, char *err
 }
 
 /* ---------------------------------------------------------------------------
- * Fix-ups (files.md §4)
+ * Fix-ups (doc/files.md §4)
  */
 
 enum fixup_value {
@@ -355,7 +355,7 @@ int retisc_compat__fixup(struct retisc_json *event, enum retisc_compat level, ch
 }
 
 /* ---------------------------------------------------------------------------
- * Opening and following (files.md §3, §6)
+ * Opening and following (doc/files.md §3, §6)
  */
 
 static bool is_regular(const char *path)
@@ -366,7 +366,7 @@ static bool is_regular(const char *path)
 }
 
 /*
- * files.md §6 step 1: follow the set only when the extension of the path is
+ * doc/files.md §6 step 1: follow the set only when the extension of the path is
  * the decimal split id written in the file itself.
  */
 static int follow_setup(struct retisc_reader *r, const struct retisc_json *startup)
@@ -409,7 +409,7 @@ static bool line_trim(char *buf, size_t *len)
 	return false;
 }
 
-/* Read and check line 1 (files.md §3 steps 1 to 5). */
+/* Read and check line 1 (doc/files.md §3 steps 1 to 5). */
 static int reader_start(struct retisc_reader *r, bool follow, char *err, size_t errsz)
 {
 	const struct retisc_json *ev, *startup;
@@ -580,7 +580,7 @@ unsigned long retisc_reader__line(const struct retisc_reader *r)
 }
 
 /*
- * files.md §6 step 2: switch to the next file of the set. 1 when it was
+ * doc/files.md §6 step 2: switch to the next file of the set. 1 when it was
  * opened, 0 at the first missing index, negative errno (the set is then
  * abandoned, so that a caller going on does not retry forever).
  */
@@ -674,7 +674,7 @@ static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *
 	return 1;
 }
 
-/* What makes v unusable as an event (events.md §3), or NULL. */
+/* What makes v unusable as an event (doc/events.md §3), or NULL. */
 static const char *event_problem(const struct retisc_json *v)
 {
 	const struct retisc_json *common;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Event file reader shared by print, sort, stats, pcap (files.md §3, §4,
+ * Event file reader shared by print, sort, stats, pcap (doc/files.md §3, §4,
  * §6): events files and sorted series files written by retisc or by Retis
  * >= 1.5, version detection, compatibility fix-ups of older formats,
  * following of rotated sets (`file..`), stdin ("-").
@@ -27,12 +27,12 @@ enum retisc_compat {
 struct retisc_reader;
 
 /*
- * Open an input as given on the command line (files.md §6): NULL means the
+ * Open an input as given on the command line (doc/files.md §6): NULL means the
  * default (`retis.data` if it is a regular file, else `retis.data.0`, both
  * following split files); "PATH" reads only PATH; "PATH.." reads PATH and
  * the following split files; "-" reads stdin (no following). Reads and
- * validates line 1 (files.md §3). Returns NULL with errno set and an error
- * message in err (errsz bytes) exactly as files.md words it, prefixed with
+ * validates line 1 (doc/files.md §3). Returns NULL with errno set and an error
+ * message in err (errsz bytes) exactly as doc/files.md words it, prefixed with
  * the file name: e.g. "retis.data: File is empty",
  * "f.json: Unsupported Retis version (1.4.0)".
  */
@@ -61,7 +61,7 @@ int retisc_reader__next(struct retisc_reader *r, struct retisc_json **out, char 
 
 /*
  * Like __next(), for a caller that handles one kind only (pcap reads events
- * only, processing.md §4): when the file is of the other kind, the line is
+ * only, doc/processing.md §4): when the file is of the other kind, the line is
  * consumed and the call fails with -EINVAL and "<path>:<line>: Cannot read
  * event from sorted file" (kind RETISC_FILE_EVENTS) or "... Cannot read
  * series from unsorted file" (kind RETISC_FILE_SERIES).
@@ -70,15 +70,15 @@ int retisc_reader__next_kind(struct retisc_reader *r, enum retisc_file_kind kind
 			     struct retisc_json **out, char *err, size_t errsz);
 
 /*
- * Apply the fix-ups of files.md §4 for a file at level `level` to one event
+ * Apply the fix-ups of doc/files.md §4 for a file at level `level` to one event
  * object in place. 0, or -EEXIST ("Destination field ... already exists",
  * written to err).
  */
 int retisc_compat__fixup(struct retisc_json *event, enum retisc_compat level, char *err,
 			 size_t errsz);
 
-/* Parse a Retis version string (files.md §3 step 4/5) into a compat level;
- * -EINVAL / -ENOTSUP with the files.md message in err. */
+/* Parse a Retis version string (doc/files.md §3 step 4/5) into a compat level;
+ * -EINVAL / -ENOTSUP with the doc/files.md message in err. */
 int retisc_compat__level(const char *version, enum retisc_compat *out, char *err, size_t errsz);
 
 #endif

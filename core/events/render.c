@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Text rendering of events (events.md §4, §5) and of series (processing.md
+ * Text rendering of events (doc/events.md §4, §5) and of series (doc/processing.md
  * §2.6).
  *
  * Formatters never indent: each one writes its section into a scratch buffer
@@ -30,7 +30,7 @@
 
 #define NSEC_PER_SEC 1000000000LL
 
-/* Indentation of body lines and stack frames relative to B (events.md §5). */
+/* Indentation of body lines and stack frames relative to B (doc/events.md §5). */
 #define BODY_INDENT 2
 #define STACK_INDENT 4
 

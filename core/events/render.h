@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Text rendering of events (events.md §4 texts of the core sections, §5
- * layout) and of sorted series (processing.md §2.6). Section texts other
+ * Text rendering of events (doc/events.md §4 texts of the core sections, §5
+ * layout) and of sorted series (doc/processing.md §2.6). Section texts other
  * than the core's come from the formatters registered in the registry.
  */
 #ifndef __RETISC_RENDER_H
@@ -36,7 +36,7 @@ void retisc_renderer__set_offset(struct retisc_renderer *r, int64_t sec, int64_t
 
 /*
  * Append the text of one event, without the trailing framing newlines.
- * base_indent is B of events.md §5 (0 for standalone events, 4 for the 2nd
+ * base_indent is B of doc/events.md §5 (0 for standalone events, 4 for the 2nd
  * and later events of a series); first_prefix, if not NULL, replaces the
  * first line's indentation (sorted output's "  ↳ "). A startup event updates
  * the renderer's offset before it is rendered. Returns 0, -EINVAL (event
@@ -51,7 +51,7 @@ int retisc_renderer__event(struct retisc_renderer *r, const struct retisc_json *
 int retisc_renderer__event_framed(struct retisc_renderer *r, const struct retisc_json *event,
 				  struct retisc_strbuf *out);
 
-/* Append a series (array of events) as processing.md §2.6 text, framed. */
+/* Append a series (array of events) as doc/processing.md §2.6 text, framed. */
 int retisc_renderer__series_framed(struct retisc_renderer *r, const struct retisc_json *series,
 				   struct retisc_strbuf *out);
 
@@ -66,7 +66,7 @@ int retisc_render__tracking(void *priv, const struct retisc_json *section,
 			    const struct retisc_fmt *f);
 int retisc_render__startup(void *priv, const struct retisc_json *section,
 			   const struct retisc_fmt *f);
-/* `#{id:x} (skb {skb:x})` of events.md §4.4 from a {orig_head,timestamp,skb}
+/* `#{id:x} (skb {skb:x})` of doc/events.md §4.4 from a {orig_head,timestamp,skb}
  * object; used by the skb-tracking plugin's formatter too (it re-implements
  * it through the API, plugins cannot call this). */
 int retisc_render__tracking_id(struct retisc_strbuf *out, const struct retisc_json *skb_obj);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Meta filter compiler (filters.md §4): an expression over struct sk_buff
+ * Meta filter compiler (doc/filters.md §4): an expression over struct sk_buff
  * members becomes an eBPF stage (filter.h contract) whose member offsets come
  * from the running kernel's BTF.
  *
@@ -30,13 +30,13 @@
  * bpf_probe_read_kernel{,_str} exist since 5.5, which this build targets.
  * libbpf rewrites helper ids for older kernels only in the code it relocates,
  * never in a stage spliced in afterwards, so supporting < 5.5 would mean
- * emitting bpf_probe_read (4) / bpf_probe_read_str (45) here (filters.md
+ * emitting bpf_probe_read (4) / bpf_probe_read_str (45) here (doc/filters.md
  * §2.3).
  */
 #define HELPER_READ BPF_FUNC_probe_read_kernel	       /* 113 */
 #define HELPER_READ_STR BPF_FUNC_probe_read_kernel_str /* 115 */
 
-/* Scratch layout (filters.md §4.3): the stage owns the 80 bytes below r10. */
+/* Scratch layout (doc/filters.md §4.3): the stage owns the 80 bytes below r10. */
 #define SCRATCH BPF_REG_10
 #define SLOT_OFF (-8)
 #define STRBUF_OFF (-40)
@@ -270,7 +270,7 @@ static void branch_free(struct branch *b)
 
 /*
  * bpf_probe_read_kernel(slot, size, base + off); a failed read makes the
- * term false (filters.md §4.2: unreadable memory).
+ * term false (doc/filters.md §4.2: unreadable memory).
  */
 static void emit_read(struct mc *c, uint8_t base, uint32_t off, uint32_t size, struct exits *fails)
 {
@@ -505,7 +505,7 @@ static int find_named(const struct btf *btf, uint32_t first, const char *name)
 	return -ENOENT;
 }
 
-/* Resolve the `T` of `m:mask:T` (filters.md §4.2): vmlinux first, then the
+/* Resolve the `T` of `m:mask:T` (doc/filters.md §4.2): vmlinux first, then the
  * loaded modules' split BTF. */
 static int resolve_cast(struct mc *c, const struct member *m, struct btf **out_btf,
 			uint32_t *out_id)
@@ -862,7 +862,7 @@ static int gen_term(struct mc *c, const struct term *t, struct branch *b)
 	int err = 0;
 
 	/* Until the first hop the base is the root itself: reading through r6
-	 * saves the `r7 = r6` of filters.md §4.3 without changing meaning. */
+	 * saves the `r7 = r6` of doc/filters.md §4.3 without changing meaning. */
 	w.btf = c->vmlinux;
 	w.type = (uint32_t)c->root;
 	w.base = BPF_REG_6;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * -f: pcap expression -> libpcap classic BPF -> eBPF stage (filters.md §2).
+ * -f: pcap expression -> libpcap classic BPF -> eBPF stage (doc/filters.md §2).
  * Classic BPF semantics are kept exactly: 32-bit ALU, unsigned jumps,
  * out-of-bounds loads and division by zero reject the packet.
  */
@@ -31,7 +31,7 @@
 #define R8 8
 #define R10 10
 
-/* Scratch layout below the stage's frame pointer (filters.md §2.2). */
+/* Scratch layout below the stage's frame pointer (doc/filters.md §2.2). */
 #define SCR_LOAD (-8)
 #define SCR_MEM(k) (-72 + 4 * (k))
 #define SCR_SAVED_A (-76)
@@ -94,7 +94,7 @@ static void emit_reject(struct xlat *x)
 
 /*
  * A = packet[off], off = k (+ X for indirect loads), size 1/2/4, big-endian
- * (filters.md §2.3 LOAD). The packet is kernel memory: bounds-checked
+ * (doc/filters.md §2.3 LOAD). The packet is kernel memory: bounds-checked
  * against ctx->linear, then read with bpf_probe_read_kernel.
  */
 static void emit_load(struct xlat *x, uint32_t k, int size, bool indirect, int dst)
@@ -195,7 +195,7 @@ int retisc_filter__cbpf_to_ebpf(const struct sock_filter *p, size_t len, struct 
 			uses_mem = true;
 	}
 
-	/* Prologue (filters.md §2.3). */
+	/* Prologue (doc/filters.md §2.3). */
 	emit(&x, I(BPF_JMP | BPF_JNE | BPF_K, R1, 0, 2, 0));
 	emit_reject(&x);
 	emit(&x, I(BPF_ALU64 | BPF_MOV | BPF_X, R6, R1, 0, 0));
@@ -398,7 +398,7 @@ out:
 	return ret;
 }
 
-/* Link-layer byte accessors index the IP header on DLT_RAW (filters.md §2.1). */
+/* Link-layer byte accessors index the IP header on DLT_RAW (doc/filters.md §2.1). */
 static bool has_link_accessor(const char *expr)
 {
 	static const char *const kw[] = {"ether", "link", "ppp", "fddi", "tr", "wlan"};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Load-time injection of the filter stages (filters.md §3.2, option A): a
+ * Load-time injection of the filter stages (doc/filters.md §3.2, option A): a
  * libbpf section handler's prepare-load callback replaces each placeholder
  * `call <magic>` of the probe programs by its stage, after CO-RE relocation
  * and subprogram linking, and fixes every offset that spans it.
@@ -35,7 +35,7 @@ static bool is_magic(const struct bpf_insn *in, uint32_t *magic)
 }
 
 /* An absent stage: constant pass (L2, META, L3 without -f) or reject (L3
- * when -f could not build one), filters.md §1.1. */
+ * when -f could not build one), doc/filters.md §1.1. */
 static void stage_for(const struct retisc_filters *f, uint32_t magic, const struct bpf_insn **s,
 		      size_t *n, struct bpf_insn *konst)
 {

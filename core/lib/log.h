@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The one logger of retisc (cli.md §2). Library code never prints: it calls
+ * The one logger of retisc (doc/cli.md §2). Library code never prints: it calls
  * retisc_log(). Lines go to stderr by default; the sink can be replaced
  * (tests capture logs with retisc_log__set_sink()).
  */

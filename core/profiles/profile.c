@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * YAML profiles (cli.md §5): parsing with libyaml's document API (nodes keep
+ * YAML profiles (doc/cli.md §5): parsing with libyaml's document API (nodes keep
  * their line numbers for messages), the search path, lookup by name, kernel
  * conditions and argument generation.
  */
@@ -31,7 +31,7 @@
 #define RETISC_PROFILEDIR "/usr/local/share/retisc/profiles"
 #endif
 
-/* cli.md §5.3 directories that are not computed. */
+/* doc/cli.md §5.3 directories that are not computed. */
 #define SHARE_PROFILES "/usr/share/retisc/profiles"
 #define ETC_PROFILES "/etc/retisc/profiles"
 #define RETIS_SHARE_PROFILES "/usr/share/retis/profiles"
@@ -441,7 +441,7 @@ struct arg_pair {
 
 static int arg_pair_cmp(const void *a, const void *b)
 {
-	/* strcmp compares as unsigned char: byte order, as cli.md §5.2 says. */
+	/* strcmp compares as unsigned char: byte order, as doc/cli.md §5.2 says. */
 	return strcmp(((const struct arg_pair *)a)->key, ((const struct arg_pair *)b)->key);
 }
 
@@ -1100,7 +1100,7 @@ struct retisc_profile *retisc_profile__find(const char *const *dirs, const char 
 			pr_debug("%s", msg);
 		if (!fc.found)
 			continue;
-		/* cli.md §5.1: another major version is skipped, as if absent. */
+		/* doc/cli.md §5.1: another major version is skipped, as if absent. */
 		if (retisc_profile__usable(fc.found))
 			return fc.found;
 		retisc_profile__free(fc.found);
@@ -1142,7 +1142,7 @@ struct retisc_profile *retisc_profile__open(const char *item, const char *const 
 }
 
 /* -------------------------------------------------------------------------
- * Kernel versions (cli.md §5.1).
+ * Kernel versions (doc/cli.md §5.1).
  */
 
 static bool parse_ulong(const char *s, size_t n, unsigned long *out)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * YAML profiles (cli.md §5): named sets of extra command-line arguments for
+ * YAML profiles (doc/cli.md §5): named sets of extra command-line arguments for
  * `collect` and `pcap`, chosen per machine by conditions on the running
  * kernel.
  *
@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Profile API version implemented (cli.md §5.1). */
+/* Profile API version implemented (doc/cli.md §5.1). */
 #define RETISC_PROFILE_MAJOR 1
 #define RETISC_PROFILE_MINOR 0
 
@@ -56,7 +56,7 @@ struct retisc_profile_entry {
 	char *name; /* "Default" when the file gives none */
 	struct retisc_profile_cond *when;
 	size_t n_when;
-	/* Generated arguments (cli.md §5.2), NULL-terminated. */
+	/* Generated arguments (doc/cli.md §5.2), NULL-terminated. */
 	char **args;
 	size_t n_args;
 	unsigned long line;
@@ -85,7 +85,7 @@ void retisc_profile__free(struct retisc_profile *p);
 enum retisc_profile_support retisc_profile__support(const struct retisc_profile *p);
 
 /*
- * Log the version warning of p if any (cli.md §5.1) and tell whether it may
+ * Log the version warning of p if any (doc/cli.md §5.1) and tell whether it may
  * be applied: false for another major version.
  */
 bool retisc_profile__usable(const struct retisc_profile *p);
@@ -139,7 +139,7 @@ int retisc_profile__for_each_file(const char *dir, retisc_profile_file_fn fn, vo
 				  size_t errsz);
 
 /*
- * The search path (cli.md §5.3), NULL-terminated, allocated: extra_dir (-P,
+ * The search path (doc/cli.md §5.3), NULL-terminated, allocated: extra_dir (-P,
  * may be NULL), $HOME/.config/retisc/profiles, /etc/retisc/profiles, the
  * installed directory (RETISC_PROFILEDIR) when it is not
  * /usr/share/retisc/profiles, /usr/share/retisc/profiles, Retis's own
@@ -180,7 +180,7 @@ struct retisc_kver {
 };
 
 /*
- * Parse a kernel release (cli.md §5.1): "6.2.14-300.fc38.x86_64" -> 6.2.14
+ * Parse a kernel release (doc/cli.md §5.1): "6.2.14-300.fc38.x86_64" -> 6.2.14
  * build 300. 0, or -EINVAL (fewer than three fields, non-numeric fields).
  */
 int retisc_kver__parse_release(const char *release, struct retisc_kver *out);
@@ -223,7 +223,7 @@ struct retisc_profile_args {
 void retisc_profile_args__release(struct retisc_profile_args *a);
 
 /*
- * Apply the -p values (each a comma list) in order (cli.md §5.4): open each
+ * Apply the -p values (each a comma list) in order (doc/cli.md §5.4): open each
  * profile, check its version, select its entry for cmd, log "Applying
  * profile <name>[: <entry>]" (or warn that none was selected), and append
  * its arguments to out. 0 or a negative errno with the message in err.

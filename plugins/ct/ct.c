@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ct collector plugin (collectors.md §6): the generic conntrack hook, the
- * `ct` section (events.md §4.14) and its text.
+ * ct collector plugin (doc/collectors.md §6): the generic conntrack hook, the
+ * `ct` section (doc/events.md §4.14) and its text.
  *
  * The raw sections of one event come in the hook's order: base connection,
  * parent connection (optional), meta. The decoder adds each to the `ct`
  * object as it comes, so that the object holds state, the flattened base
- * and parent in events.md order whatever the order; the meta section,
+ * and parent in doc/events.md order whatever the order; the meta section,
  * written last, checks that the base came.
  *
  * What the kernel configuration decides (mark and labels present, can run)
@@ -37,23 +37,24 @@
 
 #include "plugins/ct/ct_hook.skel.h"
 
-_Static_assert(sizeof(struct retisc_ct_addr) == 20, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, reply) == 40, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, status) == 80, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, flags) == 88, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, mark) == 92, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, labels) == 96, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, zone_id) == 112, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, proto_state) == 114, "collectors.md §6.2 layout");
-_Static_assert(offsetof(struct retisc_ct_conn, proto) == 116, "collectors.md §6.2 layout");
-_Static_assert(sizeof(struct retisc_ct_conn) == 128, "collectors.md §6.2 layout");
-_Static_assert(sizeof(struct retisc_ct_meta) == 1, "collectors.md §6.2 layout");
+_Static_assert(sizeof(struct retisc_ct_addr) == 20, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, reply) == 40, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, status) == 80, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, flags) == 88, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, mark) == 92, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, labels) == 96, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, zone_id) == 112, "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, proto_state) == 114,
+	       "doc/collectors.md §6.2 layout");
+_Static_assert(offsetof(struct retisc_ct_conn, proto) == 116, "doc/collectors.md §6.2 layout");
+_Static_assert(sizeof(struct retisc_ct_conn) == 128, "doc/collectors.md §6.2 layout");
+_Static_assert(sizeof(struct retisc_ct_meta) == 1, "doc/collectors.md §6.2 layout");
 
 #define CT_PROTOS (RETISC_CT_TCP | RETISC_CT_UDP | RETISC_CT_ICMP | RETISC_CT_SCTP)
 
 static const struct retisc_api *api;
 
-/* What the kernel configuration says (collectors.md §6.1, §6.3). */
+/* What the kernel configuration says (doc/collectors.md §6.1, §6.3). */
 struct kconf {
 	bool readable;
 	char conntrack; /* CONFIG_NF_CONNTRACK: 'y', 'm', or 0 when not set */
@@ -245,7 +246,7 @@ out:
 }
 
 /* -------------------------------------------------------------------------
- * Decoding (collectors.md §6.3).
+ * Decoding (doc/collectors.md §6.3).
  */
 
 /* enum ip_conntrack_info values (IP_CT_ESTABLISHED_REPLY is 3 too). */
@@ -360,7 +361,7 @@ static struct retisc_json *proto_state(const struct retisc_ct_conn *c)
 	return api->json_new_str(num);
 }
 
-/* events.md §4.14: the 16 bytes are one native-endian u128. */
+/* doc/events.md §4.14: the 16 bytes are one native-endian u128. */
 static void labels_split(const uint8_t *labels, uint64_t *hi, uint64_t *lo)
 {
 	const bool le = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
@@ -517,7 +518,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 }
 
 /* -------------------------------------------------------------------------
- * Text (events.md §4.14).
+ * Text (doc/events.md §4.14).
  */
 
 struct tuple_txt {
@@ -664,7 +665,7 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 		up[i] = (char)toupper((unsigned char)state[i]);
 	up[i] = '\0';
 	err = retisc_strbuf__printf(f->out, "ct_state %s ", up) ?: fmt_conn(f->out, sec);
-	/* The core indents the line after "\n" (events.md §5). */
+	/* The core indents the line after "\n" (doc/events.md §5). */
 	if (!err && parent)
 		err = retisc_strbuf__puts(f->out, f->multiline ? "\n\\ parent [" : " parent [") ?:
 		      fmt_conn(f->out, parent) ?: retisc_strbuf__puts(f->out, "]");
@@ -680,12 +681,12 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 
 static void kconf_apply(const struct kconf *k)
 {
-	/* Unreadable: Retis emits both (collectors.md §6.3). */
+	/* Unreadable: Retis emits both (doc/collectors.md §6.3). */
 	st.mark = !k->readable || k->mark;
 	st.labels = !k->readable || k->labels;
 }
 
-/* collectors.md §6.1. */
+/* doc/collectors.md §6.1. */
 static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
 {
 	struct kconf k;

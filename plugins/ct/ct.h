@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Raw sections of the ct collector (owner 9, collectors.md §6.2), shared by
+ * Raw sections of the ct collector (owner 9, doc/collectors.md §6.2), shared by
  * ct_hook.bpf.c and ct.c. Fixed-width types only; natural alignment, sizes
  * include tail padding.
  */

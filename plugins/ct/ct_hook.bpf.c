@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ct hook (collectors.md §6): the conntrack entry attached to the packet,
+ * ct hook (doc/collectors.md §6): the conntrack entry attached to the packet,
  * and its master (parent) connection when it has one. Generic hook, gate
  * ALL.
  *
@@ -41,7 +41,7 @@
 
 /*
  * RETISC_CT_IPV4/IPV6 | RETISC_CT_<proto> of a connection, 0 when retisc
- * does not report it (collectors.md §6.2 step 3: no ICMPv6, no GRE...).
+ * does not report it (doc/collectors.md §6.2 step 3: no ICMPv6, no GRE...).
  */
 static __always_inline __u32 ct_kind(struct nf_conn *ct)
 {

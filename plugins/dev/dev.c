@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dev collector plugin (collectors.md §5.1): the generic device hook, the
- * `dev` section (events.md §4.10) and its text.
+ * dev collector plugin (doc/collectors.md §5.1): the generic device hook, the
+ * `dev` section (doc/events.md §4.10) and its text.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -17,7 +17,7 @@
 
 #include "plugins/dev/dev_hook.skel.h"
 
-_Static_assert(sizeof(struct retisc_dev_raw) == 24, "collectors.md §5.1 layout");
+_Static_assert(sizeof(struct retisc_dev_raw) == 24, "doc/collectors.md §5.1 layout");
 
 static const struct retisc_api *api;
 
@@ -84,7 +84,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	 * longer name after the terminator (Retis keeps it; retisc does not).
 	 */
 	name_len = strnlen((const char *)raw.dev_name, sizeof(raw.dev_name));
-	/* Not a name (events.md §3): no section, not an error. */
+	/* Not a name (doc/events.md §3): no section, not an error. */
 	if (!utf8_valid(raw.dev_name, name_len))
 		return 0;
 	d = api->json_new_object();
@@ -99,7 +99,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "dev", d, err);
 }
 
-/* events.md §4.10: if {ifindex}[ ({name})][ rxif {rx_ifindex}] */
+/* doc/events.md §4.10: if {ifindex}[ ({name})][ rxif {rx_ifindex}] */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
 	uint64_t ifindex, rx;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Raw section of the dev collector (owner 10, type 1, collectors.md §5.1),
+ * Raw section of the dev collector (owner 10, type 1, doc/collectors.md §5.1),
  * shared by dev_hook.bpf.c and dev.c. Fixed-width types only.
  */
 #ifndef __RETISC_DEV_H

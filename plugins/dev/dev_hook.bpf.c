@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dev hook (collectors.md §5.1): the packet's device, or the probe's
+ * dev hook (doc/collectors.md §5.1): the packet's device, or the probe's
  * struct net_device * argument when the probe has no skb. Generic hook
  * without gate: an skb must be tracked (it passed the filters once), a
  * device argument alone is reported unfiltered.

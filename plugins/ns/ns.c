@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ns collector plugin (collectors.md §5.2): the generic namespace hook, the
- * `netns` section (events.md §4.9) and its text.
+ * ns collector plugin (doc/collectors.md §5.2): the generic namespace hook, the
+ * `netns` section (doc/events.md §4.9) and its text.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 
 #include "plugins/ns/ns_hook.skel.h"
 
-_Static_assert(sizeof(struct retisc_ns_raw) == 16, "collectors.md §5.2 layout");
+_Static_assert(sizeof(struct retisc_ns_raw) == 16, "doc/collectors.md §5.2 layout");
 
 static const struct retisc_api *api;
 
@@ -41,7 +41,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "netns", n, err);
 }
 
-/* events.md §4.9: ns {cookie:#x}/{inum} or ns {inum} */
+/* doc/events.md §4.9: ns {cookie:#x}/{inum} or ns {inum} */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
 	uint64_t cookie, inum;

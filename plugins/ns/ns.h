@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Raw section of the ns collector (owner 11, type 0, collectors.md §5.2),
+ * Raw section of the ns collector (owner 11, type 0, doc/collectors.md §5.2),
  * shared by ns_hook.bpf.c and ns.c. Fixed-width types only.
  */
 #ifndef __RETISC_NS_H

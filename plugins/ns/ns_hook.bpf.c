@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ns hook (collectors.md §5.2): the network namespace of a tracked skb,
+ * ns hook (doc/collectors.md §5.2): the network namespace of a tracked skb,
  * from its device, else its socket, else the probe's struct net * or
  * struct net_device * argument. Generic hook without gate: nothing without
  * a tracked skb.

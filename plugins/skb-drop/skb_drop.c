@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * skb-drop collector plugin (collectors.md §4): the skb:kfree_skb probe,
+ * skb-drop collector plugin (doc/collectors.md §4): the skb:kfree_skb probe,
  * two hooks (generic, and targeted for kernels without drop reasons), the
- * `skb-drop` section (events.md §4.6) and its text.
+ * `skb-drop` section (doc/events.md §4.6) and its text.
  *
  * Reason values mean nothing outside the kernel that produced them (the
  * core enum is reordered between releases, subsystems come and go), so the
@@ -122,7 +122,7 @@ static const char *enum_member_name(const struct btf *btf, const struct btf_type
 	return btf__name_by_offset(btf, off);
 }
 
-/* events.md §4.6: SKB_DROP_REASON_NO_SOCKET -> NO_SOCKET, SKB_CONSUMED -> CONSUMED. */
+/* doc/events.md §4.6: SKB_DROP_REASON_NO_SOCKET -> NO_SOCKET, SKB_CONSUMED -> CONSUMED. */
 static const char *strip_core_prefix(const char *n)
 {
 	while (!strncmp(n, "SKB_", 4))
@@ -242,7 +242,7 @@ static int subsys_fill(struct subsys *s, struct btf *vmlinux)
 	return err;
 }
 
-/* collectors.md §4.3 step 1. */
+/* doc/collectors.md §4.3 step 1. */
 static int tables_build(void)
 {
 	static const char prefix[] = "SKB_DROP_REASON_SUBSYS_";
@@ -335,7 +335,7 @@ static const char *reason_name(const struct reason_table *tab, int64_t value)
  * Section.
  */
 
-/* collectors.md §4.3 step 2, events.md §4.6. */
+/* doc/collectors.md §4.3 step 2, doc/events.md §4.6. */
 static int decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
 		  size_t size)
 {
@@ -383,7 +383,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "skb-drop", s, err);
 }
 
-/* events.md §4.6: drop (reason {drop_reason}) / drop (reason {subsys}/{drop_reason}) */
+/* doc/events.md §4.6: drop (reason {drop_reason}) / drop (reason {subsys}/{drop_reason}) */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
 	const char *reason = retisc_api__get_str(api, sec, "drop_reason", NULL);
@@ -442,7 +442,7 @@ static bool kernel_at_least(unsigned int major, unsigned int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
-/* collectors.md §4.4. */
+/* doc/collectors.md §4.4. */
 static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
 {
 	struct btf *btf;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * skb-drop raw section (collectors.md §4.2), shared by the hooks and the
+ * skb-drop raw section (doc/collectors.md §4.2), shared by the hooks and the
  * plugin: owner RETISC_OWNER_SKB_DROP, data type 1, 4 bytes (Retis's
  * layout). Fixed-width types only.
  */

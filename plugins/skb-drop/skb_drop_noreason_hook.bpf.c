@@ -3,7 +3,7 @@
  * skb-drop hook for kernels without drop reasons, targeted on skb:kfree_skb:
  * every kfree_skb event says "dropped" with reason -1 (decoded as
  * NOT_SPECIFIED). Targeted, because on any other probe such a section
- * would be a fake reason (collectors.md §4.1).
+ * would be a fake reason (doc/collectors.md §4.1).
  *
  * It is loaded on every kernel; where drop reasons exist the CO-RE check
  * below is true and the verifier drops the rest of the body, so it costs a

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * skb-tracking collector plugin: one generic hook, the `skb-tracking`
- * section (events.md §4.4) and its text.
+ * section (doc/events.md §4.4) and its text.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,7 +22,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	int err;
 
 	(void)priv;
-	(void)type; /* tracking.md §8: the data type is ignored */
+	(void)type; /* doc/tracking.md §8: the data type is ignored */
 	/* 24 bytes from Retis's layout; `lost` is retisc's addition. */
 	if (size < 24)
 		return -EINVAL;
@@ -38,7 +38,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "skb-tracking", s, err);
 }
 
-/* events.md §4.4: #{id:x} (skb {skb:x}) */
+/* doc/events.md §4.4: #{id:x} (skb {skb:x}) */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
 	uint64_t head, ts, skb, lost = 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * skb-tracking hook: reports the tracking id the core resolved for this
- * probe hit (tracking.md §8). Tracking itself is core code.
+ * probe hit (doc/tracking.md §8). Tracking itself is core code.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Packet one-liner (events.md §6).
+ * Packet one-liner (doc/events.md §6).
  *
  * Every layer works on a bounded slice of the capture. Payload slices are
  * clamped to what was captured, so a header cut short shows up as a slice
@@ -218,7 +218,7 @@ static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 	putf(c, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
 }
 
-/* events.md §6.8, shared with the other plugins that print addresses. */
+/* doc/events.md §6.8, shared with the other plugins that print addresses. */
 static void put_ipv6(struct pf_ctx *c, const uint8_t *a)
 {
 	char buf[RETISC_INET6_STRLEN];

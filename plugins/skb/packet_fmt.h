@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Packet one-liner: the tcpdump-like text of a `packet` section
- * (events.md §6).
+ * (doc/events.md §6).
  */
 #ifndef __RETISC_PACKET_FMT_H
 #define __RETISC_PACKET_FMT_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * skb collector plugin (collectors.md §3): the generic capture hook, the
- * `packet` (events.md §4.7) and `skb` (§4.8) sections, their decoding and
+ * skb collector plugin (doc/collectors.md §3): the generic capture hook, the
+ * `packet` (doc/events.md §4.7) and `skb` (§4.8) sections, their decoding and
  * their text.
  *
  * Both sections come from raw owner 6: data type 1 becomes `packet`, types
@@ -27,11 +27,11 @@
 
 #include "plugins/skb/skb_hook.skel.h"
 
-_Static_assert(sizeof(struct retisc_skb_packet) == 264, "collectors.md §3.2 layout");
-_Static_assert(sizeof(struct retisc_skb_vlan) == 6, "collectors.md §3.3 layout");
-_Static_assert(sizeof(struct retisc_skb_meta) == 28, "collectors.md §3.3 layout");
-_Static_assert(sizeof(struct retisc_skb_data_ref) == 5, "collectors.md §3.3 layout");
-_Static_assert(sizeof(struct retisc_skb_gso) == 16, "collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_packet) == 264, "doc/collectors.md §3.2 layout");
+_Static_assert(sizeof(struct retisc_skb_vlan) == 6, "doc/collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_meta) == 28, "doc/collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_data_ref) == 5, "doc/collectors.md §3.3 layout");
+_Static_assert(sizeof(struct retisc_skb_gso) == 16, "doc/collectors.md §3.3 layout");
 
 static const struct retisc_api *api;
 
@@ -74,7 +74,7 @@ static int packet_decode(struct retisc_json *event, const void *data, size_t siz
 	return retisc_api__put_section(api, event, "packet", p, err);
 }
 
-/* events.md §4.8 order of the sub-objects of `skb`. */
+/* doc/events.md §4.8 order of the sub-objects of `skb`. */
 static const char *const skb_keys[] = {"vlan_accel", "meta", "data_ref", "gso"};
 
 static size_t skb_key_rank(const char *key)
@@ -350,7 +350,7 @@ static int gso_format(struct retisc_strbuf *out, const struct retisc_json *g)
 	return err ?: retisc_strbuf__printf(out, "size %llu]", (unsigned long long)size);
 }
 
-/* events.md §4.8: parts joined by one space, each only when applicable. */
+/* doc/events.md §4.8: parts joined by one space, each only when applicable. */
 static int skb_format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
 	const struct retisc_json *vlan = api->json_obj_get(sec, "vlan_accel");
@@ -389,7 +389,7 @@ static int skb_format(void *priv, const struct retisc_json *sec, const struct re
  */
 
 /*
- * --skb-sections (cli.md §3.1): the sections to add to the default ones.
+ * --skb-sections (doc/cli.md §3.1): the sections to add to the default ones.
  * Deprecated values are warned about and ignored (Retis's wording, typo
  * included); `vlan` and unknown values fail the initialisation as Retis
  * does.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Raw sections of the skb collector (owner 6, collectors.md §1.4, §3),
+ * Raw sections of the skb collector (owner 6, doc/collectors.md §1.4, §3),
  * shared by skb_hook.bpf.c and skb.c. Fixed-width types only; natural
  * alignment, sizes include tail padding.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * skb hook (collectors.md §3): the packet bytes from the Ethernet header
+ * skb hook (doc/collectors.md §3): the packet bytes from the Ethernet header
  * (or a synthetic one) and the struct sk_buff metadata sections selected by
  * --skb-sections. Generic hook, gate ALL.
  *
@@ -34,7 +34,7 @@ struct sk_buff___vlan_present {
 /* Before 5.0 the CFI bit of vlan_tci doubled as "tag present". */
 #define VLAN_TAG_PRESENT_OLD 0x1000
 
-/* Header offsets are u16 from skb->head; ~0 means unset (filters.md §1.3). */
+/* Header offsets are u16 from skb->head; ~0 means unset (doc/filters.md §1.3). */
 #define SKB_OFF_UNSET ((__u16)~0U)
 
 struct skb_hdrs {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pcap processor (processing.md §4): events with a `packet` section become a
+ * pcap processor (doc/processing.md §4): events with a `packet` section become a
  * pcapng file. One fake interface per probe, one enhanced packet block per
  * event, the event's text as the packet comment and its JSON (without the
  * packet) as a custom option that the Retis Wireshark plugin decodes with
@@ -73,7 +73,7 @@ static void usage(FILE *f)
 }
 
 /* -------------------------------------------------------------------------
- * --probe (collect's probe syntax, exact match, cli.md §3.2).
+ * --probe (collect's probe syntax, exact match, doc/cli.md §3.2).
  */
 static int parse_probe(struct pcap_ctx *c, const char *arg)
 {
@@ -344,7 +344,7 @@ static int write_epb(struct pcap_ctx *c, struct retisc_json *ev, const char *typ
 	if (err)
 		goto out;
 
-	/* realtime = timestamp + offset (files.md §2), modulo 2^64. */
+	/* realtime = timestamp + offset (doc/files.md §2), modulo 2^64. */
 	if (c->has_offset)
 		ts += (uint64_t)c->off_sec * NSEC_PER_SEC + (uint64_t)c->off_nsec;
 	err = block_start(&c->blk, BT_EPB) ?: put32(&c->blk, iface) ?:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * print processor (processing.md §1): renders every event of an events file
+ * print processor (doc/processing.md §1): renders every event of an events file
  * (startup events included) or every series of a sorted file as text.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * schema processor (processing.md §5): print the JSON Schema of one event,
+ * schema processor (doc/processing.md §5): print the JSON Schema of one event,
  * pretty-printed with 2-space indentation and no trailing newline.
  */
 #include <errno.h>

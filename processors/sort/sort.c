@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sort processor (processing.md §2, cli.md §4): `retisc sort` and
+ * sort processor (doc/processing.md §2, doc/cli.md §4): `retisc sort` and
  * `retisc process sort`. The algorithm is in sort_engine.c; this file reads
  * the input, checks the refusals of §2.1 and writes series as JSON lines
  * and/or text, with retisc's optional annotations (--deltas, --diff,

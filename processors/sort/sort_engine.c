@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sort's algorithm (processing.md §2.2-§2.5).
+ * sort's algorithm (doc/processing.md §2.2-§2.5).
  *
  * Maps are chained hash tables over 32-byte keys whose entries also sit on an
  * age list (least recently used first), which is what lets old entries be
@@ -194,7 +194,7 @@ struct snap {
 	uint64_t len, mark;
 };
 
-/* Tracking info of a packet (processing.md §2.2), shared by map entries. */
+/* Tracking info of a packet (doc/processing.md §2.2), shared by map entries. */
 struct info {
 	unsigned int refs;
 	struct retisc_json *skb; /* {orig_head,timestamp,skb} of the first event */
@@ -388,7 +388,7 @@ static struct series *heap_pop(struct retisc_sort *s)
 }
 
 /* -------------------------------------------------------------------------
- * Forgetting (retisc): processing.md keeps skb_map and queue_map forever,
+ * Forgetting (retisc): doc/processing.md keeps skb_map and queue_map forever,
  * which makes memory grow with the file. An id that no event used for
  * forget_ns is closed: the collectors' tracking GC deletes kernel entries
  * unseen for 60 s, so that packet cannot show up again under the same id.
@@ -478,7 +478,7 @@ static void fmt_addr(char *out, size_t sz, const uint8_t *a, bool v6, bool ports
 		snprintf(out, sz, "%s", addr);
 }
 
-/* Addresses and ports of the captured bytes (events.md §6 layout). */
+/* Addresses and ports of the captured bytes (doc/events.md §6 layout). */
 static void snap_packet(const uint8_t *p, size_t n, struct snap *sn)
 {
 	size_t off = 14, l4;
@@ -566,7 +566,7 @@ static void snap_take(const struct retisc_sort *s, const struct retisc_json *ev,
 	if (str) {
 		size_t i;
 
-		/* The text's spelling of the state (events.md §4.14). */
+		/* The text's spelling of the state (doc/events.md §4.14). */
 		for (i = 0; str[i] && i + 1 < sizeof(sn->ct); i++)
 			sn->ct[i] = (char)(str[i] >= 'a' && str[i] <= 'z' ? str[i] - 32 : str[i]);
 		sn->ct[i] = '\0';
@@ -635,7 +635,7 @@ static char *snap_diff(struct snap *last, const struct snap *cur)
  * Step A: tracking assignment.
  */
 
-/* events.md §2 ranks, to put `tracking` at its place (before rank 50). */
+/* doc/events.md §2 ranks, to put `tracking` at its place (before rank 50). */
 static unsigned int key_rank(const char *key)
 {
 	static const struct {
@@ -1211,7 +1211,7 @@ int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t 
 		s->now = nd->ts;
 
 	/* retisc: the first startup event leads the output, whatever the
-	 * packets' first-seen timestamps (processing.md §2.5). */
+	 * packets' first-seen timestamps (doc/processing.md §2.5). */
 	if (!s->startup_seen && present(s, api->json_obj_get(event, "startup"))) {
 		s->startup_seen = true;
 		return emit_nodes(s, nd, 1);

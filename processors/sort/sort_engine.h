@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The sort algorithm of processing.md §2.2-§2.5, apart from its command
+ * The sort algorithm of doc/processing.md §2.2-§2.5, apart from its command
  * line: tracking assignment (with the OVS upcall stitching rules), the
  * bounded buffer and the POP order. Events go in one by one; series come out
  * through a callback, oldest first.

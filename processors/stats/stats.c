@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * stats processor (processing.md §3): counts events per probe, per file of a
+ * stats processor (doc/processing.md §3): counts events per probe, per file of a
  * rotated set (one block per startup event) or for a whole series file.
  */
 #include <errno.h>
@@ -176,7 +176,7 @@ static int add_line(struct stats *st, int kind, const struct retisc_json *v, cha
 		return count_event(st, &st->blocks[st->n_blocks - 1], v);
 	}
 
-	/* Series file: line 1 is [startup] (files.md §7). */
+	/* Series file: line 1 is [startup] (doc/files.md §7). */
 	n = api->json_arr_len(v);
 	if (!st->n_blocks) {
 		const struct retisc_json *last = n ? api->json_arr_get(v, n - 1) : NULL;
@@ -197,7 +197,7 @@ static int add_line(struct stats *st, int kind, const struct retisc_json *v, cha
 	return 0;
 }
 
-/* events.md §4.1: timestamp + offset as a UTC date with microseconds. */
+/* doc/events.md §4.1: timestamp + offset as a UTC date with microseconds. */
 static int put_time(struct retisc_strbuf *sb, const struct block *b, uint64_t ts)
 {
 	int64_t sec, nsec;

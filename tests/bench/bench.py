@@ -539,7 +539,7 @@ KMEM_TPS = ("kfree+kmem_cache_free", "kfree", "kmem_cache_free")
 
 
 def kmem_section(runs, packets):
-    """The kmem end of life (tracking.md §9.10): ns per run of its program,
+    """The kmem end of life (doc/tracking.md §9.10): ns per run of its program,
     runs per packet sent (every free on the machine runs it, not only the
     packets'), and so its cost per packet. runs: per-round stats, packets:
     packets sent in each round."""

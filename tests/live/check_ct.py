@@ -92,7 +92,7 @@ def packet6(e):
     raw = base64.b64decode(p["data"], validate=True)
     if len(raw) < 54 or struct.unpack_from("!H", raw, 12)[0] != 0x86DD:
         return None
-    # Python's text form follows the same rules as events.md §6.8 here.
+    # Python's text form follows the same rules as doc/events.md §6.8 here.
     src = str(ipaddress.IPv6Address(raw[22:38]))
     dst = str(ipaddress.IPv6Address(raw[38:54]))
     nh, l4 = raw[20], raw[54:]
@@ -104,7 +104,7 @@ def packet6(e):
 
 
 def check_conn_shape(c, where, with_state=True):
-    """Key order and types of a connection object (events.md §4.14)."""
+    """Key order and types of a connection object (doc/events.md §4.14)."""
     keys = list(c)
     if with_state:
         if keys[0] != "state":
@@ -309,7 +309,7 @@ def check_ipv6(path, port):
         if not pk or {pk[0], pk[1]} != {a, b} or sym(e) != XMIT:
             continue
         if pk[2] == 58:
-            # ICMPv6 entries exist but are not reported (collectors.md §6.2).
+            # ICMPv6 entries exist but are not reported (doc/collectors.md §6.2).
             if "ct" in e:
                 fail(f"ICMPv6 with a ct section: {e['ct']}")
             echo += 1

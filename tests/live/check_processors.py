@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Assertions on the output of the processors (live tests of processors.sh).
 
-sorted EVENTS SORTED: SORTED is a series file of EVENTS (files.md §7,
-processing.md §2): line 1 is [startup of EVENTS], every event of EVENTS is
+sorted EVENTS SORTED: SORTED is a series file of EVENTS (doc/files.md §7,
+doc/processing.md §2): line 1 is [startup of EVENTS], every event of EVENTS is
 in exactly one series, a series holds one packet (one tracking id) in input
 order, idx counts a packet's events from 0 across series, tracking.skb is
 the skb-tracking of the packet's first event, untracked events are alone.

@@ -1,4 +1,4 @@
-# `retisc inspect` (cli.md §4.1), sourced by tests/run-live.sh.
+# `retisc inspect` (doc/cli.md §4.1), sourced by tests/run-live.sh.
 
 test_inspect_probes() {
 	local out

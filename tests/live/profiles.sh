@@ -38,7 +38,7 @@ test_prof_list() {
 	local d out
 	d=$(prof_dir) || return 1
 	out=$("$RETISC" -P "$d" profile list 2>"$TMP/list.err") || { cat "$TMP/list.err"; return 1; }
-	# cli.md §4.2: "<dir>/<file>:" then "  <name padded to 20> <about>".
+	# doc/cli.md §4.2: "<dir>/<file>:" then "  <name padded to 20> <about>".
 	grep -qx "$d/a.yaml:" <<<"$out" &&
 		grep -qx "  first                The first one" <<<"$out" &&
 		grep -qx "  a-rather-long-profile-name " <<<"$out" ||

@@ -198,7 +198,7 @@ test_dev_netdev_argument() {
 	"$RETISC" print "$TMP/netdev.json" | grep -qx "  if $ifindex (veth-ta)"
 }
 
-# --skb-sections values (cli.md §3.1).
+# --skb-sections values (doc/cli.md §3.1).
 test_skb_sections_option() {
 	expect_fail 1 "Unknown skb_collect value \(vlan\)" \
 		"$RETISC" collect -c skb $IFDUMP --skb-sections meta,vlan --cmd true || return 1

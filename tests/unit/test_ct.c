@@ -3,8 +3,8 @@
  * The ct collector plugin as the core sees it: the built build/plugins/ct.so
  * (plus skb-tracking, skb, dev and ns for whole events) loaded into a real
  * registry, its decoder fed hand-made raw sections (plugins/ct/ct.h) and
- * its formatter JSON sections, checked against collectors.md §6,
- * events.md §4.14 and the §7 example 1. Also its can-run rules on kernel
+ * its formatter JSON sections, checked against doc/collectors.md §6,
+ * doc/events.md §4.14 and the §7 example 1. Also its can-run rules on kernel
  * configurations written here, and the shared IPv6 text form (§6.8).
  *
  * JSON in this file is written with ' for " to stay readable.
@@ -259,7 +259,7 @@ static void icmp(struct retisc_ct_tuple *t, uint8_t type, uint8_t code, uint16_t
 
 #define DEFAULT_ZONE (RETISC_CT_DIR_ORIG | RETISC_CT_DIR_REPLY)
 
-/* events.md §7 example 1: the echo request's connection. */
+/* doc/events.md §7 example 1: the echo request's connection. */
 static void ex1_conn(struct retisc_ct_conn *c)
 {
 	conn(c, DEFAULT_ZONE | RETISC_CT_IPV4 | RETISC_CT_ICMP, "192.168.125.10", "192.168.125.11",
@@ -297,7 +297,7 @@ static void tcp_conn(struct retisc_ct_conn *c, uint8_t state)
 	"10.0.0.1.40000] "
 
 /* -------------------------------------------------------------------------
- * Kernel configurations (collectors.md §6.1), through the collector's
+ * Kernel configurations (doc/collectors.md §6.1), through the collector's
  * can_run() and init() with a --kconf file.
  */
 
@@ -399,7 +399,7 @@ static void test_registered(void **state)
 static void test_layout(void **state)
 {
 	(void)state;
-	/* collectors.md §6.2 (also asserted at build time in ct.c). */
+	/* doc/collectors.md §6.2 (also asserted at build time in ct.c). */
 	assert_int_equal(sizeof(struct retisc_ct_conn), 128);
 	assert_int_equal(offsetof(struct retisc_ct_conn, orig.dst), 20);
 	assert_int_equal(offsetof(struct retisc_ct_conn, reply), 40);
@@ -569,7 +569,7 @@ static void test_decode_ipv6(void **state)
 			    "reply [1111::2.80 > 1111::1.56164] zone 0 mark 0");
 	retisc_json__free(ev);
 
-	/* events.md §6.8 forms: mapped dotted, 96 zero bits in hex, ::. */
+	/* doc/events.md §6.8 forms: mapped dotted, 96 zero bits in hex, ::. */
 	conn(&c, DEFAULT_ZONE | RETISC_CT_IPV6 | RETISC_CT_UDP, "::ffff:10.0.0.1", "::a00:1",
 	     "::", "2001:db8:0:0:1:0:0:1");
 	ev = decode_ct(&c, NULL, 2);
@@ -976,7 +976,7 @@ static void test_can_run(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * events.md §7 example 1, whole: raw record -> JSON -> text.
+ * doc/events.md §7 example 1, whole: raw record -> JSON -> text.
  */
 
 #define EX1_DATA                                                                                   \

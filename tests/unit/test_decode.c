@@ -2,7 +2,7 @@
 /*
  * Raw event decoding (core/events/decode.c): ring buffer records built by hand,
  * section by section (bpf/include/retisc/event.h), and the JSON they must
- * give (events.md §2, §3, §4.1, §4.2, §4.4), including malformed records.
+ * give (doc/events.md §2, §3, §4.1, §4.2, §4.4), including malformed records.
  *
  * Plugin sections come from real plugins: the skb-tracking plugin
  * (build/plugins/skb-tracking.so, owner 4) and the good_a test plugin
@@ -173,7 +173,7 @@ static int group_teardown(void **state)
  * Well-formed events.
  */
 
-/* events.md §7 example 1, up to skb-tracking. */
+/* doc/events.md §7 example 1, up to skb-tracking. */
 static void test_probe_event(void **state)
 {
 	struct rawbuf r = {};
@@ -186,7 +186,7 @@ static void test_probe_event(void **state)
 	assert_string_equal(retisc_strbuf__str(&logs), "");
 }
 
-/* events.md §3 quirk: task.pid is the high half of pid_tgid (example 4). */
+/* doc/events.md §3 quirk: task.pid is the high half of pid_tgid (example 4). */
 static void test_pid_tgid(void **state)
 {
 	struct rawbuf r = {};
@@ -225,7 +225,7 @@ static void check_comm(const char comm[16], const char *want_comm)
 	assert_int_equal(decode(&r, want), 0);
 }
 
-/* events.md §3: cut at the first NUL, invalid UTF-8 -> U+FFFD. */
+/* doc/events.md §3: cut at the first NUL, invalid UTF-8 -> U+FFFD. */
 static void test_comm(void **state)
 {
 	(void)state;
@@ -262,7 +262,7 @@ static void check_kernel(uint32_t probe_id, int32_t stack_id, uint8_t type, cons
 	assert_int_equal(decode(&r, want), 0);
 }
 
-/* events.md §4.2 */
+/* doc/events.md §4.2 */
 static void test_kernel(void **state)
 {
 	struct retisc_decode_ctx dc = ctx();
@@ -306,7 +306,7 @@ static void test_kernel(void **state)
 		0);
 }
 
-/* events.md §4.4, through the skb-tracking plugin's decoder. */
+/* doc/events.md §4.4, through the skb-tracking plugin's decoder. */
 static void test_skb_tracking(void **state)
 {
 	struct rawbuf r = {};
@@ -359,7 +359,7 @@ static void test_dynamic_owner(void **state)
 	assert_int_equal(decode(&r, "{" PROBE_JSON ",\"good-a\":{\"type\":0,\"size\":0}}"), 0);
 }
 
-/* events.md §2 key order, whatever order the hooks wrote the sections in. */
+/* doc/events.md §2 key order, whatever order the hooks wrote the sections in. */
 static void test_out_of_order(void **state)
 {
 	uint8_t payload[2] = {0};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Meta filter compiler (filters.md §4): error messages, then the generated
+ * Meta filter compiler (doc/filters.md §4): error messages, then the generated
  * stages run for real (root only) inside a raw tracepoint harness against
  * fake kernel objects laid out in an array map value at the running kernel's
  * BTF offsets, plus layouts the kernel lacks through a synthetic BTF.

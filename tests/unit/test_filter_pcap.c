@@ -68,7 +68,7 @@ static void add_pkt(const char *name, const char *hex)
 static int setup(void **state)
 {
 	(void)state;
-	/* ICMP echo request 192.168.125.10 -> .11 (events.md example 1). */
+	/* ICMP echo request 192.168.125.10 -> .11 (doc/events.md example 1). */
 	add_pkt("icmp-echo",
 		"fa5cbd8ecc01a6c211715945 0800"
 		"4500005 4a3f94000400 11b49c0a87d0ac0a87d0b"
@@ -89,7 +89,7 @@ static int setup(void **state)
 	add_pkt("udp-vlan", "020000000001020000000009 8100 0064 0800"
 			    "4500001c 0001 0000 4011 0000 0a010203 0a000001"
 			    "0035 14e9 0008 0000");
-	/* IPv6 TCP SYN 1111::1 -> 1111::2 port 80 (events.md example 3). */
+	/* IPv6 TCP SYN 1111::1 -> 1111::2 port 80 (doc/events.md example 3). */
 	add_pkt("ipv6-syn", "aeb04a6abfaf9e1d3d319e3b 86dd"
 			    "6006f48a00280640 11110000000000000000000000000001"
 			    "11110000000000000000000000000002"
@@ -284,7 +284,7 @@ static void test_l3_matches_libpcap(void **state)
 }
 
 /* A packet whose linear part is shorter than the bytes a filter reads does
- * not match (no read past the linear data, filters.md §2.3). */
+ * not match (no read past the linear data, doc/filters.md §2.3). */
 static void test_linear_bound(void **state)
 {
 	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 262144);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Packet one-liner (events.md §6) and base64 (events.md §4.7).
+ * Packet one-liner (doc/events.md §6) and base64 (doc/events.md §4.7).
  *
  * Packets are written by hand as hex, one layer per line, and every expected
  * string comes from the spec. Each packet is also cut at every length from 0

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pcap processor (processing.md §4): the pcapng layout (section header,
+ * pcap processor (doc/processing.md §4): the pcapng layout (section header,
  * schema custom block, one fake interface per probe written before its
  * first packet, one enhanced packet block per event with the text comment
  * and the JSON custom option), timestamps, --probe selection and its
@@ -8,7 +8,7 @@
  * (when installed) as an independent reader.
  *
  * Input: tests/fixtures/retisc-1.7.json, the startup event (offset
- * 1742309146 s + 691042000 ns) and events.md Examples 1-4, each with a
+ * 1742309146 s + 691042000 ns) and doc/events.md Examples 1-4, each with a
  * packet: probes net:net_dev_start_xmit, kretprobe ovs_dp_upcall,
  * skb:kfree_skb, openvswitch:ovs_do_execute_action.
  */
@@ -27,7 +27,7 @@
 
 #define OFFSET_NS (1742309146ULL * 1000000000ULL + 691042000ULL)
 
-/* The custom option of events.md Example 2, from processing.md §4.2. */
+/* The custom option of doc/events.md Example 2, from doc/processing.md §4.2. */
 static const char example2_json[] =
 	"{\"common\":{\"timestamp\":30419169125909,\"smp_id\":6,\"task\":{\"pid\":11330,\"tgid\":"
 	"11330,\"comm\":\"ping\"}},\"kernel\":{\"symbol\":\"ovs_dp_upcall\",\"probe_type\":"
@@ -241,7 +241,7 @@ static void test_layout(void **state)
 		assert_int_equal(o[1].len, 4 + sb.len);
 		assert_memory_equal(o[1].val + 4, sb.buf, sb.len);
 		if (i == 1) {
-			/* processing.md §4.2 example, word for word. */
+			/* doc/processing.md §4.2 example, word for word. */
 			assert_int_equal(ts, 1742339565860167909ULL);
 			assert_int_equal(o[1].len, 4 + strlen(example2_json));
 			assert_memory_equal(o[1].val + 4, example2_json, strlen(example2_json));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * YAML profiles (core/profiles/profile.c, cli.md §5): parsing of valid and broken
+ * YAML profiles (core/profiles/profile.c, doc/cli.md §5): parsing of valid and broken
  * files (every error names the file, the line and the key), version rules,
  * kernel version conditions, argument mapping, search path, lookup by name
  * and the root permission rules.
@@ -109,7 +109,7 @@ static bool has_log(const char *s)
 }
 
 /* -------------------------------------------------------------------------
- * Shipped profiles (cli.md §5.5).
+ * Shipped profiles (doc/cli.md §5.5).
  */
 
 /* Parsed from the source tree without the root permission checks: a CI
@@ -181,7 +181,7 @@ static void test_shipped(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Argument mapping (cli.md §5.2).
+ * Argument mapping (doc/cli.md §5.2).
  */
 
 static void test_args_mapping(void **state)
@@ -293,7 +293,7 @@ static void test_errors(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Version rules (cli.md §5.1).
+ * Version rules (doc/cli.md §5.1).
  */
 
 static void test_version_rules(void **state)
@@ -370,7 +370,7 @@ static void test_version_rules_applied(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Kernel versions (cli.md §5.1 comparison rules and examples).
+ * Kernel versions (doc/cli.md §5.1 comparison rules and examples).
  */
 
 static void kver(const char *release, unsigned long major, unsigned long minor, unsigned long patch,
@@ -472,7 +472,7 @@ static void test_kernel_compare(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Conditions and entry selection: cli.md's example profile.
+ * Conditions and entry selection: doc/cli.md's example profile.
  */
 
 static const char example_profile[] = "version: 1.0\n"
@@ -795,7 +795,7 @@ static void test_permissions(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Expansion of -p values (cli.md §5.4).
+ * Expansion of -p values (doc/cli.md §5.4).
  */
 
 static void test_expand(void **state)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Event file reader (core/events/reader.c): files.md §3 detection and version, §4
+ * Event file reader (core/events/reader.c): doc/files.md §3 detection and version, §4
  * fix-ups, §6 input forms and split-file following, §7 series files, and
- * the reader rules of events.md §3.
+ * the reader rules of doc/events.md §3.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -277,7 +277,7 @@ static void test_series(void **state)
 }
 
 /* ---------------------------------------------------------------------------
- * files.md §3 errors
+ * doc/files.md §3 errors
  */
 
 static void test_open_errors(void **state)
@@ -553,7 +553,7 @@ static void test_next_kind(void **state)
 	retisc_reader__free(r);
 }
 
-/* events.md §3: any key order, unknown keys kept, empty skb accepted. */
+/* doc/events.md §3: any key order, unknown keys kept, empty skb accepted. */
 static void test_reader_rules(void **state)
 {
 	struct retisc_reader *r;
@@ -608,7 +608,7 @@ static void test_line_endings(void **state)
 }
 
 /* ---------------------------------------------------------------------------
- * Input forms (files.md §6)
+ * Input forms (doc/files.md §6)
  */
 
 /* Startup line of split file `id` of a set. */
@@ -828,7 +828,7 @@ static void test_stdin(void **state)
 }
 
 /* ---------------------------------------------------------------------------
- * Fix-ups (files.md §4)
+ * Fix-ups (doc/files.md §4)
  */
 
 static void test_fixup_v0(void **state)
@@ -874,7 +874,7 @@ static void test_fixup_v0(void **state)
 	retisc_json__free(v);
 
 	/* ct/tcp_state -> ct/proto_state (and in parent); the parent gets
-	 * no ct_status (rendering such an event fails, files.md §4). */
+	 * no ct_status (rendering such an event fails, doc/files.md §4). */
 	v = next_ok(r);
 	assert_str_eq(str_at(v, "ct/proto_state"), "ESTABLISHED");
 	assert_null(at(v, "ct/tcp_state"));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Event text rendering: events.md §4.1-§4.5, §4.15, §5, §7 and the series
- * text of processing.md §2.6.
+ * Event text rendering: doc/events.md §4.1-§4.5, §4.15, §5, §7 and the series
+ * text of doc/processing.md §2.6.
  *
  * The renderer only asks the registry for sections by key, and the real
  * registry accepts new sections only from a plugin's init(). To render
@@ -891,7 +891,7 @@ static void test_example2_4(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * processing.md §2.6 series.
+ * doc/processing.md §2.6 series.
  */
 
 #define SERIES_STARTUP                                                                             \
@@ -977,7 +977,7 @@ static void test_series_body(void **state)
 	struct retisc_renderer r;
 
 	(void)state;
-	/* processing.md §2.6 second example: sections at 6 columns. */
+	/* doc/processing.md §2.6 second example: sections at 6 columns. */
 	renderer(&r, true, false, false);
 	check_series(
 		&r,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * schema processor (processing.md §5): the printed document and the shape
+ * schema processor (doc/processing.md §5): the printed document and the shape
  * rules consumers rely on; when python3-jsonschema is installed, the event
  * fixtures are validated against it (and a few broken events refused).
  */

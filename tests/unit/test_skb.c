@@ -4,7 +4,7 @@
  * build/plugins/{skb,dev,ns}.so (plus skb-tracking.so for whole events)
  * loaded into a real registry, their decoders fed hand-made raw sections
  * (plugins/skb/skb.h, plugins/dev/dev.h, plugins/ns/ns.h) and their
- * formatters JSON sections, checked against events.md §4.7-§4.10 and the
+ * formatters JSON sections, checked against doc/events.md §4.7-§4.10 and the
  * §7 examples. Also the --skb-sections handling of the skb collector's
  * init() and the value it hands to the hook's rodata.
  *
@@ -149,11 +149,11 @@ static int fmt_err(const char *key, const char *sec)
 	return ret;
 }
 
-/* events.md §7 example 1 packet (ICMP echo request, 98 bytes). */
+/* doc/events.md §7 example 1 packet (ICMP echo request, 98 bytes). */
 #define EX1_DATA                                                                                   \
 	"+ly9jswBpsIRcVlFCABFAABUo/lAAEABG0nAqH0KwKh9CwgAQFpxTAAB7f3ZZwAAAACzHw0AAAAAABAREhMUFRYX" \
 	"GBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc="
-/* events.md §7 example 3 packet (IPv6 TCP SYN, 94 bytes). */
+/* doc/events.md §7 example 3 packet (IPv6 TCP SYN, 94 bytes). */
 #define EX3_DATA                                                                                   \
 	"rrBKar+vnh09MZ47ht1gBvSKACgGQBERAAAAAAAAAAAAAAAAAAEREQAAAAAAAAAAAAAAAAAC22QAULIRwcAAAAAA" \
 	"oAL9ICJTAAACBAWgBAIIClP9HoIAAAAAAQMDBw=="
@@ -226,7 +226,7 @@ static void test_registered(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * --skb-sections (cli.md §3.1, collectors.md §3.1).
+ * --skb-sections (doc/cli.md §3.1, doc/collectors.md §3.1).
  */
 
 /* Run the skb collector's init() with these values (NULL: option not
@@ -287,7 +287,7 @@ static void test_skb_sections(void **state)
 			       "Use of 'dev' in --skb-sections is depreacted: it is now a "
 			       "collector\n"));
 
-	/* vlan passes the parser but fails the collector (cli.md §3.1). */
+	/* vlan passes the parser but fails the collector (doc/cli.md §3.1). */
 	retisc_strbuf__reset(&logs);
 	assert_int_equal(skb_init(vlan, &v), -EINVAL);
 	assert_non_null(strstr(retisc_strbuf__str(&logs), "Unknown skb_collect value (vlan)"));
@@ -299,7 +299,7 @@ static void test_skb_sections(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * packet (events.md §4.7, collectors.md §3.2).
+ * packet (doc/events.md §4.7, doc/collectors.md §3.2).
  */
 
 static void test_packet_decode(void **state)
@@ -382,7 +382,7 @@ static void test_packet_format(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * skb (events.md §4.8, collectors.md §3.3).
+ * skb (doc/events.md §4.8, doc/collectors.md §3.3).
  */
 
 static const struct retisc_skb_meta ex1_meta = {
@@ -461,7 +461,7 @@ static void test_skb_decode(void **state)
 static void test_skb_format(void **state)
 {
 	(void)state;
-	/* events.md §7 examples 1 and 2. */
+	/* doc/events.md §7 examples 1 and 2. */
 	assert_string_equal(fmt("skb", EX1_SKB),
 			    "skb [csum none len 98 priority 0 users 1 dataref 1]");
 	assert_string_equal(fmt("skb",
@@ -541,7 +541,7 @@ static void test_skb_format_tolerance(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * netns and dev (events.md §4.9, §4.10, collectors.md §5).
+ * netns and dev (doc/events.md §4.9, §4.10, doc/collectors.md §5).
  */
 
 static void test_netns(void **state)
@@ -654,7 +654,7 @@ static void test_dev_format(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Whole events: raw record -> JSON -> text (events.md §2, §5, §7).
+ * Whole events: raw record -> JSON -> text (doc/events.md §2, §5, §7).
  */
 
 static const char *symbol_of(void *priv, uint32_t probe_id)
@@ -821,7 +821,7 @@ static void test_example3(void **state)
 	retisc_json__free(ev);
 }
 
-/* A synthetic Ethernet header (no MAC header, collectors.md §3.2) and a dev
+/* A synthetic Ethernet header (no MAC header, doc/collectors.md §3.2) and a dev
  * line without netns: dev gets its own line. */
 static void test_synthetic_eth(void **state)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * skb-drop plugin (build/plugins/skb-drop.so): decoding of hand-built raw
- * sections (collectors.md §4.3, events.md §4.6) against this kernel's BTF,
+ * sections (doc/collectors.md §4.3, doc/events.md §4.6) against this kernel's BTF,
  * malformed sections, the text forms, and rendering of an event read from
  * a file.
  *

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sort processor (processing.md §2): tracking assignment, OVS upcall
+ * sort processor (doc/processing.md §2): tracking assignment, OVS upcall
  * stitching, the bounded buffer and POP order, JSON and text output, the
  * refusals, errors, and retisc's bounded state and annotations.
  *
  * The processor runs from the built sort.so, loaded with every other built
  * plugin, exactly as `retisc sort` runs it. Expected series files
  * (tests/fixtures/sort-events.*.json) were written by hand from the rules of
- * processing.md §2.3-§2.5; the input is tests/fixtures/sort-events.json:
+ * doc/processing.md §2.3-§2.5; the input is tests/fixtures/sort-events.json:
  *
  *   line  event                          packet (first-seen ts)
  *   1     startup (ts 50)
@@ -276,7 +276,7 @@ static void test_existing_tracking(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Text output (processing.md §2.6).
+ * Text output (doc/processing.md §2.6).
  */
 
 static const char *const text_multi =
@@ -435,7 +435,7 @@ static void test_refuse_compat_out(void **state)
 	assert_contains(r.out, "collected with Retis v1.6.2\n  on machine unknown unknown unknown");
 	pt_free(&r);
 	/* Its third event has a ct parent without ct_status, which 1.5 did
-	 * not write and no fix-up adds: it cannot be rendered (files.md §4). */
+	 * not write and no fix-up adds: it cannot be rendered (doc/files.md §4). */
 	pt_run(&r, "sort", fixture("retis-1.5.json"));
 	assert_int_equal(r.status, 1);
 	assert_contains(r.out, "collected with Retis v1.5");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * stats processor (processing.md §3): blocks per file of a rotated set, the
+ * stats processor (doc/processing.md §3): blocks per file of a rotated set, the
  * series file form, probe counts, UTC times, invalid events and errors.
  * Expected outputs follow the layout of §3; times are timestamp + the
  * startup offset 1742309146.691042000 s, in UTC.

@@ -147,7 +147,7 @@ flush_defer() { # flush_defer <address reached from $NS_A>
 }
 
 # Kprobe ends of life are exact: the identity guard, a safety net there,
-# must never have fired (tracking.md §9.11).
+# must never have fired (doc/tracking.md §9.11).
 no_guard() { # no_guard <log>
 	grep -q "skb tracking uses kprobes" "$1" && grep -q "identity guard 0," "$1"
 }

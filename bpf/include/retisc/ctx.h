@@ -26,7 +26,7 @@
  */
 #define RETISC_SKB_SNAP_MAX 320
 
-/* Filter flags (tracking.md §7): trackable = PACKET|META exactly. */
+/* Filter flags (doc/tracking.md §7): trackable = PACKET|META exactly. */
 #define RETISC_F_PACKET 0x1
 #define RETISC_F_META 0x2
 #define RETISC_F_STACK 0x4
@@ -35,7 +35,7 @@
 /* Argument slot not present in a probe. */
 #define RETISC_NO_ARG (-1)
 
-/* Tracking configuration of a probe (tracking.md §2.3). */
+/* Tracking configuration of a probe (doc/tracking.md §2.3). */
 #define RETISC_TRK_FREE 0x01
 #define RETISC_TRK_PARTIAL_FREE 0x02
 #define RETISC_TRK_INV_HEAD 0x04
@@ -64,8 +64,8 @@ struct retisc_ctx {
 	__u64 args[RETISC_MAX_ARGS];
 	__u64 retval;	  /* kretprobes */
 	__u64 skb;	  /* struct sk_buff * of the event, 0 if none */
-	__u64 stack_base; /* tracking.md §7 */
-	/* Tracking result of this hit (tracking.md §3 step 5). */
+	__u64 stack_base; /* doc/tracking.md §7 */
+	/* Tracking result of this hit (doc/tracking.md §3 step 5). */
 	__u64 trk_orig_head;
 	__u64 trk_timestamp;
 	__u32 trk_lost;	 /* loss count carried by this event */

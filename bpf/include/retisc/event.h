@@ -6,10 +6,10 @@
  * struct retisc_section_hdr followed by `size` payload bytes, native endian.
  * The record length given by the ring buffer delimits the event: there is no
  * event header. Payload structs use natural C alignment on 64-bit and sizes
- * include their tail padding (collectors.md §1.4); a section header is
+ * include their tail padding (doc/collectors.md §1.4); a section header is
  * 4 bytes, so payloads are read with memcpy by userspace.
  *
- * Owner ids 1..31 are fixed (Retis numbering, collectors.md §1.4); ids from
+ * Owner ids 1..31 are fixed (Retis numbering, doc/collectors.md §1.4); ids from
  * RETISC_OWNER_DYNAMIC on are handed to third-party plugins at load time.
  */
 #ifndef __RETISC_EVENT_H
@@ -70,7 +70,7 @@ struct retisc_raw_kernel {
 	__u8 pad[7];
 };
 
-/* owner SKB_TRACKING, data type 1 (tracking.md §8; `lost` is retisc's) */
+/* owner SKB_TRACKING, data type 1 (doc/tracking.md §8; `lost` is retisc's) */
 struct retisc_raw_skb_tracking {
 	__u64 orig_head;
 	__u64 timestamp;

@@ -50,7 +50,7 @@ struct retisc_hook_ctx {
 	__u32 level;
 };
 
-/* The skb passed both filters or is tracked (collectors.md gate ALL). */
+/* The skb passed both filters or is tracked (doc/collectors.md gate ALL). */
 static __always_inline int retisc_gate_all(const struct retisc_hook_ctx *h)
 {
 	return (h->ctx->flags & RETISC_F_TRACKABLE) == RETISC_F_TRACKABLE;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * skb tracking map values (tracking.md §2), shared by BPF and userspace (the
+ * skb tracking map values (doc/tracking.md §2), shared by BPF and userspace (the
  * GC thread and --tracking-report read them).
  */
 #ifndef __RETISC_TRACKING_H
@@ -16,7 +16,7 @@ enum retisc_tracking_mode {
 };
 
 /*
- * Which sightings the identity guard checks (tracking.md §9.11): none;
+ * Which sightings the identity guard checks (doc/tracking.md §9.11): none;
  * those of page-fragment heads (head_frag), the only buffers whose release
  * the other ends of life can miss when kmem or kprobe ends of life run;
  * all of them (tracepoint mode without the kmem end of life).
@@ -44,7 +44,7 @@ struct retisc_tracking_info {
 	/*
 	 * Tracepoint mode: the id timestamp of an entry that the kmem end of
 	 * life ended (timestamp is then 0), so that the head change which
-	 * freed the buffer can still be followed (tracking.md §9.10).
+	 * freed the buffer can still be followed (doc/tracking.md §9.10).
 	 */
 	__u64 freed_timestamp;
 };
@@ -75,7 +75,7 @@ struct retisc_tracking_stats {
 #define RETISC_STACK_TRACKING_MAP_SIZE 8192
 #define RETISC_SKB_DATAREF_SHIFT 16
 /*
- * The kmem pre-filter (tracking_kmem_filter, tracking.md §9.10): the
+ * The kmem pre-filter (tracking_kmem_filter, doc/tracking.md §9.10): the
  * addresses of live tracked buffers and sk_buff structs in buckets of four,
  * chosen by a hash of the address, so that a free of anything else costs
  * one array load and four compares: 16384 buckets, 65536 addresses.

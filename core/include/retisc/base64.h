@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * retisc base64: the standard alphabet (A-Za-z0-9+/) with '=' padding and no
- * line breaks, as used by packet.data (events.md §4.7).
+ * line breaks, as used by packet.data (doc/events.md §4.7).
  *
  * Header-only for the same reason as strbuf.h: the core (reading event files)
  * and the plugins (writing the packet section) must agree byte for byte, and

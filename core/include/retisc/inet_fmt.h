@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * retisc address text: IPv4 and IPv6 addresses as events.md §6.8 writes
+ * retisc address text: IPv4 and IPv6 addresses as doc/events.md §6.8 writes
  * them, for every plugin that prints one (the packet one-liner, conntrack
  * tuples).
  *

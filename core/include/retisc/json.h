@@ -5,10 +5,10 @@
  * Why not jansson: jansson's json_int_t is a signed 64-bit integer and its
  * parser rejects any integer above INT64_MAX ("too big integer"). Every Retis
  * event file carries kernel addresses (u64 >= 2^63, e.g. 18446619372617628672)
- * that must be read and written exactly (events.md §3). This small DOM keeps
+ * that must be read and written exactly (doc/events.md §3). This small DOM keeps
  * integers as an unsigned magnitude plus a sign, keeps object keys in
- * insertion order (events.md requires a fixed key order) and writes exactly
- * the escaping events.md §3 specifies.
+ * insertion order (doc/events.md requires a fixed key order) and writes exactly
+ * the escaping doc/events.md §3 specifies.
  *
  * Ownership: every constructor returns a new value owned by the caller.
  * Container setters (retisc_json__obj_set(), __obj_insert(), __arr_append())
@@ -64,7 +64,7 @@ struct retisc_json *retisc_json__new_str(const char *s);
 /* Copies n bytes of s; s may contain NUL bytes. */
 struct retisc_json *retisc_json__new_strn(const char *s, size_t n);
 /*
- * Kernel strings (events.md §3): cut at the first NUL within n bytes, then
+ * Kernel strings (doc/events.md §3): cut at the first NUL within n bytes, then
  * replace every invalid UTF-8 sequence by U+FFFD.
  */
 struct retisc_json *retisc_json__new_str_lossy(const char *s, size_t n);
@@ -138,7 +138,7 @@ struct retisc_json *retisc_json__arr_get(const struct retisc_json *arr, size_t i
 struct retisc_json *retisc_json__parse(const char *s, size_t len, char *err, size_t errsz);
 
 /*
- * Append the compact serialisation of v (events.md §3: no whitespace, keys in
+ * Append the compact serialisation of v (doc/events.md §3: no whitespace, keys in
  * order, u64 exact, strings escaped as \" \\ \b \f \n \r \t and \u00xx for
  * other control characters, everything else verbatim). 0 or -ENOMEM/-EINVAL.
  */

@@ -152,7 +152,7 @@ struct retisc_fmt {
  */
 #define RETISC_FMT_SEP(f) ((f)->multiline ? "\n" : " ")
 
-/* Where a section's text goes in an event's rendering (events.md §5). */
+/* Where a section's text goes in an event's rendering (doc/events.md §5). */
 enum retisc_section_place {
 	RETISC_PLACE_BODY = 0,	 /* own item in the body, after the packet line */
 	RETISC_PLACE_FIRST_LINE, /* appended to the first line (tracking, drop) */
@@ -163,7 +163,7 @@ struct retisc_section_desc {
 	/* JSON key of the section, e.g. "skb-tracking". Unique. Required. */
 	const char *key;
 	/*
-	 * Position of the key in an event (events.md §2 order: common 10,
+	 * Position of the key in an event (doc/events.md §2 order: common 10,
 	 * kernel 20, userspace 30, tracking 40, skb-tracking 50, skb-drop 60,
 	 * packet 70, skb 80, netns 90, dev 100, ovs 110, ovs-detrace 120,
 	 * nft 130, ct 140, startup 150). Third-party sections should use
@@ -318,7 +318,7 @@ struct retisc_collector_desc {
 	/* Hooks, n_hooks entries. Copied. */
 	const struct retisc_hook_desc *hooks;
 	size_t n_hooks;
-	/* NULL-terminated extra probes (probe syntax, cli.md §3.2). */
+	/* NULL-terminated extra probes (probe syntax, doc/cli.md §3.2). */
 	const char *const *probes;
 	/* Initialisation order among collectors (skb-tracking 10, skb 20,
 	 * skb-drop 30, ovs 40, nft 50, ct 60, dev 70, ns 80). */
@@ -447,7 +447,7 @@ struct retisc_api {
 	int (*json_type)(const struct retisc_json *v);
 
 	/*
-	 * Event files, for processors (files.md; same contracts as the core's
+	 * Event files, for processors (doc/files.md; same contracts as the core's
 	 * reader): open an INPUT argument (NULL = default input, "PATH",
 	 * "PATH..", "-"), then next() returns 1 with an event (events files) or
 	 * a series array (series files) owned by the caller, 0 at the end, or a
@@ -466,8 +466,8 @@ struct retisc_api {
 	unsigned long (*reader_line)(const struct retisc_reader *r);
 
 	/*
-	 * Text rendering with every registered formatter (events.md §5,
-	 * processing.md §2.6). text_new() returns NULL + errno. Startup events
+	 * Text rendering with every registered formatter (doc/events.md §5,
+	 * doc/processing.md §2.6). text_new() returns NULL + errno. Startup events
 	 * rendered through a text object update its --utc offset.
 	 */
 	struct retisc_text *(*text_new)(const struct retisc_api *api, bool multiline,

@@ -3,7 +3,7 @@
  * retisc processor I/O helpers: the common options and operands of the
  * command line, the reader loop's steps, buffered output that reports a
  * broken pipe apart from real errors, stop signals (SIGINT/SIGTERM) and the
- * pager of processing.md §0.
+ * pager of doc/processing.md §0.
  *
  * Header-only for the reason strbuf.h is: processor plugins do not link
  * against the retisc binary, and every processor needs the same behaviour
@@ -35,7 +35,7 @@
 #include "strbuf.h"
 
 /* -------------------------------------------------------------------------
- * Command line (cli.md): options and operands that processors share.
+ * Command line (doc/cli.md): options and operands that processors share.
  */
 
 /* getopt_long() entries of --keep-going and --help, for the end of a
@@ -178,7 +178,7 @@ static inline int retisc_out__close(struct retisc_out *o)
  * Close o (what is buffered is still written) after producing into it with
  * result err (0 or a negative errno). The first of err and the close error
  * is logged as "Cannot write to <name>: <why>", unless it is -EPIPE (the
- * reader went away: silent, processing.md §0) or quiet is set (an error was
+ * reader went away: silent, doc/processing.md §0) or quiet is set (an error was
  * reported already). Returns the exit status: 1 when it logged, else 0.
  */
 static inline int retisc_out__finish(const struct retisc_api *api, struct retisc_out *o, int err,
@@ -240,7 +240,7 @@ static inline bool retisc_proc__stopped(void)
 }
 
 /* -------------------------------------------------------------------------
- * Reading the input (processing.md §0).
+ * Reading the input (doc/processing.md §0).
  */
 
 /* Open the INPUT operand (NULL: the default input). NULL after logging
@@ -287,7 +287,7 @@ static inline void retisc_proc__log_line(const struct retisc_api *api,
 }
 
 /* -------------------------------------------------------------------------
- * Pager (processing.md §0): when stdout is a terminal and NOPAGER is unset,
+ * Pager (doc/processing.md §0): when stdout is a terminal and NOPAGER is unset,
  * stdout goes through $PAGER, else `less -FRX` if less is in $PATH. Log
  * lines go to the pager too (stderr is redirected with stdout), so that
  * they are not drawn over the pager's screen.
