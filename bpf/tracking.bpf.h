@@ -472,6 +472,45 @@ static __always_inline void trk_publish_new(struct retisc_ctx *ctx,
 	ctx->trk_lost = lost;
 }
 
+/*
+ * The loss count an entry moved from another key carries into this event;
+ * the entry itself starts again from 0 (the submit stage adds this event's
+ * loss back if it is lost too).
+ */
+static __always_inline __u32 trk_lost_take(struct retisc_tracking_info *ti)
+{
+	__u32 lost = ti->lost;
+
+	ti->lost = 0;
+	return lost;
+}
+
+/*
+ * Insert new_ti (a new entry, or one moved from another key) under head and
+ * publish it with the loss count it carried. At a race, another CPU
+ * inserted this head first and its entry wins: this event reports that id.
+ * Returns 1 when new_ti went into the map.
+ */
+static __always_inline int trk_insert_publish(struct retisc_ctx *ctx, __u64 *head,
+					      struct retisc_tracking_info *new_ti,
+					      struct retisc_tracking_info *at_head, __u32 carried,
+					      int created)
+{
+	if (trk_ti_insert(head, new_ti, at_head)) {
+		struct retisc_tracking_info *won = trk_ti_get(head);
+
+		if (won)
+			trk_publish(ctx, won);
+		else
+			trk_stat(TRK_INSERT_FAILED);
+		return 0;
+	}
+	if (created)
+		trk_stat(TRK_CREATED);
+	trk_publish_new(ctx, new_ti, carried);
+	return 1;
+}
+
 /* track_start for trackable hits in kprobe mode (§4.2). */
 static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc_scratch *ev,
 					   struct trk_ident *id, __u8 cfg)
@@ -538,29 +577,15 @@ static __always_inline void track_start_kp(struct retisc_ctx *ctx, struct retisc
 			bpf_map_update_elem(&tracking_map, &skb, ti, BPF_NOEXIST);
 		}
 	} else {
-		/* A relinked entry carries its loss count into this event. */
-		__u32 carried = new_ti.lost;
+		__u32 carried = trk_lost_take(&new_ti);
 
-		new_ti.lost = 0;
 		trk_touch(&new_ti, ctx, skb, cloned);
 		if (cfg & RETISC_TRK_INV_HEAD) {
 			/* §4.2 step 7: new head unknown until the next sighting. */
 			new_ti.flags |= RETISC_TI_INV_PENDING;
 			bpf_map_update_elem(&tracking_map, &skb, &new_ti, BPF_NOEXIST);
 		}
-		if (trk_ti_insert(&head, &new_ti, NULL)) {
-			/* Another CPU inserted this head first: its entry wins. */
-			struct retisc_tracking_info *won = trk_ti_get(&head);
-
-			if (won)
-				trk_publish(ctx, won);
-			else
-				trk_stat(TRK_INSERT_FAILED);
-		} else {
-			if (insert == TRK_INS_NEW)
-				trk_stat(TRK_CREATED);
-			trk_publish_new(ctx, &new_ti, carried);
-		}
+		trk_insert_publish(ctx, &head, &new_ti, NULL, carried, insert == TRK_INS_NEW);
 	}
 	trk_stack_set(ctx, (cfg & RETISC_TRK_INV_HEAD) ? skb : head);
 }
@@ -676,10 +701,8 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, struct retisc
 			trk_kmem_watch(head);
 		}
 	} else {
-		/* A relinked entry carries its loss count into this event. */
-		__u32 carried = new_ti.lost;
+		__u32 carried = trk_lost_take(&new_ti);
 
-		new_ti.lost = 0;
 		trk_touch(&new_ti, ctx, skb, cloned);
 		if (ending) {
 			/* First and last sighting at once: no entry needed. */
@@ -687,18 +710,8 @@ static __always_inline void track_start_tp(struct retisc_ctx *ctx, struct retisc
 			if (created)
 				trk_stat(TRK_CREATED);
 			trk_stat(TRK_RELEASED);
-		} else if (trk_ti_insert(&head, &new_ti, seen.at_head)) {
-			/* Another CPU inserted this head first: its entry wins. */
-			struct retisc_tracking_info *won = trk_ti_get(&head);
-
-			if (won)
-				trk_publish(ctx, won);
-			else
-				trk_stat(TRK_INSERT_FAILED);
-		} else {
-			if (created)
-				trk_stat(TRK_CREATED);
-			trk_publish_new(ctx, &new_ti, carried);
+		} else if (trk_insert_publish(ctx, &head, &new_ti, seen.at_head, carried,
+					      created)) {
 			trk_kmem_watch(head);
 		}
 	}
