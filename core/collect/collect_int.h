@@ -39,6 +39,7 @@
 #include "bpf/core.skel.h"
 #include "bpf/probe.skel.h"
 #include "btf_info.h"
+#include "collect_env.h"
 #include "collect.h"
 #include "filter.h"
 #include "kallsyms.h"

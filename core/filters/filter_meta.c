@@ -10,7 +10,6 @@
  * instruction to be emitted: the left operand's exits can be patched then and
  * no syntax tree is needed above the term level.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,6 +24,7 @@
 
 #include "filter.h"
 #include "filter_meta.h"
+#include "btf_info.h"
 
 /*
  * bpf_probe_read_kernel{,_str} exist since 5.5, which this build targets.
@@ -45,7 +45,6 @@
 #define STR_MAX (STR_SIZE - 1)
 
 #define MAX_NESTING 256
-#define MODULE_BTF_DIR "/sys/kernel/btf"
 
 enum cmp_op { OP_NONE, OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE };
 enum rhs_kind { RHS_NONE, RHS_NUM, RHS_STR };
@@ -95,11 +94,8 @@ struct mc {
 	const char *expr;
 	const char *p;
 	struct btf *vmlinux;
-	bool modules; /* may casts look into module BTF */
-	bool mods_loaded;
-	struct btf **mods;
-	size_t n_mods;
-	int root; /* struct sk_buff */
+	bool modules; /* may casts look into module BTF (btf_info.h) */
+	int root;     /* struct sk_buff */
 	bool last_had_op;
 	struct retisc_insns code;
 	int err; /* first error, sticky */
@@ -452,36 +448,6 @@ static int find_member(const struct btf *btf, uint32_t sid, const char *name, si
 	return -ENOENT;
 }
 
-static void load_modules(struct mc *c)
-{
-	struct dirent *e;
-	DIR *d;
-
-	c->mods_loaded = true;
-	d = opendir(MODULE_BTF_DIR);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char path[512];
-		struct btf *m, **v;
-
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, "vmlinux"))
-			continue;
-		snprintf(path, sizeof(path), MODULE_BTF_DIR "/%s", e->d_name);
-		m = btf__parse_split(path, c->vmlinux);
-		if (!m)
-			continue;
-		v = realloc(c->mods, (c->n_mods + 1) * sizeof(*v));
-		if (!v) {
-			btf__free(m);
-			break;
-		}
-		c->mods = v;
-		c->mods[c->n_mods++] = m;
-	}
-	closedir(d);
-}
-
 /* A struct, union or typedef named `name` among the types `btf` adds to its
  * base (all of them for vmlinux); structs and unions first. */
 static int find_named(const struct btf *btf, uint32_t first, const char *name)
@@ -530,11 +496,9 @@ static int resolve_cast(struct mc *c, const struct member *m, struct btf **out_b
 		} else {
 			if (!c->modules)
 				break;
-			if (!c->mods_loaded)
-				load_modules(c);
-			if (i > c->n_mods)
+			btf = retisc_btf__module(i - 1, NULL);
+			if (!btf)
 				break;
-			btf = c->mods[i - 1];
 			id = find_named(btf, btf__type_cnt(c->vmlinux), name);
 		}
 		if (id < 0)
@@ -1201,7 +1165,7 @@ static int compile(const char *expr, struct btf *btf, bool modules, struct retis
 		.errsz = errsz,
 	};
 	struct branch b = {0};
-	size_t null_root, i;
+	size_t null_root;
 	int ret;
 
 	if (err && errsz)
@@ -1242,9 +1206,6 @@ static int compile(const char *expr, struct btf *btf, bool modules, struct retis
 out:
 	branch_free(&b);
 	retisc_insns__release(&c.code);
-	for (i = 0; i < c.n_mods; i++)
-		btf__free(c.mods[i]);
-	free(c.mods);
 	return ret;
 }
 
@@ -1256,24 +1217,17 @@ int retisc_filter__compile_meta_btf(const char *expr, struct btf *btf, struct re
 
 /*
  * On success *out is replaced by the stage (its previous array released); on
- * failure it is left as it was. The BTF is loaded per call: a collection
- * compiles once, and loading vmlinux BTF takes a few milliseconds.
+ * failure it is left as it was. Casts may name module types.
  */
 int retisc_filter__compile_meta(const char *expr, struct retisc_insns *out, char *err, size_t errsz)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	int ret;
+	struct btf *btf = retisc_btf__vmlinux();
 
 	if (!btf) {
-		ret = -errno;
-		if (!ret)
-			ret = -ENOENT;
 		if (err && errsz)
 			snprintf(err, errsz, "meta filter: could not load the kernel BTF: %s",
-				 strerror(-ret));
-		return ret;
+				 strerror(ENODATA));
+		return -ENODATA;
 	}
-	ret = compile(expr, btf, true, out, err, errsz);
-	btf__free(btf);
-	return ret;
+	return compile(expr, btf, true, out, err, errsz);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "btf_info.h"
+#include "collect_env.h"
 #include <retisc/json.h>
 #include "log.h"
 #include "reader.h"
@@ -77,18 +78,13 @@ static int json_type(const struct retisc_json *v)
 	return (int)retisc_json__type(v);
 }
 
-static int btf_enum_name(const char *enum_name, int64_t value, char *buf, size_t buf_sz)
-{
-	return retisc_btf__enum_name(enum_name, value, buf, buf_sz);
-}
-
 struct retisc_registry *retisc_registry__new(void)
 {
 	static const struct retisc_api services = {
 		.log = retisc_log,
 		.env_has_btf_type = retisc_collect_env__has_btf_type,
 		.env_option = retisc_collect_env__option,
-		.btf_enum_name = btf_enum_name,
+		.btf_enum_name = retisc_btf__enum_name,
 		.json_new_object = retisc_json__new_object,
 		.json_new_array = retisc_json__new_array,
 		.json_new_u64 = retisc_json__new_u64,
@@ -132,6 +128,8 @@ struct retisc_registry *retisc_registry__new(void)
 		.text_event_framed = text_event_framed,
 		.text_series_framed = text_series_framed,
 		.text_set_offset = text_set_offset,
+		.btf_enum_for_each = retisc_btf__enum_for_each,
+		.btf_param_index = retisc_btf__param_index,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

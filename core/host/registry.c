@@ -11,6 +11,7 @@
 #include <retisc/event.h>
 
 #include "btf_info.h"
+#include "collect_env.h"
 #include "trust.h"
 #include "util.h"
 #include "log.h"

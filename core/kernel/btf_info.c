@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* The running kernel's types: vmlinux's BTF and its modules' (btf_info.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/btf.h>
@@ -10,28 +13,152 @@
 #include "btf_info.h"
 #include "util.h"
 
-static struct btf *vmlinux_btf;
-static pthread_mutex_t btf_lock = PTHREAD_MUTEX_INITIALIZER;
+#define SYS_BTF "/sys/kernel/btf"
 
-static struct btf *btf_get(void)
+struct kmod_btf {
+	char *name;
+	struct btf *btf;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	bool loaded;
+	struct btf *vmlinux;
+	struct kmod_btf *mods;
+	size_t n_mods;
+} kb = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/*
+ * Module BTF is split BTF over vmlinux's (kernel commit 36e68442d1af, "bpf:
+ * Load and verify kernel module BTFs", v5.11): each file only adds types.
+ * A module that fails to parse is left out, not fatal: its functions are
+ * then unknown, as on a kernel without module BTF.
+ */
+static void modules_load(void)
 {
-	pthread_mutex_lock(&btf_lock);
-	if (!vmlinux_btf) {
+	struct dirent *e;
+	DIR *d = opendir(SYS_BTF);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct kmod_btf *v;
+		char path[320];
+		struct btf *m;
+
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), SYS_BTF "/%s", e->d_name);
+		m = btf__parse_split(path, kb.vmlinux);
+		if (!m)
+			continue;
+		v = realloc(kb.mods, (kb.n_mods + 1) * sizeof(*v));
+		if (!v || !(v[kb.n_mods].name = strdup(e->d_name))) {
+			kb.mods = v ?: kb.mods;
+			btf__free(m);
+			break;
+		}
+		kb.mods = v;
+		kb.mods[kb.n_mods++].btf = m;
+	}
+	closedir(d);
+}
+
+static void load(void)
+{
+	pthread_mutex_lock(&kb.lock);
+	if (!kb.loaded) {
 		struct btf *b = btf__load_vmlinux_btf();
 
-		if (!libbpf_get_error(b))
-			vmlinux_btf = b;
+		kb.loaded = true;
+		if (!libbpf_get_error(b)) {
+			kb.vmlinux = b;
+			modules_load();
+		}
 	}
-	pthread_mutex_unlock(&btf_lock);
-	return vmlinux_btf;
+	pthread_mutex_unlock(&kb.lock);
+}
+
+struct btf *retisc_btf__vmlinux(void)
+{
+	load();
+	if (!kb.vmlinux)
+		errno = ENODATA;
+	return kb.vmlinux;
+}
+
+size_t retisc_btf__n_modules(void)
+{
+	load();
+	return kb.n_mods;
+}
+
+struct btf *retisc_btf__module(size_t i, const char **name)
+{
+	load();
+	if (i >= kb.n_mods)
+		return NULL;
+	if (name)
+		*name = kb.mods[i].name;
+	return kb.mods[i].btf;
 }
 
 void retisc_btf__release(void)
 {
-	pthread_mutex_lock(&btf_lock);
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
-	pthread_mutex_unlock(&btf_lock);
+	pthread_mutex_lock(&kb.lock);
+	for (size_t i = 0; i < kb.n_mods; i++) {
+		btf__free(kb.mods[i].btf);
+		free(kb.mods[i].name);
+	}
+	free(kb.mods);
+	kb.mods = NULL;
+	kb.n_mods = 0;
+	btf__free(kb.vmlinux);
+	kb.vmlinux = NULL;
+	kb.loaded = false;
+	pthread_mutex_unlock(&kb.lock);
+}
+
+static int find_in(const struct btf *btf, const char *name, int kind)
+{
+	int id = btf__find_by_name_kind(btf, name, kind);
+
+	/* 64-bit enums have their own kind (kernel commit 6089fb325cf7, v6.0). */
+	if (id < 0 && kind == BTF_KIND_ENUM)
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64);
+	return id;
+}
+
+int retisc_btf__find(const char *name, int kind, const char *module, struct btf **btf,
+		     const char **mod_name)
+{
+	int id;
+
+	load();
+	if (!kb.vmlinux)
+		return -ENODATA;
+	if (!module || !strcmp(module, "vmlinux")) {
+		id = find_in(kb.vmlinux, name, kind);
+		if (id > 0 || module) {
+			*btf = kb.vmlinux;
+			if (mod_name)
+				*mod_name = NULL;
+			return id > 0 ? id : -ENOENT;
+		}
+	}
+	/* Not in vmlinux: a hit in a module's split BTF is one of its own. */
+	for (size_t i = 0; i < kb.n_mods; i++) {
+		if (module && strcmp(module, kb.mods[i].name))
+			continue;
+		id = find_in(kb.mods[i].btf, name, kind);
+		if (id > 0) {
+			*btf = kb.mods[i].btf;
+			if (mod_name)
+				*mod_name = kb.mods[i].name;
+			return id;
+		}
+	}
+	return -ENOENT;
 }
 
 /* Spell a type as C would, const/volatile dropped: "struct sk_buff *". */
@@ -63,7 +190,7 @@ static void type_spell(const struct btf *btf, __u32 id, char *buf, size_t sz)
 		kind = "struct ";
 	else if (btf_is_union(t))
 		kind = "union ";
-	else if (btf_is_enum(t) || btf_kind(t) == BTF_KIND_ENUM64)
+	else if (btf_is_any_enum(t))
 		kind = "enum ";
 	if (t->name_off)
 		name = btf__name_by_offset(btf, t->name_off);
@@ -73,12 +200,13 @@ static void type_spell(const struct btf *btf, __u32 id, char *buf, size_t sz)
 }
 
 static void proto_fill(const struct btf *btf, const struct btf_type *proto, unsigned int skip,
-		       struct retisc_btf_proto *out)
+		       const char *module, struct retisc_btf_proto *out)
 {
 	const struct btf_param *p = btf_params(proto);
 	unsigned int n = btf_vlen(proto);
 
 	memset(out, 0, sizeof(*out));
+	snprintf(out->module, sizeof(out->module), "%s", module ?: "");
 	for (int k = 0; k < RETISC_ARG_KINDS; k++)
 		out->arg[k] = -1;
 	for (unsigned int i = skip; i < n && out->nparams < RETISC_BTF_MAX_PARAMS; i++) {
@@ -109,35 +237,32 @@ static void proto_fill(const struct btf *btf, const struct btf_type *proto, unsi
 
 int retisc_btf__func_proto(const char *func, struct retisc_btf_proto *out)
 {
-	struct btf *btf = btf_get();
 	const struct btf_type *t;
-	__s32 id;
+	const char *mod;
+	struct btf *btf;
+	int id = retisc_btf__find(func, BTF_KIND_FUNC, NULL, &btf, &mod);
 
-	if (!btf)
-		return -ENODATA;
-	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
 	if (id < 0)
-		return -ENOENT;
+		return id;
 	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
 	if (!t || !btf_is_func_proto(t))
 		return -ENOENT;
-	proto_fill(btf, t, 0, out);
+	proto_fill(btf, t, 0, mod, out);
 	return 0;
 }
 
 int retisc_btf__tp_proto(const char *event, struct retisc_btf_proto *out)
 {
-	struct btf *btf = btf_get();
 	const struct btf_type *t;
+	const char *mod;
+	struct btf *btf;
 	char name[192];
-	__s32 id;
+	int id;
 
-	if (!btf)
-		return -ENODATA;
 	snprintf(name, sizeof(name), "btf_trace_%s", event);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	id = retisc_btf__find(name, BTF_KIND_TYPEDEF, NULL, &btf, &mod);
 	if (id < 0)
-		return -ENOENT;
+		return id;
 	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
 	if (!t || !btf_is_ptr(t))
 		return -ENOENT;
@@ -145,67 +270,105 @@ int retisc_btf__tp_proto(const char *event, struct retisc_btf_proto *out)
 	if (!t || !btf_is_func_proto(t))
 		return -ENOENT;
 	/* The first parameter is the tracepoint's `void *__data`. */
-	proto_fill(btf, t, 1, out);
+	proto_fill(btf, t, 1, mod, out);
 	return 0;
+}
+
+int retisc_btf__param_index(const char *target, const char *type)
+{
+	struct retisc_btf_proto proto;
+	int err = !strncmp(target, "tp:", 3) ? retisc_btf__tp_proto(target + 3, &proto)
+					     : retisc_btf__func_proto(target, &proto);
+
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < proto.nparams; i++)
+		if (!strcmp(proto.types[i], type))
+			return (int)i;
+	return -ESRCH;
 }
 
 bool retisc_btf__has_type(const char *kind, const char *name)
 {
-	struct btf *btf = btf_get();
-	int k;
+	static const struct {
+		const char *name;
+		int kind;
+	} kinds[] = {
+		{"struct", BTF_KIND_STRUCT},   {"union", BTF_KIND_UNION}, {"enum", BTF_KIND_ENUM},
+		{"typedef", BTF_KIND_TYPEDEF}, {"func", BTF_KIND_FUNC},
+	};
+	struct btf *btf;
 
-	if (!btf)
-		return false;
-	if (!strcmp(kind, "struct"))
-		k = BTF_KIND_STRUCT;
-	else if (!strcmp(kind, "union"))
-		k = BTF_KIND_UNION;
-	else if (!strcmp(kind, "enum"))
-		return btf__find_by_name_kind(btf, name, BTF_KIND_ENUM) >= 0 ||
-		       btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64) >= 0;
-	else if (!strcmp(kind, "typedef"))
-		k = BTF_KIND_TYPEDEF;
-	else if (!strcmp(kind, "func"))
-		k = BTF_KIND_FUNC;
-	else
-		return false;
-	return btf__find_by_name_kind(btf, name, k) >= 0;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i].name))
+			return retisc_btf__find(name, kinds[i].kind, NULL, &btf, NULL) > 0;
+	return false;
+}
+
+static int64_t enum_value(const struct btf_type *t, unsigned int i)
+{
+	if (btf_is_enum64(t))
+		return (int64_t)btf_enum64_value(btf_enum64(t) + i);
+	/* kflag marks a signed enum (kernel commit 6089fb325cf7, v6.0). */
+	return btf_kflag(t) ? (int64_t)(int32_t)btf_enum(t)[i].val : (int64_t)btf_enum(t)[i].val;
+}
+
+int retisc_btf__enum_for_each(const char *enum_name, const char *module,
+			      int (*fn)(const char *name, int64_t value, void *priv), void *priv)
+{
+	const struct btf_type *t;
+	struct btf *btf;
+	int id = retisc_btf__find(enum_name, BTF_KIND_ENUM, module, &btf, NULL);
+
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(btf, id);
+	for (unsigned int i = 0; i < btf_vlen(t); i++) {
+		__u32 off = btf_is_enum64(t) ? btf_enum64(t)[i].name_off : btf_enum(t)[i].name_off;
+		const char *name = btf__name_by_offset(btf, off);
+		int ret;
+
+		if (!name)
+			continue;
+		ret = fn(name, enum_value(t, i), priv);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct enum_name_ctx {
+	int64_t value;
+	char *buf;
+	size_t sz;
+};
+
+static int enum_name_cb(const char *name, int64_t value, void *priv)
+{
+	struct enum_name_ctx *c = priv;
+
+	if (value != c->value)
+		return 0;
+	snprintf(c->buf, c->sz, "%s", name);
+	return 1;
 }
 
 int retisc_btf__enum_name(const char *enum_name, int64_t value, char *buf, size_t buf_sz)
 {
-	struct btf *btf = btf_get();
-	const struct btf_type *t;
-	__s32 id;
+	struct enum_name_ctx c = {value, buf, buf_sz};
+	int ret = retisc_btf__enum_for_each(enum_name, NULL, enum_name_cb, &c);
 
-	if (!btf)
-		return -ENODATA;
-	id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
-	if (id < 0)
-		return -ENOENT;
-	t = btf__type_by_id(btf, id);
-	for (unsigned int i = 0; i < btf_vlen(t); i++) {
-		const struct btf_enum *e = btf_enum(t) + i;
-
-		if ((int64_t)e->val == value) {
-			snprintf(buf, buf_sz, "%s", btf__name_by_offset(btf, e->name_off));
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
 }
 
-static int for_each_kind(int kind, const char *prefix, int (*fn)(const char *name, void *priv),
-			 void *priv)
+/* Names of kind with prefix among the types btf adds to its base. */
+static int for_each_kind_in(const struct btf *btf, __u32 first, int kind, const char *prefix,
+			    int (*fn)(const char *name, void *priv), void *priv)
 {
-	struct btf *btf = btf_get();
 	size_t plen = strlen(prefix);
-	__u32 n;
+	__u32 n = btf__type_cnt(btf);
 
-	if (!btf)
-		return -ENODATA;
-	n = btf__type_cnt(btf);
-	for (__u32 id = 1; id < n; id++) {
+	for (__u32 id = first; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
 		const char *name;
 		int ret;
@@ -222,6 +385,21 @@ static int for_each_kind(int kind, const char *prefix, int (*fn)(const char *nam
 	return 0;
 }
 
+static int for_each_kind(int kind, const char *prefix, int (*fn)(const char *name, void *priv),
+			 void *priv)
+{
+	struct btf *vmlinux = retisc_btf__vmlinux();
+	int ret;
+
+	if (!vmlinux)
+		return -ENODATA;
+	ret = for_each_kind_in(vmlinux, 1, kind, prefix, fn, priv);
+	for (size_t i = 0; !ret && i < kb.n_mods; i++)
+		ret = for_each_kind_in(kb.mods[i].btf, btf__type_cnt(vmlinux), kind, prefix, fn,
+				       priv);
+	return ret;
+}
+
 int retisc_btf__for_each_tp(int (*fn)(const char *event, void *priv), void *priv)
 {
 	return for_each_kind(BTF_KIND_TYPEDEF, "btf_trace_", fn, priv);
@@ -230,22 +408,4 @@ int retisc_btf__for_each_tp(int (*fn)(const char *event, void *priv), void *priv
 int retisc_btf__for_each_func(int (*fn)(const char *func, void *priv), void *priv)
 {
 	return for_each_kind(BTF_KIND_FUNC, "", fn, priv);
-}
-
-bool retisc_collect_env__has_btf_type(const struct retisc_collect_env *env, const char *kind,
-				      const char *name)
-{
-	(void)env;
-	return retisc_btf__has_type(kind, name);
-}
-
-const char *const *retisc_collect_env__option(const struct retisc_collect_env *env,
-					      const char *name)
-{
-	if (!env)
-		return NULL;
-	for (size_t i = 0; i < env->n_opts; i++)
-		if (!strcmp(env->opts[i].name, name))
-			return (const char *const *)env->opts[i].values;
-	return NULL;
 }

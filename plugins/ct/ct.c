@@ -26,8 +26,6 @@
 #include <zlib.h>
 #include <linux/types.h>
 
-#include <bpf/btf.h>
-
 #include <retisc/event.h>
 #include <retisc/inet_fmt.h>
 #include <retisc/plugin.h>
@@ -174,32 +172,31 @@ static bool module_loaded(const char *name)
  * State names from BTF.
  */
 
-/* names[v] = member name of enum_name with value v, without prefix. */
-static int enum_names(const struct btf *btf, const char *enum_name, const char *prefix,
-		      char **names)
+struct names_fill {
+	const char *prefix;
+	char **names;
+};
+
+static int name_one(const char *name, int64_t value, void *priv)
 {
-	size_t plen = strlen(prefix);
-	const struct btf_type *t;
-	__s32 id;
+	struct names_fill *f = priv;
+	size_t plen = strlen(f->prefix);
 
-	id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
-	if (id < 0)
-		return -ENOENT;
-	t = btf__type_by_id(btf, id);
-	for (unsigned int i = 0; i < btf_vlen(t); i++) {
-		const struct btf_enum *e = btf_enum(t) + i;
-		const char *name = btf__name_by_offset(btf, e->name_off);
+	/* proto_state is a u8; the first member of a value wins. */
+	if (value < 0 || value > 255 || f->names[value])
+		return 0;
+	if (!strncmp(name, f->prefix, plen))
+		name += plen;
+	f->names[value] = strdup(name);
+	return f->names[value] ? 0 : -ENOMEM;
+}
 
-		/* proto_state is a u8; the first member of a value wins. */
-		if (e->val > 255 || names[e->val] || !name)
-			continue;
-		if (!strncmp(name, prefix, plen))
-			name += plen;
-		names[e->val] = strdup(name);
-		if (!names[e->val])
-			return -ENOMEM;
-	}
-	return 0;
+/* names[v] = member name of enum_name with value v, without prefix. */
+static int enum_names(const char *enum_name, const char *prefix, char **names)
+{
+	struct names_fill f = {prefix, names};
+
+	return api->btf_enum_for_each(enum_name, NULL, name_one, &f);
 }
 
 static void names_free(void)
@@ -215,32 +212,26 @@ static void names_free(void)
 
 /*
  * Once per plugin load. With conntrack built as a module its enums are in
- * the module's BTF, split from vmlinux's. A kernel without BTF for them
- * leaves the tables empty: states print as numbers.
+ * the module's BTF, which the core's lookups include. A kernel without BTF
+ * for them leaves the tables empty: states print as numbers.
  */
 static void names_load(void)
 {
-	struct btf *vmlinux, *mod = NULL, *btf;
+	int err;
 
 	pthread_mutex_lock(&st.lock);
 	if (st.names_tried)
 		goto out;
 	st.names_tried = true;
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
+	err = enum_names("tcp_conntrack", "TCP_CONNTRACK_", st.tcp_names);
+	/* -ENOENT (no such enum) leaves numbers, as documented. */
+	if (err != -ENODATA && err != -ENOMEM)
+		err = enum_names("sctp_conntrack", "SCTP_CONNTRACK_", st.sctp_names);
+	if (err == -ENODATA)
 		api->log(RETISC_LOG_WARN, "ct: cannot read the kernel's BTF: conntrack states "
 					  "are shown as numbers");
-		goto out;
-	}
-	if (btf__find_by_name_kind(vmlinux, "tcp_conntrack", BTF_KIND_ENUM) < 0)
-		mod = btf__load_module_btf("nf_conntrack", vmlinux);
-	btf = mod ?: vmlinux;
-	/* -ENOENT (no such enum) leaves numbers, as documented. */
-	if (enum_names(btf, "tcp_conntrack", "TCP_CONNTRACK_", st.tcp_names) == -ENOMEM ||
-	    enum_names(btf, "sctp_conntrack", "SCTP_CONNTRACK_", st.sctp_names) == -ENOMEM)
+	else if (err == -ENOMEM)
 		api->log(RETISC_LOG_WARN, "ct: out of memory reading conntrack state names");
-	btf__free(mod);
-	btf__free(vmlinux);
 out:
 	pthread_mutex_unlock(&st.lock);
 }

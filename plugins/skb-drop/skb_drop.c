@@ -19,8 +19,6 @@
 
 #include <linux/types.h>
 
-#include <bpf/btf.h>
-
 #include <retisc/event.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
@@ -58,8 +56,6 @@ static struct {
 	pthread_mutex_t lock;
 	bool built;
 	int err;
-	/* Kept from can_run() to init(): loading it costs milliseconds. */
-	struct btf *vmlinux;
 	struct subsys *subsys;
 	size_t n_subsys;
 	/* Unknown subsystem ids already warned about (bus thread only). */
@@ -69,58 +65,23 @@ static struct {
 };
 
 /*
- * Which enum names the reasons of a subsystem, and the module defining it
- * when it is not built in (its BTF is then split from vmlinux's).
+ * Which enum names the reasons of a subsystem. The core's BTF lookups
+ * (api->btf_enum_for_each) look into vmlinux, then the loaded modules:
+ * mac80211 and openvswitch are modules on most distributions.
  */
 static const struct {
 	const char *subsys;
 	const char *enum_name;
-	const char *module;
 } subsys_enums[] = {
-	{"mac80211_unusable", "mac80211_drop_reason", "mac80211"},
-	{"mac80211_monitor", "mac80211_drop_reason", "mac80211"},
-	{"openvswitch", "ovs_drop_reason", "openvswitch"},
-	{"qdisc", "qdisc_drop_reason", NULL},
+	{"mac80211_unusable", "mac80211_drop_reason"},
+	{"mac80211_monitor", "mac80211_drop_reason"},
+	{"openvswitch", "ovs_drop_reason"},
+	{"qdisc", "qdisc_drop_reason"},
 };
 
 /* -------------------------------------------------------------------------
  * Name tables.
  */
-
-static struct btf *vmlinux_btf(void)
-{
-	if (!st.vmlinux) {
-		st.vmlinux = btf__load_vmlinux_btf();
-		if (!st.vmlinux && !errno)
-			errno = ENODATA;
-	}
-	return st.vmlinux;
-}
-
-static const struct btf_type *find_enum(const struct btf *btf, const char *name)
-{
-	__s32 id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
-
-	if (id < 0)
-		id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64);
-	return id < 0 ? NULL : btf__type_by_id(btf, id);
-}
-
-static int64_t enum_value(const struct btf_type *t, unsigned int i)
-{
-	/* Values past INT64_MAX come out negative: no reason (>= 0) matches them. */
-	if (btf_is_enum64(t))
-		return (int64_t)btf_enum64_value(btf_enum64(t) + i);
-	/* kflag marks a signed enum (commit "bpf: Add btf enum64 support", v6.0). */
-	return btf_kflag(t) ? (int64_t)(int32_t)btf_enum(t)[i].val : (int64_t)btf_enum(t)[i].val;
-}
-
-static const char *enum_member_name(const struct btf *btf, const struct btf_type *t, unsigned int i)
-{
-	__u32 off = btf_is_enum64(t) ? btf_enum64(t)[i].name_off : btf_enum(t)[i].name_off;
-
-	return btf__name_by_offset(btf, off);
-}
 
 /* doc/events.md §4.6: SKB_DROP_REASON_NO_SOCKET -> NO_SOCKET, SKB_CONSUMED -> CONSUMED. */
 static const char *strip_core_prefix(const char *n)
@@ -150,25 +111,49 @@ static void table_free(struct reason_table *tab)
 	tab->n = 0;
 }
 
-static int table_fill(struct reason_table *tab, const struct btf *btf, const struct btf_type *t,
-		      bool core)
+struct fill {
+	struct reason_table *tab;
+	size_t cap;
+	bool core;
+};
+
+static int fill_one(const char *name, int64_t value, void *priv)
 {
-	unsigned int n = btf_vlen(t);
-	size_t out = 0;
+	struct fill *f = priv;
+	struct reason_table *tab = f->tab;
+	struct reason_name *r;
 
-	tab->v = calloc(n ? n : 1, sizeof(*tab->v));
-	if (!tab->v)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < n; i++) {
-		const char *name = enum_member_name(btf, t, i);
+	if (tab->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
 
-		tab->v[i].value = enum_value(t, i);
-		tab->v[i].index = i;
-		tab->v[i].name = strdup(core ? strip_core_prefix(name) : name);
-		tab->n = i + 1;
-		if (!tab->v[i].name)
+		r = realloc(tab->v, cap * sizeof(*r));
+		if (!r)
 			return -ENOMEM;
+		tab->v = r;
+		f->cap = cap;
 	}
+	r = &tab->v[tab->n];
+	/* Values past INT64_MAX come out negative: no reason (>= 0) matches them. */
+	r->value = value;
+	r->index = (unsigned int)tab->n;
+	r->name = strdup(f->core ? strip_core_prefix(name) : name);
+	if (!r->name)
+		return -ENOMEM;
+	tab->n++;
+	return 0;
+}
+
+/* The members of enum_name; -ENOENT (no such enum) leaves the table empty. */
+static int table_fill(struct reason_table *tab, const char *enum_name, bool core)
+{
+	struct fill f = {.tab = tab, .core = core};
+	size_t out = 0;
+	int err = api->btf_enum_for_each(enum_name, NULL, fill_one, &f);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
 	/* Aliases (two members, one value): the first declared names it. */
 	qsort(tab->v, tab->n, sizeof(*tab->v), reason_cmp);
 	for (size_t i = 0; i < tab->n; i++) {
@@ -212,81 +197,55 @@ static struct subsys *subsys_add(uint32_t id, const char *name)
 	return s;
 }
 
-/* Fill a non-core subsystem's table from vmlinux, else from its module. */
-static int subsys_fill(struct subsys *s, struct btf *vmlinux)
+/* A non-core subsystem's table; a module not loaded (yet) leaves its
+ * reasons as numbers. */
+static int subsys_fill(struct subsys *s)
 {
-	const struct btf_type *t;
-	struct btf *mod;
-	size_t i;
-	int err;
-
-	for (i = 0; i < sizeof(subsys_enums) / sizeof(subsys_enums[0]); i++)
+	for (size_t i = 0; i < sizeof(subsys_enums) / sizeof(subsys_enums[0]); i++)
 		if (!strcmp(subsys_enums[i].subsys, s->name))
-			break;
-	if (i == sizeof(subsys_enums) / sizeof(subsys_enums[0])) {
-		api->log(RETISC_LOG_WARN, "Unknown drop reason subsystem (%s)", s->name);
+			return table_fill(&s->reasons, subsys_enums[i].enum_name, false);
+	api->log(RETISC_LOG_WARN, "Unknown drop reason subsystem (%s)", s->name);
+	return 0;
+}
+
+static int subsys_one(const char *name, int64_t id, void *priv)
+{
+	static const char prefix[] = "SKB_DROP_REASON_SUBSYS_";
+	struct subsys *s;
+
+	(void)priv;
+	if (!strncmp(name, prefix, sizeof(prefix) - 1))
+		name += sizeof(prefix) - 1;
+	if (!strcmp(name, "NUM") || id < 0 || id > MAX_SUBSYS_ID)
 		return 0;
-	}
-	t = find_enum(vmlinux, subsys_enums[i].enum_name);
-	if (t)
-		return table_fill(&s->reasons, vmlinux, t, false);
-	/* A module not loaded (yet) leaves the subsystem's reasons as numbers. */
-	if (!subsys_enums[i].module)
-		return 0;
-	mod = btf__load_module_btf(subsys_enums[i].module, vmlinux);
-	if (!mod)
-		return 0;
-	t = find_enum(mod, subsys_enums[i].enum_name);
-	err = t ? table_fill(&s->reasons, mod, t, false) : 0;
-	btf__free(mod);
-	return err;
+	s = subsys_add((uint32_t)id, name);
+	if (!s)
+		return -ENOMEM;
+	if (!strcmp(s->name, "core"))
+		return table_fill(&s->reasons, "skb_drop_reason", true);
+	return subsys_fill(s);
 }
 
 /* doc/collectors.md §4.3 step 1. */
 static int tables_build(void)
 {
-	static const char prefix[] = "SKB_DROP_REASON_SUBSYS_";
-	struct btf *btf = vmlinux_btf();
-	const struct btf_type *subsys_t, *core_t;
-	int err = 0;
-
-	if (!btf) {
-		api->log(RETISC_LOG_WARN,
-			 "Cannot read the kernel's BTF (%s): drop reasons are shown as numbers",
-			 strerror(errno));
-		return subsys_add(0, "core") ? 0 : -ENOMEM;
-	}
-	core_t = find_enum(btf, "skb_drop_reason");
+	struct subsys *s;
 	/*
 	 * Subsystems came with commit 071c0fc6fb91 ("net: extend drop reasons
 	 * for multiple subsystems", v6.4); before, every reason is core.
 	 */
-	subsys_t = find_enum(btf, "skb_drop_reason_subsys");
-	if (!subsys_t) {
-		struct subsys *s = subsys_add(0, "core");
+	int err = api->btf_enum_for_each("skb_drop_reason_subsys", NULL, subsys_one, NULL);
 
-		if (!s)
-			return -ENOMEM;
-		return core_t ? table_fill(&s->reasons, btf, core_t, true) : 0;
-	}
-	for (unsigned int i = 0; i < btf_vlen(subsys_t) && !err; i++) {
-		const char *name = enum_member_name(btf, subsys_t, i);
-		int64_t id = enum_value(subsys_t, i);
-		struct subsys *s;
-
-		if (!strncmp(name, prefix, sizeof(prefix) - 1))
-			name += sizeof(prefix) - 1;
-		if (!strcmp(name, "NUM") || id < 0 || id > MAX_SUBSYS_ID)
-			continue;
-		s = subsys_add((uint32_t)id, name);
-		if (!s)
-			return -ENOMEM;
-		if (!strcmp(s->name, "core"))
-			err = core_t ? table_fill(&s->reasons, btf, core_t, true) : 0;
-		else
-			err = subsys_fill(s, btf);
-	}
-	return err;
+	if (err != -ENOENT && err != -ENODATA)
+		return err;
+	if (err == -ENODATA)
+		api->log(RETISC_LOG_WARN,
+			 "Cannot read the kernel's BTF (%s): drop reasons are shown as numbers",
+			 strerror(ENODATA));
+	s = subsys_add(0, "core");
+	if (!s)
+		return -ENOMEM;
+	return err == -ENODATA ? 0 : table_fill(&s->reasons, "skb_drop_reason", true);
 }
 
 /* Build the tables once; later calls return the first result. */
@@ -298,9 +257,6 @@ static int tables_get(void)
 		if (st.err)
 			tables_free();
 		st.built = true;
-		/* Every later question is answered by the tables. */
-		btf__free(st.vmlinux);
-		st.vmlinux = NULL;
 	}
 	pthread_mutex_unlock(&st.lock);
 	return st.err;
@@ -404,32 +360,12 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
  */
 
 /* 1: skb:kfree_skb passes an enum skb_drop_reason, 0: not, -ENOENT: no such
- * tracepoint. */
-static int kfree_skb_has_reason(const struct btf *btf)
+ * tracepoint, -ENODATA: no kernel BTF. */
+static int kfree_skb_has_reason(void)
 {
-	const struct btf_type *t;
-	const struct btf_param *p;
-	__s32 id = btf__find_by_name_kind(btf, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF);
+	int i = api->btf_param_index("tp:kfree_skb", "enum skb_drop_reason");
 
-	if (id < 0)
-		return -ENOENT;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	if (!t || !btf_is_ptr(t))
-		return -ENOENT;
-	t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_func_proto(t))
-		return -ENOENT;
-	p = btf_params(t);
-	for (unsigned int i = 0; i < btf_vlen(t); i++) {
-		const struct btf_type *pt = btf__type_by_id(btf, p[i].type);
-
-		while (pt && (btf_is_const(pt) || btf_is_volatile(pt)))
-			pt = btf__type_by_id(btf, pt->type);
-		if (pt && btf_is_any_enum(pt) &&
-		    !strcmp(btf__name_by_offset(btf, pt->name_off), "skb_drop_reason"))
-			return 1;
-	}
-	return 0;
+	return i >= 0 ? 1 : i == -ESRCH ? 0 : i;
 }
 
 static bool kernel_at_least(unsigned int major, unsigned int minor)
@@ -445,20 +381,10 @@ static bool kernel_at_least(unsigned int major, unsigned int minor)
 /* doc/collectors.md §4.4. */
 static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
 {
-	struct btf *btf;
-	int ret;
+	int ret = kfree_skb_has_reason();
 
 	(void)priv;
 	(void)env;
-	pthread_mutex_lock(&st.lock);
-	btf = vmlinux_btf();
-	ret = btf ? kfree_skb_has_reason(btf) : -errno;
-	if (st.built) {
-		/* Tables exist already: nobody needs the BTF any more. */
-		btf__free(st.vmlinux);
-		st.vmlinux = NULL;
-	}
-	pthread_mutex_unlock(&st.lock);
 	if (ret == -ENOENT) {
 		snprintf(reason, reason_sz, "Could not find a tracepoint matching 'skb:kfree_skb'");
 		return ret;
@@ -542,8 +468,6 @@ static void plugin_fini(struct retisc_plugin *plugin)
 	(void)plugin;
 	pthread_mutex_lock(&st.lock);
 	tables_free();
-	btf__free(st.vmlinux);
-	st.vmlinux = NULL;
 	st.built = false;
 	st.err = 0;
 	memset(st.warned, 0, sizeof(st.warned));

@@ -23,6 +23,7 @@
 #include <retisc/strbuf.h>
 
 #include "btf_info.h"
+#include "collect_env.h"
 #include "collect.h"
 #include "log.h"
 #include "registry.h"

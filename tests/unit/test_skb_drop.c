@@ -24,6 +24,7 @@
 #include <retisc/strbuf.h>
 
 #include "btf_info.h"
+#include "collect_env.h"
 #include "collect.h"
 #include "log.h"
 #include "reader.h"

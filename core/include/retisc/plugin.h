@@ -484,6 +484,31 @@ struct retisc_api {
 	int (*text_series_framed)(struct retisc_text *t, const struct retisc_json *series,
 				  struct retisc_strbuf *out);
 	void (*text_set_offset)(struct retisc_text *t, int64_t sec, int64_t nsec);
+
+	/*
+	 * The running kernel's types (doc/architecture.md §11): vmlinux's BTF,
+	 * then each loaded module's split BTF, loaded once by the core and
+	 * shared, so that a plugin never parses BTF itself. Any thread.
+	 * -ENODATA: the kernel has no BTF. Check with RETISC_API_HAS().
+	 */
+	/*
+	 * Calls fn for every member of enum enum_name (32 or 64 bits; values
+	 * signed as BTF says), in declaration order, from the first BTF that
+	 * has it; module: NULL (anywhere), "vmlinux", or a module's name.
+	 * name is borrowed for the call. Returns fn's first non-zero return,
+	 * else 0, -ENOENT (no such enum) or -ENODATA.
+	 */
+	int (*btf_enum_for_each)(const char *enum_name, const char *module,
+				 int (*fn)(const char *name, int64_t value, void *priv),
+				 void *priv);
+	/*
+	 * Position (0-based, a tracepoint's leading `void *__data` not
+	 * counted) of the first parameter of type `type` of target, a function
+	 * name or "tp:EVENT". type is spelled as C would without qualifiers:
+	 * "struct sk_buff *", "enum skb_drop_reason". Returns it, -ENOENT (no
+	 * such function or tracepoint), -ESRCH (no such parameter), -ENODATA.
+	 */
+	int (*btf_param_index)(const char *target, const char *type);
 	size_t : 0;
 };
 
