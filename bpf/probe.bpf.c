@@ -262,22 +262,66 @@ int retisc_probe_kp(struct pt_regs *c)
 }
 
 /*
- * kretprobes see the registers at return: only the return value is
- * meaningful, so no argument slot is filled (userspace gives them nargs 0
- * and no sk_buff argument unless the function returns one).
+ * The arguments of each call a kretprobe waits for (doc/architecture.md
+ * §4.3), stashed at entry by retisc_probe_krp_entry, keyed by thread: a
+ * probe object is one probe, so the thread names the call (a function that
+ * recurses sees its innermost call's arguments at every return). LRU: a
+ * return the kretprobe misses (maxactive) leaves an entry the map reclaims.
+ * Userspace shrinks it to one entry in objects of other probe types.
+ */
+struct retisc_krp_args {
+	__u64 args[RETISC_MAX_ARGS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct retisc_krp_args);
+} retisc_krp_stash SEC(".maps");
+
+SEC("kprobe")
+int retisc_probe_krp_entry(struct pt_regs *c)
+{
+	struct retisc_krp_args a = {};
+	__u64 tid = bpf_get_current_pid_tgid();
+
+	a.args[0] = PT_REGS_PARM1(c);
+	a.args[1] = PT_REGS_PARM2(c);
+	a.args[2] = PT_REGS_PARM3(c);
+	a.args[3] = PT_REGS_PARM4(c);
+	a.args[4] = PT_REGS_PARM5(c);
+	bpf_map_update_elem(&retisc_krp_stash, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+/*
+ * At return the argument registers are gone: the arguments come from the
+ * entry stash, so a kretprobe event has the sk_buff of its call (and joins
+ * its packet's series) as Retis's do; the return value is ctx->retval. A
+ * call whose entry was not seen (the probe attached mid-call) has none.
  */
 SEC("kretprobe")
 int retisc_probe_krp(struct pt_regs *c)
 {
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct retisc_krp_args *a = bpf_map_lookup_elem(&retisc_krp_stash, &tid);
 	struct retisc_scratch *ev;
 	struct retisc_ctx *ctx;
 
 	ctx = retisc_enter(&ev);
-	if (!ctx)
+	if (!ctx) {
+		if (a)
+			bpf_map_delete_elem(&retisc_krp_stash, &tid);
 		return 0;
-	__builtin_memset(ctx->args, 0, sizeof(ctx->args));
+	}
+	if (a) {
+		__builtin_memcpy(ctx->args, a->args, sizeof(ctx->args));
+		bpf_map_delete_elem(&retisc_krp_stash, &tid);
+	} else {
+		__builtin_memset(ctx->args, 0, sizeof(ctx->args));
+	}
 	ctx->retval = PT_REGS_RC(c);
-	ctx->args[0] = ctx->retval;
 	ctx->stack_base = PT_REGS_SP(c) & ~(retisc_thread_size - 1);
 	retisc_probe_run(c, ctx, ev, &retisc_progs_kp);
 	return 0;

@@ -72,6 +72,7 @@ static void collect_free(struct collect *c)
 {
 	for (size_t i = 0; i < c->n_probes; i++) {
 		bpf_link__destroy(c->probes[i].link);
+		bpf_link__destroy(c->probes[i].entry_link);
 		probe__destroy(c->probes[i].skel);
 		retisc_probe__release(&c->probes[i].p);
 	}
@@ -292,9 +293,14 @@ static int collect_teardown(struct collect *c, int status)
 
 	if (c->core)
 		collect__set_enabled(c, false);
+	/* Missed hits are read from the links before they go. */
+	if (c->core)
+		collect__report_missed(c);
 	for (size_t i = 0; i < c->n_probes; i++) {
 		bpf_link__destroy(c->probes[i].link);
+		bpf_link__destroy(c->probes[i].entry_link);
 		c->probes[i].link = NULL;
+		c->probes[i].entry_link = NULL;
 	}
 	if (c->bus_started) {
 		atomic_store(&c->stop_bus, true);

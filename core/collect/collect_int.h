@@ -148,6 +148,7 @@ struct probe_inst {
 	struct retisc_probe p;
 	struct probe *skel;
 	struct bpf_link *link;
+	struct bpf_link *entry_link; /* kretprobes: the kprobe stashing the arguments */
 	int n_hooks;
 	bool attached;
 };
@@ -205,6 +206,7 @@ void *collect__bus_main(void *arg);
 void *collect__gc_main(void *arg);
 int collect__set_enabled(struct collect *c, bool on);
 void collect__report_losses(struct collect *c);
+void collect__report_missed(struct collect *c);
 void collect__report_tracking(struct collect *c);
 
 #endif

@@ -369,12 +369,13 @@ static __u64 wakeup_bytes(const struct collect *c)
 	return c->o.ring_size / 4 / (__u64)(ncpu > 0 ? ncpu : 1);
 }
 
-/* Argument registers a probe captures (kprobes: the first five). */
+/*
+ * Argument registers a probe captures (kprobes: the first five; kretprobes
+ * the same, stashed at entry, bpf/probe.bpf.c).
+ */
 static __u8 probe_nargs(const struct retisc_probe *p)
 {
-	if (p->type == RETISC_PROBE_KRETPROBE)
-		return 0;
-	if (p->type == RETISC_PROBE_KPROBE && p->proto.nparams > 5)
+	if (p->type != RETISC_PROBE_RAW_TP && p->proto.nparams > 5)
 		return 5;
 	return (__u8)p->proto.nparams;
 }
@@ -694,6 +695,11 @@ int collect__load_probes(struct collect *c)
 					  p->type == RETISC_PROBE_KPROBE);
 		bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp,
 					  p->type == RETISC_PROBE_KRETPROBE);
+		bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp_entry,
+					  p->type == RETISC_PROBE_KRETPROBE);
+		/* Only kretprobes stash arguments: a one-entry map elsewhere. */
+		if (p->type != RETISC_PROBE_KRETPROBE)
+			bpf_map__set_max_entries(pi->skel->maps.retisc_krp_stash, 1);
 		err = reuse_core_maps(c, pi->skel->obj) ?: probe__load(pi->skel);
 		if (err) {
 			pr_err("Cannot load the program of probe %s: %s", p->name, strerror(-err));
@@ -725,6 +731,16 @@ int collect__attach_probes(struct collect *c)
 							       : pi->skel->progs.retisc_probe_krp,
 				p->type == RETISC_PROBE_KRETPROBE, p->func);
 		err = libbpf_get_error(pi->link);
+		if (!err && p->type == RETISC_PROBE_KRETPROBE) {
+			/* The entry half first stops nothing: it only stashes. */
+			pi->entry_link = bpf_program__attach_kprobe(
+				pi->skel->progs.retisc_probe_krp_entry, false, p->func);
+			err = libbpf_get_error(pi->entry_link);
+			if (err) {
+				pi->entry_link = NULL;
+				bpf_link__destroy(pi->link);
+			}
+		}
 		if (err) {
 			pi->link = NULL;
 			if (p->core_only) {

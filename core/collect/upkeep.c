@@ -122,6 +122,91 @@ void collect__report_losses(struct collect *c)
 	free(st);
 }
 
+/*
+ * The link information of a kprobe perf link, as the kernel's UAPI lays it
+ * out (struct bpf_link_info, perf_event.kprobe). The missed count came with
+ * kernel commit 3acf8ace6823 ("bpf: Add missed value to kprobe perf link
+ * info", v6.7); the build's headers may predate it. An older kernel leaves
+ * perf_type 0.
+ */
+struct kprobe_link_info {
+	__u32 type, id, prog_id, pad;
+	__u32 perf_type, pad2;
+	__u64 func_name;
+	__u32 name_len, offset;
+	__u64 addr;
+	__u64 missed;
+	__u64 cookie;
+	__u8 rest[64]; /* the union's other members are larger */
+};
+
+/* A kprobe link's missed hits, -ENOTSUP when the kernel does not say. */
+static long long link_missed(const struct bpf_link *link)
+{
+	struct kprobe_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!link || bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len) || !info.perf_type)
+		return -ENOTSUP;
+	return (long long)info.missed;
+}
+
+/* Runs of a program the kernel skipped because another BPF program was
+ * running on that CPU (bpf_prog_info.recursion_misses, v5.12). */
+static unsigned long long prog_recursion_misses(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+/*
+ * Hits of kprobes and kretprobes that ran no program, beside the loss
+ * counters: the kprobe was busy (another kprobe on that CPU), a kretprobe
+ * ran out of instances (maxactive), or a BPF program was already running.
+ * Each counts as an event that was never made.
+ */
+void collect__report_missed(struct collect *c)
+{
+	unsigned long long total = 0, recursion = 0;
+	bool unknown = false, any = false;
+
+	for (size_t i = 0; i < c->n_probes; i++) {
+		struct probe_inst *pi = &c->probes[i];
+		const struct bpf_program *prog;
+		unsigned long long rec;
+		long long m;
+
+		if (!pi->attached || pi->p.type == RETISC_PROBE_RAW_TP)
+			continue;
+		any = true;
+		prog = pi->p.type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
+							 : pi->skel->progs.retisc_probe_krp;
+		rec = prog_recursion_misses(prog);
+		m = link_missed(pi->link);
+		if (m < 0)
+			unknown = true;
+		else
+			total += (unsigned long long)m;
+		recursion += rec;
+		if (m > 0 || rec)
+			pr_warn("%s: %lld hit(s) missed by the kprobe, %llu skipped (BPF program "
+				"already running)",
+				pi->p.name, m > 0 ? m : 0, rec);
+	}
+	if (!any)
+		return;
+	if (unknown)
+		pr_info("kprobe missed hits: kernel does not report them (before 6.7); BPF "
+			"recursion skips: %llu",
+			recursion);
+	else
+		pr_info("kprobe missed hits: %llu; BPF recursion skips: %llu", total, recursion);
+}
+
 /* Live entries of a tracking map (dead ones wait for reuse). */
 static size_t map_count_live(int fd, bool skb_map)
 {

@@ -95,6 +95,7 @@ static void load_probe_variant(int mode, const struct retisc_probe_cfg *cfg)
 	assert_true(bpf_program__fd(p->progs.retisc_probe_tp) >= 0);
 	assert_true(bpf_program__fd(p->progs.retisc_probe_kp) >= 0);
 	assert_true(bpf_program__fd(p->progs.retisc_probe_krp) >= 0);
+	assert_true(bpf_program__fd(p->progs.retisc_probe_krp_entry) >= 0);
 	probe__destroy(p);
 	core__destroy(c);
 }
