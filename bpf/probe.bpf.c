@@ -263,7 +263,7 @@ int retisc_probe_kp(struct pt_regs *c)
 
 /*
  * The arguments of each call a kretprobe waits for (doc/architecture.md
- * §4.3), stashed at entry by retisc_probe_krp_entry, keyed by thread: a
+ * §4.2), stashed at entry by retisc_probe_krp_entry, keyed by thread: a
  * probe object is one probe, so the thread names the call (a function that
  * recurses sees its innermost call's arguments at every return). LRU: a
  * return the kretprobe misses (maxactive) leaves an entry the map reclaims.

@@ -9,6 +9,49 @@ const char *collect__probe_symbol(void *priv, uint32_t id)
 	return id < c->n_probes ? c->probes[id].p.symbol : NULL;
 }
 
+/* The probe of an event's kernel section ("symbol", "probe_type"). */
+static const struct retisc_probe *event_probe(const struct collect *c,
+					      const struct retisc_json *kernel)
+{
+	const char *sym = retisc_json__get_str(retisc_json__obj_get(kernel, "symbol"), NULL);
+	const char *type = retisc_json__get_str(retisc_json__obj_get(kernel, "probe_type"), NULL);
+	int t = !type				  ? -1
+		: !strcmp(type, "raw_tracepoint") ? RETISC_PROBE_RAW_TP
+		: !strcmp(type, "kprobe")	  ? RETISC_PROBE_KPROBE
+						  : RETISC_PROBE_KRETPROBE;
+
+	for (size_t i = 0; sym && i < c->n_probes; i++)
+		if (c->probes[i].p.type == t && !strcmp(c->probes[i].p.symbol, sym))
+			return &c->probes[i].p;
+	return NULL;
+}
+
+/*
+ * --probe-stack: each frame ("func+0x1a/0x60") may name a function to
+ * probe (setup.c). Every probe collects stacks in this mode; they stay in
+ * the event only where --stack or the probe's /stack asked for them.
+ */
+static void probe_stack_event(struct collect *c, struct retisc_json *ev)
+{
+	struct retisc_json *kernel = retisc_json__obj_get(ev, "kernel");
+	struct retisc_json *stack = retisc_json__obj_get(kernel, "stack_trace");
+	const struct retisc_probe *p;
+
+	for (size_t i = 0; stack && i < retisc_json__arr_len(stack); i++) {
+		const char *frame = retisc_json__get_str(retisc_json__arr_get(stack, i), NULL);
+		char func[128];
+
+		if (!frame)
+			continue;
+		snprintf(func, sizeof(func), "%.*s", (int)strcspn(frame, "+ "), frame);
+		if (collect__probe_stack_add(c, func) == -ENOMEM)
+			break;
+	}
+	p = event_probe(c, kernel);
+	if (stack && !c->o.stack && !(p && p->stack))
+		retisc_json__free(retisc_json__obj_take(kernel, "stack_trace"));
+}
+
 int collect__on_event(void *priv, void *data, size_t size)
 {
 	struct collect *c = priv;
@@ -21,6 +64,8 @@ int collect__on_event(void *priv, void *data, size_t size)
 		pr_warn("Skipping an event that could not be decoded: %s", strerror(errno));
 		return 0;
 	}
+	if (c->o.probe_stack)
+		probe_stack_event(c, ev);
 	if (c->writer) {
 		err = retisc_writer__write(c->writer, ev);
 		if (err && !atomic_load(&c->write_err)) {

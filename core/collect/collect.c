@@ -77,6 +77,7 @@ static void collect_free(struct collect *c)
 		retisc_probe__release(&c->probes[i].p);
 	}
 	free(c->probes);
+	strv_free(&c->ps_seen);
 	for (size_t i = 0; i < c->n_hooks; i++)
 		bpf_object__close(c->hooks[i].obj);
 	retisc_ringbuf__free(c->rb);

@@ -131,6 +131,7 @@ struct collect_opts {
 	bool multiline;
 	bool has_profile;
 	bool tracking_report;
+	bool probe_stack;
 	bool no_tracking_kmem, no_tracking_guard;
 	uint32_t tracking_map_size;
 	uint64_t stop_after;
@@ -163,6 +164,9 @@ struct collect {
 	struct retisc_collect_env env;
 	int mode;
 	bool tracking_on;
+	__u64 thread_size;   /* probes' rodata, kept for --probe-stack's */
+	bool stack_tracking; /* idem */
+	struct strv ps_seen; /* --probe-stack: functions already considered */
 	struct core *core;
 	struct hook_inst hooks[MAX_HOOKS_TOTAL];
 	size_t n_hooks;
@@ -207,6 +211,7 @@ void *collect__gc_main(void *arg);
 int collect__set_enabled(struct collect *c, bool on);
 void collect__report_losses(struct collect *c);
 void collect__report_missed(struct collect *c);
+int collect__probe_stack_add(struct collect *c, const char *func);
 void collect__report_tracking(struct collect *c);
 
 #endif

@@ -16,8 +16,7 @@ struct core_opt {
 	char short_name;  /* 0: long only */
 	int has_arg;	  /* getopt's no_argument, required_argument, ... */
 	const char *arg;  /* value name in --help */
-	/* --help text, lines after the first indented by the table; NULL: not
-	 * listed (accepted for Retis's command lines, refused when used). */
+	/* --help text; lines after the first are indented by usage(). */
 	const char *help;
 	bool repeat; /* may be given more than once */
 	core_opt_set_fn set;
@@ -139,13 +138,6 @@ static int set_map_size(struct collect_opts *o, const struct core_opt *d, const 
 	return 0;
 }
 
-static int set_probe_stack(struct collect_opts *o, const struct core_opt *d, const char *arg)
-{
-	(void)o, (void)d, (void)arg;
-	fprintf(stderr, "error: --probe-stack is not available in this version of retisc\n");
-	return -ENOTSUP;
-}
-
 #define OFF(f) offsetof(struct collect_opts, f)
 
 /* In --help order (doc/cli.md §3). */
@@ -170,7 +162,10 @@ static const struct core_opt core_opts[] = {
 	 OFF(link_layer)},
 	{"stack", 0, no_argument, NULL, "stack traces in every kernel event", false, set_flag,
 	 OFF(stack)},
-	{"probe-stack", 0, no_argument, NULL, NULL, false, set_probe_stack, 0},
+	{"probe-stack", 0, no_argument, NULL,
+	 "add kprobes on the functions of the stack traces\nthe probes report (needs -f or -m, "
+	 "kprobes)",
+	 false, set_flag, OFF(probe_stack)},
 	{"cmd", 0, required_argument, "CMD", "run CMD (sh -c) and stop when it exits", false,
 	 set_str, OFF(cmd)},
 	{"stop-after", 0, required_argument, "COUNT", "stop after COUNT events", false,
@@ -232,8 +227,6 @@ static void usage(FILE *f, const struct collect_opts *o)
 	for (size_t i = 0; i < N_CORE_OPTS; i++) {
 		const struct core_opt *d = &core_opts[i];
 
-		if (!d->help)
-			continue;
 		if (d->short_name && !d->name[1])
 			snprintf(left, sizeof(left), "  -%c", d->short_name);
 		else

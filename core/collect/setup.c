@@ -94,6 +94,8 @@ int collect__pick_tracking_mode(struct collect *c)
 		} else {
 			bpf_program__set_autoload(skel->progs.retisc_probe_tp, false);
 			bpf_program__set_autoload(skel->progs.retisc_probe_krp, false);
+			bpf_program__set_autoload(skel->progs.retisc_probe_krp_entry, false);
+			bpf_map__set_max_entries(skel->maps.retisc_krp_stash, 1);
 			err = probe__load(skel);
 			if (err) {
 				snprintf(reason, sizeof(reason), "kprobe program load: %s",
@@ -130,7 +132,6 @@ int collect__pick_tracking_mode(struct collect *c)
 static int add_spec(struct collect *c, const char *s, bool user, bool filter_useful)
 {
 	struct retisc_probe_spec spec;
-	size_t before = c->n_probes;
 	struct retisc_probe *v = NULL;
 	size_t n = 0;
 	char err[512] = "";
@@ -160,8 +161,6 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 		return -ENOTSUP;
 	}
 	/* Resolve into a temporary list, then merge into c->probes. */
-	for (size_t i = 0; i < c->n_probes; i++)
-		(void)i;
 	ret = retisc_probe__resolve(&spec, &v, &n, err, sizeof(err));
 	retisc_probe_spec__release(&spec);
 	if (ret < 0) {
@@ -210,7 +209,6 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 		}
 	}
 	free(v);
-	(void)before;
 	return ret < 0 ? ret : 0;
 }
 
@@ -246,6 +244,29 @@ int collect__compile_filters(struct collect *c)
 	return ret;
 }
 
+/* doc/tracking.md §2.3: what a probe does to tracking, from its target. */
+static void probe_tracking_flags(const struct collect *c, struct retisc_probe *p)
+{
+	if (c->mode == RETISC_TRACKING_TRACEPOINT) {
+		if (!strcmp(p->symbol, "skb:kfree_skb") || !strcmp(p->symbol, "skb:consume_skb"))
+			p->tracking = RETISC_TRK_FREE | RETISC_TRK_RELEASE_CHECK;
+		else if (!strcmp(p->symbol, "net:net_dev_xmit"))
+			p->tracking = RETISC_TRK_NO_TRACKING;
+	} else if (p->type == RETISC_PROBE_KPROBE) {
+		if (!strcmp(p->func, "skb_free_head"))
+			p->tracking = RETISC_TRK_FREE;
+		else if (!strcmp(p->func, "kfree_skb_partial"))
+			p->tracking = RETISC_TRK_FREE | RETISC_TRK_PARTIAL_FREE;
+		else if (!strcmp(p->func, "pskb_expand_head"))
+			p->tracking = RETISC_TRK_INV_HEAD;
+		else if (!strcmp(p->func, "skb_release_head_state") ||
+			 !strcmp(p->func, "kfree_skbmem"))
+			p->tracking = RETISC_TRK_NO_TRACKING;
+	} else if (p->type == RETISC_PROBE_RAW_TP && !strcmp(p->symbol, "net:net_dev_xmit")) {
+		p->tracking = RETISC_TRK_NO_TRACKING;
+	}
+}
+
 int collect__build_probes(struct collect *c)
 {
 	int err;
@@ -255,7 +276,29 @@ int collect__build_probes(struct collect *c)
 	 * command line names no collector, no probe and no profile, so that
 	 * `-c skb-drop` traces drops only.
 	 */
-	if (!c->o.probes.n && !c->o.has_profile && !collect__collectors_named(&c->o)) {
+	if (c->o.probe_stack) {
+		/* Retis's requirements: stacks name kernel functions to kprobe,
+		 * and only the filter says which packets to follow up the stack. */
+		if (!c->o.filter_packet && !c->o.filter_meta) {
+			pr_err("Probe-stack mode requires filtering (--filter-packet and/or "
+			       "--filter-meta)");
+			return -EINVAL;
+		}
+		if (c->mode != RETISC_TRACKING_KPROBE) {
+			pr_err("--probe-stack adds kprobes, which tracepoint tracking mode cannot "
+			       "use (kprobes unavailable, or --tracking-mode tracepoint|off)");
+			return -ENOTSUP;
+		}
+	}
+	if (!c->o.probes.n && !c->o.has_profile && !collect__collectors_named(&c->o) &&
+	    c->o.probe_stack) {
+		/* Where most packets end: a start to walk up their stacks from. */
+		pr_info("No probe(s) given: using tp:skb:consume_skb, tp:skb:kfree_skb");
+		err = add_spec(c, "tp:skb:consume_skb", true, false)
+			      ?: add_spec(c, "tp:skb:kfree_skb", true, false);
+		if (err)
+			return err;
+	} else if (!c->o.probes.n && !c->o.has_profile && !collect__collectors_named(&c->o)) {
 		pr_info("No probe(s) given: using tp:net:netif_receive_skb, "
 			"tp:net:net_dev_start_xmit");
 		err = add_spec(c, "tp:net:netif_receive_skb", true, false)
@@ -300,30 +343,8 @@ int collect__build_probes(struct collect *c)
 	}
 	if (err)
 		return err;
-	for (size_t i = 0; i < c->n_probes; i++) {
-		struct retisc_probe *p = &c->probes[i].p;
-
-		if (c->mode == RETISC_TRACKING_TRACEPOINT) {
-			if (!strcmp(p->symbol, "skb:kfree_skb") ||
-			    !strcmp(p->symbol, "skb:consume_skb"))
-				p->tracking = RETISC_TRK_FREE | RETISC_TRK_RELEASE_CHECK;
-			else if (!strcmp(p->symbol, "net:net_dev_xmit"))
-				p->tracking = RETISC_TRK_NO_TRACKING;
-		} else if (p->type == RETISC_PROBE_KPROBE) {
-			if (!strcmp(p->func, "skb_free_head"))
-				p->tracking = RETISC_TRK_FREE;
-			else if (!strcmp(p->func, "kfree_skb_partial"))
-				p->tracking = RETISC_TRK_FREE | RETISC_TRK_PARTIAL_FREE;
-			else if (!strcmp(p->func, "pskb_expand_head"))
-				p->tracking = RETISC_TRK_INV_HEAD;
-			else if (!strcmp(p->func, "skb_release_head_state") ||
-				 !strcmp(p->func, "kfree_skbmem"))
-				p->tracking = RETISC_TRK_NO_TRACKING;
-		} else if (p->type == RETISC_PROBE_RAW_TP &&
-			   !strcmp(p->symbol, "net:net_dev_xmit")) {
-			p->tracking = RETISC_TRK_NO_TRACKING;
-		}
-	}
+	for (size_t i = 0; i < c->n_probes; i++)
+		probe_tracking_flags(c, &c->probes[i].p);
 	if (c->n_probes > RETISC_MAX_PROBES) {
 		pr_err("Too many probes (%zu, at most %d)", c->n_probes, RETISC_MAX_PROBES);
 		return -E2BIG;
@@ -613,104 +634,133 @@ static bool hook_applies(const struct hook_inst *hi, const struct retisc_probe *
 	       (p->type == RETISC_PROBE_RAW_TP && !strcmp(hi->desc->target, p->symbol));
 }
 
+/* Load probe i's instance and fill its chain (doc/architecture.md §4.2). */
+static int probe_load_one(struct collect *c, size_t i)
+{
+	struct probe_inst *pi = &c->probes[i];
+	struct retisc_probe *p = &pi->p;
+	struct retisc_probe_cfg cfg = {};
+	bool tp = p->type == RETISC_PROBE_RAW_TP;
+	int fd_array =
+		bpf_map__fd(tp ? c->core->maps.retisc_progs_tp : c->core->maps.retisc_progs_kp);
+	int submit = bpf_program__fd(tp ? c->core->progs.retisc_submit_tp
+					: c->core->progs.retisc_submit_kp);
+	__u32 slot = (__u32)i * RETISC_CHAIN_SLOTS;
+	int err, nh = 0;
+
+	cfg.probe_id = (__u32)i;
+	cfg.probe_type = (__u8)p->type;
+	cfg.nargs = probe_nargs(p);
+	cfg.stack = p->stack || c->o.stack || c->o.probe_stack;
+	cfg.arg_skb = probe_arg_skb(p);
+	cfg.arg_drop_reason = (__s8)p->proto.arg[RETISC_ARG_DROP_REASON];
+	cfg.arg_netdev = (__s8)p->proto.arg[RETISC_ARG_NETDEV];
+	cfg.arg_net = (__s8)p->proto.arg[RETISC_ARG_NET];
+	cfg.arg_nft_pktinfo = (__s8)p->proto.arg[RETISC_ARG_NFT_PKTINFO];
+	cfg.arg_nft_traceinfo = (__s8)p->proto.arg[RETISC_ARG_NFT_TRACEINFO];
+	cfg.tracking = (__u8)p->tracking;
+	cfg.tracking_on = c->tracking_on;
+
+	/* Chain: applicable hooks in collector order, then submit. */
+	for (size_t h = 0; h < c->n_hooks && nh < RETISC_CHAIN_SLOTS - 1; h++) {
+		int fd = tp ? c->hooks[h].fd_tp : c->hooks[h].fd_kp;
+		__u32 key = slot + (__u32)nh;
+
+		if (!hook_applies(&c->hooks[h], p) || fd < 0)
+			continue;
+		if (bpf_map_update_elem(fd_array, &key, &fd, BPF_ANY))
+			return -errno;
+		nh++;
+	}
+	if (nh) {
+		__u32 key = slot + (__u32)nh;
+
+		if (bpf_map_update_elem(fd_array, &key, &submit, BPF_ANY))
+			return -errno;
+	}
+	cfg.n_hooks = (__u8)nh;
+	pi->n_hooks = nh;
+
+	pi->skel = probe__open();
+	if (!pi->skel)
+		return -errno;
+	pi->skel->rodata->retisc_cfg = cfg;
+	pi->skel->rodata->retisc_thread_size = c->thread_size;
+	pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
+	pi->skel->rodata->retisc_stack_tracking = c->stack_tracking;
+	pi->skel->rodata->retisc_trk_kmem = kmem_on(c);
+	pi->skel->rodata->retisc_trk_guard = guard_level(c);
+	pi->skel->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
+	pi->skel->rodata->retisc_filter_packet = c->filters.packet;
+	pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;
+	bpf_program__set_autoload(pi->skel->progs.retisc_probe_tp, tp);
+	bpf_program__set_autoload(pi->skel->progs.retisc_probe_kp, p->type == RETISC_PROBE_KPROBE);
+	bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp,
+				  p->type == RETISC_PROBE_KRETPROBE);
+	bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp_entry,
+				  p->type == RETISC_PROBE_KRETPROBE);
+	/* Only kretprobes stash arguments: a one-entry map elsewhere. */
+	if (p->type != RETISC_PROBE_KRETPROBE)
+		bpf_map__set_max_entries(pi->skel->maps.retisc_krp_stash, 1);
+	err = reuse_core_maps(c, pi->skel->obj) ?: probe__load(pi->skel);
+	if (err)
+		pr_err("Cannot load the program of probe %s: %s", p->name, strerror(-err));
+	return err;
+}
+
 int collect__load_probes(struct collect *c)
 {
-	int progs_tp = bpf_map__fd(c->core->maps.retisc_progs_tp);
-	int progs_kp = bpf_map__fd(c->core->maps.retisc_progs_kp);
-	int submit_tp = bpf_program__fd(c->core->progs.retisc_submit_tp);
-	int submit_kp = bpf_program__fd(c->core->progs.retisc_submit_kp);
-	__u64 thread_size = 16384;
 	uint64_t a, b;
 
-	bool stack_tracking = need_stack_tracking(c);
-
 	/* doc/tracking.md §7: THREAD_SIZE from the init stack bounds. */
+	c->thread_size = 16384;
 	a = retisc_kallsyms__addr("__start_init_stack");
 	b = retisc_kallsyms__addr("__end_init_stack");
 	if (a && b && b > a && retisc_kallsyms__count("__start_init_stack") == 1)
-		thread_size = b - a;
+		c->thread_size = b - a;
 	else
 		pr_debug("Cannot retrieve init stack address: using THREAD_SIZE 16384");
+	c->stack_tracking = need_stack_tracking(c);
 
 	for (size_t i = 0; i < c->n_probes; i++) {
-		struct probe_inst *pi = &c->probes[i];
-		struct retisc_probe *p = &pi->p;
-		struct retisc_probe_cfg cfg = {};
-		struct bpf_program *prog;
-		int fd_array = p->type == RETISC_PROBE_RAW_TP ? progs_tp : progs_kp;
-		__u32 slot = (__u32)i * RETISC_CHAIN_SLOTS;
-		int err, nh = 0;
+		int err = probe_load_one(c, i);
 
-		cfg.probe_id = (__u32)i;
-		cfg.probe_type = (__u8)p->type;
-		cfg.nargs = probe_nargs(p);
-		cfg.stack = p->stack || c->o.stack;
-		cfg.arg_skb = probe_arg_skb(p);
-		cfg.arg_drop_reason = (__s8)p->proto.arg[RETISC_ARG_DROP_REASON];
-		cfg.arg_netdev = (__s8)p->proto.arg[RETISC_ARG_NETDEV];
-		cfg.arg_net = (__s8)p->proto.arg[RETISC_ARG_NET];
-		cfg.arg_nft_pktinfo = (__s8)p->proto.arg[RETISC_ARG_NFT_PKTINFO];
-		cfg.arg_nft_traceinfo = (__s8)p->proto.arg[RETISC_ARG_NFT_TRACEINFO];
-		cfg.tracking = (__u8)p->tracking;
-		cfg.tracking_on = c->tracking_on;
-
-		/* Chain: applicable hooks in collector order, then submit. */
-		for (size_t h = 0; h < c->n_hooks && nh < RETISC_CHAIN_SLOTS - 1; h++) {
-			int fd = p->type == RETISC_PROBE_RAW_TP ? c->hooks[h].fd_tp
-								: c->hooks[h].fd_kp;
-			__u32 key = slot + (__u32)nh;
-
-			if (!hook_applies(&c->hooks[h], p) || fd < 0)
-				continue;
-			err = bpf_map_update_elem(fd_array, &key, &fd, BPF_ANY);
-			if (err)
-				return -errno;
-			nh++;
-		}
-		if (nh) {
-			__u32 key = slot + (__u32)nh;
-			int fd = p->type == RETISC_PROBE_RAW_TP ? submit_tp : submit_kp;
-
-			if (bpf_map_update_elem(fd_array, &key, &fd, BPF_ANY))
-				return -errno;
-		}
-		cfg.n_hooks = (__u8)nh;
-		pi->n_hooks = nh;
-
-		pi->skel = probe__open();
-		if (!pi->skel)
-			return -errno;
-		pi->skel->rodata->retisc_cfg = cfg;
-		pi->skel->rodata->retisc_thread_size = thread_size;
-		pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
-		pi->skel->rodata->retisc_stack_tracking = stack_tracking;
-		pi->skel->rodata->retisc_trk_kmem = kmem_on(c);
-		pi->skel->rodata->retisc_trk_guard = guard_level(c);
-		pi->skel->rodata->retisc_wakeup_bytes = wakeup_bytes(c);
-		pi->skel->rodata->retisc_filter_packet = c->filters.packet;
-		pi->skel->rodata->retisc_filter_meta_on = c->filters.meta.n > 0;
-		bpf_program__set_autoload(pi->skel->progs.retisc_probe_tp,
-					  p->type == RETISC_PROBE_RAW_TP);
-		bpf_program__set_autoload(pi->skel->progs.retisc_probe_kp,
-					  p->type == RETISC_PROBE_KPROBE);
-		bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp,
-					  p->type == RETISC_PROBE_KRETPROBE);
-		bpf_program__set_autoload(pi->skel->progs.retisc_probe_krp_entry,
-					  p->type == RETISC_PROBE_KRETPROBE);
-		/* Only kretprobes stash arguments: a one-entry map elsewhere. */
-		if (p->type != RETISC_PROBE_KRETPROBE)
-			bpf_map__set_max_entries(pi->skel->maps.retisc_krp_stash, 1);
-		err = reuse_core_maps(c, pi->skel->obj) ?: probe__load(pi->skel);
-		if (err) {
-			pr_err("Cannot load the program of probe %s: %s", p->name, strerror(-err));
+		if (err)
 			return err;
-		}
-		prog = p->type == RETISC_PROBE_RAW_TP	? pi->skel->progs.retisc_probe_tp
-		       : p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
-							: pi->skel->progs.retisc_probe_krp;
-		(void)prog;
 	}
 	return 0;
+}
+
+/* Attach one loaded probe (kretprobes: both halves). 0 or a negative errno. */
+static int probe_attach_one(struct probe_inst *pi)
+{
+	struct retisc_probe *p = &pi->p;
+	int err;
+
+	if (p->type == RETISC_PROBE_RAW_TP)
+		pi->link = bpf_program__attach_raw_tracepoint(pi->skel->progs.retisc_probe_tp,
+							      p->func);
+	else
+		pi->link = bpf_program__attach_kprobe(p->type == RETISC_PROBE_KPROBE
+							      ? pi->skel->progs.retisc_probe_kp
+							      : pi->skel->progs.retisc_probe_krp,
+						      p->type == RETISC_PROBE_KRETPROBE, p->func);
+	err = libbpf_get_error(pi->link);
+	if (!err && p->type == RETISC_PROBE_KRETPROBE) {
+		/* The entry half first stops nothing: it only stashes. */
+		pi->entry_link = bpf_program__attach_kprobe(pi->skel->progs.retisc_probe_krp_entry,
+							    false, p->func);
+		err = libbpf_get_error(pi->entry_link);
+		if (err) {
+			pi->entry_link = NULL;
+			bpf_link__destroy(pi->link);
+		}
+	}
+	if (err)
+		pi->link = NULL;
+	else
+		pi->attached = true;
+	return err;
 }
 
 int collect__attach_probes(struct collect *c)
@@ -720,29 +770,9 @@ int collect__attach_probes(struct collect *c)
 	for (size_t i = 0; i < c->n_probes; i++) {
 		struct probe_inst *pi = &c->probes[i];
 		struct retisc_probe *p = &pi->p;
-		int err;
+		int err = probe_attach_one(pi);
 
-		if (p->type == RETISC_PROBE_RAW_TP)
-			pi->link = bpf_program__attach_raw_tracepoint(
-				pi->skel->progs.retisc_probe_tp, p->func);
-		else
-			pi->link = bpf_program__attach_kprobe(
-				p->type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp
-							       : pi->skel->progs.retisc_probe_krp,
-				p->type == RETISC_PROBE_KRETPROBE, p->func);
-		err = libbpf_get_error(pi->link);
-		if (!err && p->type == RETISC_PROBE_KRETPROBE) {
-			/* The entry half first stops nothing: it only stashes. */
-			pi->entry_link = bpf_program__attach_kprobe(
-				pi->skel->progs.retisc_probe_krp_entry, false, p->func);
-			err = libbpf_get_error(pi->entry_link);
-			if (err) {
-				pi->entry_link = NULL;
-				bpf_link__destroy(pi->link);
-			}
-		}
 		if (err) {
-			pi->link = NULL;
 			if (p->core_only) {
 				pr_err("Cannot attach tracking probe %s: %s", p->name,
 				       strerror(-err));
@@ -757,7 +787,6 @@ int collect__attach_probes(struct collect *c)
 		/* Start-up benchmark mark (tests/bench): debug logs carry a timestamp. */
 		if (!attached)
 			pr_debug("First probe attached: %s", p->name);
-		pi->attached = true;
 		attached++;
 	}
 	if (!attached) {
@@ -766,4 +795,66 @@ int collect__attach_probes(struct collect *c)
 	}
 	pr_info("%zu probe(s) loaded", attached);
 	return 0;
+}
+
+/*
+ * --probe-stack (doc/cli.md §3.3): a function of a reported stack trace
+ * becomes a kprobe when BTF describes it and a collector reads one of its
+ * parameters. Bus thread only, which is the only user of c->probes while
+ * the collection runs. 1: a probe was added, 0: func is not probed (seen
+ * before, unknown, useless, or the probe could not be loaded), or a
+ * negative errno.
+ */
+int collect__probe_stack_add(struct collect *c, const char *func)
+{
+	struct retisc_probe_spec spec = {.type = RETISC_PROBE_KPROBE, .target = (char *)func};
+	struct retisc_probe *v = NULL;
+	struct probe_inst *pi;
+	size_t n = 0, i = c->n_probes;
+	char err_s[256];
+	int err;
+
+	if (strv_has(&c->ps_seen, func))
+		return 0;
+	err = strv_push(&c->ps_seen, func);
+	if (err)
+		return err;
+	for (size_t j = 0; j < c->n_probes; j++)
+		if (c->probes[j].p.type == RETISC_PROBE_KPROBE &&
+		    !strcmp(c->probes[j].p.func, func))
+			return 0;
+	if (c->n_probes >= RETISC_MAX_PROBES || strchr(func, '*'))
+		return 0;
+	err = retisc_probe__resolve(&spec, &v, &n, err_s, sizeof(err_s));
+	if (err <= 0 || !probe_useful(c, &v[0])) {
+		for (size_t j = 0; j < n; j++)
+			retisc_probe__release(&v[j]);
+		free(v);
+		return err == -ENOMEM ? err : 0;
+	}
+	for (size_t j = 1; j < n; j++)
+		retisc_probe__release(&v[j]);
+	pi = realloc(c->probes, (c->n_probes + 1) * sizeof(*pi));
+	if (!pi) {
+		retisc_probe__release(&v[0]);
+		free(v);
+		return -ENOMEM;
+	}
+	c->probes = pi;
+	pi = &c->probes[i];
+	memset(pi, 0, sizeof(*pi));
+	pi->p = v[0];
+	free(v);
+	c->n_probes++;
+	if (c->tracking_on)
+		probe_tracking_flags(c, &pi->p);
+	err = probe_load_one(c, i);
+	if (!err)
+		err = probe_attach_one(pi);
+	if (err) {
+		pr_warn("Could not attach additional probe %s: %s", pi->p.name, strerror(-err));
+		return 0;
+	}
+	pr_info("Added probe %s (--probe-stack)", pi->p.name);
+	return 1;
 }

@@ -113,7 +113,14 @@ test_cli_option_errors() {
 	expect_fail 2 "'--tracking-map-size' cannot be used multiple times" \
 		"$RETISC" collect --tracking-map-size 1024 --tracking-map-size 2048 --cmd true || return 1
 	expect_fail 1 "Cannot use probe 'k:ip_rcv' with --tracking-mode tracepoint" \
-		"$RETISC" collect --tracking-mode tracepoint -c skb-tracking -p k:ip_rcv --cmd true
+		"$RETISC" collect --tracking-mode tracepoint -c skb-tracking -p k:ip_rcv --cmd true ||
+		return 1
+	# --probe-stack follows packets up their stacks with kprobes: it needs
+	# a filter, and kprobes (the VM lane runs it live).
+	expect_fail 1 "Probe-stack mode requires filtering \\(--filter-packet and/or --filter-meta\\)" \
+		"$RETISC" collect --probe-stack --cmd true || return 1
+	expect_fail 1 "--probe-stack adds kprobes, which tracepoint tracking mode cannot use" \
+		"$RETISC" collect --probe-stack -f icmp --tracking-mode tracepoint --cmd true
 }
 
 # A profile never silently overrides a single-value option the user gave:
