@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers of the processor tests (test_sort.c, test_stats.c, test_pcap.c,
- * test_schema.c): the built plugins loaded into one registry, a processor
+ * test_schema.c, test_procio.c): the built plugins loaded into one registry, a processor
  * run with its argv and its stdout and log lines captured, fixture and
  * temporary file paths.
  */
