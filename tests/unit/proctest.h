@@ -51,24 +51,6 @@ static inline const char *tmp_file(const char *name, const char *content)
 	return p;
 }
 
-/* Whole file, NUL-terminated (the caller frees); NULL if it cannot be read. */
-static inline char *slurp(const char *path, size_t *len)
-{
-	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
-	char buf[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		retisc_strbuf__append(&sb, buf, n);
-	fclose(f);
-	if (len)
-		*len = sb.len;
-	return sb.buf ? sb.buf : strdup("");
-}
-
 static inline int pt_group_setup(void **state)
 {
 	const char *dir;
