@@ -198,11 +198,15 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PUB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -shared -fvisibility=hidden -o $@ $<
 
+# Test binaries find tests/fixtures from the repository root, or else at
+# this absolute path (tests/unit/testutil.h).
+TEST_CFLAGS := -Itests/unit -DRETISC_TEST_FIXTURE_DIR='"$(abspath tests/fixtures)"'
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) \
 		$(ALL_PLUGIN_SKELS) $(SCHEMA_H) $(wildcard tests/unit/*.h)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(addprefix -I,$(PLUGIN_DIRS)) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(addprefix -I,$(PLUGIN_DIRS)) \
 		$(addprefix -I$(BUILD)/,$(PLUGIN_DIRS)) -o $@ $< \
 		-Wl,--start-group $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) -Wl,--end-group \
 		$(TEST_LDLIBS)
@@ -217,7 +221,7 @@ $(BUILD)/tests/asan/test_%: tests/unit/test_%.c $(ASAN_LIB_SRCS) $(CORE_SKELS) $
 	$(call msg,ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-		-fno-sanitize-recover=all -Itests/unit $(addprefix -I,$(PLUGIN_DIRS)) \
+		-fno-sanitize-recover=all $(TEST_CFLAGS) $(addprefix -I,$(PLUGIN_DIRS)) \
 		$(addprefix -I$(BUILD)/,$(PLUGIN_DIRS)) -o $@ $< $(ASAN_LIB_SRCS) $(TEST_LDLIBS)
 
 unit-test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS)

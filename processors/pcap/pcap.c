@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +37,6 @@
 #define RETIS_PEN 70000U
 #define OPT_MAX 0xFFFF
 #define NSEC_PER_SEC 1000000000ULL
-/* retisc_api.reader_kind() of an events file. */
 
 struct pcap_ctx {
 	const struct retisc_api *api;
@@ -414,59 +412,47 @@ static int handle(struct pcap_ctx *c, struct retisc_json *ev)
 	return write_epb(c, ev, type, symbol);
 }
 
+/* retisc_proc_line_fn: export one event. */
+static int pcap_line(void *priv, struct retisc_json *ev, char *err, size_t errsz)
+{
+	struct pcap_ctx *c = priv;
+	int ret = handle(c, ev);
+
+	c->api->json_free(ev);
+	if (ret == -EINVAL)
+		snprintf(err, errsz, "cannot export event");
+	return ret;
+}
+
 static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"out", required_argument, NULL, 'o'},
-		{"probe", required_argument, NULL, 'p'},
-		RETISC_PROC_COMMON_LONGOPTS,
+	struct pcap_ctx c = {.api = api};
+	const char *probe = NULL, *input;
+	/*
+	 * Single values: given twice (by the user and by a profile, whose
+	 * arguments follow the user's) is an error, as in Retis, rather than
+	 * the profile silently winning.
+	 */
+	const struct retisc_proc_opt opts[] = {
+		RETISC_PROC_STRING_ONCE("out", 'o', &c.out_path, "<OUT>"),
+		RETISC_PROC_STRING_ONCE("probe", 'p', &probe, "<PROBE>"),
 		{},
 	};
-	struct pcap_ctx c = {.api = api};
+	struct retisc_proc_loop loop = {.line = pcap_line, .priv = &c};
 	struct retisc_proc_signals sig;
 	struct retisc_reader *rd = NULL;
-	bool keep_going = false, signals = false;
-	const char *probe = NULL;
-	struct retisc_json *ev;
-	int opt, ret, status = 0;
-	char err[1024];
+	bool signals = false;
+	int ret, status = 0;
 
 	(void)priv;
 	retisc_out__fd(&c.out, -1, NULL);
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "o:p:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		/*
-		 * Single values: given twice (by the user and by a profile, whose
-		 * arguments follow the user's) is an error, as in Retis, rather
-		 * than the profile silently winning.
-		 */
-		case 'o':
-		case 'p':
-			if (opt == 'o' ? c.out_path != NULL : probe != NULL) {
-				fprintf(stderr,
-					"error: the argument '%s' cannot be used multiple times "
-					"(a profile may give it too)\n",
-					opt == 'o' ? "--out <OUT>" : "--probe <PROBE>");
-				return 2;
-			}
-			if (opt == 'o')
-				c.out_path = optarg;
-			else
-				probe = optarg;
-			break;
-		default:
-			ret = retisc_proc__common_opt(opt, argv[0], usage, &keep_going);
-			if (ret >= 0)
-				return ret;
-		}
-	}
-	if (retisc_proc__check_operands(argc, argv, 1))
-		return 2;
+	ret = retisc_proc__parse(argc, argv, opts, usage, &loop.keep_going, &input);
+	if (ret >= 0)
+		return ret;
 	if (probe && parse_probe(&c, probe))
 		return 1;
 
-	rd = retisc_proc__open(api, optind < argc ? argv[optind] : NULL);
+	rd = retisc_proc__open(api, input);
 	if (!rd) {
 		status = 1;
 		goto out;
@@ -487,29 +473,19 @@ static int pcap_run(void *priv, const struct retisc_api *api, int argc, char **a
 
 	retisc_proc__signals_install(&sig);
 	signals = true;
-	while ((ret = retisc_proc__read(api, rd, &ev, err, sizeof(err)))) {
-		if (ret > 0) {
-			ret = handle(&c, ev);
-			api->json_free(ev);
-			if (ret == -EINVAL)
-				retisc_proc__log_line(api, rd, "cannot export event");
-		}
-		/* A closed pipe ends silently; -ECANCELED was reported. */
-		if (ret == -EPIPE || ret == -ECANCELED) {
-			status = ret == -ECANCELED;
-			goto out;
-		}
-		if (ret < 0 && ret != -EINVAL) {
-			api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s",
-				 c.out.name ? c.out.name : "output", strerror(-ret));
-			status = 1;
-			goto out;
-		}
-		if (ret < 0) {
-			status = 1;
-			if (!keep_going)
-				break;
-		}
+	ret = retisc_proc__each(api, rd, &loop, &status);
+	/* A closed pipe ends silently; -ECANCELED was reported. */
+	if (ret == -EPIPE || ret == -ECANCELED) {
+		status = ret == -ECANCELED;
+		goto out;
+	}
+	/* Any other stop but a bad line is reported as a write error (a
+	 * reader error too, after the reader's own message). */
+	if (ret < 0 && ret != -EINVAL) {
+		api->log(RETISC_LOG_ERROR, "Cannot write to %s: %s",
+			 c.out.name ? c.out.name : "output", strerror(-ret));
+		status = 1;
+		goto out;
 	}
 
 	/* Write errors are reported before the summary, not after it. */

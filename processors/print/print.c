@@ -4,7 +4,6 @@
  * (startup events included) or every series of a sorted file as text.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,91 +18,78 @@ static void usage(FILE *f)
 		   "[--keep-going] [INPUT]\n");
 }
 
+struct print_ctx {
+	const struct retisc_api *api;
+	struct retisc_text *text;
+	bool series; /* the input is a series file */
+	struct retisc_out out;
+};
+
+/* retisc_proc_line_fn: render one event or series into the output. */
+static int print_line(void *priv, struct retisc_json *v, char *err, size_t errsz)
+{
+	struct print_ctx *p = priv;
+	const struct retisc_api *api = p->api;
+	int ret;
+
+	ret = p->series ? api->text_series_framed(p->text, v, &p->out.buf)
+			: api->text_event_framed(p->text, v, &p->out.buf);
+	api->json_free(v);
+	if (ret == -EINVAL) {
+		snprintf(err, errsz, "cannot render event");
+		return ret;
+	}
+	if (!ret && p->out.buf.len >= RETISC_OUT_CHUNK)
+		ret = retisc_out__flush(&p->out);
+	return ret;
+}
+
 static int print_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'F'},
-		{"utc", no_argument, NULL, 'u'},
-		RETISC_PROC_COMMON_LONGOPTS,
+	bool multiline = true, utc = false, link_layer = false;
+	const struct retisc_proc_opt opts[] = {
+		RETISC_PROC_FORMAT(&multiline),
+		RETISC_PROC_FLAG("utc", 0, &utc),
+		RETISC_PROC_FLAG(NULL, 'e', &link_layer),
 		{},
 	};
-	bool multiline = true, utc = false, link_layer = false, keep_going = false;
+	struct print_ctx p = {.api = api};
+	struct retisc_proc_loop loop = {.line = print_line, .priv = &p};
 	struct retisc_proc_signals sig;
-	struct retisc_text *text = NULL;
 	struct retisc_pager pager;
 	struct retisc_reader *rd;
-	struct retisc_out out;
-	struct retisc_json *v;
-	int opt, ret, kind, status = 0;
-	char err[1024];
+	const char *input;
+	int ret, status = 0;
 
 	(void)priv;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "eh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'F':
-			if (!strcmp(optarg, "single-line")) {
-				multiline = false;
-			} else if (strcmp(optarg, "multi-line")) {
-				fprintf(stderr, "error: invalid value '%s' for '--format'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'u':
-			utc = true;
-			break;
-		case 'e':
-			link_layer = true;
-			break;
-		default:
-			ret = retisc_proc__common_opt(opt, argv[0], usage, &keep_going);
-			if (ret >= 0)
-				return ret;
-		}
-	}
-	if (retisc_proc__check_operands(argc, argv, 1))
-		return 2;
-	rd = retisc_proc__open(api, optind < argc ? argv[optind] : NULL);
+	ret = retisc_proc__parse(argc, argv, opts, usage, &loop.keep_going, &input);
+	if (ret >= 0)
+		return ret;
+	rd = retisc_proc__open(api, input);
 	if (!rd)
 		return 1;
-	text = api->text_new(api, multiline, link_layer, utc);
-	if (!text) {
+	p.text = api->text_new(api, multiline, link_layer, utc);
+	if (!p.text) {
 		api->reader_free(rd);
 		return 1;
 	}
-	kind = api->reader_kind(rd);
+	p.series = api->reader_kind(rd) == RETISC_READER_SERIES;
 
 	retisc_proc__signals_install(&sig);
 	retisc_pager__start(&pager);
-	retisc_out__fd(&out, STDOUT_FILENO, "stdout");
-	ret = 0;
-	while (!out.broken && (ret = retisc_proc__read(api, rd, &v, err, sizeof(err)))) {
-		if (ret > 0) {
-			ret = kind == 2 ? api->text_series_framed(text, v, &out.buf)
-					: api->text_event_framed(text, v, &out.buf);
-			api->json_free(v);
-			if (ret == -EINVAL)
-				retisc_proc__log_line(api, rd, "cannot render event");
-			else if (!ret && out.buf.len >= RETISC_OUT_CHUNK)
-				ret = retisc_out__flush(&out);
-			if (ret == -EPIPE) {
-				ret = 0;
-				break;
-			}
-		}
-		if (ret < 0) {
-			status = 1;
-			if (ret != -EINVAL || !keep_going)
-				break;
-		}
-	}
-	/* What was rendered before an error or a signal is still written. */
-	if (retisc_out__finish(api, &out, ret < 0 && ret != -EINVAL ? ret : 0, status != 0))
+	retisc_out__fd(&p.out, STDOUT_FILENO, "stdout");
+	ret = retisc_proc__each(api, rd, &loop, &status);
+	/*
+	 * What was rendered before an error or a signal is still written.
+	 * Quiet once status is set, so that a reader error is not followed
+	 * by a second message; a write error that stopped the loop is
+	 * therefore not reported either.
+	 */
+	if (retisc_out__finish(api, &p.out, ret == -EINVAL ? 0 : ret, status != 0))
 		status = 1;
 	retisc_pager__finish(&pager);
 	retisc_proc__signals_restore(&sig);
-	api->text_free(text);
+	api->text_free(p.text);
 	api->reader_free(rd);
 	return status;
 }

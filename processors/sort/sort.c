@@ -7,7 +7,6 @@
  * --mark-lost).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,6 +37,8 @@
 
 struct sort_ctx {
 	const struct retisc_api *api;
+	struct retisc_reader *rd;
+	struct retisc_sort *sort;
 	struct retisc_text *text; /* NULL: no text output */
 	bool multiline, deltas, diff, lost;
 	bool keep_going;
@@ -79,22 +80,6 @@ static void usage(FILE *f)
 		"      --keep-going        report malformed events and go on (exit 1 at the end)\n"
 		"  -h, --help              print help\n",
 		DEFAULT_MAX_BUFFER, DEFAULT_FORGET_SEC);
-}
-
-static int parse_u64(const char *opt, const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		goto bad;
-	*out = strtoull(s, &end, 10);
-	if (errno || *end)
-		goto bad;
-	return 0;
-bad:
-	fprintf(stderr, "error: invalid value '%s' for '%s'\n", s, opt);
-	return -EINVAL;
 }
 
 /* Index of the file being read, for the origin of its events. */
@@ -272,111 +257,84 @@ static void log_counts(const struct sort_ctx *c, const struct retisc_sort *s)
 		    k.peak_flows, k.forgotten);
 }
 
+/* retisc_proc_line_fn: hand one event to the sorter, which may emit. */
+static int sort_line(void *priv, struct retisc_json *ev, char *err, size_t errsz)
+{
+	struct sort_ctx *c = priv;
+	const struct retisc_api *api = c->api;
+	int ret;
+
+	ret = retisc_sort__add(c->sort, ev,
+			       origin_of(c, api->reader_path(c->rd), api->reader_line(c->rd)), err,
+			       errsz);
+	/* emit() failed and reported why (a closed pipe silently): stop. */
+	if (c->fatal)
+		return ret == -EPIPE ? -EPIPE : -ECANCELED;
+	if (ret && ret != -EINVAL) {
+		api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
+		c->fatal = true;
+	}
+	return ret;
+}
+
 static int sort_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"max-buffer", required_argument, NULL, 'b'},
-		{"out", required_argument, NULL, 'o'},
-		{"print", no_argument, NULL, 'P'},
-		{"format", required_argument, NULL, 'F'},
-		{"utc", no_argument, NULL, 'u'},
-		{"deltas", no_argument, NULL, 'd'},
-		{"diff", no_argument, NULL, 'D'},
-		{"mark-lost", no_argument, NULL, 'l'},
-		{"forget-after", required_argument, NULL, 'g'},
-		RETISC_PROC_COMMON_LONGOPTS,
+	struct retisc_sort_opts so = {0};
+	struct sort_ctx c = {.api = api, .multiline = true};
+	uint64_t max_buffer = DEFAULT_MAX_BUFFER, forget_sec = DEFAULT_FORGET_SEC;
+	bool print = false, utc = false, ll = false, signals = false;
+	const struct retisc_proc_opt opts[] = {
+		RETISC_PROC_U64("max-buffer", 0, &max_buffer, "<N>", SIZE_MAX),
+		RETISC_PROC_STRING("out", 'o', &c.out_path, "<OUT>"),
+		RETISC_PROC_FLAG("print", 0, &print),
+		RETISC_PROC_FORMAT(&c.multiline),
+		RETISC_PROC_FLAG("utc", 0, &utc),
+		RETISC_PROC_FLAG(NULL, 'e', &ll),
+		RETISC_PROC_FLAG("deltas", 0, &c.deltas),
+		RETISC_PROC_FLAG("diff", 0, &c.diff),
+		RETISC_PROC_FLAG("mark-lost", 0, &c.lost),
+		RETISC_PROC_U64("forget-after", 0, &forget_sec, "<SEC>", UINT64_MAX / NSEC_PER_SEC),
 		{},
 	};
-	struct retisc_sort_opts so = {.max_buffer = DEFAULT_MAX_BUFFER};
-	struct sort_ctx c = {.api = api, .multiline = true};
-	uint64_t forget_sec = DEFAULT_FORGET_SEC, v;
+	struct retisc_proc_loop loop = {
+		.line = sort_line,
+		.priv = &c,
+		.skip_read_errors = true,
+	};
 	struct retisc_proc_signals sig;
 	struct retisc_pager pager = {0};
-	struct retisc_reader *rd = NULL;
-	struct retisc_sort *s = NULL;
-	bool print = false, utc = false, ll = false, signals = false;
-	const char *input = NULL;
-	struct retisc_json *ev;
-	char err[1024];
-	int opt, ret, status = 0;
+	const char *input;
+	int ret, status = 0;
 
 	(void)priv;
 	retisc_out__fd(&c.json, -1, NULL);
 	retisc_out__fd(&c.std, STDOUT_FILENO, "stdout");
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "o:eh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'b':
-			if (parse_u64("--max-buffer <N>", optarg, &v) || v > SIZE_MAX)
-				return 2;
-			so.max_buffer = (size_t)v;
-			break;
-		case 'o':
-			c.out_path = optarg;
-			break;
-		case 'P':
-			print = true;
-			break;
-		case 'F':
-			if (!strcmp(optarg, "single-line")) {
-				c.multiline = false;
-			} else if (strcmp(optarg, "multi-line")) {
-				fprintf(stderr, "error: invalid value '%s' for '--format'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'u':
-			utc = true;
-			break;
-		case 'e':
-			ll = true;
-			break;
-		case 'd':
-			c.deltas = true;
-			break;
-		case 'D':
-			c.diff = true;
-			break;
-		case 'l':
-			c.lost = true;
-			break;
-		case 'g':
-			if (parse_u64("--forget-after <SEC>", optarg, &forget_sec) ||
-			    forget_sec > UINT64_MAX / NSEC_PER_SEC)
-				return 2;
-			break;
-		default:
-			ret = retisc_proc__common_opt(opt, argv[0], usage, &c.keep_going);
-			if (ret >= 0)
-				return ret;
-		}
-	}
-	if (retisc_proc__check_operands(argc, argv, 1))
-		return 2;
-	if (optind < argc)
-		input = argv[optind];
+	ret = retisc_proc__parse(argc, argv, opts, usage, &loop.keep_going, &input);
+	if (ret >= 0)
+		return ret;
+	c.keep_going = loop.keep_going;
+	so.max_buffer = (size_t)max_buffer;
 	so.forget_ns = forget_sec * NSEC_PER_SEC;
 	so.deltas = c.deltas;
 	so.diff = c.diff;
 	so.lost = c.lost;
 
-	rd = retisc_proc__open(api, input);
-	if (!rd)
+	c.rd = retisc_proc__open(api, input);
+	if (!c.rd)
 		return 1;
-	if (api->reader_kind(rd) == RETISC_READER_SERIES) {
+	if (api->reader_kind(c.rd) == RETISC_READER_SERIES) {
 		api->log(RETISC_LOG_INFO, "File already sorted");
 		goto out;
 	}
 	if (c.out_path) {
-		if (api->reader_compat(rd) != COMPAT_CURRENT) {
+		if (api->reader_compat(c.rd) != COMPAT_CURRENT) {
 			api->log(RETISC_LOG_ERROR,
 				 "Storing sorted events is not supported (input event format is "
 				 "too old, remove `--out`)");
 			status = 1;
 			goto out;
 		}
-		if (same_file(api->reader_path(rd), c.out_path)) {
+		if (same_file(api->reader_path(c.rd), c.out_path)) {
 			api->log(RETISC_LOG_ERROR,
 				 "Cannot sort a file in-place. Please specify an output file "
 				 "that's different to the input one.");
@@ -398,8 +356,8 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 		}
 		retisc_pager__start(&pager);
 	}
-	s = retisc_sort__new(api, &so, emit, &c);
-	if (!s) {
+	c.sort = retisc_sort__new(api, &so, emit, &c);
+	if (!c.sort) {
 		api->log(RETISC_LOG_ERROR, "%s", strerror(errno));
 		status = 1;
 		goto out;
@@ -407,35 +365,18 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 
 	retisc_proc__signals_install(&sig);
 	signals = true;
-	while (!c.fatal && (ret = retisc_proc__read(api, rd, &ev, err, sizeof(err)))) {
-		if (ret < 0) {
-			c.status = 1;
-			if (ret == -ENOMEM || !c.keep_going)
-				break;
-			continue;
-		}
-		ret = retisc_sort__add(s, ev,
-				       origin_of(&c, api->reader_path(rd), api->reader_line(rd)),
-				       err, sizeof(err));
-		if (ret == -EINVAL && !c.fatal) {
-			retisc_proc__log_line(api, rd, err);
-			c.status = 1;
-			if (!c.keep_going)
-				break;
-		} else if (ret && !c.fatal) {
+	/* Errors were logged as they came and c.fatal tells what follows. */
+	retisc_proc__each(api, c.rd, &loop, &c.status);
+	/* Whatever was read is written, also after an error or a signal. */
+	if (!c.fatal) {
+		ret = retisc_sort__finish(c.sort);
+		/* emit() reports its own failures (c.fatal). */
+		if (ret < 0 && !c.fatal) {
 			api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
 			c.status = 1;
-			c.fatal = true;
 		}
 	}
-	/* Whatever was read is written, also after an error or a signal. */
-	if (!c.fatal)
-		ret = retisc_sort__finish(s);
-	if (!c.fatal && ret < 0) {
-		api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
-		c.status = 1;
-	}
-	log_counts(&c, s);
+	log_counts(&c, c.sort);
 	status = c.status;
 out:
 	if (c.json.fd >= 0 && retisc_out__finish(api, &c.json, 0, c.fatal))
@@ -448,10 +389,10 @@ out:
 	retisc_pager__finish(&pager);
 	if (signals)
 		retisc_proc__signals_restore(&sig);
-	retisc_sort__free(s);
+	retisc_sort__free(c.sort);
 	if (c.text)
 		api->text_free(c.text);
-	api->reader_free(rd);
+	api->reader_free(c.rd);
 	for (size_t i = 0; i < c.n_paths; i++)
 		free(c.paths[i]);
 	free(c.paths);

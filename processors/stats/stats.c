@@ -4,7 +4,6 @@
  * rotated set (one block per startup event) or for a whole series file.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include <retisc/strbuf.h>
 
 #define NSEC_PER_SEC 1000000000LL
-/* retisc_api.reader_kind() of an events file. */
 
 struct probe_count {
 	char *name;
@@ -40,6 +38,7 @@ struct block {
 
 struct stats {
 	const struct retisc_api *api;
+	int kind; /* enum retisc_reader_kind of the input */
 	struct block *blocks;
 	size_t n_blocks;
 };
@@ -158,15 +157,14 @@ static int count_event(struct stats *st, struct block *b, const struct retisc_js
 	return count_probe(b, type, symbol);
 }
 
-static int add_line(struct stats *st, int kind, const struct retisc_json *v, char *err,
-		    size_t errsz)
+static int add_line(struct stats *st, const struct retisc_json *v, char *err, size_t errsz)
 {
 	const struct retisc_api *api = st->api;
 	struct block *b;
 	size_t n;
 	int ret;
 
-	if (kind == RETISC_READER_EVENTS) {
+	if (st->kind == RETISC_READER_EVENTS) {
 		if (api->json_type(api->json_obj_get(v, "startup")) == RETISC_JSON_OBJECT)
 			return block_new(st, v);
 		if (!st->n_blocks) {
@@ -272,54 +270,49 @@ static int render(const struct stats *st, struct retisc_strbuf *sb)
 	return err;
 }
 
+/* retisc_proc_line_fn: count one event, or one series. */
+static int stats_line(void *priv, struct retisc_json *v, char *err, size_t errsz)
+{
+	struct stats *st = priv;
+	int ret = add_line(st, v, err, errsz);
+
+	st->api->json_free(v);
+	/* Out of memory: the loop stops and leaves the message to us. */
+	if (ret && ret != -EINVAL)
+		st->api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
+	return ret;
+}
+
 static int stats_run(void *priv, const struct retisc_api *api, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		RETISC_PROC_COMMON_LONGOPTS,
-		{},
-	};
+	static const struct retisc_proc_opt opts[] = {{}};
 	struct stats st = {.api = api};
+	struct retisc_proc_loop loop = {
+		.line = stats_line,
+		.priv = &st,
+		.skip_read_errors = true,
+	};
 	struct retisc_proc_signals sig;
 	struct retisc_pager pager;
 	struct retisc_reader *rd;
 	struct retisc_out out;
-	bool keep_going = false;
-	struct retisc_json *v;
-	int opt, ret, kind, status = 0;
-	char err[1024];
+	const char *input;
+	int ret, status = 0;
 
 	(void)priv;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		ret = retisc_proc__common_opt(opt, argv[0], usage, &keep_going);
-		if (ret >= 0)
-			return ret;
-	}
-	if (retisc_proc__check_operands(argc, argv, 1))
-		return 2;
-	rd = retisc_proc__open(api, optind < argc ? argv[optind] : NULL);
+	ret = retisc_proc__parse(argc, argv, opts, usage, &loop.keep_going, &input);
+	if (ret >= 0)
+		return ret;
+	rd = retisc_proc__open(api, input);
 	if (!rd)
 		return 1;
-	kind = api->reader_kind(rd);
+	st.kind = api->reader_kind(rd);
 
 	retisc_proc__signals_install(&sig);
-	while ((ret = retisc_proc__read(api, rd, &v, err, sizeof(err)))) {
-		if (ret > 0) {
-			ret = add_line(&st, kind, v, err, sizeof(err));
-			api->json_free(v);
-			if (ret == -EINVAL)
-				retisc_proc__log_line(api, rd, err);
-			else if (ret)
-				api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
-		}
-		if (ret < 0) {
-			status = 1;
-			if (ret == -ENOMEM || !keep_going)
-				break;
-		}
-	}
+	/* Errors were logged as they came; what was read is reported, also
+	 * after an error or a signal. */
+	retisc_proc__each(api, rd, &loop, &status);
 
-	/* What was read is reported, also after an error or a signal. */
 	retisc_pager__start(&pager);
 	retisc_out__fd(&out, STDOUT_FILENO, "stdout");
 	/* The report is small: render it straight into the output buffer. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers of the processor tests (test_sort.c, test_stats.c, test_pcap.c,
- * test_schema.c): the built plugins loaded into one registry, a processor
+ * test_schema.c, test_procio.c): the built plugins loaded into one registry, a processor
  * run with its argv and its stdout and log lines captured, fixture and
  * temporary file paths.
  */
@@ -49,24 +49,6 @@ static inline const char *tmp_file(const char *name, const char *content)
 
 	write_text_file(p, content);
 	return p;
-}
-
-/* Whole file, NUL-terminated (the caller frees); NULL if it cannot be read. */
-static inline char *slurp(const char *path, size_t *len)
-{
-	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
-	char buf[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		retisc_strbuf__append(&sb, buf, n);
-	fclose(f);
-	if (len)
-		*len = sb.len;
-	return sb.buf ? sb.buf : strdup("");
 }
 
 static inline int pt_group_setup(void **state)

@@ -957,87 +957,26 @@ static void test_series(void **state)
 		     "(1/23868955262984) ret 0\n\n");
 }
 
-#define SERIES3_PKT                                                                                \
-	"172.16.42.1.39677 > 172.16.42.2.8080 tos 0x0 ttl 64 id 17803 off 0 [DF] len 31 proto "    \
-	"UDP (17) len 3"
-#define SERIES3_CT                                                                                 \
-	"ct_state NEW status 0x100 udp orig [172.16.42.1.39677 > 172.16.42.2.8080] reply "         \
-	"[172.16.42.2.8080 > 172.16.42.1.39677] zone 0 mark 0"
-#define SERIES3_COMMON(ts)                                                                         \
-	"'common':{'timestamp':" #ts ",'smp_id':3,'task':{'pid':0,'tgid':0,'comm':'swapper/3'}}"
-#define SERIES3_TRACK(idx)                                                                         \
-	"'tracking':{'skb':{'orig_head':18446612777657264448,'timestamp':136851972973,"            \
-	"'skb':18446612777671877376},'idx':" #idx "}"
-#define SERIES3_BODY                                                                               \
-	"'packet':{'text':'" SERIES3_PKT "'},'netns':{'text':'ns 0x1/4026531833'},"                \
-	"'dev':{'text':'if 2 (eth0) rxif 2'},'ct':{'text':'" SERIES3_CT "'}"
-
 static void test_series_body(void **state)
 {
+	char *json = fixture_read("render-series-drop.json");
+	char *want = fixture_read("expected/render-series-drop.txt");
 	struct retisc_renderer r;
 
 	(void)state;
 	/* doc/processing.md §2.6 second example: sections at 6 columns. */
 	renderer(&r, true, false, false);
-	check_series(
-		&r,
-		"[{" SERIES3_COMMON(
-			136852156905) ",'kernel':{'symbol':'ip_local_deliver',"
-				      "'probe_type':'kprobe'}," SERIES3_TRACK(
-					      0) "," SERIES3_BODY "},"
-						 "{" SERIES3_COMMON(
-							 136852318052) ",'kernel':{'symbol':'__nft_"
-								       "trace_packet',"
-								       "'probe_type':'kprobe'}"
-								       "," SERIES3_TRACK(
-									       1) "," SERIES3_BODY
-										  ",'nft':{'text':'"
-										  "table "
-										  "firewalld (4) "
-										  "chain "
-										  "filter_INPUT_"
-										  "POLICIES (124) "
-										  "handle 284 "
-										  "drop'}},"
-										  "{" SERIES3_COMMON(
-											  136852333279) ",'kernel':{'symbol':'skb:kfree_skb','probe_type':"
-													"'raw_tracepoint'}," SERIES3_TRACK(
-														2) ",'skb-drop':{'text':'drop (reason "
-														   "NETFILTER_DROP)'}," SERIES3_BODY
-														   "}]",
-		"136852156905 (3) [swapper/3] 0 [k] ip_local_deliver #1fdd03636dffff889641716940 "
-		"(skb ffff889642506300) n 0\n"
-		"  " SERIES3_PKT "\n"
-		"  ns 0x1/4026531833 if 2 (eth0) rxif 2\n"
-		"  " SERIES3_CT "\n"
-		"  \u21b3 136852318052 (3) [swapper/3] 0 [k] __nft_trace_packet "
-		"#1fdd03636dffff889641716940 (skb ffff889642506300) n 1\n"
-		"      " SERIES3_PKT "\n"
-		"      ns 0x1/4026531833 if 2 (eth0) rxif 2\n"
-		"      table firewalld (4) chain filter_INPUT_POLICIES (124) handle 284 drop\n"
-		"      " SERIES3_CT "\n"
-		"  \u21b3 136852333279 (3) [swapper/3] 0 [tp] skb:kfree_skb "
-		"#1fdd03636dffff889641716940 (skb ffff889642506300) n 2 drop (reason "
-		"NETFILTER_DROP)\n"
-		"      " SERIES3_PKT "\n"
-		"      ns 0x1/4026531833 if 2 (eth0) rxif 2\n"
-		"      " SERIES3_CT "\n\n");
+	check_series(&r, json, want);
+	free(json);
+	free(want);
 
 	/* Stack frames at 8, nested lists at 10, empty lines bare. */
+	want = fixture_read("expected/render-series-stack.txt");
 	check_series(&r,
 		     "[{'common':{'timestamp':1}},{'common':{'timestamp':2},'kernel':{'symbol':'f',"
 		     "'probe_type':'kprobe','stack_trace':['a+0x1','b+0x2']},'ab':{},'nested':{}}]",
-		     "1\n"
-		     "  \u21b3 2 [k] f\n"
-		     "        a+0x1\n"
-		     "        b+0x2\n"
-		     "      a\n"
-		     "      b\n"
-		     "      flow\n"
-		     "\n"
-		     "          of1\n"
-		     "          of2\n"
-		     "\n");
+		     want);
+	free(want);
 }
 
 static void test_series_misc(void **state)

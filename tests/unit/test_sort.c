@@ -276,54 +276,26 @@ static void test_existing_tracking(void **state)
 }
 
 /* -------------------------------------------------------------------------
- * Text output (doc/processing.md §2.6).
+ * Text output (doc/processing.md §2.6); the expected text of sort-text.json
+ * is in tests/fixtures/expected/sort-text-*.txt.
  */
-
-static const char *const text_multi =
-	"50\n"
-	"  collected with Retis v1.7.0\n"
-	"  on machine 6.1.0 #1 SMP x86_64\n"
-	"  cmdline retisc collect -o\n"
-	"\n"
-	"100 (0) [swapper/0] 0 [tp] net:netif_receive_skb #6400000000000003e8 (skb 1388) n 0\n"
-	"  \u21b3 160 (1) [ksoftirqd/1] 12 [tp] skb:consume_skb #6400000000000003e8 (skb 1388) "
-	"n 1\n"
-	"  \u21b3 180 (0) [swapper/0] 0 [k] ip_rcv #6400000000000003e8 (skb 1388) n 2\n"
-	"\n"
-	"150 (1) [ksoftirqd/1] 12 [tp] net:netif_receive_skb #9600000000000007d0 (skb 1770) "
-	"n 0\n"
-	"  \u21b3 170 (1) [ksoftirqd/1] 12 [k] ip_rcv #9600000000000007d0 (skb 1770) n 1\n"
-	"\n"
-	"200 (0) [swapper/0] 0 [k] ip_rcv\n"
-	"\n";
 
 static void test_text_multi_line(void **state)
 {
+	char *want = fixture_read("expected/sort-text-multi.txt");
+
 	(void)state;
-	pt_expect_out(0, text_multi, "sort", fixture("sort-text.json"));
+	pt_expect_out(0, want, "sort", fixture("sort-text.json"));
+	free(want);
 }
 
 static void test_text_single_line(void **state)
 {
-	static const char *const want =
-		"50 collected with Retis v1.7.0 on machine 6.1.0 #1 SMP x86_64 cmdline retisc "
-		"collect -o\n"
-		"\n"
-		"100 (0) [swapper/0] 0 [tp] net:netif_receive_skb #6400000000000003e8 (skb 1388) "
-		"n 0\n"
-		"  \u21b3 160 (1) [ksoftirqd/1] 12 [tp] skb:consume_skb #6400000000000003e8 "
-		"(skb 1388) n 1\n"
-		"  \u21b3 180 (0) [swapper/0] 0 [k] ip_rcv #6400000000000003e8 (skb 1388) n 2\n"
-		"\n"
-		"150 (1) [ksoftirqd/1] 12 [tp] net:netif_receive_skb #9600000000000007d0 "
-		"(skb 1770) n 0\n"
-		"  \u21b3 170 (1) [ksoftirqd/1] 12 [k] ip_rcv #9600000000000007d0 (skb 1770) n 1\n"
-		"\n"
-		"200 (0) [swapper/0] 0 [k] ip_rcv\n"
-		"\n";
+	char *want = fixture_read("expected/sort-text-single.txt");
 
 	(void)state;
 	pt_expect_out(0, want, "sort", "--format", "single-line", fixture("sort-text.json"));
+	free(want);
 }
 
 /* --utc: times from the startup event's offset (1742309146.691042 s). */
@@ -342,6 +314,7 @@ static void test_text_utc(void **state)
 /* --print with --out: the same series as text and as JSON. */
 static void test_print_and_out(void **state)
 {
+	char *want = fixture_read("expected/sort-text-multi.txt");
 	const char *out = tmp_path("print.json");
 	char *json;
 	struct pt_run r;
@@ -349,12 +322,13 @@ static void test_print_and_out(void **state)
 	(void)state;
 	pt_run(&r, "sort", "--print", "-o", out, fixture("sort-text.json"));
 	assert_int_equal(r.status, 0);
-	assert_str_eq(r.out, text_multi);
+	assert_str_eq(r.out, want);
 	json = slurp(out, NULL);
 	assert_non_null(json);
 	assert_true(!strncmp(json, "[{\"common\":{\"timestamp\":50},\"startup\":", 38));
 	free(json);
 	pt_free(&r);
+	free(want);
 }
 
 /* -------------------------------------------------------------------------
@@ -394,8 +368,11 @@ static void test_annotations(void **state)
 /* Annotations that have nothing to say leave the Retis layout untouched. */
 static void test_annotations_neutral(void **state)
 {
+	char *want = fixture_read("expected/sort-text-multi.txt");
+
 	(void)state;
-	pt_expect_out(0, text_multi, "sort", "--diff", "--mark-lost", fixture("sort-text.json"));
+	pt_expect_out(0, want, "sort", "--diff", "--mark-lost", fixture("sort-text.json"));
+	free(want);
 }
 
 /* -------------------------------------------------------------------------

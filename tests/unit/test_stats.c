@@ -2,8 +2,9 @@
 /*
  * stats processor (doc/processing.md §3): blocks per file of a rotated set, the
  * series file form, probe counts, UTC times, invalid events and errors.
- * Expected outputs follow the layout of §3; times are timestamp + the
- * startup offset 1742309146.691042000 s, in UTC.
+ * Expected outputs (tests/fixtures/expected/stats-*.txt) follow the layout
+ * of §3; times are timestamp + the startup offset 1742309146.691042000 s,
+ * in UTC.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,68 +23,30 @@
 
 static void test_events_file(void **state)
 {
-	static const char *const want = "Retis version: v1.7.0\n"
-					"Retis cmdline: retisc collect -o\n"
-					"Number of events: 4\n"
-					"First event at: 2025-03-18 23:12:45.860103\n"
-					"Last event at: 2025-03-18 23:12:45.860356\n"
-					"Probes:\n"
-					"  kretprobe/ovs_dp_upcall: 1\n"
-					"  raw_tracepoint/net:net_dev_start_xmit: 1\n"
-					"  raw_tracepoint/openvswitch:ovs_do_execute_action: 1\n"
-					"  raw_tracepoint/skb:kfree_skb: 1\n";
+	char *want = fixture_read("expected/stats-events-file.txt");
 
 	(void)state;
 	pt_expect_out(0, want, "stats", fixture("retisc-1.7.json"));
+	free(want);
 }
 
 /* One block per split file; version and cmdline only for split id 0. */
 static void test_rotated_set(void **state)
 {
-	static const char *const want =
-		"Retis version: v1.7.0\n"
-		"Retis cmdline: retisc collect -c skb -o split.data --out-rotate 1MB\n"
-		"\n"
-		"Split index: 0\n"
-		"Number of events: 2\n"
-		"First event at: 2025-03-18 14:45:46.691043\n"
-		"Last event at: 2025-03-18 14:45:46.691043\n"
-		"Probes:\n"
-		"  raw_tracepoint/net:netif_rx: 2\n"
-		"\n"
-		"Split index: 1\n"
-		"Number of events: 1\n"
-		"First event at: 2025-03-18 14:45:46.691044\n"
-		"Last event at: 2025-03-18 14:45:46.691044\n"
-		"Probes:\n"
-		"  raw_tracepoint/net:netif_rx: 1\n"
-		"\n"
-		"Split index: 2\n"
-		"Number of events: 2\n"
-		"First event at: 2025-03-18 14:45:46.691045\n"
-		"Last event at: 2025-03-18 14:45:46.691045\n"
-		"Probes:\n"
-		"  raw_tracepoint/net:netif_rx: 2\n";
+	char *want = fixture_read("expected/stats-rotated-set.txt");
 	char in[PATH_MAX];
 
 	(void)state;
 	snprintf(in, sizeof(in), "%s..", fixture("split.data.0"));
 	pt_expect_out(0, want, "stats", in);
+	free(want);
 }
 
 /* Series file: one block, the startup series not counted as a series; the
  * ovs-detrace event (no kernel/userspace) is warned about, not counted. */
 static void test_series_file(void **state)
 {
-	static const char *const want = "Retis version: v1.7.0\n"
-					"Retis cmdline: retisc collect -c skb-tracking,ovs -o\n"
-					"Number of series: 2\n"
-					"Number of events: 2\n"
-					"First event at: 2025-03-18 21:23:35.646304\n"
-					"Last event at: 2025-03-18 21:23:35.646318\n"
-					"Probes:\n"
-					"  kretprobe/ovs_dp_upcall: 1\n"
-					"  raw_tracepoint/openvswitch:ovs_dp_upcall: 1\n";
+	char *want = fixture_read("expected/stats-series-file.txt");
 	struct pt_run r;
 
 	(void)state;
@@ -92,35 +55,20 @@ static void test_series_file(void **state)
 	assert_str_eq(r.out, want);
 	assert_contains(pt_log(&r), "Error gathering stats from event: Invalid event: ");
 	pt_free(&r);
+	free(want);
 }
 
 /* Count descending (ties by name), first = first counted event, last = the
- * largest timestamp; USDT probes count as usdt/<symbol>. */
+ * largest timestamp; USDT probes count as usdt/<symbol>. The input
+ * (tests/fixtures/stats-counts.json) has kprobes a x3, c x2, raw_tracepoint
+ * b and one USDT event, their timestamps out of order. */
 static void test_counts(void **state)
 {
-	static const char *const want = "Retis version: v1.7.0\n"
-					"Retis cmdline: retisc collect\n"
-					"Number of events: 7\n"
-					"First event at: 2025-03-18 14:45:48.691042\n"
-					"Last event at: 2025-03-18 14:45:49.691042\n"
-					"Probes:\n"
-					"  kprobe/a: 3\n"
-					"  kprobe/c: 2\n"
-					"  raw_tracepoint/b: 1\n"
-					"  usdt/dpif_recv:recv_upcall: 1\n";
-	const char *in;
+	char *want = fixture_read("expected/stats-counts.txt");
 
 	(void)state;
-	in = tmp_file("counts.json",
-		      STARTUP KEV(2000000000, "kprobe", "a") KEV(3000000000, "kprobe", "c") KEV(
-			      1500000000, "kprobe", "a") KEV(2500000000, "raw_tracepoint",
-							     "b") KEV(2600000000, "kprobe", "c")
-			      KEV(2700000000, "kprobe",
-				  "a") "{\"common\":{\"timestamp\":2800000000},\"userspace\":"
-				       "{\"probe_type\":\"usdt\",\"symbol\":"
-				       "\"dpif_recv:recv_upcall\",\"ip\":1,\"path\":\"/x\","
-				       "\"pid\":1,\"tid\":1}}\n");
-	pt_expect_out(0, want, "stats", in);
+	pt_expect_out(0, want, "stats", fixture("stats-counts.json"));
+	free(want);
 }
 
 /* A file with no event: no times, no probes. */

@@ -95,23 +95,67 @@ static inline int rm_tree(const char *dir)
 	return nftw(dir, rm_tree_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Whole file, NUL-terminated (the caller frees); NULL if it cannot be read. */
+static inline char *slurp(const char *path, size_t *len)
+{
+	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		retisc_strbuf__append(&sb, buf, n);
+	fclose(f);
+	if (len)
+		*len = sb.len;
+	return sb.buf ? sb.buf : strdup("");
+}
+
+/* The source tree's tests/fixtures, from the Makefile, so that a test
+ * binary started outside the repository root finds it too. */
+#ifndef RETISC_TEST_FIXTURE_DIR
+#define RETISC_TEST_FIXTURE_DIR "tests/fixtures"
+#endif
+
 /*
- * The absolute path of tests/fixtures into dir: from the repository root,
- * where the runner starts, or else next to this file's directory. 0, or -1
- * when neither exists.
+ * The absolute path of tests/fixtures into dir: $RETISC_TEST_FIXTURES when
+ * set, else tests/fixtures from the current directory (the repository root,
+ * where tests/run-unit.sh runs the tests), else RETISC_TEST_FIXTURE_DIR. 0,
+ * or -1 when none exists.
  */
 static inline int find_fixture_dir(char dir[PATH_MAX])
 {
-	char src[PATH_MAX], *slash;
+	const char *env = getenv("RETISC_TEST_FIXTURES");
 
+	if (env && *env)
+		return realpath(env, dir) ? 0 : -1;
 	if (realpath("tests/fixtures", dir))
 		return 0;
-	snprintf(src, sizeof(src), "%s", __FILE__);
-	slash = strrchr(src, '/');
-	if (slash)
-		*slash = '\0';
-	strncat(src, "/../fixtures", sizeof(src) - strlen(src) - 1);
-	return realpath(src, dir) ? 0 : -1;
+	return realpath(RETISC_TEST_FIXTURE_DIR, dir) ? 0 : -1;
+}
+
+/*
+ * The content of tests/fixtures/<name>, NUL-terminated; the caller frees
+ * it. For expected outputs too long to read well as C literals
+ * (tests/fixtures/expected/): the bytes are compared as they are, so the
+ * file's last newline, or its absence, is part of the expectation. Fails
+ * the test when the file cannot be read.
+ */
+static inline char *fixture_read(const char *name)
+{
+	char dir[PATH_MAX];
+	const char *path;
+	char *s;
+
+	if (find_fixture_dir(dir))
+		fail_msg("tests/fixtures not found (set RETISC_TEST_FIXTURES)");
+	path = ring_path("%s/%s", dir, name);
+	s = slurp(path, NULL);
+	if (!s)
+		fail_msg("cannot read %s", path);
+	return s;
 }
 
 #endif

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * retisc processor I/O helpers: the common options and operands of the
- * command line, the reader loop's steps, buffered output that reports a
- * broken pipe apart from real errors, stop signals (SIGINT/SIGTERM) and the
- * pager of doc/processing.md §0.
+ * retisc processor I/O helpers: the command line (an option table with the
+ * common options and the INPUT operand), the read loop, buffered output
+ * that reports a broken pipe apart from real errors, stop signals
+ * (SIGINT/SIGTERM) and the pager of doc/processing.md §0.
+ *
+ * A processor's run() reads as: retisc_proc__parse() its option table,
+ * retisc_proc__open() the input, install the stop signals, retisc_proc__each()
+ * with a callback per event, write its result (retisc_out), tear down.
  *
  * Header-only for the reason strbuf.h is: processor plugins do not link
  * against the retisc binary, and every processor needs the same behaviour
@@ -24,6 +28,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +90,199 @@ static inline int retisc_proc__check_operands(int argc, char **argv, int max)
 		return 2;
 	}
 	return 0;
+}
+
+/*
+ * The option table of retisc_proc__parse(). Each processor option says what
+ * it takes and where its value goes; the parser builds the getopt_long()
+ * tables from it (processor options in table order, then --keep-going and
+ * --help, so that getopt's messages, prefix matching included, are the
+ * ones of a hand-written table in that order).
+ */
+enum retisc_proc_opt_type {
+	/* No value: *(bool *)dest = true. */
+	RETISC_PROC_OPT_FLAG,
+	/* *(const char **)dest = the value (borrowed from argv); the last
+	 * one given wins. */
+	RETISC_PROC_OPT_STRING,
+	/* The same, but given twice is a usage error ("the argument '--out
+	 * <OUT>' cannot be used multiple times"): a profile's arguments follow
+	 * the user's (doc/cli.md §5.4), and neither should win silently. */
+	RETISC_PROC_OPT_STRING_ONCE,
+	/* Decimal digits only: *(uint64_t *)dest. A malformed value is
+	 * reported ("invalid value 'x' for '--max-buffer <N>'"); one above max
+	 * ends the parse with exit status 2 and no message (what sort's
+	 * --forget-after has always done). */
+	RETISC_PROC_OPT_U64,
+	/* --format single-line|multi-line: single-line clears *(bool *)dest
+	 * (the multi-line flag, which the caller sets by default); multi-line
+	 * leaves it as it is. Anything else is reported. */
+	RETISC_PROC_OPT_FORMAT,
+};
+
+struct retisc_proc_opt {
+	const char *name; /* long name without "--"; NULL: short only */
+	char short_name;  /* 0: long only; never 'h' or 'k' */
+	enum retisc_proc_opt_type type;
+	void *dest; /* NULL ends the table */
+	/* How messages write the value: "<N>" in "'--max-buffer <N>'". */
+	const char *value_name;
+	uint64_t max; /* RETISC_PROC_OPT_U64: largest value accepted */
+};
+
+/* Most processor options one table may have (without the common ones). */
+#define RETISC_PROC_OPTS_MAX 16
+
+/*
+ * Table entries. The conditional expression makes the compiler check that
+ * dest points to what the entry's type writes.
+ */
+#define RETISC_PROC_FLAG(lname, sname, ptr)                                                        \
+	{                                                                                          \
+		.name = (lname), .short_name = (sname), .type = RETISC_PROC_OPT_FLAG,              \
+		.dest = 1 ? (ptr) : (bool *)0                                                      \
+	}
+#define RETISC_PROC_STRING(lname, sname, ptr, vname)                                               \
+	{                                                                                          \
+		.name = (lname), .short_name = (sname), .type = RETISC_PROC_OPT_STRING,            \
+		.dest = 1 ? (ptr) : (const char **)0, .value_name = (vname)                        \
+	}
+#define RETISC_PROC_STRING_ONCE(lname, sname, ptr, vname)                                          \
+	{                                                                                          \
+		.name = (lname), .short_name = (sname), .type = RETISC_PROC_OPT_STRING_ONCE,       \
+		.dest = 1 ? (ptr) : (const char **)0, .value_name = (vname)                        \
+	}
+#define RETISC_PROC_U64(lname, sname, ptr, vname, maximum)                                         \
+	{                                                                                          \
+		.name = (lname), .short_name = (sname), .type = RETISC_PROC_OPT_U64,               \
+		.dest = 1 ? (ptr) : (uint64_t *)0, .value_name = (vname), .max = (maximum)         \
+	}
+#define RETISC_PROC_FORMAT(ptr)                                                                    \
+	{                                                                                          \
+		.name = "format", .type = RETISC_PROC_OPT_FORMAT, .dest = 1 ? (ptr) : (bool *)0    \
+	}
+
+/* getopt_long() value of the long-only option at index i of a table. */
+#define RETISC_PROC_OPT_LONG_VAL(i) (256 + (i))
+
+/* Store the value of option o. -1 to go on, or exit status 2 (reported on
+ * stderr, but for a RETISC_PROC_OPT_U64 value above max). */
+static inline int retisc_proc__opt_value(const struct retisc_proc_opt *o, const char *arg)
+{
+	uint64_t v;
+	char *end;
+
+	switch (o->type) {
+	case RETISC_PROC_OPT_FLAG:
+		*(bool *)o->dest = true;
+		return -1;
+	case RETISC_PROC_OPT_STRING_ONCE:
+		if (*(const char **)o->dest) {
+			fprintf(stderr,
+				"error: the argument '--%s %s' cannot be used multiple times "
+				"(a profile may give it too)\n",
+				o->name, o->value_name);
+			return 2;
+		}
+		/* fall through */
+	case RETISC_PROC_OPT_STRING:
+		*(const char **)o->dest = arg;
+		return -1;
+	case RETISC_PROC_OPT_U64:
+		/* strtoull() would take a sign or blanks: digits only. */
+		errno = 0;
+		if (*arg < '0' || *arg > '9')
+			break;
+		v = strtoull(arg, &end, 10);
+		if (errno || *end)
+			break;
+		if (v > o->max)
+			return 2;
+		*(uint64_t *)o->dest = v;
+		return -1;
+	case RETISC_PROC_OPT_FORMAT:
+		if (!strcmp(arg, "single-line")) {
+			*(bool *)o->dest = false;
+		} else if (strcmp(arg, "multi-line")) {
+			fprintf(stderr, "error: invalid value '%s' for '--%s'\n", arg, o->name);
+			return 2;
+		}
+		return -1;
+	}
+	fprintf(stderr, "error: invalid value '%s' for '--%s %s'\n", arg, o->name, o->value_name);
+	return 2;
+}
+
+/*
+ * Parse a processor's command line (argv[0]: the processor's name, for
+ * messages): the options of table opts (ended by an entry whose dest is
+ * NULL), --keep-going (sets *keep_going), -h/--help (usage to stdout) and at
+ * most one operand, the INPUT of doc/processing.md §0 (*input: it, borrowed
+ * from argv, or NULL). Options are handled in command-line order, so the
+ * first bad one decides the outcome.
+ *
+ * Returns -1 to go on, or the exit status for run() to return: 0 after
+ * --help, 2 after a usage error (reported on stderr, by getopt or here).
+ * Values already stored stay stored either way.
+ */
+static inline int retisc_proc__parse(int argc, char **argv, const struct retisc_proc_opt *opts,
+				     void (*usage)(FILE *f), bool *keep_going, const char **input)
+{
+	static const struct option common[] = {
+		RETISC_PROC_COMMON_LONGOPTS,
+		{},
+	};
+	struct option longopts[RETISC_PROC_OPTS_MAX + sizeof(common) / sizeof(common[0])];
+	char shortopts[2 * RETISC_PROC_OPTS_MAX + 2];
+	size_t n, nl = 0, ns = 0;
+	int opt, ret;
+
+	for (n = 0; opts[n].dest; n++) {
+		const struct retisc_proc_opt *o = &opts[n];
+		int has_arg = o->type == RETISC_PROC_OPT_FLAG ? no_argument : required_argument;
+
+		if (n == RETISC_PROC_OPTS_MAX) {
+			fprintf(stderr, "error: %s has more than %d options\n", argv[0],
+				RETISC_PROC_OPTS_MAX);
+			return 2;
+		}
+		if (o->name)
+			longopts[nl++] = (struct option){
+				.name = o->name,
+				.has_arg = has_arg,
+				.val = o->short_name ? o->short_name
+						     : RETISC_PROC_OPT_LONG_VAL((int)n),
+			};
+		if (o->short_name) {
+			shortopts[ns++] = o->short_name;
+			if (has_arg == required_argument)
+				shortopts[ns++] = ':';
+		}
+	}
+	memcpy(&longopts[nl], common, sizeof(common));
+	shortopts[ns++] = 'h';
+	shortopts[ns] = '\0';
+
+	/* Processors may run several times in one process (the unit tests):
+	 * 0 also resets getopt's internal state. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct retisc_proc_opt *o = NULL;
+
+		if (opt >= RETISC_PROC_OPT_LONG_VAL(0))
+			o = &opts[opt - RETISC_PROC_OPT_LONG_VAL(0)];
+		for (size_t i = 0; !o && opt != '?' && i < n; i++)
+			if (opts[i].short_name == opt)
+				o = &opts[i];
+		ret = o ? retisc_proc__opt_value(o, optarg)
+			: retisc_proc__common_opt(opt, argv[0], usage, keep_going);
+		if (ret >= 0)
+			return ret;
+	}
+	if (retisc_proc__check_operands(argc, argv, 1))
+		return 2;
+	*input = optind < argc ? argv[optind] : NULL;
+	return -1;
 }
 
 /* Output is written in chunks of about this size. */
@@ -284,6 +482,82 @@ static inline void retisc_proc__log_line(const struct retisc_api *api,
 					 const struct retisc_reader *rd, const char *what)
 {
 	api->log(RETISC_LOG_ERROR, "%s:%lu: %s", api->reader_path(rd), api->reader_line(rd), what);
+}
+
+/*
+ * The per-line callback of retisc_proc__each(): v is one event (events
+ * file) or one series array (series file), and the callback owns it (frees
+ * it or keeps it, also when it fails). Returns:
+ *   0          go on with the next line;
+ *   -EINVAL    the line is bad: err (errsz bytes, empty on entry) says why,
+ *              and the loop logs "path:line: <err>" (nothing when err is left
+ *              empty: the callback reported it already); with --keep-going
+ *              the loop goes on, else it stops (doc/processing.md §0);
+ *   < 0        any other errno stops the loop at once and is handed back to
+ *              the caller, unlogged: the callback reports it, or the caller
+ *              does. -EPIPE means the output's reader went away.
+ */
+typedef int (*retisc_proc_line_fn)(void *priv, struct retisc_json *v, char *err, size_t errsz);
+
+/* How retisc_proc__each() runs. */
+struct retisc_proc_loop {
+	retisc_proc_line_fn line;
+	void *priv; /* the callback's */
+	/* --keep-going: a bad line is reported, then skipped. */
+	bool keep_going;
+	/*
+	 * With keep_going, skip every reader error but -ENOMEM, not only
+	 * -EINVAL. The two differ for a line that the fix-ups of doc/files.md §4
+	 * refuse (-EEXIST), which this skips; after a read error the reader
+	 * ends the input anyway. stats and sort set it; print and pcap stop.
+	 */
+	bool skip_read_errors;
+};
+
+/*
+ * Read rd to its end through loop->line(), one line at a time (doc/processing.md
+ * §0). Reader errors are logged here as "path:line: what" (retisc_proc__read()).
+ * A stop signal ends the loop like the end of the input.
+ *
+ * *status is set to 1 on a bad line, a reader error and a callback error
+ * other than -EPIPE (a closed pipe is no failure), and never reset: the
+ * caller starts it at 0 and may share it with its callback.
+ *
+ * Returns 0 at the end of the input or once a signal arrived (also after
+ * bad lines that --keep-going skipped), -EINVAL when a bad line stopped
+ * the loop, or the errno of the reader or of the callback that stopped it
+ * (the reader's was logged, the callback's was not: see retisc_proc_line_fn).
+ */
+static inline int retisc_proc__each(const struct retisc_api *api, struct retisc_reader *rd,
+				    const struct retisc_proc_loop *loop, int *status)
+{
+	struct retisc_json *v;
+	char err[1024];
+	int ret;
+
+	while ((ret = retisc_proc__read(api, rd, &v, err, sizeof(err)))) {
+		if (ret < 0) {
+			*status = 1;
+			if (!loop->keep_going || ret == -ENOMEM ||
+			    (ret != -EINVAL && !loop->skip_read_errors))
+				return ret;
+			continue;
+		}
+		err[0] = '\0';
+		ret = loop->line(loop->priv, v, err, sizeof(err));
+		if (ret == -EINVAL) {
+			if (err[0])
+				retisc_proc__log_line(api, rd, err);
+			*status = 1;
+			if (!loop->keep_going)
+				return ret;
+		} else if (ret) {
+			if (ret != -EPIPE)
+				*status = 1;
+			return ret;
+		}
+	}
+	return 0;
 }
 
 /* -------------------------------------------------------------------------
