@@ -127,6 +127,39 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 }
 
 /*
+ * The built-in context extension of nft probes (doc/collectors.md §1.3): a
+ * probe with a struct nft_traceinfo * and no struct sk_buff * gets the
+ * packet's sk_buff from the trace info (up to 6.3) or from the struct
+ * nft_pktinfo * argument (6.4+, when the trace info lost its pkt member).
+ * Local flavours: nf_tables may be a module, whose BTF libbpf relocates
+ * against; on probes without these arguments the code is pruned.
+ */
+struct nft_pktinfo___retisc {
+	struct sk_buff *skb;
+} __attribute__((preserve_access_index));
+
+struct nft_traceinfo___retisc_pkt {
+	const struct nft_pktinfo___retisc *pkt;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 retisc_nft_skb(const struct retisc_ctx *ctx)
+{
+	const struct nft_pktinfo___retisc *pkt = NULL;
+
+	if (retisc_cfg.arg_nft_traceinfo >= 0 && retisc_cfg.arg_nft_traceinfo < RETISC_MAX_ARGS &&
+	    bpf_core_field_exists(struct nft_traceinfo___retisc_pkt, pkt)) {
+		const struct nft_traceinfo___retisc_pkt *info =
+			(const void *)ctx->args[retisc_cfg.arg_nft_traceinfo];
+
+		pkt = BPF_CORE_READ(info, pkt);
+	} else if (retisc_cfg.arg_nft_pktinfo >= 0 &&
+		   retisc_cfg.arg_nft_pktinfo < RETISC_MAX_ARGS) {
+		pkt = (const void *)ctx->args[retisc_cfg.arg_nft_pktinfo];
+	}
+	return pkt ? (__u64)BPF_CORE_READ(pkt, skb) : 0;
+}
+
+/*
  * Shared body of every probe type once the arguments are in ctx. Returns
  * with the chain started (tail call) or finished inline.
  */
@@ -139,6 +172,8 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 	ctx->skb = 0;
 	if (retisc_cfg.arg_skb >= 0 && retisc_cfg.arg_skb < RETISC_MAX_ARGS)
 		ctx->skb = ctx->args[retisc_cfg.arg_skb];
+	else if (retisc_cfg.arg_nft_traceinfo >= 0)
+		ctx->skb = retisc_nft_skb(ctx);
 	/* An sk_buff that cannot be read is no sk_buff to anyone. */
 	if (ctx->skb && retisc_skb_snap_take(ctx))
 		ctx->skb = 0;

@@ -5,6 +5,7 @@
 #
 #   build:    make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 #             libyaml-dev libjansson-dev libcmocka-dev libpcap-dev pkg-config
+#             libnftables-dev (the nft collector's trace table)
 #   runtime:  iproute2 (namespaces, veth), nftables, iputils-ping
 #   tests:    netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
 #             procps, util-linux (setpriv), python3, python3-jsonschema
@@ -15,7 +16,7 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-libjansson-dev libcmocka-dev libpcap-dev pkg-config iproute2 nftables iputils-ping
+libjansson-dev libcmocka-dev libpcap-dev libnftables-dev pkg-config iproute2 nftables iputils-ping
 netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
 bash-completion libpython3-dev"
 

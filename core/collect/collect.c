@@ -146,6 +146,7 @@ static int collect_collectors(struct collect *c)
 	if (err)
 		return err;
 	c->env.tracking_mode = c->mode;
+	c->env.allow_system_changes = c->o.allow_system_changes;
 	err = collect__select_collectors(c);
 	if (err)
 		return err;
@@ -155,12 +156,20 @@ static int collect_collectors(struct collect *c)
 	}
 	c->tracking_on = collect__collectors_know(c, "struct sk_buff *") &&
 			 !(c->o.tracking_mode && !strcmp(c->o.tracking_mode, "off"));
+	/*
+	 * From here a collector may change the system (nft's trace table):
+	 * SIGINT and SIGTERM stop the collection through the teardown, which
+	 * calls stop() of every collector initialised so far.
+	 */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	for (size_t i = 0; i < c->n_colls; i++) {
 		if (c->colls[i]->init && (err = c->colls[i]->init(c->colls[i]->priv, &c->env))) {
 			pr_err("Could not initialize the %s collector: %s", c->colls[i]->name,
 			       strerror(-err));
 			return err;
 		}
+		c->n_inited = i + 1;
 	}
 	return 0;
 }
@@ -227,6 +236,15 @@ static int collect_output(struct collect *c)
 	return 0;
 }
 
+/* A signal during start-up ends it before anything is attached. */
+static int collect_interrupted(void)
+{
+	if (!stop_signal)
+		return 0;
+	pr_info("Interrupted during start-up");
+	return -EINTR;
+}
+
 /* Ring buffer, probes attached, bus and GC threads, events enabled, --cmd. */
 static int collect_start(struct collect *c)
 {
@@ -240,8 +258,6 @@ static int collect_start(struct collect *c)
 	err = collect__attach_kmem(c) ?: collect__attach_probes(c);
 	if (err)
 		return err;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	if (pthread_create(&c->bus_thread, NULL, collect__bus_main, c))
 		return -EAGAIN;
 	c->bus_started = true;
@@ -316,7 +332,7 @@ static int collect_teardown(struct collect *c, int status)
 		atomic_store(&c->stop_gc, true);
 		pthread_join(c->gc_thread, NULL);
 	}
-	for (size_t i = 0; i < c->n_colls && c->core; i++)
+	for (size_t i = 0; i < c->n_inited; i++)
 		if (c->colls[i]->stop)
 			c->colls[i]->stop(c->colls[i]->priv);
 	if (c->child > 0) {
@@ -363,7 +379,7 @@ int retisc_cmd_collect(struct retisc_registry *reg, int argc, char **argv, const
 		return err > 0 ? 0 : 2;
 	}
 	err = collect_environment(&c) ?: collect_collectors(&c) ?: collect_load(&c)
-			?: collect_output(&c) ?: collect_start(&c);
+			?: collect_interrupted() ?: collect_output(&c) ?: collect_start(&c);
 	if (!err)
 		collect_run(&c);
 	return collect_teardown(&c, err ? 1 : 0);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <string.h>
+
+#include <retisc/tracking.h>
 
 #include "btf_info.h"
 #include "collect_env.h"
@@ -20,4 +23,15 @@ const char *const *retisc_collect_env__option(const struct retisc_collect_env *e
 		if (!strcmp(env->opts[i].name, name))
 			return (const char *const *)env->opts[i].values;
 	return NULL;
+}
+
+int retisc_collect_env__fact(const struct retisc_collect_env *env, int fact)
+{
+	switch (fact) {
+	case RETISC_ENV_KPROBES:
+		return env && env->tracking_mode == RETISC_TRACKING_KPROBE;
+	case RETISC_ENV_SYSTEM_CHANGES:
+		return env && env->allow_system_changes;
+	}
+	return -EINVAL;
 }

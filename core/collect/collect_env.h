@@ -19,10 +19,12 @@ struct retisc_collect_env {
 		char **values;
 	} * opts;
 	int tracking_mode;
+	bool allow_system_changes;
 };
 
 bool retisc_collect_env__has_btf_type(const struct retisc_collect_env *env, const char *kind,
 				      const char *name);
+int retisc_collect_env__fact(const struct retisc_collect_env *env, int fact);
 const char *const *retisc_collect_env__option(const struct retisc_collect_env *env,
 					      const char *name);
 

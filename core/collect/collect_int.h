@@ -161,6 +161,7 @@ struct collect {
 	pid_t child;	     /* --cmd, -1 when none runs */
 	struct retisc_collector *colls[MAX_COLLECTORS];
 	size_t n_colls;
+	size_t n_inited; /* colls[0..n_inited) ran init(): each gets stop() */
 	struct retisc_collect_env env;
 	int mode;
 	bool tracking_on;

@@ -266,8 +266,6 @@ static const char *retis_collector_of(const char *opt)
 {
 	if (!strncmp(opt, "ovs-", 4))
 		return "ovs";
-	if (!strncmp(opt, "nft-", 4))
-		return "nft";
 	return NULL;
 }
 

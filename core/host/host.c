@@ -130,6 +130,7 @@ struct retisc_registry *retisc_registry__new(void)
 		.text_set_offset = text_set_offset,
 		.btf_enum_for_each = retisc_btf__enum_for_each,
 		.btf_param_index = retisc_btf__param_index,
+		.env_fact = retisc_collect_env__fact,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

@@ -30,6 +30,8 @@
 #include "plugins/skb-drop/skb_drop_noreason_hook.skel.h"
 #include "plugins/skb-tracking/skb_tracking_hook.skel.h"
 #include "skb.h" /* plugins/skb/, on the tests' include path */
+#include "nft.h" /* plugins/nft/ */
+#include "plugins/nft/nft_hook.skel.h"
 #include "plugins/skb/skb_hook.skel.h"
 
 #include "testutil.h"
@@ -218,6 +220,55 @@ static void test_collector_hooks(void **state)
 	LOAD_HOOK(dev_hook, c, (void)0);
 	LOAD_HOOK(ns_hook, c, (void)0);
 	core__destroy(c);
+}
+
+/*
+ * The nft hook with __nft_trace_packet's parameters of this kernel (6.4+
+ * layout: pkt, verdict, rule, info, type) and of 6.1 (info, chain, type),
+ * every verdict mask; its CO-RE flavours resolve against this kernel's
+ * BTF, where nf_tables is built in (the VM lane loads it against 6.1's
+ * module BTF). The nft probe's skb extension, both layouts.
+ */
+static void test_nft(void **state)
+{
+	static const struct retisc_nft_args layouts[] = {
+		{.chain = -1, .rule = 2, .verdict = 1, .type = 4, .info = 3},
+		{.chain = 1, .rule = -1, .verdict = -1, .type = 2, .info = 0},
+	};
+	static const __u64 masks[] = {RETISC_NFT_VERDICTS_DEFAULT, RETISC_NFT_VERDICTS_ALL, 0};
+	struct core *c;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	c = load_core(RETISC_TRACKING_KPROBE);
+	for (size_t l = 0; l < 2; l++)
+		for (size_t m = 0; m < 3; m++)
+			LOAD_HOOK(
+				nft_hook, c, do {
+					h_->rodata->retisc_owner = RETISC_OWNER_NFT;
+					h_->rodata->retisc_nft_args = layouts[l];
+					h_->rodata->retisc_nft_verdicts = masks[m];
+				} while (0));
+	core__destroy(c);
+	for (int mode = RETISC_TRACKING_KPROBE; mode <= RETISC_TRACKING_TRACEPOINT; mode++) {
+		struct retisc_probe_cfg cfg = {
+			.nargs = 5,
+			.n_hooks = 1,
+			.arg_skb = -1,
+			.arg_drop_reason = -1,
+			.arg_netdev = -1,
+			.arg_net = -1,
+			.arg_nft_pktinfo = 0,
+			.arg_nft_traceinfo = 3,
+			.tracking_on = 1,
+		};
+
+		load_probe_variant(mode, &cfg);
+		cfg.arg_nft_pktinfo = -1;
+		cfg.arg_nft_traceinfo = 0;
+		load_probe_variant(mode, &cfg);
+	}
 }
 
 /* Both skb-drop hooks, both program types. */
@@ -580,10 +631,15 @@ static void test_ct_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_core_object),    cmocka_unit_test(test_probe_programs),
-		cmocka_unit_test(test_hooks),	       cmocka_unit_test(test_collector_hooks),
-		cmocka_unit_test(test_skb_drop_hooks), cmocka_unit_test(test_ct_hook),
-		cmocka_unit_test(test_skb_drop_chain), cmocka_unit_test(test_chain_test_run),
+		cmocka_unit_test(test_core_object),
+		cmocka_unit_test(test_probe_programs),
+		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_collector_hooks),
+		cmocka_unit_test(test_skb_drop_hooks),
+		cmocka_unit_test(test_ct_hook),
+		cmocka_unit_test(test_skb_drop_chain),
+		cmocka_unit_test(test_chain_test_run),
+		cmocka_unit_test(test_nft),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -335,7 +335,12 @@ struct retisc_collector_desc {
 	int (*init)(void *priv, const struct retisc_collect_env *env);
 	/* After every probe is attached and events flow. Optional. */
 	int (*start)(void *priv);
-	/* After probes are detached, before the output is closed. Optional. */
+	/*
+	 * After probes are detached, before the output is closed: on every
+	 * exit path (normal end, --cmd, SIGINT/SIGTERM, a failure at any later
+	 * start-up stage) for each collector whose init() succeeded, whether
+	 * or not start() ran. Undo system changes here. Optional.
+	 */
 	void (*stop)(void *priv);
 	/* Passed back to the callbacks; owned by the plugin (free it in fini()). */
 	void *priv;
@@ -509,7 +514,24 @@ struct retisc_api {
 	 * such function or tracepoint), -ESRCH (no such parameter), -ENODATA.
 	 */
 	int (*btf_param_index)(const char *target, const char *type);
+
+	/*
+	 * A fact of this collection (enum retisc_env_fact), for can_run() and
+	 * init(): 1 true, 0 false, -EINVAL for a fact this core does not know.
+	 */
+	int (*env_fact)(const struct retisc_collect_env *env, int fact);
 	size_t : 0;
+};
+
+/* What env_fact() answers. */
+enum retisc_env_fact {
+	/* Probes of type kprobe/kretprobe attach in this collection (kprobe
+	 * tracking mode: the kernel has kprobes and the user did not ask for
+	 * tracepoints only). */
+	RETISC_ENV_KPROBES = 1,
+	/* --allow-system-changes was given: the collector may change the
+	 * system (e.g. add an nftables table), and must undo it in stop(). */
+	RETISC_ENV_SYSTEM_CHANGES = 2,
 };
 
 /* What reader_next() returns, besides a negative errno. */
