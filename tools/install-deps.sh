@@ -9,6 +9,8 @@
 #   runtime:  iproute2 (namespaces, veth), nftables, iputils-ping
 #   tests:    netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
 #             procps, util-linux (setpriv), python3, python3-jsonschema
+#   VM lane:  qemu-system-x86, busybox-static, cpio, kmod (depmod) (tests/vm/run.sh;
+#             it also uses iproute2 and nftables in the guest)
 #   shell:    bash-completion (contrib/retisc.bash)
 #   python:   libpython3-dev (the `retisc python` processor embeds CPython)
 #
@@ -18,7 +20,7 @@ set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 libjansson-dev libcmocka-dev libpcap-dev libnftables-dev pkg-config iproute2 nftables iputils-ping
 netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
-bash-completion libpython3-dev"
+bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PACKAGES

@@ -29,8 +29,14 @@ mount -t bpf bpf /sys/fs/bpf
 mount --make-rshared /
 
 echo "vm: kernel $(uname -r), $(nproc) CPUs"
-while read -r m; do
-	insmod "$m" || echo "vm: insmod $m failed"
+# Dependencies first (tests/vm/run.sh wrote the order). A soft dependency
+# may not apply here (crc32c_intel on QEMU's CPU): not an error.
+while read -r m kind; do
+	if [ "$kind" = soft ]; then
+		insmod "$m" 2>/dev/null || echo "vm: soft dependency $m not loaded"
+	else
+		insmod "$m" || echo "vm: insmod $m failed"
+	fi
 done </etc/modules.order
 
 # Each namespace without IPv6: its autoconfiguration traffic (DAD, router
@@ -108,32 +114,76 @@ series() {
 	}' "$1"
 }
 
+# The evidence of a failed test is shown; of every test with
+# RETISC_VM_VERBOSE=1 (tests/vm/run.sh writes /etc/verbose).
+VERBOSE=$(cat /etc/verbose 2>/dev/null)
 result() { # result <name> <status> <evidence file>...
 	local name=$1 st=$2
 	shift 2
 	if [ "$st" = 0 ]; then
 		PASS=$((PASS + 1))
 		echo "PASS $name"
+		[ "$VERBOSE" = 1 ] || return 0
 	else
 		FAIL=$((FAIL + 1))
 		echo "FAIL $name"
-		for f in "$@"; do
-			[ -e "$f" ] || continue
-			echo "---- $f"
-			tail -40 "$f"
-		done
 	fi
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		echo "---- $f"
+		tail -40 "$f"
+	done
 }
 
 # A run that hangs is stopped like a user would (SIGINT: retisc still
 # writes its report) so that the other tests still run.
-collect() { # collect <name> <retisc collect args>...
+run_retisc() { # run_retisc <name> <retisc args>...: output in $T/<name>.log
 	local name=$1
 	shift
-	timeout -s INT 120 $RETISC collect "$@" >$T/$name.log 2>&1
+	timeout -s INT 120 $RETISC "$@" >$T/$name.log 2>&1
 	local st=$?
 	echo "exit status $st" >>$T/$name.log
 	return $st
+}
+
+collect() { # collect <name> <retisc collect args>...
+	local name=$1
+	shift
+	run_retisc $name collect "$@"
+}
+
+# single_line <events file>: one text line per event (packet, netns, dev,
+# ct... on the line of their event), in <file>.txt; the guest has no
+# python to read the packets' bytes, retisc's text does.
+single_line() {
+	$RETISC print --format single-line "$1" >"${1%.json}.txt" 2>&1
+}
+
+ns_inum() { # ns_inum <netns>: the namespace's inode (= net->ns.inum)
+	stat -L -c %i /run/netns/$1
+}
+
+ifindex() { # ifindex <netns> <dev>
+	$IP -n $1 link show $2 | awk -F: 'NR == 1 { print $1 }'
+}
+
+# listen_b <port>: a TCP server in $NS_B taking any number of connections
+# and reading them to their end (pid in $SRV), ready when it returns.
+listen_b() {
+	printf '#!/bin/sh\ncat >/dev/null\n' >$T/sink.sh && chmod +x $T/sink.sh
+	$IP netns exec $NS_B nc -ll -p $1 -e $T/sink.sh &
+	SRV=$!
+	local i
+	for i in $(seq 50); do
+		$IP netns exec $NS_B netstat -ltn | grep -q ":$1 " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_listener() {
+	kill $SRV 2>/dev/null
+	wait $SRV 2>/dev/null
 }
 
 # The reader frees a received skb on the CPU that allocated it
@@ -292,15 +342,9 @@ test_tcp() {
 test_tcp_ids() {
 	local mode st out
 	dd if=/dev/zero of=$T/blob bs=1k count=256 2>/dev/null
-	printf '#!/bin/sh\ncat >/dev/null\n' >$T/sink.sh && chmod +x $T/sink.sh
 	for mode in kprobe tracepoint; do
 		topo_pair || { result tcp-ids-topology 1; return; }
-		$IP netns exec $NS_B nc -ll -p 5003 -e $T/sink.sh &
-		local srv=$! i
-		for i in $(seq 50); do
-			$IP netns exec $NS_B netstat -ltn | grep -q ':5003 ' && break
-			sleep 0.1
-		done
+		listen_b 5003 || { result tcp-ids-listener 1; return; }
 		collect tcpids-$mode -c skb-tracking,skb $IFDUMP --tracking-mode $mode --tracking-report \
 			-f 'tcp port 5003' -o $T/tcpids-$mode.json \
 			--cmd "$IP netns exec $NS_A nc 10.201.0.2 5003 <$T/blob;
@@ -308,8 +352,7 @@ test_tcp_ids() {
 					echo hello | $IP netns exec $NS_A nc 10.201.0.2 5003; done;
 				sleep 0.5; $(flush_defer 10.201.0.2)"
 		st=$?
-		kill $srv 2>/dev/null
-		wait $srv 2>/dev/null
+		stop_listener
 		out=$($RETISC print --format single-line $T/tcpids-$mode.json 2>/dev/null |
 			awk -f /opt/tcp_segments.awk)
 		echo "vm: tcp ids ($mode): $out (merged, total);" \
@@ -356,6 +399,231 @@ test_head_realloc_tp() {
 	result head-realloc-tracepoint-mode $? $T/realloc-tp.log $T/realloc-tp.series
 }
 
+# The modules of tests/vm/run.sh's MODULES and their dependencies are all
+# loaded (soft dependencies aside), openvswitch and nf_tables by name; nft
+# adds rules in a namespace (the later tests' rules and the probes on
+# module functions rely on both).
+test_modules() {
+	local m kind n missing=
+	while read -r m kind; do
+		[ "$kind" = soft ] && continue
+		n=${m##*/}
+		n=$(echo ${n%%.ko*} | tr - _)
+		grep -q "^$n " /proc/modules || missing="$missing $n"
+	done </etc/modules.order
+	{
+		echo "missing:$missing"
+		cat /proc/modules
+	} >$T/modules.txt
+	[ -z "$missing" ] && grep -q "^openvswitch " /proc/modules &&
+		grep -q "^nf_tables " /proc/modules
+	result modules-loaded $? $T/modules.txt
+	topo_pair || { result nft-topology 1; return; }
+	$IP netns exec $NS_A nft -f - <<-EOF >$T/nft.txt 2>&1 &&
+		table inet vm_nft {
+			chain out {
+				type filter hook output priority 0; ct state new counter accept
+			}
+		}
+	EOF
+		$IP netns exec $NS_A ping -c 1 -W 2 10.201.0.2 >/dev/null &&
+		$IP netns exec $NS_A nft list table inet vm_nft >>$T/nft.txt 2>&1 &&
+		grep -qE "ct state new counter packets [1-9]" $T/nft.txt
+	result nft-rule-counts $? $T/nft.txt
+}
+
+REQ='10\.201\.0\.1 > 10\.201\.0\.2 tos 0x0 ttl 64 id [0-9]+ off 0 \[DF\] len 84 proto ICMP \(1\) type 8 code 0'
+REP='10\.201\.0\.2 > 10\.201\.0\.1 tos 0x0 ttl 64 id [0-9]+ off 0 len 84 proto ICMP \(1\) type 0 code 0'
+
+# The skb, dev and ns collectors on pings over the veth pair (the host's
+# tests/live/skb.sh asserts more of each): every event has its packet, the
+# device it is on and that device's namespace.
+test_skb_dev_ns() {
+	topo_pair || { result skb-topology 1; return; }
+	collect skb -c skb-tracking,skb,dev,ns $IFDUMP -o $T/skb.json \
+		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2"
+	local st=$? ina inb ifa ifb
+	ina=$(ns_inum $NS_A)
+	inb=$(ns_inum $NS_B)
+	ifa=$(ifindex $NS_A veth-ta)
+	ifb=$(ifindex $NS_B veth-tb)
+	single_line $T/skb.json
+	echo "vm: skb: $NS_A $ina veth-ta $ifa, $NS_B $inb veth-tb $ifb" >>$T/skb.log
+	# skb: the packets' bytes, requests and replies, both ways.
+	[ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/skb.log &&
+		[ "$(grep -cE "\[tp\] $XMIT .* $REQ( |$)" $T/skb.txt)" -ge 3 ] &&
+		[ "$(grep -cE "\[tp\] $RECV .* $REQ( |$)" $T/skb.txt)" -ge 3 ] &&
+		[ "$(grep -cE "\[tp\] $XMIT .* $REP( |$)" $T/skb.txt)" -ge 3 ] &&
+		[ "$(grep -cE "\[tp\] $RECV .* $REP( |$)" $T/skb.txt)" -ge 3 ] &&
+		[ "$(grep -c '"packet":{"len":98,"capture_len":98,"data":"' $T/skb.json)" -ge 12 ]
+	result skb-collector-packets $? $T/skb.log $T/skb.txt
+	# dev (from the JSON: without the packet): requests and ARP requests
+	# leave on veth-ta and arrive on veth-tb, the replies the other way,
+	# with the devices' names and indexes; every event has its device.
+	awk -v a="\"dev\":[{]\"name\":\"veth-ta\",\"ifindex\":$ifa[,}]" \
+		-v b="\"dev\":[{]\"name\":\"veth-tb\",\"ifindex\":$ifb[,}]" '/"kernel":/ {
+		n++
+		x = index($0, "\"symbol\":\"net:net_dev_start_xmit\"") > 0
+		if ($0 ~ a)
+			ta[x]++
+		else if ($0 ~ b)
+			tb[x]++
+	}
+	END { exit !(n >= 12 && ta[0] + ta[1] + tb[0] + tb[1] == n &&
+		ta[1] >= 3 && tb[0] >= 3 && tb[1] >= 3 && ta[0] >= 3) }' $T/skb.json
+	result dev-collector-devices $? $T/skb.json
+	# ns: every event is in A's or B's namespace, each side with its
+	# requests and replies.
+	awk -v a="\"netns\":[{][^}]*\"inum\":$ina[,}]" \
+		-v b="\"netns\":[{][^}]*\"inum\":$inb[,}]" '/"kernel":/ {
+		n++
+		if ($0 ~ a)
+			na++
+		else if ($0 ~ b)
+			nb++
+	}
+	END { exit !(n >= 12 && na + nb == n && na >= 6 && nb >= 6) }' $T/skb.json
+	result ns-collector-namespaces $? $T/skb.json
+}
+
+# skb-drop: a SYN to a closed port is freed with NO_SOCKET under the id it
+# had on its way in; echo requests dropped by an nft rule with
+# NETFILTER_DROP, and no reply gets through.
+test_skb_drop() {
+	topo_pair || { result skb-drop-topology 1; return; }
+	$IP netns exec $NS_A ping -c 1 -W 2 10.201.0.2 >/dev/null
+	collect drop -c skb-tracking,skb,skb-drop $IFDUMP -o $T/drop.json \
+		--cmd "$IP netns exec $NS_A nc -w 2 10.201.0.2 81 </dev/null 2>$T/drop.nc"
+	local st=$?
+	single_line $T/drop.json
+	series $T/drop.json >$T/drop.series
+	[ $st = 0 ] && grep -q "Connection refused" $T/drop.nc &&
+		grep -qE "\[tp\] skb:kfree_skb #[0-9a-f]+ \(skb [0-9a-f]+\) drop \(reason NO_SOCKET\) 10\.201\.0\.1\.[0-9]+ > 10\.201\.0\.2\.81 .* flags \[S\]" \
+			$T/drop.txt &&
+		grep -qx "$XMIT,$RECV,skb:kfree_skb" $T/drop.series
+	result skb-drop-no-socket $? $T/drop.log $T/drop.nc $T/drop.txt $T/drop.series
+	$IP netns exec $NS_B nft -f - <<-EOF >$T/drop-nft.log 2>&1 || {
+		table inet vm_drop {
+			chain in {
+				type filter hook input priority 0; icmp type echo-request drop
+			}
+		}
+	EOF
+		result skb-drop-nft-rule 1 $T/drop-nft.log
+		return
+	}
+	collect drop-nft -c skb-tracking,skb,skb-drop $IFDUMP -o $T/drop-nft.json \
+		--cmd "$IP netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2"
+	st=$?
+	single_line $T/drop-nft.json
+	[ $st = 0 ] && grep -q "Command returned (exit status: 1)" $T/drop-nft.log &&
+		[ "$(grep -cE "\[tp\] skb:kfree_skb .* drop \(reason NETFILTER_DROP\) $REQ( |$)" \
+			$T/drop-nft.txt)" = 2 ] &&
+		! grep -qE "type 0 code 0" $T/drop-nft.txt
+	result skb-drop-netfilter $? $T/drop-nft.log $T/drop-nft.txt
+}
+
+# ct: a TCP handshake through namespaces whose nft rules need conntrack
+# (nf_conntrack is a module here): the SYN's entry is NEW (SYN_SENT), the
+# SYN-ACK's REPLY (SYN_RECV), the client's ACK ESTABLISHED, with the tuples
+# of both directions.
+test_ct() {
+	topo_pair || { result ct-topology 1; return; }
+	local n
+	for n in $NS_A $NS_B; do
+		$IP netns exec $n nft -f - <<-EOF || { result ct-nft-rule 1; return; }
+			table inet vm_ct {
+				chain c {
+					type filter hook output priority 0; ct state new,established,related accept
+				}
+			}
+		EOF
+	done
+	listen_b 9000 || { result ct-listener 1; return; }
+	$IP netns exec $NS_A ping -c 1 -W 2 10.201.0.2 >/dev/null
+	collect ct -c skb-tracking,skb,ns,dev,ct $IFDUMP -o $T/ct.json \
+		--cmd "echo hello | $IP netns exec $NS_A nc 10.201.0.2 9000"
+	local st=$?
+	stop_listener
+	single_line $T/ct.json
+	local tuple='orig \[10\.201\.0\.1\.[0-9]+ > 10\.201\.0\.2\.9000\] reply \[10\.201\.0\.2\.9000 > 10\.201\.0\.1\.[0-9]+\] zone 0 mark 0$'
+	[ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/ct.log &&
+		grep -qE "flags \[S\] .* ct_state NEW status 0x[0-9a-f]+ tcp \(SYN_SENT\) $tuple" $T/ct.txt &&
+		grep -qE "flags \[S\.\] .* ct_state REPLY status 0x[0-9a-f]+ tcp \(SYN_RECV\) $tuple" $T/ct.txt &&
+		grep -qE "ct_state ESTABLISHED status 0x[0-9a-f]+ tcp \(ESTABLISHED\) $tuple" $T/ct.txt
+	result ct-tcp-states $? $T/ct.log $T/ct.txt
+}
+
+# -f: only the packets the pcap filter matches have events. Pings match;
+# the ARP before them and a TCP SYN (refused: it was sent) do not. Event
+# lines are the " [tp] " ones: the startup line's command line spans two.
+test_filter_pcap() {
+	topo_pair || { result filter-pcap-topology 1; return; }
+	collect fpcap -c skb-tracking,skb $IFDUMP -f 'icmp and host 10.201.0.2' -o $T/fpcap.json \
+		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2;
+			$IP netns exec $NS_A nc -w 2 10.201.0.2 81 </dev/null 2>$T/fpcap.nc; true"
+	local st=$?
+	single_line $T/fpcap.json
+	[ $st = 0 ] && grep -q "L2+L3 packet filter(s) loaded" $T/fpcap.log &&
+		grep -q "Connection refused" $T/fpcap.nc &&
+		[ "$(grep -cE "\[tp\] $XMIT .* $REQ( |$)" $T/fpcap.txt)" -ge 3 ] &&
+		[ "$(grep -cE "\[tp\] $XMIT .* $REP( |$)" $T/fpcap.txt)" -ge 3 ] &&
+		awk '/ \[tp\] / { n++ } / \[tp\] / && !/ proto ICMP \(1\) type [08] code 0( |$)/ { bad++ }
+			END { exit !(n >= 12 && bad == 0) }' $T/fpcap.txt
+	result filter-pcap-matching-only $? $T/fpcap.log $T/fpcap.nc $T/fpcap.txt
+}
+
+# -m: an nft rule marks the echo requests (0x10) in A; only they have
+# events, followed into B by their id although veth clears the mark. The
+# replies and a TCP SYN, unmarked, have none.
+test_filter_meta() {
+	topo_pair || { result filter-meta-topology 1; return; }
+	$IP netns exec $NS_A nft -f - <<-EOF || { result filter-meta-nft-rule 1; return; }
+		table ip vm_mark {
+			chain out {
+				type route hook output priority 0; icmp type echo-request meta mark set 0x10
+			}
+		}
+	EOF
+	collect fmeta -c skb-tracking,skb $IFDUMP -m 'sk_buff.mark == 0x10' -o $T/fmeta.json \
+		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2 >$T/fmeta.ping;
+			$IP netns exec $NS_A nc -w 2 10.201.0.2 81 </dev/null 2>$T/fmeta.nc; true"
+	local st=$?
+	single_line $T/fmeta.json
+	series $T/fmeta.json >$T/fmeta.series
+	[ $st = 0 ] && grep -q "Connection refused" $T/fmeta.nc &&
+		grep -q "3 packets received" $T/fmeta.ping &&
+		[ "$(grep -cE "\[tp\] $XMIT .* $REQ( |$)" $T/fmeta.txt)" = 3 ] &&
+		[ "$(grep -cx "$XMIT,$RECV" $T/fmeta.series)" = 3 ] &&
+		awk '/ \[tp\] / { n++ } / \[tp\] / && !/ proto ICMP \(1\) type 8 code 0( |$)/ { bad++ }
+			END { exit !(n == 6 && bad == 0) }' $T/fmeta.txt
+	result filter-meta-marked-only $? $T/fmeta.log $T/fmeta.ping $T/fmeta.nc $T/fmeta.txt $T/fmeta.series
+}
+
+# The generic profile: every one of its probes attaches here, kprobes
+# included (on the project's machines only its tracepoints do), and the
+# kprobes report ARP, ICMP and TCP packets, under the ids the packets have
+# at the tracepoints.
+test_profile_generic() {
+	topo_pair || { result generic-topology 1; return; }
+	listen_b 9001 || { result generic-listener 1; return; }
+	run_retisc generic -p generic collect -o $T/generic.json \
+		--cmd "$IP netns exec $NS_A ping -c 2 -i 0.2 -W 2 10.201.0.2;
+			echo hello | $IP netns exec $NS_A nc 10.201.0.2 9001; sleep 0.2"
+	local st=$? k ok=0
+	stop_listener
+	series $T/generic.json >$T/generic.series
+	[ $st = 0 ] && grep -qx "Applying profile generic" $T/generic.log &&
+		! grep -qE "Skipping probe|Cannot attach probe" $T/generic.log && ok=1
+	for k in arp_process ip_rcv icmp_rcv ip_output tcp_v4_rcv tcp_rcv_state_process \
+		tcp_rcv_established; do
+		grep -q "\"symbol\":\"$k\",\"probe_type\":\"kprobe\"" $T/generic.json ||
+			{ echo "vm: generic: no $k event" >>$T/generic.log; ok=0; }
+	done
+	[ $ok = 1 ] && grep -qE "ip_output,.*$XMIT,.*ip_rcv,icmp_rcv" $T/generic.series
+	result profile-generic-kprobes $? $T/generic.log $T/generic.series
+}
+
 # Whatever the tests saw, the kernel must not have complained.
 test_kernel_log() {
 	dmesg >$T/dmesg.txt
@@ -365,8 +633,9 @@ test_kernel_log() {
 
 TESTS=$(cat /etc/tests)
 [ -n "$TESTS" ] ||
-	TESTS="ping user_kprobe free_probe_merge head_realloc tcp tcp_ids tracepoint_mode
-		head_realloc_tp kernel_log"
+	TESTS="modules ping user_kprobe free_probe_merge head_realloc tcp tcp_ids
+		tracepoint_mode head_realloc_tp skb_dev_ns skb_drop ct filter_pcap filter_meta
+		profile_generic kernel_log"
 for t in $TESTS; do
 	echo "vm: test $t"
 	if type test_$t >/dev/null 2>&1; then

@@ -3,19 +3,27 @@
 # without KVM, because the project's machines have no CONFIG_KPROBES and so
 # kprobe tracking mode can only be tested live here.
 #
-# Usage: tests/vm/run.sh [BUILD]   (make vm-test)
+# Usage: tests/vm/run.sh [BUILD]   (make vm-test; make test runs it too)
 #
-# Downloads (apt, cached under BUILD/vm/): qemu, busybox-static, cpio and
-# the kernel package that linux-image-amd64 depends on. Builds an initramfs
-# with busybox, the retisc build, iproute2's ip, the shared libraries they
-# need, the kernel modules of the tests, and tests/vm/init.sh as /init,
-# boots it and reads the results from the serial console. The guest prints
-# PASS/FAIL lines and "N passed, N failed"; this script exits non-zero
-# unless that line is there with 0 failed.
+# Needs the host packages of HOST_PKGS (tools/install-deps.sh installs
+# them; missing ones are installed here as a fallback) and downloads the
+# kernel package that linux-image-amd64 depends on (apt, cached under
+# BUILD/vm/). Builds an initramfs with busybox, the retisc build, iproute2's
+# ip, nftables' nft, the shared libraries they need, the kernel modules of
+# the tests with their dependencies, and tests/vm/init.sh as /init, boots it
+# and reads the results from the serial console. The guest prints PASS/FAIL
+# lines and "N passed, N failed".
+#
+# Exit status: 0 when that line is there with 0 failed; 77 (skipped) when
+# QEMU, its helpers or the kernel cannot be had here (no network, apt
+# failure, no package); 1 otherwise: a guest that boots must pass. The last
+# line is always "vm lane: N passed, N failed, N skipped", with ": <reason>"
+# when skipped (tests/run-all.sh reads it; a skipped lane counts as one
+# skipped test).
 #
 # Environment: RETISC_VM_TIMEOUT (seconds, default 300), RETISC_VM_KEEP=1
 # keeps the staging tree, RETISC_VM_TESTS (space-separated test names, to
-# run a subset).
+# run a subset), RETISC_VM_VERBOSE=1 shows what passing tests saw too.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -23,50 +31,73 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "$BUILD")
 VM=$BUILD/vm
 TIMEOUT=${RETISC_VM_TIMEOUT:-300}
-# Modules the tests need; their dependencies are added from modules.dep.
-MODULES="veth vxlan"
+# Modules the tests need; their dependencies (modules.dep) and soft
+# dependencies (modules.softdep) are added. nf_tables and nft_ct: the nft
+# rules of the tests (ct state matches); openvswitch: loaded for the
+# probes on module functions.
+MODULES="veth vxlan nf_tables nft_ct openvswitch"
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'vm: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+die() {
+	log "$*"
+	echo "vm lane: 0 passed, 1 failed, 0 skipped"
+	exit 1
+}
+# The lane cannot run on this machine: say why, and that it did not run.
+skip() {
+	log "skipped: $*"
+	echo "vm lane: 0 passed, 0 failed, 1 skipped: $*"
+	exit 77
+}
 
 [ -x "$BUILD/retisc" ] || die "$BUILD/retisc is missing: run make first"
-[ "$(id -u)" = 0 ] || die "needs root (apt-get)"
 
 apt_updated=0
 apt_update() {
-	if [ $apt_updated = 0 ]; then
-		log "apt-get update"
-		apt-get update -qq >&2
-		apt_updated=1
-	fi
+	[ $apt_updated = 0 ] || return 0
+	apt_updated=1
+	log "apt-get update"
+	apt-get update -qq >&2
 }
 
 # --- host tools ---------------------------------------------------------------
 # busybox-static specifically: the guest has no libc for a dynamic busybox.
-HOST_PKGS="qemu-system-x86 busybox-static cpio iproute2"
+# kmod: depmod writes the kernel's modules.softdep. The same packages are in
+# tools/install-deps.sh, so that CI has them before the tests start.
+HOST_PKGS="qemu-system-x86 busybox-static cpio kmod iproute2 nftables"
+# shellcheck disable=SC2086 # one word per package
 if ! dpkg -s $HOST_PKGS >/dev/null 2>&1; then
-	log "installing $HOST_PKGS"
-	apt-get install -y -qq --no-install-recommends $HOST_PKGS >&2 ||
-		{ apt_update && apt-get install -y -qq --no-install-recommends $HOST_PKGS >&2; }
+	missing=$(for p in $HOST_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
+	[ "$(id -u)" = 0 ] || skip "$missing not installed, and installing needs root"
+	log "installing $missing"
+	apt-get install -y -qq --no-install-recommends $missing >&2 ||
+		{ apt_update && apt-get install -y -qq --no-install-recommends $missing >&2; } ||
+		skip "cannot install $missing (apt-get failed, see above)"
 fi
 
 # --- kernel --------------------------------------------------------------------
+# The package linux-image-amd64 depends on; without apt's lists (offline),
+# the one cached by an earlier run.
 mkdir -p "$VM/dl"
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+kernel_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+pkg=$(kernel_pkg)
+[ -n "$pkg" ] || { apt_update || true; pkg=$(kernel_pkg); }
 if [ -z "$pkg" ]; then
-	apt_update
-	pkg=$(apt-cache depends linux-image-amd64 |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	deb=$(ls "$VM"/dl/linux-image-*_amd64.deb 2>/dev/null | tail -1 || true)
+	[ -n "$deb" ] || skip "cannot find the kernel package linux-image-amd64 depends on (apt has no package lists and apt-get update failed)"
+	pkg=$(basename "$deb" | cut -d_ -f1)
+	log "apt cannot tell the current kernel package: using the cached $pkg"
 fi
-[ -n "$pkg" ] || die "cannot find the package linux-image-amd64 depends on"
 deb=$(ls "$VM/dl/${pkg}"_*_amd64.deb 2>/dev/null | tail -1 || true)
 if [ -z "$deb" ]; then
 	log "downloading $pkg"
 	# _apt cannot write into build/: download as root, quietly.
-	(cd "$VM/dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >&2) ||
-		{ apt_update && (cd "$VM/dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >&2); }
+	dl() { (cd "$VM/dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >&2); }
+	dl || { apt_update && dl; } || skip "cannot download $pkg (apt-get failed, see above)"
 	deb=$(ls "$VM/dl/${pkg}"_*_amd64.deb | tail -1)
 	# A new Debian kernel replaces the cached one.
 	find "$VM/dl" -name 'linux-image-*.deb' ! -name "$(basename "$deb")" -delete
@@ -78,14 +109,14 @@ if [ ! -e "$KDIR/.done" ]; then
 	rm -rf "$KDIR"
 	mkdir -p "$KDIR"
 	dpkg-deb -x "$deb" "$KDIR"
-	# The package ships no modules.dep (depmod runs at install time).
-	kv=$(ls "$KDIR/lib/modules")
-	busybox depmod -b "$KDIR" "$kv"
 	touch "$KDIR/.done"
 fi
 KV=$(ls "$KDIR/lib/modules")
 VMLINUZ=$KDIR/boot/vmlinuz-$KV
 MODDIR=$KDIR/lib/modules/$KV
+# The package ships no modules.dep, modules.alias or modules.softdep
+# (depmod runs at install time).
+[ -e "$MODDIR/modules.softdep" ] || depmod -b "$KDIR" "$KV"
 
 # --- initramfs -----------------------------------------------------------------
 ROOT=$VM/root
@@ -97,7 +128,10 @@ for a in $(busybox --list); do
 	# iproute2's ip replaces busybox's (no netns, no veth, no vxlan).
 	case $a in ip | busybox) ;; *) ln -s busybox "$ROOT/bin/$a" ;; esac
 done
-cp /usr/sbin/ip "$ROOT/usr/sbin/ip" 2>/dev/null || cp /sbin/ip "$ROOT/usr/sbin/ip"
+# iproute2's ip, and nftables' nft for the tests' rules.
+for b in ip nft; do
+	cp "$(PATH=/usr/sbin:/sbin command -v $b)" "$ROOT/usr/sbin/$b"
+done
 
 cp "$BUILD/retisc" "$ROOT/opt/retisc/"
 mkdir -p "$ROOT/opt/retisc/plugins"
@@ -105,7 +139,7 @@ cp "$BUILD"/plugins/*.so "$ROOT/opt/retisc/plugins/"
 [ -d "$BUILD/profiles" ] && cp -r "$BUILD/profiles" "$ROOT/opt/retisc/"
 
 # Shared libraries of every ELF file shipped, and the dynamic loader.
-libs=$(for f in "$ROOT/opt/retisc/retisc" "$ROOT"/opt/retisc/plugins/*.so "$ROOT/usr/sbin/ip"; do
+libs=$(for f in "$ROOT/opt/retisc/retisc" "$ROOT"/opt/retisc/plugins/*.so "$ROOT"/usr/sbin/*; do
 	ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
 done | sort -u)
 for l in $libs; do
@@ -113,31 +147,89 @@ for l in $libs; do
 	cp -L "$l" "$ROOT$l"
 done
 
-# Kernel modules, in load order: dependencies first (modules.dep lists a
-# module's dependencies, each of which has its own line).
+# Kernel modules, in load order. The guest has no modprobe: it loads
+# /etc/modules.order line by line, so the order must be modprobe's:
+# dependencies first (modules.dep lists a module's dependencies, each of
+# which has its own line), and soft dependencies (modules.softdep, from the
+# modules' own "softdep" info) before ("pre:") or after ("post:") the
+# module. A soft dependency is a module name or an alias (libcrc32c's
+# "crc32c" names crc32c_generic and crc32c_intel, whose init fails on
+# QEMU's default CPU): its line says "soft", and the guest does not expect
+# it to load.
+module_path() { # module_path <name>: its file, relative to MODDIR
+	# The basename, exactly: a suffix match also holds for
+	# kernel/lib/bch.ko when index() finds nothing.
+	awk -v n="$1" '{
+		p = $1
+		sub(/:$/, "", p)
+		b = p
+		sub(/.*\//, "", b)
+		sub(/\.ko(\.[a-z]+)?$/, "", b)
+		gsub(/-/, "_", b)
+		if (b == n) {
+			print p
+			exit
+		}
+	}' "$MODDIR/modules.dep"
+}
+softdeps() { # softdep <name> pre|post: module names or aliases
+	awk -v n="$1" -v want="$2:" '$1 == "softdep" && $2 == n {
+		mode = ""
+		for (i = 3; i <= NF; i++) {
+			if ($i == "pre:" || $i == "post:")
+				mode = $i
+			else if (mode == want)
+				print $i
+		}
+	}' "$MODDIR/modules.softdep"
+}
+# Module names of a soft dependency: itself if it is a module, else what
+# modules.alias says it stands for (all of them, as modprobe does).
+resolve() { # resolve <name or alias>
+	local n=${1//-/_}
+	if [ -n "$(module_path "$n")" ]; then
+		echo "$n"
+	else
+		awk -v a="$1" '$1 == "alias" && $2 == a { print $3 }' "$MODDIR/modules.alias"
+	fi
+}
 declare -A seen=()
 order=()
-add_module() { # add_module <path relative to MODDIR>
-	local m=$1 d
-	[ -n "${seen[$m]:-}" ] && return 0
-	seen[$m]=1
-	for d in $(awk -v m="$m:" '$1 == m { $1 = ""; print }' "$MODDIR/modules.dep"); do
-		add_module "$d"
+add_module() { # add_module <name> [soft]
+	local n=${1//-/_} kind=${2:-} m d s
+	[ -n "${seen[$n]:-}" ] && return 0
+	seen[$n]=1
+	m=$(module_path "$n")
+	if [ -z "$m" ]; then
+		# Built into the kernel, or a soft dependency that names nothing
+		# here: nothing to load.
+		grep -q "/$n.ko\$" "$MODDIR/modules.builtin" || [ -n "$kind" ] ||
+			die "module $n not found in $KV"
+		return 0
+	fi
+	for s in $(softdeps "$n" pre); do
+		for d in $(resolve "$s"); do add_module "$d" soft; done
 	done
-	order+=("$m")
+	for d in $(awk -v m="$m:" '$1 == m { $1 = ""; print }' "$MODDIR/modules.dep"); do
+		d=${d##*/}
+		add_module "${d%%.ko*}" "$kind"
+	done
+	order+=("$m $kind")
+	for s in $(softdeps "$n" post); do
+		for d in $(resolve "$s"); do add_module "$d" soft; done
+	done
 }
 for name in $MODULES; do
-	path=$(awk -v n="/$name.ko:" 'index($1, n) == length($1) - length(n) + 1 {
-		sub(":", "", $1); print $1; exit }' "$MODDIR/modules.dep")
-	[ -n "$path" ] || die "module $name not found in $KV"
-	add_module "$path"
+	add_module "$name"
 done
 : >"$ROOT/etc/modules.order"
-for m in "${order[@]}"; do
+for l in "${order[@]}"; do
+	m=${l%% *}
 	mkdir -p "$ROOT/lib/modules/$(dirname "$m")"
 	cp "$MODDIR/$m" "$ROOT/lib/modules/$m"
-	echo "/lib/modules/$m" >>"$ROOT/etc/modules.order"
+	echo "/lib/modules/$l" >>"$ROOT/etc/modules.order"
 done
+log "modules: $(for l in "${order[@]}"; do m=${l%% *}; m=${m##*/}; printf '%s ' "${m%%.ko*}"; done)"
 
 # The XDP program of the TCP test (see the file), built like retisc's BPF.
 clang -O2 -g -target bpf -Wall -Werror -I"$BUILD" -c "$HERE/xdp_pass.bpf.c" \
@@ -147,6 +239,7 @@ cp "$HERE/init.sh" "$ROOT/init"
 cp "$HERE/tcp_segments.awk" "$ROOT/opt/tcp_segments.awk"
 chmod 755 "$ROOT/init"
 echo "${RETISC_VM_TESTS:-}" >"$ROOT/etc/tests"
+echo "${RETISC_VM_VERBOSE:-0}" >"$ROOT/etc/verbose"
 
 # Uncompressed: decompressing in the emulated guest costs more than
 # loading a few more megabytes.
@@ -174,4 +267,5 @@ summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$CONSOLE" | tail -1 || true)
 [ -n "$summary" ] || die "no result line on the console"
 failed=$(sed 's/.* passed, \([0-9]*\) failed/\1/' <<<"$summary")
 passed=${summary%% *}
+echo "vm lane: $passed passed, $failed failed, 0 skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
