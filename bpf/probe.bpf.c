@@ -130,7 +130,8 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
  * The built-in context extension of nft probes (doc/collectors.md §1.3): a
  * probe with a struct nft_traceinfo * and no struct sk_buff * gets the
  * packet's sk_buff from the trace info (up to 6.3) or from the struct
- * nft_pktinfo * argument (6.4+, when the trace info lost its pkt member).
+ * nft_pktinfo * argument (6.4+, when the trace info lost its pkt member);
+ * any other probe with a struct nft_pktinfo * (nft_do_chain) from that.
  * Local flavours: nf_tables may be a module, whose BTF libbpf relocates
  * against; on probes without these arguments the code is pruned.
  */
@@ -172,7 +173,7 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 	ctx->skb = 0;
 	if (retisc_cfg.arg_skb >= 0 && retisc_cfg.arg_skb < RETISC_MAX_ARGS)
 		ctx->skb = ctx->args[retisc_cfg.arg_skb];
-	else if (retisc_cfg.arg_nft_traceinfo >= 0)
+	else if (retisc_cfg.arg_nft_traceinfo >= 0 || retisc_cfg.arg_nft_pktinfo >= 0)
 		ctx->skb = retisc_nft_skb(ctx);
 	/* An sk_buff that cannot be read is no sk_buff to anyone. */
 	if (ctx->skb && retisc_skb_snap_take(ctx))

@@ -61,12 +61,13 @@ static int list_pattern(const struct retisc_registry *reg, const char *pattern, 
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		for (unsigned int k = 0; k < probes[i].proto.nparams; k++) {
-			if (known_type(reg, probes[i].proto.types[k])) {
-				names[nn++] = probes[i].name;
-				break;
-			}
-		}
+		bool known = probes[i].proto.arg[RETISC_ARG_NFT_PKTINFO] >= 0 &&
+			     known_type(reg, "struct sk_buff *");
+
+		for (unsigned int k = 0; !known && k < probes[i].proto.nparams; k++)
+			known = known_type(reg, probes[i].proto.types[k]);
+		if (known)
+			names[nn++] = probes[i].name;
 	}
 	qsort(names, nn, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < nn; i++)

@@ -59,7 +59,9 @@ static bool probe_useful(const struct collect *c, const struct retisc_probe *p)
 	for (unsigned int i = 0; i < p->proto.nparams; i++)
 		if (collect__collectors_know(c, p->proto.types[i]))
 			return true;
-	return false;
+	/* The probe program finds the skb of an nft_pktinfo (collectors.md §1.3). */
+	return p->proto.arg[RETISC_ARG_NFT_PKTINFO] >= 0 &&
+	       collect__collectors_know(c, "struct sk_buff *");
 }
 
 /* doc/tracking.md §9.1: try the first kprobe of the kprobe mode. */

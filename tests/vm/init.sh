@@ -624,6 +624,223 @@ test_profile_generic() {
 	result profile-generic-kprobes $? $T/generic.log $T/generic.series
 }
 
+# kretprobes see the arguments of their call (entry stash): the event of
+# ip_route_input_noref's return has the packet's sk_buff, so it carries the
+# packet's id and joins its series after the sender's xmit. Missed hits are
+# reported at exit.
+test_kretprobe_args() {
+	topo_pair || { result kretprobe-topology 1; return; }
+	collect krp -c skb-tracking,skb --tracking-mode kprobe -p tp:$XMIT \
+		-p kretprobe:ip_route_input_noref -o $T/krp.json \
+		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2"
+	local st=$?
+	series $T/krp.json >$T/krp.series
+	[ $st = 0 ] &&
+		grep -q '"symbol":"ip_route_input_noref","probe_type":"kretprobe"' $T/krp.json &&
+		[ "$(grep -cxE "$XMIT,ip_route_input_noref" $T/krp.series)" -ge 6 ]
+	result kretprobe-joins-series $? $T/krp.log $T/krp.series
+	# Its events have the packet (the skb collector's packet section).
+	[ "$(grep '"probe_type":"kretprobe"' $T/krp.json | grep -c '"packet":{"len":98,')" -ge 6 ]
+	result kretprobe-has-skb $? $T/krp.json
+	grep -qE "kprobe missed hits: (kernel does not report them \(before 6.7\); BPF recursion skips: [0-9]+|[0-9]+; BPF recursion skips: [0-9]+)" $T/krp.log
+	result kprobe-missed-reported $? $T/krp.log
+}
+
+# Probes on module functions resolve through the module's BTF (split from
+# vmlinux's): inspect lists them, kprobes attach, and nft_do_chain fires for
+# packets that go through an nftables chain.
+test_module_probes() {
+	local st
+	topo_pair || { result module-probes-topology 1; return; }
+	$RETISC inspect -p 'kprobe:ovs_execute_*' >$T/inspect-ovs.txt 2>&1
+	grep -qx "kprobe:ovs_execute_actions" $T/inspect-ovs.txt
+	result inspect-lists-module-function $? $T/inspect-ovs.txt
+	collect ovsk -c skb-tracking,skb -p kprobe:ovs_execute_actions -p tp:$XMIT \
+		-o $T/ovsk.json --cmd "sleep 0.2"
+	[ $? = 0 ] && grep -q "probe(s) loaded" $T/ovsk.log &&
+		! grep -qE "Cannot attach probe|No probe was attached" $T/ovsk.log
+	result kprobe-on-openvswitch-attaches $? $T/ovsk.log
+	$IP netns exec $NS_B nft add table inet t >>$T/nft.log 2>&1 &&
+		$IP netns exec $NS_B nft add chain inet t in \
+			'{ type filter hook input priority 0; policy accept; }' >>$T/nft.log 2>&1 &&
+		$IP netns exec $NS_B nft add rule inet t in counter >>$T/nft.log 2>&1
+	result nft-rules-in-guest $? $T/nft.log
+	collect nftk -c skb-tracking,skb -p kprobe:nft_do_chain -p tp:$XMIT -o $T/nftk.json \
+		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2"
+	st=$?
+	series $T/nftk.json >$T/nftk.series
+	# nft_do_chain has no sk_buff argument: the probe takes the packet's
+	# from its struct nft_pktinfo, so its events join the packets' series.
+	[ $st = 0 ] && [ "$(grep -c '"symbol":"nft_do_chain","probe_type":"kprobe"' $T/nftk.json)" -ge 3 ] &&
+		[ "$(grep -cE "^$XMIT,nft_do_chain" $T/nftk.series)" -ge 3 ]
+	result kprobe-on-nf_tables-fires $? $T/nftk.log $T/nftk.series
+}
+
+# A meta filter cast to a module type (nf_conn, of nf_conntrack): B's
+# output chain sets a conntrack mark, so only B's replies leave with an
+# entry whose mark matches; A's requests have entries (this kernel tracks
+# every namespace's connections once nf_conntrack is loaded) with mark 0.
+test_meta_module_cast() {
+	topo_pair || { result meta-cast-topology 1; return; }
+	$IP netns exec $NS_B nft add table inet vm_cm >$T/ctnft.log 2>&1 &&
+		$IP netns exec $NS_B nft add chain inet vm_cm out \
+			'{ type filter hook output priority 0; policy accept; }' >>$T/ctnft.log 2>&1 &&
+		$IP netns exec $NS_B nft add rule inet vm_cm out ct mark set 0x42 >>$T/ctnft.log 2>&1
+	result meta-cast-ct-rule $? $T/ctnft.log
+	collect mcast -c skb-tracking,skb,dev -p tp:$XMIT \
+		-m 'sk_buff._nfct:~0x7:nf_conn.mark == 0x42' \
+		-o $T/mcast.json --cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.201.0.2"
+	local st=$?
+	[ $st = 0 ] &&
+		[ "$(grep -c '"dev":{"name":"veth-tb"' $T/mcast.json)" -ge 3 ] &&
+		! grep -q '"dev":{"name":"veth-ta"' $T/mcast.json
+	result meta-filter-module-cast $? $T/mcast.log $T/mcast.json
+}
+
+# --probe-stack: the stacks of the initial probes (consume_skb and
+# kfree_skb when none is given) name functions with an sk_buff parameter,
+# which become kprobes at run time and report the filtered packets.
+test_probe_stack() {
+	topo_pair || { result probe-stack-topology 1; return; }
+	collect pstack --probe-stack -f icmp -o $T/pstack.json \
+		--cmd "$IP netns exec $NS_A ping -c 6 -i 0.3 -W 2 10.201.0.2"
+	local st=$?
+	[ $st = 0 ] && grep -q "No probe(s) given: using tp:skb:consume_skb, tp:skb:kfree_skb" \
+		$T/pstack.log && grep -qE "Added probe kprobe:[a-z_0-9.]+ \(--probe-stack\)" $T/pstack.log &&
+		[ "$(grep -c '"probe_type":"kprobe"' $T/pstack.json)" -ge 3 ]
+	result probe-stack-adds-kprobes $? $T/pstack.log
+	# Stacks were collected to find functions, not asked for: not shown.
+	! grep -q '"stack_trace"' $T/pstack.json
+	result probe-stack-hides-stacks $? $T/pstack.json
+}
+
+# No retisc trace table may outlive a run (doc/collectors.md §7.2).
+nft_no_table() { # nft_no_table <log file to append to>
+	nft list tables >>"$1" 2>&1
+	! nft list tables 2>/dev/null | grep -q retisc_table
+}
+
+# nft, kprobe mode: an echo request dropped by a rule with a handle. Its
+# series: sent by A, the nft drop (table, chain, handle as nft says them),
+# then skb-drop's NETFILTER_DROP, under one id. A stale trace table (a
+# killed run) is replaced, and the table is gone at the end.
+test_nft_drop() {
+	topo_pair || { result nft-drop-topology 1; return; }
+	$IP netns exec $NS_B nft -f - <<-NFT >$T/nftd.rules 2>&1 || { result nft-drop-rule 1; return; }
+		table inet vm_t {
+			chain in {
+				type filter hook input priority 0; policy accept;
+				icmp type echo-request counter drop
+			}
+		}
+	NFT
+	$IP netns exec $NS_B nft -a list table inet vm_t >>$T/nftd.rules 2>&1
+	local th ch rh st
+	th=$(sed -n 's/^table inet vm_t { # handle \([0-9]*\)$/\1/p' $T/nftd.rules)
+	ch=$(sed -n 's/^[[:space:]]*chain in { # handle \([0-9]*\)$/\1/p' $T/nftd.rules)
+	rh=$(sed -n 's/.*counter packets [0-9]* bytes [0-9]* drop # handle \([0-9]*\)$/\1/p' $T/nftd.rules)
+	nft add table inet retisc_table 2>>$T/nftd.rules
+	collect nftd -c skb-tracking,skb,skb-drop,nft --allow-system-changes -p tp:$XMIT \
+		-o $T/nftd.json --cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2"
+	st=$?
+	series $T/nftd.json >$T/nftd.series
+	[ $st = 0 ] && [ -n "$rh" ] &&
+		[ "$(grep -c "\"nft\":{\"table_name\":\"vm_t\",\"chain_name\":\"in\",\"verdict\":\"drop\",\"table_handle\":$th,\"chain_handle\":$ch,\"rule_handle\":$rh,\"policy\":false}" $T/nftd.json)" -ge 3 ]
+	result nft-drop-rule-handle $? $T/nftd.log $T/nftd.rules $T/nftd.json
+	[ "$(grep -cxE "$XMIT,__nft_trace_packet,skb:kfree_skb" $T/nftd.series)" -ge 3 ] &&
+		grep -q '"skb-drop":{"drop_reason":"NETFILTER_DROP"}' $T/nftd.json
+	result nft-drop-then-skb-drop-one-id $? $T/nftd.series
+	nft_no_table $T/nftd.log
+	result nft-table-removed-after-cmd $? $T/nftd.log
+	$RETISC print $T/nftd.json >$T/nftd.txt 2>&1 &&
+		grep -qE "^  table vm_t \($th\) chain in \($ch\) handle $rh drop$" $T/nftd.txt
+	result nft-print $? $T/nftd.txt
+}
+
+# --nft-verdicts all: a jump to a user chain, its implicit return (no
+# rule handle), then the input policy drop.
+test_nft_jump_policy() {
+	topo_pair || { result nft-jump-topology 1; return; }
+	$IP netns exec $NS_B nft -f - <<-NFT >$T/nftj.rules 2>&1 || { result nft-jump-rule 1; return; }
+		table inet vm_j {
+			chain sub {
+				counter
+			}
+			chain in {
+				type filter hook input priority 0; policy drop;
+				ip protocol icmp jump sub
+			}
+		}
+	NFT
+	collect nftj -c skb-tracking,nft --allow-system-changes --nft-verdicts all -p tp:$XMIT \
+		-o $T/nftj.json --cmd "$IP netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.2"
+	grep -q '"chain_name":"in","verdict":"jump","verdict_chain_name":"sub",' $T/nftj.json &&
+		grep '"chain_name":"sub","verdict":"continue"' $T/nftj.json | grep -qv rule_handle &&
+		grep -q '"chain_name":"in","verdict":"drop","table_handle":[0-9]*,"chain_handle":[0-9]*,"policy":true' $T/nftj.json
+	result nft-jump-return-policy $? $T/nftj.log $T/nftj.json
+	nft_no_table $T/nftj.log
+	result nft-table-removed-jump $? $T/nftj.log
+}
+
+# DNAT in a nat chain: the nat rule's accept (only a connection's first
+# packet goes through nat chains), and that packet followed under its id
+# to the address it was rewritten to.
+test_nft_dnat() {
+	topo_pair || { result nft-dnat-topology 1; return; }
+	$IP netns exec $NS_A nft -f - <<-NFT >$T/nftn.rules 2>&1 || { result nft-dnat-rule 1; return; }
+		table ip vm_nat {
+			chain out {
+				type nat hook output priority -100;
+				ip daddr 10.201.0.99 dnat to 10.201.0.2
+			}
+		}
+	NFT
+	collect nftn -c skb-tracking,skb,ct,nft --allow-system-changes -p tp:$XMIT -p tp:$RECV \
+		-o $T/nftn.json --cmd "$IP netns exec $NS_A ping -c 2 -i 0.2 -W 1 10.201.0.99"
+	series $T/nftn.json >$T/nftn.series
+	grep -q '"nft":{"table_name":"vm_nat","chain_name":"out","verdict":"accept","table_handle":[0-9]*,"chain_handle":[0-9]*,"rule_handle":[0-9]*' $T/nftn.json &&
+		grep -qE "^__nft_trace_packet,$XMIT,$RECV" $T/nftn.series &&
+		grep -q '"ct":{"state":"new"' $T/nftn.json
+	result nft-dnat-followed $? $T/nftn.log $T/nftn.series
+	nft_no_table $T/nftn.log
+	result nft-table-removed-dnat $? $T/nftn.log
+}
+
+# Every other exit path removes the table: SIGINT, SIGTERM, and a start-up
+# failure after the collector's init (an unknown probe).
+test_nft_exit_paths() {
+	local sig pid i
+	for sig in INT TERM; do
+		$RETISC collect -c skb-tracking,nft --allow-system-changes -p tp:$XMIT \
+			-o $T/nfts.json >$T/nfts-$sig.log 2>&1 &
+		pid=$!
+		for i in $(seq 1 100); do
+			grep -q "probe(s) loaded" $T/nfts-$sig.log && break
+			sleep 0.2
+		done
+		nft list tables >$T/nfts-$sig.tables 2>&1
+		kill -$sig $pid
+		wait $pid
+		grep -q "retisc_table" $T/nfts-$sig.tables && nft_no_table $T/nfts-$sig.tables
+		result nft-table-removed-sig$sig $? $T/nfts-$sig.log $T/nfts-$sig.tables
+	done
+	collect nftf -c skb-tracking,nft --allow-system-changes -p kprobe:no_such_function_here \
+		-o $T/nftf.json
+	grep -q "Could not find a traceable function matching" $T/nftf.log &&
+		nft_no_table $T/nftf.log
+	result nft-table-removed-startup-error $? $T/nftf.log
+	# Without the flag nothing changes, and retisc says what to do.
+	collect nftq -c skb-tracking,nft -p tp:$XMIT -o $T/nftq.json --cmd "sleep 0.2"
+	grep -q "If an nft trace rule wasn't manually added nft events won't be reported" \
+		$T/nftq.log && nft_no_table $T/nftq.log
+	result nft-no-flag-no-change $? $T/nftq.log
+	# The shipped profile runs.
+	run_retisc nftp -p nft-dropmon collect --allow-system-changes -o $T/nftp.json \
+		--cmd "sleep 0.2"
+	grep -q "probe(s) loaded" $T/nftp.log && nft_no_table $T/nftp.log
+	result nft-dropmon-profile $? $T/nftp.log
+}
+
 # Whatever the tests saw, the kernel must not have complained.
 test_kernel_log() {
 	dmesg >$T/dmesg.txt
@@ -635,7 +852,8 @@ TESTS=$(cat /etc/tests)
 [ -n "$TESTS" ] ||
 	TESTS="modules ping user_kprobe free_probe_merge head_realloc tcp tcp_ids
 		tracepoint_mode head_realloc_tp skb_dev_ns skb_drop ct filter_pcap filter_meta
-		profile_generic kernel_log"
+		profile_generic kretprobe_args module_probes meta_module_cast probe_stack
+		nft_drop nft_jump_policy nft_dnat nft_exit_paths kernel_log"
 for t in $TESTS; do
 	echo "vm: test $t"
 	if type test_$t >/dev/null 2>&1; then

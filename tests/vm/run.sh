@@ -35,7 +35,7 @@ TIMEOUT=${RETISC_VM_TIMEOUT:-300}
 # dependencies (modules.softdep) are added. nf_tables and nft_ct: the nft
 # rules of the tests (ct state matches); openvswitch: loaded for the
 # probes on module functions.
-MODULES="veth vxlan nf_tables nft_ct openvswitch"
+MODULES="veth vxlan nf_tables nft_ct nft_chain_nat nft_nat openvswitch"
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'vm: %s\n' "$*" >&2; }
