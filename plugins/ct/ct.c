@@ -153,21 +153,6 @@ static void kconf_load(const struct retisc_collect_env *env, struct kconf *k)
 			return;
 }
 
-static bool module_loaded(const char *name)
-{
-	size_t len = strlen(name);
-	char line[512];
-	bool found = false;
-	FILE *f = fopen("/proc/modules", "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, name, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
 /* -------------------------------------------------------------------------
  * State names from BTF.
  */
@@ -688,7 +673,7 @@ static int can_run(void *priv, const struct retisc_collect_env *env, char *reaso
 	if (!k.readable || k.conntrack == 'y')
 		return 0;
 	if (k.conntrack == 'm') {
-		if (module_loaded("nf_conntrack"))
+		if (retisc_kernel__module_loaded("nf_conntrack"))
 			return 0;
 		snprintf(reason, reason_sz, "'nf_conntrack' is not loaded");
 		return -ENOENT;

@@ -240,21 +240,6 @@ static void table_del(void)
  * Collector.
  */
 
-static bool module_loaded(const char *name)
-{
-	size_t len = strlen(name);
-	char line[512];
-	bool found = false;
-	FILE *f = fopen("/proc/modules", "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, name, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
 /* doc/collectors.md §7.6. */
 static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
 {
@@ -269,7 +254,8 @@ static int can_run(void *priv, const struct retisc_collect_env *env, char *reaso
 	i = api->btf_param_index(NFT_PROBE, "struct nft_traceinfo *");
 	if (i >= 0)
 		return 0;
-	if (!module_loaded("nf_tables") && !api->env_has_btf_type(env, "struct", "nft_chain"))
+	if (!retisc_kernel__module_loaded("nf_tables") &&
+	    !api->env_has_btf_type(env, "struct", "nft_chain"))
 		snprintf(reason, reason_sz, "Kernel module 'nf_tables' is not loaded");
 	else
 		snprintf(reason, reason_sz,

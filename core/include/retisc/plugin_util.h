@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "json.h"
 #include "plugin.h"
@@ -94,6 +96,27 @@ static inline const char *retisc_api__get_str(const struct retisc_api *api,
 					      size_t *len)
 {
 	return api->json_get_str(api->json_obj_get(obj, key), len);
+}
+
+/* -------------------------------------------------------------------------
+ * The running kernel (can_run()).
+ */
+
+/* Is kernel module name loaded (a line of /proc/modules)? false when the
+ * file cannot be read. Any thread. */
+static inline bool retisc_kernel__module_loaded(const char *name)
+{
+	size_t len = strlen(name);
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, len) && line[len] == ' ';
+	fclose(f);
+	return found;
 }
 
 /* -------------------------------------------------------------------------
