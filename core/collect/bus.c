@@ -106,6 +106,18 @@ void *collect__bus_main(void *arg)
 
 		if (n == 0 && !atomic_load(&c->stop_bus))
 			n = retisc_ringbuf__consume(c->rb);
+		/* Idle: what was decoded reaches the file now (doc/files.md §8). */
+		if (n == 0 && c->writer) {
+			int err = retisc_writer__flush(c->writer);
+
+			if (err && !atomic_load(&c->write_err)) {
+				atomic_store(&c->write_err, err);
+				pr_err("Cannot write to %s: %s; stopping (events written so far "
+				       "are kept)",
+				       c->o.out, strerror(-err));
+				atomic_store(&c->stop_bus, true);
+			}
+		}
 
 		if (n < 0 && n != -EINTR && n != -ECANCELED) {
 			pr_err("Ring buffer polling failed: %s", strerror(-n));

@@ -134,14 +134,30 @@ static int collect_environment(struct collect *c)
 	return 0;
 }
 
+/*
+ * --allow-system-changes without tracefs (doc/cli.md §3.7): mounted in a
+ * mount namespace of retisc's own, a slave of the system's, so that the
+ * mount goes away with the process however it ends (SIGKILL included) and
+ * nobody else sees it. --cmd's command inherits it.
+ */
+static int mount_tracefs_private(void)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) ||
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return -errno;
+	return 0;
+}
+
 /* Tracking mode, then the collectors (their can_run checks depend on it). */
 static int collect_collectors(struct collect *c)
 {
 	int err;
 
-	if (!retisc_tracefs_path() && c->o.allow_system_changes &&
-	    system("mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null"))
-		pr_warn("Could not mount tracefs");
+	if (!retisc_tracefs_path() && c->o.allow_system_changes) {
+		err = mount_tracefs_private();
+		if (err)
+			pr_warn("Could not mount tracefs: %s", strerror(-err));
+	}
 	err = collect__pick_tracking_mode(c);
 	if (err)
 		return err;

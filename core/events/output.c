@@ -13,6 +13,11 @@
 #include "version.h"
 
 #define WRITER_BUF (256 * 1024)
+/*
+ * Under load, pending lines reach the file at least this often (doc/files.md
+ * §8): a crash (SIGKILL, OOM) loses at most this window, not a whole buffer.
+ */
+#define WRITER_FLUSH_NS (150 * 1000000ull)
 
 struct retisc_writer {
 	char *path;
@@ -25,7 +30,8 @@ struct retisc_writer {
 	uint64_t written; /* bytes in the current file */
 	uint32_t index;
 	uint64_t lines;
-	int err; /* sticky write error */
+	uint64_t flushed_at; /* CLOCK_MONOTONIC ns of the last flush */
+	int err;	     /* sticky write error */
 };
 
 static uint64_t mono_ns(void)
@@ -137,7 +143,15 @@ static int flush_buf(struct retisc_writer *w)
 		done += (size_t)n;
 	}
 	retisc_strbuf__reset(&w->buf);
+	w->flushed_at = mono_ns();
 	return 0;
+}
+
+int retisc_writer__flush(struct retisc_writer *w)
+{
+	if (w->err)
+		return w->err;
+	return w->buf.len ? flush_buf(w) : 0;
 }
 
 static int open_file(struct retisc_writer *w)
@@ -229,7 +243,7 @@ int retisc_writer__write_line(struct retisc_writer *w, const char *line, size_t 
 		return err;
 	w->written += len + 1;
 	w->lines++;
-	if (w->buf.len >= WRITER_BUF)
+	if (w->buf.len >= WRITER_BUF || mono_ns() - w->flushed_at >= WRITER_FLUSH_NS)
 		return flush_buf(w);
 	return 0;
 }

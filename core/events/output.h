@@ -36,6 +36,11 @@ struct retisc_writer *retisc_writer__open(const char *path, const struct retisc_
 int retisc_writer__write(struct retisc_writer *w, const struct retisc_json *event);
 /* Write an already serialised line (no trailing newline). */
 int retisc_writer__write_line(struct retisc_writer *w, const char *line, size_t len);
+/*
+ * Write the pending lines now (the bus does when it goes idle; writes do
+ * when the last flush is older than 150 ms). 0 or the sticky -errno.
+ */
+int retisc_writer__flush(struct retisc_writer *w);
 /* Flush and fsync-free close; final rename with rotation. 0 or -errno.
  * Accepts NULL. */
 int retisc_writer__close(struct retisc_writer *w);

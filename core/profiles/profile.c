@@ -139,6 +139,7 @@ struct pctx {
 	yaml_document_t *doc;
 	char *err;
 	size_t errsz;
+	size_t n_args; /* words produced so far, aliases expanded */
 };
 
 __attribute__((format(printf, 3, 4))) static int perr(struct pctx *c, const yaml_node_t *n,
@@ -462,9 +463,24 @@ static int args_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_
 	return 0;
 }
 
+/* Count words against RETISC_PROFILE_MAX_ARGS before producing them. */
+static int args_budget(struct pctx *c, const yaml_node_t *v, size_t words)
+{
+	c->n_args += words;
+	if (c->n_args <= RETISC_PROFILE_MAX_ARGS)
+		return 0;
+	return perr(c, v,
+		    "too many arguments once aliases are expanded (more than %d in this file)",
+		    RETISC_PROFILE_MAX_ARGS);
+}
+
 static int push_arg_value(struct pctx *c, struct retisc_profile_entry *e, const char *opt,
 			  const char *key, yaml_node_t *v)
 {
+	int err = args_budget(c, v, 2);
+
+	if (err)
+		return err;
 	if (!is_string(v))
 		return perr(c, v,
 			    "key '%s': expected a string, found %s (quote numbers and booleans: "
@@ -521,7 +537,7 @@ static int parse_args(struct pctx *c, yaml_node_t *n, struct retisc_profile_entr
 			if (*s == '_')
 				*s = '-';
 		if (is_null(v)) {
-			err = strv_push(&e->args, &e->n_args, opt);
+			err = args_budget(c, v, 1) ?: strv_push(&e->args, &e->n_args, opt);
 		} else if (v->type == YAML_SEQUENCE_NODE) {
 			for (yaml_node_item_t *it = v->data.sequence.items.start;
 			     it < v->data.sequence.items.top && !err; it++) {

@@ -27,6 +27,12 @@
 
 /* Largest profile file read, a guard against reading a device or a log. */
 #define RETISC_PROFILE_MAX_SIZE (1024 * 1024)
+/*
+ * Command-line words a profile file may produce once YAML aliases are
+ * expanded (doc/cli.md §5.1): an alias copies what it names wherever it is
+ * used, so a small file could otherwise expand to gigabytes.
+ */
+#define RETISC_PROFILE_MAX_ARGS 65536
 
 /* Subcommands that take profiles; index of retisc_profile.entries. */
 enum retisc_profile_cmd {

@@ -4,6 +4,8 @@
 Python's json keeps integers exact, so 64-bit kernel addresses compare
 correctly (jq would turn them into doubles).
 """
+import base64
+import json
 import sys
 
 from checklib import fail, read_lines as load, tid
@@ -89,6 +91,39 @@ def valid_file(path, n=None):
     print(f"ok: {len(events) - 1} events")
 
 
+def killed_file(path, t0):
+    """A SIGKILLed collection's file: complete lines that all parse, events
+    of the flood's first second (CLOCK_MONOTONIC, t0 = its start) and the
+    three pings sent 0.5 s before the kill."""
+    t0 = int(t0)
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.endswith(b"\n"):
+        fail("the last line is incomplete")
+    events = [json.loads(line) for line in data.splitlines()]
+    check_startup(events)
+    first = [e for e in events[1:] if t0 <= e["common"]["timestamp"] < t0 + 1000000000]
+    if len(first) < 100:
+        fail(f"only {len(first)} events of the flood's first second survived SIGKILL "
+             f"({len(events) - 1} in the file)")
+    # The three pings after the flood: echo requests and replies (ICMP type
+    # 8 and 0) with sequence numbers 1-3, each seen at least once.
+    seqs = set()
+    for e in events[1:]:
+        pkt = e.get("packet")
+        if not pkt or e["common"]["timestamp"] < t0 + 2000000000:
+            continue
+        raw = base64.b64decode(pkt["data"])
+        if len(raw) >= 42 and raw[12:14] == b"\x08\x00" and raw[23] == 1:
+            icmp = 14 + (raw[14] & 0xf) * 4
+            seqs.add((raw[icmp], int.from_bytes(raw[icmp + 6:icmp + 8], "big")))
+    want = {(t, q) for t in (0, 8) for q in (1, 2, 3)}
+    if not want <= seqs:
+        fail(f"the last pings before SIGKILL are missing: {sorted(want - seqs)}")
+    print(f"{len(events) - 1} events kept, {len(first)} of the first second, "
+          f"the last pings all there")
+
+
 def groups(events):
     series, order = {}, []
     for e in events[1:]:
@@ -172,5 +207,7 @@ if __name__ == "__main__":
         lost(sys.argv[2], sys.argv[3])
     elif cmd == "valid-file":
         valid_file(*sys.argv[2:])
+    elif cmd == "killed-file":
+        killed_file(sys.argv[2], sys.argv[3])
     else:
         fail(f"unknown check {cmd}")

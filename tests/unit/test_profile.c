@@ -296,6 +296,34 @@ static void test_errors(void **state)
  * Version rules (doc/cli.md §5.1).
  */
 
+/*
+ * An alias bomb: 200 list items, named by 200 keys, in 200 entries, is 8
+ * million words once expanded (the 10 KB file that allocated 2 GB). The
+ * parser stops at RETISC_PROFILE_MAX_ARGS words, naming the line.
+ */
+static void test_alias_bomb(void **state)
+{
+	struct retisc_strbuf y = RETISC_STRBUF_INIT;
+	struct retisc_profile_file *f;
+
+	(void)state;
+	retisc_strbuf__puts(&y, "version: 1.0\nname: bomb\ncollect:\n  - args: &A {k0: &L [");
+	for (int i = 0; i < 200; i++)
+		retisc_strbuf__printf(&y, "%sa", i ? "," : "");
+	retisc_strbuf__puts(&y, "]");
+	for (int i = 1; i < 200; i++)
+		retisc_strbuf__printf(&y, ", k%d: *L", i);
+	retisc_strbuf__puts(&y, "}\n");
+	for (int i = 0; i < 200; i++)
+		retisc_strbuf__puts(&y, "  - args: *A\n");
+	f = retisc_profile_file__parse("t.yaml", y.buf, y.len, err, sizeof(err));
+	assert_null(f);
+	assert_non_null(strstr(err, "t.yaml:"));
+	assert_non_null(strstr(err, "too many arguments once aliases are expanded (more than "
+				    "65536 in this file)"));
+	retisc_strbuf__release(&y);
+}
+
 static void test_version_rules(void **state)
 {
 	struct retisc_profile_file *f;
@@ -855,6 +883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_args_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alias_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_rules_applied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_release, setup, teardown),
