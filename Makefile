@@ -57,7 +57,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test unit-test live-test bench vm-test verifier-test format install uninstall
+.PHONY: all clean deps test unit-test live-test bench vm-test verifier-test format install uninstall \
+	fuzz fuzz-build
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS := $(wildcard $(addsuffix /*.c,$(CORE_PARTS)))
@@ -225,6 +226,26 @@ $(BUILD)/tests/asan/test_%: tests/unit/test_%.c $(ASAN_LIB_SRCS) $(CORE_SKELS) $
 		-fno-sanitize-recover=all $(TEST_CFLAGS) $(addprefix -I,$(PLUGIN_DIRS)) \
 		$(addprefix -I$(BUILD)/,$(PLUGIN_DIRS)) -o $@ $< $(ASAN_LIB_SRCS) $(TEST_LDLIBS)
 
+# Fuzz targets (tests/fuzz/README.md): clang's libFuzzer with ASan+UBSan over
+# the same library sources as the ASan tests; `make fuzz` runs each for
+# FUZZ_SECONDS from the seeds in tests/fuzz/corpus/.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 30
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(ASAN_LIB_SRCS) $(CORE_SKELS) \
+		$(ALL_PLUGIN_SKELS) $(SCHEMA_H)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(filter-out -O2,$(ALL_CFLAGS)) -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-unused-command-line-argument \
+		$(addprefix -I,$(PLUGIN_DIRS)) $(addprefix -I$(BUILD)/,$(PLUGIN_DIRS)) -Itests/fuzz \
+		-o $@ $< $(ASAN_LIB_SRCS) $(TEST_LDLIBS)
+
+fuzz-build: all $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
 unit-test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS)
 	$(Q)tests/run-unit.sh $(BUILD)
 
@@ -239,8 +260,8 @@ deps:
 # README's test command: unit tests (cmocka), verifier loads, live tests and
 # the VM lane, all run whatever one of them gives, then one summary
 # (tests/run-all.sh; a VM lane that cannot run here is reported skipped).
-test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS)
-	$(Q)tests/run-all.sh $(BUILD)
+test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS) $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh $(BUILD)
 
 bench: all
 	$(Q)tests/bench/run.sh $(BUILD)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # README's test command, `make test`: the unit tests (tests/run-unit.sh),
-# the live tests (tests/run-live.sh) and the VM lane (tests/vm/run.sh), each
+# the live tests (tests/run-live.sh), the VM lane (tests/vm/run.sh) and the
+# fuzz targets for FUZZ_SECONDS (30) each (tests/fuzz/run.sh), each
 # run whatever the ones before gave, then one summary with the counts of
 # each. The VM lane skips (status 77) when QEMU or Debian's kernel package
 # cannot be had here; the summary says so with the reason, and a skip does
@@ -43,6 +44,7 @@ part() {
 part "unit tests" "$HERE/run-unit.sh" "$BUILD"
 part "live tests" "$HERE/run-live.sh" "$BUILD"
 part "VM lane" "$HERE/vm/run.sh" "$BUILD"
+part "fuzzing" "$HERE/fuzz/run.sh" "$BUILD" "${FUZZ_SECONDS:-30}"
 
 echo "=== summary"
 printf '%s\n' "${SUMMARY[@]}"

@@ -3,7 +3,7 @@
 # test suite need. README's set-up command, `make deps` and CI (.ci/run)
 # all run this script, so they cannot drift apart. Needs root.
 #
-#   build:    make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+#   build:    make gcc clang llvm libclang-rt-14-dev (libFuzzer) libbpf-dev bpftool libelf-dev zlib1g-dev
 #             libyaml-dev libjansson-dev libcmocka-dev libpcap-dev pkg-config
 #             libnftables-dev (the nft collector's trace table)
 #   runtime:  iproute2 (namespaces, veth), nftables, iputils-ping
@@ -17,7 +17,7 @@
 # `tools/install-deps.sh --list` prints the packages and installs nothing.
 set -eu
 
-PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
+PACKAGES="make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 libjansson-dev libcmocka-dev libpcap-dev libnftables-dev pkg-config iproute2 nftables iputils-ping
 netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
 bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod"
