@@ -2,7 +2,7 @@
 /*
  * Event file reader (doc/files.md §3, §4, §6, §7).
  *
- * Every line is parsed exactly once, straight from the getline() buffer.
+ * Every line is parsed exactly once, straight from the reader's buffer.
  * Line 1 is parsed by __open() to detect the file kind and version, and the
  * resulting value is handed out by the first __next() instead of being read
  * again. Current-format (V2) lines are only checked, never rewritten; older
@@ -41,9 +41,98 @@ struct retisc_reader {
 	enum retisc_compat compat;
 	char *version;
 	struct retisc_json *first; /* line 1, parsed by __open(), not yet returned */
+	/* Bytes read from f: [start, end) not consumed yet, [start, scan)
+	 * known to hold no newline. */
 	char *buf;
-	size_t bufsz;
+	size_t cap, start, scan, end;
 };
+
+/*
+ * The longest line read (doc/files.md §6): an event is a few KiB and a
+ * sorted series rarely more than a few MiB; past this a line is reported
+ * and skipped without being held in memory.
+ */
+#define READER_MAX_LINE (64u << 20)
+#define READER_CHUNK (256u << 10)
+
+/*
+ * The next line of r->f (its newline included, when it has one) in *line,
+ * valid until the next call. 1: a line; 0: end of file; -E2BIG: a line of
+ * more than READER_MAX_LINE bytes, skipped; -errno: a read error.
+ */
+static int line_get(struct retisc_reader *r, char **line, size_t *len)
+{
+	bool skipping = false;
+
+	for (;;) {
+		char *nl =
+			r->end > r->scan ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
+		size_t n;
+
+		if (nl) {
+			*line = r->buf + r->start;
+			*len = (size_t)(nl + 1 - *line);
+			r->start = r->scan = (size_t)(nl + 1 - r->buf);
+			if (skipping || *len > READER_MAX_LINE + 1)
+				return -E2BIG;
+			return 1;
+		}
+		r->scan = r->end;
+		if (r->end - r->start > READER_MAX_LINE) {
+			/* Too long: forget it, keep looking for its end. */
+			r->start = r->scan = r->end;
+			skipping = true;
+		}
+		if (r->start) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->scan -= r->start;
+			r->start = 0;
+		}
+		if (r->cap - r->end < READER_CHUNK / 2) {
+			/* Never more than one line's limit and a chunk. */
+			size_t cap = r->cap ? r->cap * 2 : READER_CHUNK;
+
+			if (cap > READER_MAX_LINE + READER_CHUNK)
+				cap = READER_MAX_LINE + READER_CHUNK;
+			if (cap <= r->cap) {
+				/* Full of one line's start: it is too long. */
+				r->start = r->scan = r->end = 0;
+				skipping = true;
+				cap = r->cap;
+			}
+			char *b = cap == r->cap ? r->buf : realloc(r->buf, cap);
+
+			if (!b)
+				return -ENOMEM;
+			r->buf = b;
+			r->cap = cap;
+		}
+		/*
+		 * read(), not fread(): a pipe or a FIFO gives its lines as they
+		 * come, and a signal (EINTR) reaches the caller, who decides.
+		 */
+		ssize_t got = read(fileno(r->f), r->buf + r->end, r->cap - r->end);
+
+		if (got < 0)
+			return -errno;
+		n = (size_t)got;
+		if (!n) {
+			if (skipping)
+				return -E2BIG;
+			if (r->end == r->start)
+				return 0;
+			/* A last line without its newline; NUL-terminated like the
+			 * others (line_trim() turns their newline into one). */
+			*line = r->buf + r->start;
+			*len = r->end - r->start;
+			r->buf[r->end] = '\0';
+			r->start = r->scan = r->end;
+			return 1;
+		}
+		r->end += n;
+	}
+}
 
 static __printf(3, 4) void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
@@ -413,17 +502,20 @@ static bool line_trim(char *buf, size_t *len)
 static int reader_start(struct retisc_reader *r, bool follow, char *err, size_t errsz)
 {
 	const struct retisc_json *ev, *startup;
-	char msg[256];
+	char msg[256], *line;
 	const char *version;
-	ssize_t n;
 	size_t len;
 	int ret;
 
 	errno = 0;
-	n = getline(&r->buf, &r->bufsz, r->f);
-	if (n < 0) {
-		if (ferror(r->f)) {
-			ret = -(errno ? errno : EIO);
+	ret = line_get(r, &line, &len);
+	if (ret <= 0) {
+		if (ret == -E2BIG) {
+			set_err(err, errsz, "%s:1: line longer than %u bytes", r->path,
+				READER_MAX_LINE);
+			return -EINVAL;
+		}
+		if (ret < 0) {
 			set_err(err, errsz, "%s: %s", r->path, strerror(-ret));
 			return ret;
 		}
@@ -431,10 +523,9 @@ static int reader_start(struct retisc_reader *r, bool follow, char *err, size_t 
 		return -EINVAL;
 	}
 	r->line = 1;
-	len = n;
-	line_trim(r->buf, &len);
+	line_trim(line, &len);
 
-	r->first = retisc_json__parse(r->buf, len, msg, sizeof(msg));
+	r->first = retisc_json__parse(line, len, msg, sizeof(msg));
 	if (!r->first) {
 		ret = errno == ENOMEM ? -ENOMEM : -EINVAL;
 		set_err(err, errsz, "%s: Failed to parse event file: %s", r->path, msg);
@@ -614,6 +705,7 @@ static int reader_open_next(struct retisc_reader *r, char *err, size_t errsz)
 	free(r->path);
 	r->f = f;
 	r->path = path;
+	r->start = r->scan = r->end = 0;
 	r->line = 0;
 	r->next_id++;
 	return 1;
@@ -626,8 +718,7 @@ stop:
 /* Next raw line value: 1 (*out set), 0 at the end, negative errno. */
 static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *err, size_t errsz)
 {
-	char msg[256];
-	ssize_t n;
+	char msg[256], *line;
 	size_t len;
 	int ret;
 
@@ -641,11 +732,15 @@ static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *
 		if (r->done)
 			return 0;
 		errno = 0;
-		n = getline(&r->buf, &r->bufsz, r->f);
-		if (n >= 0)
+		ret = line_get(r, &line, &len);
+		if (ret > 0)
 			break;
-		if (ferror(r->f)) {
-			ret = -(errno ? errno : EIO);
+		if (ret == -E2BIG) {
+			r->line++;
+			line_err(r, err, errsz, "line longer than %u bytes", READER_MAX_LINE);
+			return -EINVAL;
+		}
+		if (ret < 0) {
 			set_err(err, errsz, "%s: %s", r->path, strerror(-ret));
 			r->done = true;
 			return ret;
@@ -660,12 +755,11 @@ static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *
 	}
 
 	r->line++;
-	len = n;
-	if (!line_trim(r->buf, &len)) {
+	if (!line_trim(line, &len)) {
 		line_err(r, err, errsz, "blank line");
 		return -EINVAL;
 	}
-	*out = retisc_json__parse(r->buf, len, msg, sizeof(msg));
+	*out = retisc_json__parse(line, len, msg, sizeof(msg));
 	if (!*out) {
 		ret = errno == ENOMEM ? -ENOMEM : -EINVAL;
 		line_err(r, err, errsz, "%s", msg);

@@ -98,6 +98,33 @@ test_proc_sort_sigint() {
 	$PCHECK sorted "$TMP/sigint.json" "$TMP/sigint.sorted"
 }
 
+# A 100 MB line in the middle of an events file (doc/files.md §6): sort
+# reports it with its number and stops, or goes on with --keep-going; its
+# memory stays bounded (the line is never held whole).
+test_proc_sort_huge_line() {
+	local f="$TMP/huge.json" st rss
+	proc_gen_events "$TMP/huge-a.json" 4
+	{
+		head -3 "$TMP/huge-a.json"
+		printf '{"common":{"timestamp":1},"pad":"'
+		head -c 100000000 /dev/zero | tr '\0' x
+		printf '"}\n'
+		tail -n +4 "$TMP/huge-a.json"
+	} >"$f"
+	"$RETISC" sort "$f" >/dev/null 2>"$TMP/huge.err"
+	st=$?
+	[ $st = 1 ] && grep -q "$f:4: line longer than 67108864 bytes" "$TMP/huge.err" ||
+		{ echo "exit $st"; cat "$TMP/huge.err"; return 1; }
+	# Peak RSS (KiB) of the sort, as the kernel accounts it to its parent.
+	rss=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+		"$TMP/huge.sorted" "$RETISC" sort --keep-going "$f")
+	# Every other event is sorted: the 4 events of the generated file.
+	[ "$(grep -c ' \[k\] ip_rcv ' "$TMP/huge.sorted")" = 4 ] || { cat "$TMP/huge.sorted"; return 1; }
+	[ "$rss" -lt 200000 ] || { echo "max RSS ${rss} KiB"; return 1; }
+}
+
 # A reader that goes away: silent, exit 0 (print and sort).
 test_proc_broken_pipe() {
 	local st

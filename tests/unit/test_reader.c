@@ -486,6 +486,52 @@ static void test_line_errors(void **state)
 	retisc_reader__free(r);
 }
 
+/*
+ * A line longer than 64 MiB (doc/files.md §6) is reported with its number
+ * and skipped without being held whole; the lines around it are read, the
+ * last one without its newline.
+ */
+static void test_line_too_long(void **state)
+{
+	static const char head[] = STARTUP_V("v1.7.0") EVENT(2);
+	static const char tail[] = "\n" EVENT(4);
+	const size_t big = (64u << 20) + 4096;
+	struct retisc_json *v;
+	const char *path;
+	char *chunk;
+	FILE *f;
+
+	(void)state;
+	path = tmp_path("long.json");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	chunk = malloc(1 << 20);
+	assert_non_null(chunk);
+	memset(chunk, 'x', 1 << 20);
+	fputs(head, f);
+	fputs("{\"common\":{\"timestamp\":3},\"pad\":\"", f);
+	for (size_t n = 0; n < big; n += 1 << 20)
+		fwrite(chunk, 1, 1 << 20, f);
+	fputs("\"}", f);
+	/* The last event without its newline. */
+	fwrite(tail, 1, strlen(tail) - 1, f);
+	fclose(f);
+	free(chunk);
+
+	struct retisc_reader *r = open_ok(path);
+
+	retisc_json__free(next_ok(r));
+	retisc_json__free(next_ok(r));
+	next_fails(r, EINVAL, "line longer than 67108864 bytes");
+	assert_int_equal(retisc_reader__line(r), 3);
+	v = next_ok(r);
+	assert_int_equal(u64_at(v, "common/timestamp"), 4);
+	retisc_json__free(v);
+	next_end(r);
+	retisc_reader__free(r);
+	unlink(path);
+}
+
 static void test_series_line_errors(void **state)
 {
 	struct retisc_reader *r;
@@ -1112,6 +1158,7 @@ int main(void)
 		cmocka_unit_test_setup(test_compat_level, test_setup),
 		cmocka_unit_test_setup(test_line_errors, test_setup),
 		cmocka_unit_test_setup(test_series_line_errors, test_setup),
+		cmocka_unit_test_setup(test_line_too_long, test_setup),
 		cmocka_unit_test_setup(test_reader_rules, test_setup),
 		cmocka_unit_test_setup(test_line_endings, test_setup),
 		cmocka_unit_test_setup(test_follow, test_setup),
