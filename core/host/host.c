@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "btf_info.h"
+#include "collect.h"
 #include "collect_env.h"
 #include <retisc/json.h>
 #include "log.h"
@@ -131,6 +132,7 @@ struct retisc_registry *retisc_registry__new(void)
 		.btf_enum_for_each = retisc_btf__enum_for_each,
 		.btf_param_index = retisc_btf__param_index,
 		.env_fact = retisc_collect_env__fact,
+		.event_emit = retisc_collect__emit,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;
