@@ -53,7 +53,7 @@ static struct {
 	struct retisc_nft_args args;
 	bool table_added;
 	/* The netlink path (doc/collectors.md §7.7), from init() to stop(). */
-	bool netlink;
+	bool netlink, listening;
 	struct retisc_nft_filter filter;
 	struct retisc_nft_matcher *matcher;
 	struct retisc_nft_nl *nl;
@@ -332,7 +332,7 @@ static void netlink_cleanup(void)
 	retisc_nft_matcher__free(st.matcher);
 	st.matcher = NULL;
 	retisc_nft_filter__release(&st.filter);
-	st.netlink = false;
+	st.netlink = st.listening = false;
 }
 
 static int netlink_init(const struct retisc_collect_env *env)
@@ -393,16 +393,21 @@ static void netlink_stop(void)
 	retisc_nft_matcher__flush(st.matcher);
 	retisc_nft_nl__stats(st.nl, &ns);
 	retisc_nft_matcher__stats(st.matcher, &ms);
-	api->log(RETISC_LOG_INFO,
-		 "nft: %llu trace message(s) read, %llu event(s): %llu matched by content "
-		 "(%llu placed before their skb-drop), %llu unmatched; left out: %llu about "
-		 "table " RETISC_NFT_TRACE_TABLE ", %llu by -f, %llu by --nft-verdicts; %llu "
-		 "socket overrun(s)",
-		 (unsigned long long)ns.received, (unsigned long long)(ms.matched + ms.unmatched),
-		 (unsigned long long)ms.matched, (unsigned long long)ms.drop_placed,
-		 (unsigned long long)ms.unmatched, (unsigned long long)ns.own,
-		 (unsigned long long)ns.filtered, (unsigned long long)ns.verdicts,
-		 (unsigned long long)ns.lost);
+	/* A start-up failure: nothing was read. */
+	if (st.listening)
+		api->log(
+			RETISC_LOG_INFO,
+			"nft: %llu trace message(s) read, %llu event(s): %llu matched by content "
+			"(%llu placed before their skb-drop), %llu unmatched; left out: %llu about "
+			"table " RETISC_NFT_TRACE_TABLE
+			", %llu by -f, %llu by --nft-verdicts; %llu "
+			"socket overrun(s)",
+			(unsigned long long)ns.received,
+			(unsigned long long)(ms.matched + ms.unmatched),
+			(unsigned long long)ms.matched, (unsigned long long)ms.drop_placed,
+			(unsigned long long)ms.unmatched, (unsigned long long)ns.own,
+			(unsigned long long)ns.filtered, (unsigned long long)ns.verdicts,
+			(unsigned long long)ns.lost);
 	netlink_cleanup();
 }
 
@@ -469,8 +474,14 @@ static int init(void *priv, const struct retisc_collect_env *env)
 /* The netlink path listens from here: events flow (plugin.h). */
 static int start(void *priv)
 {
+	int err;
+
 	(void)priv;
-	return st.netlink ? retisc_nft_nl__start(st.nl) : 0;
+	if (!st.netlink)
+		return 0;
+	err = retisc_nft_nl__start(st.nl);
+	st.listening = !err;
+	return err;
 }
 
 /* Every exit path after init() (the core calls stop() for each collector
