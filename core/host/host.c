@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The plugin host: assembles the plugin API table from the core modules
- * that provide it (json, reader, text rendering, collect env, log) and
- * hands it to a new registry, which adds its own registration functions;
- * then the renderer registers its core sections. Only this file knows
+ * that provide it (json, reader, text rendering, collect env, emitted
+ * events, log) and hands it to a new registry, which adds its own
+ * registration functions; then the renderer registers its core sections. Only this file knows
  * every provider, so the registry and the renderer do not know each other
  * (doc/architecture.md).
  */

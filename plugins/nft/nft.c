@@ -288,9 +288,11 @@ static bool event_packet(const struct retisc_json *ev, struct retisc_nft_seen *s
 	const struct retisc_json *drop = api->json_obj_get(ev, "skb-drop");
 	const char *data = retisc_api__get_str(api, api->json_obj_get(ev, "packet"), "data", NULL);
 	const char *reason = retisc_api__get_str(api, drop, "drop_reason", NULL);
-	/* Enough for Ethernet, two VLAN tags, IPv6 and its first transport
-	 * bytes: the rest is never part of a key. */
+	/* Enough for Ethernet, two VLAN tags, IPv6 with extension headers and
+	 * the first transport bytes: the rest is never part of a key. A
+	 * multiple of 3, so that a cut encoding has no padding. */
 	uint8_t frame[129];
+	size_t len = data ? strlen(data) : 0;
 	ssize_t n;
 
 	memset(s, 0, sizeof(*s));
@@ -298,8 +300,9 @@ static bool event_packet(const struct retisc_json *ev, struct retisc_nft_seen *s
 	    !retisc_api__get_u64(api, trk, "timestamp", &s->first_ts) ||
 	    !retisc_api__get_u64(api, trk, "skb", &s->skb))
 		return false;
-	n = retisc_base64__decode(data, strlen(data) < 172 ? strlen(data) & ~3ul : 172, frame,
-				  sizeof(frame));
+	if (len > retisc_base64__encoded_len(sizeof(frame)))
+		len = retisc_base64__encoded_len(sizeof(frame));
+	n = retisc_base64__decode(data, len, frame, sizeof(frame));
 	if (n <= 0 || retisc_nft_key__from_frame(&s->key, frame, (size_t)n))
 		return false;
 	s->nf_drop =

@@ -518,29 +518,28 @@ void retisc_nft_matcher__stats(struct retisc_nft_matcher *m, struct retisc_nft_m
  * Events (doc/events.md §4.13).
  */
 
+/* obj[key] = a name field up to its NUL, invalid UTF-8 replaced. */
+static int put_name(const struct retisc_api *api, struct retisc_json *obj, const char *key,
+		    const char *field, size_t sz)
+{
+	return retisc_api__put(api, obj, key, api->json_new_str_lossy(field, strnlen(field, sz)));
+}
+
 struct retisc_json *retisc_nft_section__new(const struct retisc_api *api,
 					    const struct retisc_nft_trace *t, bool matched)
 {
 	struct retisc_json *sec = api->json_new_object();
 	const char *verdict = retisc_nft_verdict_name((uint32_t)t->verdict);
+	const char *match = matched ? "content" : "none";
 	int err;
 
 	if (!sec)
 		return NULL;
-	err = retisc_api__put(
-		api, sec, "table_name",
-		api->json_new_str_lossy(t->table, strnlen(t->table, sizeof(t->table))));
-	err = err
-		      ?: retisc_api__put(api, sec, "chain_name",
-					 api->json_new_str_lossy(
-						 t->chain, strnlen(t->chain, sizeof(t->chain))));
+	err = put_name(api, sec, "table_name", t->table, sizeof(t->table));
+	err = err ?: put_name(api, sec, "chain_name", t->chain, sizeof(t->chain));
 	err = err ?: retisc_api__put(api, sec, "verdict", api->json_new_str(verdict));
 	if ((!strcmp(verdict, "jump") || !strcmp(verdict, "goto")) && t->vchain[0])
-		err = err
-			      ?: retisc_api__put(
-					 api, sec, "verdict_chain_name",
-					 api->json_new_str_lossy(
-						 t->vchain, strnlen(t->vchain, sizeof(t->vchain))));
+		err = err ?: put_name(api, sec, "verdict_chain_name", t->vchain, sizeof(t->vchain));
 	err = err ?: retisc_api__put(api, sec, "table_handle", api->json_new_i64(t->t_handle));
 	err = err ?: retisc_api__put(api, sec, "chain_handle", api->json_new_i64(t->c_handle));
 	if (t->r_handle >= 0)
@@ -550,9 +549,7 @@ struct retisc_json *retisc_nft_section__new(const struct retisc_api *api,
 	err = err ?: retisc_api__put_bool(api, sec, "policy", t->policy);
 	/* retisc additions (doc/events.md §4.13): where the event came from. */
 	err = err ?: retisc_api__put_u64(api, sec, "trace_id", t->id);
-	err = err
-		      ?: retisc_api__put(api, sec, "match",
-					 api->json_new_str(matched ? "content" : "none"));
+	err = err ?: retisc_api__put(api, sec, "match", api->json_new_str(match));
 	if (t->has_iif)
 		err = err ?: retisc_api__put_u64(api, sec, "iif", t->iif);
 	if (t->has_oif)

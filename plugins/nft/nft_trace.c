@@ -57,6 +57,9 @@
 #define REFRESH_NS 100000000ull
 /* Trace ids remembered for the messages without header bytes. */
 #define ID_CACHE 64
+/* Reads of one socket per turn of the listener, so that a flood in one
+ * namespace does not starve the others nor the expiry. */
+#define READS_PER_TURN 4096
 
 /* Wake a thread waiting on an eventfd (nothing to do when that fails: the
  * counter is already non-zero, or the thread is gone). */
@@ -581,11 +584,12 @@ static void ns_trace(struct retisc_nft_nl *nl, struct nft_ns *ns, const struct n
 	retisc_nft_matcher__add_trace(nl->cfg.matcher, &m.t);
 }
 
-static void ns_read(struct retisc_nft_nl *nl, struct nft_ns *ns)
+/* Read what ns's socket holds; true when it was read dry. */
+static bool ns_read(struct retisc_nft_nl *nl, struct nft_ns *ns)
 {
 	int fd = mnl_socket_get_fd(ns->trace);
 
-	for (;;) {
+	for (int reads = 0; reads < READS_PER_TURN; reads++) {
 		ssize_t n = recv(fd, nl->buf, RECV_BUF, MSG_DONTWAIT);
 		const struct nlmsghdr *nlh = (const void *)nl->buf;
 		uint64_t now;
@@ -605,7 +609,7 @@ static void ns_read(struct retisc_nft_nl *nl, struct nft_ns *ns)
 					     "nft: reading trace messages in namespace %s: %s",
 					     ns_label(ns), strerror(errno));
 			}
-			return;
+			return true;
 		}
 		now = retisc_nft_now();
 		for (len = (int)n; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
@@ -617,18 +621,23 @@ static void ns_read(struct retisc_nft_nl *nl, struct nft_ns *ns)
 				ns_trace(nl, ns, nlh, now);
 		}
 	}
+	return false;
 }
 
-/* Read every socket dry; then every message queued before t0 was read. */
+/* Read the sockets; when all were read dry, every message queued before
+ * t0 was read (what retisc_nft_nl__sync() waits for). */
 static void drain_all(struct retisc_nft_nl *nl)
 {
 	uint64_t t0 = retisc_nft_now(), v;
 	ssize_t r = read(nl->evfd, &v, sizeof(v));
+	bool dry = true;
 
 	(void)r;
 	for (size_t i = 0; i < nl->n_ns; i++)
-		if (!nl->ns[i].err)
-			ns_read(nl, &nl->ns[i]);
+		if (!nl->ns[i].err && !ns_read(nl, &nl->ns[i]))
+			dry = false;
+	if (!dry)
+		return;
 	pthread_mutex_lock(&nl->lock);
 	atomic_store(&nl->drained_to, t0);
 	pthread_cond_broadcast(&nl->cond);

@@ -194,8 +194,8 @@ static void bus_open(struct bus *b, uint64_t stop_after)
 	b->c.reg = reg;
 	b->c.colls[0] = &b->coll;
 	b->c.n_colls = b->c.n_inited = 1;
-	b->c.dc = (struct retisc_decode_ctx){.reg = reg, .symbol_of = symbol_of,
-					     .stack_map_fd = -1};
+	b->c.dc =
+		(struct retisc_decode_ctx){.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
 	b->c.o.stop_after = stop_after;
 	b->c.o.out = b->path;
 	b->c.writer = retisc_writer__open(b->path, &info, 0);
@@ -281,10 +281,8 @@ static void test_bus_stop_after(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_queue),
-		cmocka_unit_test(test_queue_full),
-		cmocka_unit_test(test_queue_threads),
-		cmocka_unit_test(test_bus_order),
+		cmocka_unit_test(test_queue),	       cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_queue_threads),  cmocka_unit_test(test_bus_order),
 		cmocka_unit_test(test_bus_stop_after),
 	};
 

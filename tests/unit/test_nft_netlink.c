@@ -74,8 +74,8 @@ static void test_registration(void **state)
  * trace message and the skb collector's capture show it.
  */
 
-static const uint8_t eth[14] = {0xb6, 0x71, 0x38, 0xf9, 0x01, 0x56, 0xd6, 0xb2,
-				0x5d, 0x47, 0xea, 0x07, 0x08, 0x00};
+static const uint8_t eth[14] = {0xb6, 0x71, 0x38, 0xf9, 0x01, 0x56, 0xd6,
+				0xb2, 0x5d, 0x47, 0xea, 0x07, 0x08, 0x00};
 /* IPv4, id 59343 (0xe7cf), DF, ttl 64, ICMP, length 84. */
 static const uint8_t ip4[20] = {0x45, 0x00, 0x00, 0x54, 0xe7, 0xcf, 0x40, 0x00, 0x40, 0x01,
 				0x3d, 0x4a, 0x0a, 0xc9, 0x00, 0x01, 0x0a, 0xc9, 0x00, 0x02};
@@ -113,7 +113,8 @@ struct msgspec {
 
 static const struct nlmsghdr *build(uint8_t *buf, const struct msgspec *s)
 {
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_TRACE, NFPROTO_INET, 0, 0);
+	struct nlmsghdr *nlh =
+		nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_TRACE, NFPROTO_INET, 0, 0);
 
 	/* A message from the kernel, not a request. */
 	nlh->nlmsg_flags = 0;
@@ -154,9 +155,16 @@ static const struct nlmsghdr *build(uint8_t *buf, const struct msgspec *s)
 /* The drop of `nft monitor trace`'s "inet t in rule ... drop (verdict drop)". */
 static void test_parse_rule_drop(void **state)
 {
-	struct msgspec s = {.table = "nftt", .chain = "in", .type = NFT_TRACETYPE_RULE,
-			    .verdict_set = true, .verdict = NF_DROP, .rule = 2, .id = 0x6feeec31,
-			    .headers = true, .ll = true, .iif = 2};
+	struct msgspec s = {.table = "nftt",
+			    .chain = "in",
+			    .type = NFT_TRACETYPE_RULE,
+			    .verdict_set = true,
+			    .verdict = NF_DROP,
+			    .rule = 2,
+			    .id = 0x6feeec31,
+			    .headers = true,
+			    .ll = true,
+			    .iif = 2};
 	uint8_t buf[1024];
 	struct retisc_nft_msg m;
 	struct retisc_nft_key k;
@@ -195,14 +203,29 @@ static void test_parse_rule_drop(void **state)
  * names its chain; later messages of a chain have no header bytes. */
 static void test_parse_policy_jump(void **state)
 {
-	struct msgspec pol = {.table = "nftt", .chain = "in", .type = NFT_TRACETYPE_POLICY,
-			      .policy_set = true, .policy = NF_ACCEPT, .rule = -1, .id = 7,
+	struct msgspec pol = {.table = "nftt",
+			      .chain = "in",
+			      .type = NFT_TRACETYPE_POLICY,
+			      .policy_set = true,
+			      .policy = NF_ACCEPT,
+			      .rule = -1,
+			      .id = 7,
 			      .mark = 0x2a};
-	struct msgspec jmp = {.table = "nftt", .chain = "in", .type = NFT_TRACETYPE_RULE,
-			      .verdict_set = true, .verdict = NFT_JUMP, .jump = "sub", .rule = 5,
+	struct msgspec jmp = {.table = "nftt",
+			      .chain = "in",
+			      .type = NFT_TRACETYPE_RULE,
+			      .verdict_set = true,
+			      .verdict = NFT_JUMP,
+			      .jump = "sub",
+			      .rule = 5,
 			      .id = 7};
-	struct msgspec ret = {.table = "nftt", .chain = "sub", .type = NFT_TRACETYPE_RETURN,
-			      .verdict_set = true, .verdict = NFT_CONTINUE, .rule = -1, .id = 7};
+	struct msgspec ret = {.table = "nftt",
+			      .chain = "sub",
+			      .type = NFT_TRACETYPE_RETURN,
+			      .verdict_set = true,
+			      .verdict = NFT_CONTINUE,
+			      .rule = -1,
+			      .id = 7};
 	uint8_t buf[1024];
 	struct retisc_nft_msg m;
 
@@ -375,8 +398,8 @@ static void record(void *priv, const struct retisc_nft_trace *t, const struct re
 {
 	(void)priv;
 	assert_true(n_out < 32);
-	out[n_out++] = (struct emitted){.id = t->id, .matched = m != NULL,
-					.orig_head = m ? m->orig_head : 0, .ts = ts};
+	out[n_out++] = (struct emitted){
+		.id = t->id, .matched = m != NULL, .orig_head = m ? m->orig_head : 0, .ts = ts};
 }
 
 static struct retisc_nft_key key_n(uint16_t n)
@@ -388,8 +411,12 @@ static struct retisc_nft_key key_n(uint16_t n)
 
 static struct retisc_nft_seen seen(uint16_t n, uint64_t ts, uint64_t head, bool drop)
 {
-	struct retisc_nft_seen s = {.key = key_n(n), .ts = ts, .orig_head = head,
-				    .first_ts = 1, .skb = head + 1, .nf_drop = drop};
+	struct retisc_nft_seen s = {.key = key_n(n),
+				    .ts = ts,
+				    .orig_head = head,
+				    .first_ts = 1,
+				    .skb = head + 1,
+				    .nf_drop = drop};
 
 	return s;
 }
@@ -405,8 +432,11 @@ static struct retisc_nft_trace trace(uint32_t id, uint16_t n, int32_t verdict, u
 
 static struct retisc_nft_matcher *matcher(size_t window, size_t pending)
 {
-	struct retisc_nft_match_cfg cfg = {.window = window, .back_ns = 1000, .fwd_ns = 100,
-					   .drop_wait_ns = 10, .expire_ns = 1000,
+	struct retisc_nft_match_cfg cfg = {.window = window,
+					   .back_ns = 1000,
+					   .fwd_ns = 100,
+					   .drop_wait_ns = 10,
+					   .expire_ns = 1000,
 					   .pending_max = pending};
 	struct retisc_nft_matcher *m = retisc_nft_matcher__new(&cfg, record, NULL);
 
@@ -680,9 +710,14 @@ static void test_filter(void **state)
 
 static struct retisc_nft_trace drop_trace(void)
 {
-	struct retisc_nft_trace t = {.family = NFPROTO_INET, .type = NFT_TRACETYPE_RULE,
-				     .t_handle = 1, .c_handle = 1, .r_handle = 2,
-				     .verdict = NF_DROP, .id = 0xf2ba2b28, .has_iif = true,
+	struct retisc_nft_trace t = {.family = NFPROTO_INET,
+				     .type = NFT_TRACETYPE_RULE,
+				     .t_handle = 1,
+				     .c_handle = 1,
+				     .r_handle = 2,
+				     .verdict = NF_DROP,
+				     .id = 0xf2ba2b28,
+				     .has_iif = true,
 				     .iif = 2};
 
 	snprintf(t.table, sizeof(t.table), "nftt");
@@ -741,7 +776,8 @@ static void test_event_text(void **state)
 {
 	struct retisc_render_opts o = {.multiline = true};
 	struct retisc_nft_trace t = drop_trace();
-	struct retisc_nft_seen s = {.orig_head = 0xffff88812873ed80ull, .first_ts = 0x87b50332e91ull,
+	struct retisc_nft_seen s = {.orig_head = 0xffff88812873ed80ull,
+				    .first_ts = 0x87b50332e91ull,
 				    .skb = 0xffff88816bd8a100ull};
 	struct retisc_strbuf sb = RETISC_STRBUF_INIT;
 	struct retisc_renderer r;
@@ -762,8 +798,9 @@ static void test_event_text(void **state)
 	t.policy = true;
 	ev = retisc_nft_event__new(api, &t, NULL, 7);
 	assert_int_equal(retisc_renderer__event(&r, ev, 0, NULL, &sb), 0);
-	assert_str_eq(retisc_strbuf__str(&sb),
-		      "7\n  table nftt (1) chain in (1) drop (policy) (trace 0x00001234, unmatched)");
+	assert_str_eq(
+		retisc_strbuf__str(&sb),
+		"7\n  table nftt (1) chain in (1) drop (policy) (trace 0x00001234, unmatched)");
 	retisc_json__free(ev);
 	retisc_strbuf__release(&sb);
 }
