@@ -347,7 +347,9 @@ struct retisc_collector_desc {
 	 * After probes are detached, before the output is closed: on every
 	 * exit path (normal end, --cmd, SIGINT/SIGTERM, a failure at any later
 	 * start-up stage) for each collector whose init() succeeded, whether
-	 * or not start() ran. Undo system changes here. Optional.
+	 * or not start() ran. Undo system changes here. Every BPF event has
+	 * been through on_event() by then; what stop() emits is still written
+	 * (api->event_emit()). Optional.
 	 */
 	void (*stop)(void *priv);
 	/* Passed back to the callbacks; owned by the plugin (free it in fini()). */
