@@ -264,6 +264,81 @@ static void test_parse_errors(void **state)
 	assert_int_equal(retisc_nft_msg__parse(nlh, &m), -ENOENT);
 }
 
+/*
+ * Messages recorded from this kernel (tests/fixtures/nft-trace-drop.bin):
+ * the four NFT_MSG_TRACE messages of one echo request 10.201.0.1 >
+ * 10.201.0.2 in the receiving namespace, with `table inet retisc_trace`
+ * marking it in chain pre (rule 2, then the implicit last rule, then the
+ * policy) and `table inet nftt` dropping it in chain in (rule 2), as the
+ * kernel (6.18) sent them to an NFNLGRP_NFTRACE socket, concatenated.
+ */
+static void test_parse_recorded(void **state)
+{
+	char dir[PATH_MAX];
+	struct retisc_nft_msg m[4];
+	size_t len = 0, n = 0;
+	const struct nlmsghdr *nlh;
+	struct retisc_nft_key k;
+	uint8_t f[64];
+	char *data;
+	int left;
+
+	(void)state;
+	assert_int_equal(find_fixture_dir(dir), 0);
+	data = slurp(ring_path("%s/nft-trace-drop.bin", dir), &len);
+	assert_non_null(data);
+	nlh = (const void *)data;
+	for (left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		assert_true(n < 4);
+		assert_int_equal(retisc_nft_msg__parse(nlh, &m[n]), 0);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	assert_int_equal(left, 0);
+	/* One packet, one trace id; the headers in each chain's first message. */
+	for (size_t i = 1; i < n; i++)
+		assert_int_equal(m[i].t.id, m[0].t.id);
+	assert_str_eq(m[0].t.table, "retisc_trace");
+	assert_str_eq(m[0].t.chain, "pre");
+	assert_int_equal(m[0].t.type, NFT_TRACETYPE_RULE);
+	assert_int_equal(m[0].t.verdict, NFT_CONTINUE);
+	assert_int_equal(m[0].t.r_handle, 2);
+	assert_int_equal(m[0].nh_len, 20);
+	assert_int_equal(m[0].th_len, 20);
+	assert_int_equal(m[0].ll_len, 14);
+	assert_true(m[0].t.has_iif);
+	assert_int_equal(m[0].nfproto, NFPROTO_IPV4);
+	assert_int_equal(m[0].t.family, NFPROTO_INET);
+	/* The chain's implicit last rule: no handle, no headers. */
+	assert_int_equal(m[1].t.type, NFT_TRACETYPE_RULE);
+	assert_int_equal(m[1].t.verdict, NFT_CONTINUE);
+	assert_int_equal(m[1].t.r_handle, -1);
+	assert_int_equal(m[1].nh_len, 0);
+	assert_int_equal(m[n - 2].nh_len, 0);
+	assert_true(m[n - 2].t.policy);
+	assert_int_equal(m[n - 2].t.verdict, NF_ACCEPT);
+	assert_int_equal(m[n - 2].t.r_handle, -1);
+	assert_str_eq(m[3].t.table, "nftt");
+	assert_str_eq(m[3].t.chain, "in");
+	assert_int_equal(m[3].t.type, NFT_TRACETYPE_RULE);
+	assert_int_equal(m[3].t.verdict, NF_DROP);
+	assert_false(m[3].t.policy);
+	assert_int_equal(m[3].t.r_handle, 2);
+	assert_int_equal(m[3].nh_len, 20);
+	/* Its key is the one of the packet as captured: an echo request. */
+	assert_true(retisc_nft_key__eq(&m[3].t.key, &m[0].t.key));
+	assert_int_equal(m[3].t.key.ver, 4);
+	assert_int_equal(m[3].t.key.proto, 1);
+	assert_int_equal(m[3].t.key.len, 84);
+	assert_int_equal(m[3].t.key.l4[0], 8);
+	memcpy(f, m[3].ll, 14);
+	memcpy(f + 14, m[3].nh, 20);
+	memcpy(f + 34, m[3].th, 20);
+	assert_int_equal(retisc_nft_key__from_frame(&k, f, 54), 0);
+	assert_true(retisc_nft_key__eq(&k, &m[3].t.key));
+	free(data);
+}
+
 /* Verdict bits as --nft-verdicts (doc/collectors.md §7.3). */
 static void test_verdict_bits(void **state)
 {
@@ -812,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rule_drop),
 		cmocka_unit_test(test_parse_policy_jump),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_recorded),
 		cmocka_unit_test(test_verdict_bits),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_keys_ipv6),
