@@ -709,37 +709,30 @@ int retisc_nft_nl__probe(char *reason, size_t reason_sz)
 			 strerror(-err));
 		return err;
 	}
+	/* nf_tables must answer: its generation id is the smallest request.
+	 * Asked before joining the group, so that only the answer comes. */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, seq);
+	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0)
+		err = -errno;
+	n = err ? -1 : mnl_socket_recvfrom(sk, buf, sizeof(buf));
+	if (!err &&
+	    (n < 0 || mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(sk), NULL, NULL) < 0))
+		err = -errno;
+	if (err) {
+		snprintf(reason, reason_sz,
+			 "kprobes are not available and nf_tables does not answer on netlink "
+			 "(%s)",
+			 strerror(-err));
+		goto out;
+	}
+	/* Joining needs CAP_NET_ADMIN in the namespace. */
 	if (mnl_socket_setsockopt(sk, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0) {
 		err = -errno;
 		snprintf(reason, reason_sz,
 			 "kprobes are not available and nf_tables trace messages cannot be read "
 			 "(joining NFNLGRP_NFTRACE: %s)",
 			 strerror(-err));
-		goto out;
 	}
-	/* nf_tables must answer: its generation id is the smallest request. */
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, seq);
-	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0)
-		err = -errno;
-	while (!err) {
-		n = mnl_socket_recvfrom(sk, buf, sizeof(buf));
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		/* A trace message may come first: only our answer counts. */
-		nlh = (struct nlmsghdr *)buf;
-		if (nlh->nlmsg_seq != seq)
-			continue;
-		if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(sk), NULL, NULL) < 0)
-			err = -errno;
-		break;
-	}
-	if (err)
-		snprintf(reason, reason_sz,
-			 "kprobes are not available and nf_tables does not answer on netlink "
-			 "(%s)",
-			 strerror(-err));
 out:
 	mnl_socket_close(sk);
 	return err;
