@@ -50,7 +50,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC $(SANITIZE) \
 	-Icore/include -Icore $(addprefix -I,$(CORE_PARTS)) -Ibpf/include -I$(BUILD) -I$(BUILD)/gen \
 	-DRETISC_PLUGINDIR='"$(PLUGINDIR)"' -DRETISC_PROFILEDIR='"$(PROFILEDIR)"'
 LDLIBS := -lbpf -lelf -lz -ldl -lpthread -lyaml -lpcap
-TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson -lnftables
+TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson -lnftables -lnftnl -lmnl
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Wall -Werror -Wno-unused-function -I$(BUILD) -Ibpf/include
@@ -174,7 +174,7 @@ pcap_GEN := $(SCHEMA_H)
 python_CFLAGS := $(shell pkg-config --cflags python3-embed)
 python_LDLIBS := $(shell pkg-config --libs python3-embed)
 python_GEN := $(BUILD)/processors/python/python_lib.h
-nft_LDLIBS := -lnftables
+nft_LDLIBS := -lnftables -lnftnl -lmnl -lpcap
 
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
 

@@ -5,7 +5,8 @@
 #
 #   build:    make gcc clang llvm libclang-rt-14-dev (libFuzzer) libbpf-dev bpftool libelf-dev zlib1g-dev
 #             libyaml-dev libjansson-dev libcmocka-dev libpcap-dev pkg-config
-#             libnftables-dev (the nft collector's trace table)
+#             libnftables-dev (the nft collector's trace table), libmnl-dev and
+#             libnftnl-dev (its trace messages without kprobes)
 #   runtime:  iproute2 (namespaces, veth), nftables, iputils-ping
 #   tests:    netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
 #             procps, util-linux (setpriv), python3, python3-jsonschema
@@ -18,7 +19,8 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-libjansson-dev libcmocka-dev libpcap-dev libnftables-dev pkg-config iproute2 nftables iputils-ping
+libjansson-dev libcmocka-dev libpcap-dev libnftables-dev libmnl-dev libnftnl-dev pkg-config
+iproute2 nftables iputils-ping
 netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
 bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod"
 

@@ -52,20 +52,16 @@ static void probe_stack_event(struct collect *c, struct retisc_json *ev)
 		retisc_json__free(retisc_json__obj_take(kernel, "stack_trace"));
 }
 
-int collect__on_event(void *priv, void *data, size_t size)
+/*
+ * Write and/or print one event, then count it for --stop-after. Takes ev.
+ * 0, or -ECANCELED once the stop count is reached (the ring buffer
+ * callback's way to end a drain).
+ */
+static int write_event(struct collect *c, struct retisc_json *ev)
 {
-	struct collect *c = priv;
-	struct retisc_json *ev;
 	unsigned long long n;
 	int err;
 
-	ev = retisc_event__decode(&c->dc, data, size);
-	if (!ev) {
-		pr_warn("Skipping an event that could not be decoded: %s", strerror(errno));
-		return 0;
-	}
-	if (c->o.probe_stack)
-		probe_stack_event(c, ev);
 	if (c->writer) {
 		err = retisc_writer__write(c->writer, ev);
 		if (err && !atomic_load(&c->write_err)) {
@@ -91,6 +87,62 @@ int collect__on_event(void *priv, void *data, size_t size)
 		return -ECANCELED;
 	}
 	return 0;
+}
+
+static bool stop_count_reached(const struct collect *c)
+{
+	return c->o.stop_after && atomic_load(&c->n_events) >= c->o.stop_after;
+}
+
+/*
+ * Write what collectors emitted (emit.c), oldest first, with their keys in
+ * rank order. Past --stop-after they are dropped. 0 or -ECANCELED.
+ */
+int collect__emit_drain(struct collect *c)
+{
+	struct retisc_json *ev;
+	int err = 0;
+
+	while ((ev = retisc_emitq__pop())) {
+		if (err || stop_count_reached(c)) {
+			retisc_json__free(ev);
+			err = -ECANCELED;
+			continue;
+		}
+		if (retisc_event__sort_sections(c->reg, ev)) {
+			pr_warn("Skipping an emitted event whose sections cannot be ordered");
+			retisc_json__free(ev);
+			continue;
+		}
+		err = write_event(c, ev);
+	}
+	return err;
+}
+
+int collect__on_event(void *priv, void *data, size_t size)
+{
+	struct collect *c = priv;
+	struct retisc_json *ev;
+	int err;
+
+	ev = retisc_event__decode(&c->dc, data, size);
+	if (!ev) {
+		pr_warn("Skipping an event that could not be decoded: %s", strerror(errno));
+		return 0;
+	}
+	if (c->o.probe_stack)
+		probe_stack_event(c, ev);
+	/* Collectors that watch the packets' events (plugin.h, on_event). */
+	for (size_t i = 0; i < c->n_inited; i++)
+		if (c->colls[i]->on_event)
+			c->colls[i]->on_event(c->colls[i]->priv, ev);
+	/* What they emitted meanwhile goes first (plugin.h, event_emit). */
+	err = collect__emit_drain(c);
+	if (err) {
+		retisc_json__free(ev);
+		return err;
+	}
+	return write_event(c, ev);
 }
 
 void *collect__bus_main(void *arg)
@@ -123,6 +175,8 @@ void *collect__bus_main(void *arg)
 			pr_err("Ring buffer polling failed: %s", strerror(-n));
 			break;
 		}
+		/* Emitted events are written even when no BPF event comes. */
+		collect__emit_drain(c);
 	}
 	return NULL;
 }

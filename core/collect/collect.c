@@ -99,6 +99,7 @@ static void collect_free(struct collect *c)
 		strv_free(&c->o.copts[i].values);
 	free(c->o.copts);
 	strv_free(&c->o.kconf);
+	strv_free(&c->env_filter);
 }
 
 static int env_add(struct collect *c, const char *name, struct strv *values)
@@ -125,6 +126,10 @@ static int collect_environment(struct collect *c)
 	}
 	libbpf_set_print(libbpf_log);
 	if (c->o.kconf.n && env_add(c, "kconf", &c->o.kconf))
+		return -ENOMEM;
+	/* -f for collectors that filter in userspace (plugin.h, env_option). */
+	if (c->o.filter_packet && (strv_push(&c->env_filter, c->o.filter_packet) ||
+				   env_add(c, "filter-packet", &c->env_filter)))
 		return -ENOMEM;
 	/* Collector options reach their collector through env_option(). */
 	for (size_t i = 0; i < c->o.n_copts; i++)
@@ -282,6 +287,9 @@ static int collect_start(struct collect *c)
 	err = collect__set_enabled(c, true);
 	if (err)
 		return err;
+	/* Collectors may emit events from here to their stop() (plugin.h). */
+	retisc_emitq__open();
+	c->emit_open = true;
 	for (size_t i = 0; i < c->n_colls; i++)
 		if (c->colls[i]->start && (err = c->colls[i]->start(c->colls[i]->priv)))
 			pr_warn("Collector %s failed to start: %s", c->colls[i]->name,
@@ -351,6 +359,18 @@ static int collect_teardown(struct collect *c, int status)
 	for (size_t i = 0; i < c->n_inited; i++)
 		if (c->colls[i]->stop)
 			c->colls[i]->stop(c->colls[i]->priv);
+	/* What collectors emitted up to their stop() is written, then the
+	 * queue refuses more (-EAGAIN). */
+	if (c->emit_open) {
+		uint64_t dropped = retisc_emitq__dropped();
+
+		collect__emit_drain(c);
+		retisc_emitq__close();
+		c->emit_open = false;
+		if (dropped)
+			pr_warn("%llu event(s) emitted by collectors were dropped (queue full)",
+				(unsigned long long)dropped);
+	}
 	if (c->child > 0) {
 		kill(c->child, SIGTERM);
 		waitpid(c->child, NULL, 0);

@@ -34,4 +34,22 @@ struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const voi
 /* Reorder an event's top-level keys by section rank (doc/events.md §2). */
 int retisc_event__sort_sections(const struct retisc_registry *reg, struct retisc_json *event);
 
+/*
+ * api->event_emit() (plugin.h has the contract): queue event, taking it in
+ * every case. 0, -EAGAIN (queue closed), -ENOBUFS (queue full), -EINVAL
+ * (not an object), -ENOMEM. Any thread.
+ */
+int retisc_collect__emit(struct retisc_json *event);
+/*
+ * The queue behind it (core/collect/emit.c), process-wide: collect opens
+ * it before the collectors' start() and closes it after their stop() and
+ * the last drain. pop() returns the oldest event (the caller owns it) or
+ * NULL; close() frees what is left and returns how many; dropped() counts
+ * the events refused with -ENOBUFS since open().
+ */
+void retisc_emitq__open(void);
+struct retisc_json *retisc_emitq__pop(void);
+size_t retisc_emitq__close(void);
+uint64_t retisc_emitq__dropped(void);
+
 #endif

@@ -165,6 +165,7 @@ struct collect {
 	size_t n_colls;
 	size_t n_inited; /* colls[0..n_inited) ran init(): each gets stop() */
 	struct retisc_collect_env env;
+	struct strv env_filter; /* -f as the "filter-packet" env option */
 	int mode;
 	bool tracking_on;
 	__u64 thread_size;   /* probes' rodata, kept for --probe-stack's */
@@ -184,6 +185,7 @@ struct collect {
 	struct retisc_ringbuf *rb;
 	pthread_t bus_thread, gc_thread;
 	bool bus_started, gc_started;
+	bool emit_open; /* the emitted-event queue accepts events (emit.c) */
 	atomic_bool stop_bus;
 	atomic_bool stop_gc;
 	atomic_ullong n_events;
@@ -209,6 +211,7 @@ int collect__attach_kmem(struct collect *c);
 int collect__attach_probes(struct collect *c);
 const char *collect__probe_symbol(void *priv, uint32_t id);
 int collect__on_event(void *priv, void *data, size_t size);
+int collect__emit_drain(struct collect *c);
 void *collect__bus_main(void *arg);
 void *collect__gc_main(void *arg);
 int collect__set_enabled(struct collect *c, bool on);

@@ -64,6 +64,32 @@ static bool probe_useful(const struct collect *c, const struct retisc_probe *p)
 	       collect__collectors_know(c, "struct sk_buff *");
 }
 
+/*
+ * A targeted hook whose probe cannot attach in this tracking mode (a kprobe
+ * in tracepoint mode) is left out with its probe (plugin.h, target): its
+ * collector's can_run() accepted the mode, so it has another way (the nft
+ * collector's netlink path, doc/collectors.md §7.7).
+ */
+static bool hook_usable(const struct collect *c, const struct retisc_collector *col,
+			const struct retisc_hook_desc *h)
+{
+	struct retisc_probe_spec spec;
+	char err[256];
+	bool kprobe;
+
+	if (!h->target || c->mode != RETISC_TRACKING_TRACEPOINT)
+		return true;
+	/* A target that does not parse is reported where it is added. */
+	if (retisc_probe_spec__parse(h->target, &spec, err, sizeof(err)))
+		return true;
+	kprobe = spec.type != RETISC_PROBE_RAW_TP;
+	retisc_probe_spec__release(&spec);
+	if (kprobe)
+		pr_debug("Collector %s: hook %s left out (%s needs kprobes)", col->name, h->name,
+			 h->target);
+	return !kprobe;
+}
+
 /* doc/tracking.md §9.1: try the first kprobe of the kprobe mode. */
 int collect__pick_tracking_mode(struct collect *c)
 {
@@ -322,7 +348,8 @@ int collect__build_probes(struct collect *c)
 		for (size_t h = 0; h < c->colls[i]->n_hooks; h++) {
 			const char *t = c->colls[i]->hooks[h].target;
 
-			if (t && (err = add_spec(c, t, true, false)))
+			if (t && hook_usable(c, c->colls[i], &c->colls[i]->hooks[h]) &&
+			    (err = add_spec(c, t, true, false)))
 				return err;
 		}
 	}
@@ -570,6 +597,8 @@ int collect__load_hooks(struct collect *c)
 			__u8 owner = (__u8)(col->owner > 0 ? col->owner : 0);
 			int err;
 
+			if (!hook_usable(c, col, &col->hooks[h]))
+				continue;
 			if (c->n_hooks == MAX_HOOKS_TOTAL)
 				return -E2BIG;
 			hi->coll = col;

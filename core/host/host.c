@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The plugin host: assembles the plugin API table from the core modules
- * that provide it (json, reader, text rendering, collect env, log) and
- * hands it to a new registry, which adds its own registration functions;
- * then the renderer registers its core sections. Only this file knows
+ * that provide it (json, reader, text rendering, collect env, emitted
+ * events, log) and hands it to a new registry, which adds its own
+ * registration functions; then the renderer registers its core sections. Only this file knows
  * every provider, so the registry and the renderer do not know each other
  * (doc/architecture.md).
  */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "btf_info.h"
+#include "collect.h"
 #include "collect_env.h"
 #include <retisc/json.h>
 #include "log.h"
@@ -131,6 +132,7 @@ struct retisc_registry *retisc_registry__new(void)
 		.btf_enum_for_each = retisc_btf__enum_for_each,
 		.btf_param_index = retisc_btf__param_index,
 		.env_fact = retisc_collect_env__fact,
+		.event_emit = retisc_collect__emit,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

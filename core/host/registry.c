@@ -684,6 +684,8 @@ static int api_register_collector(struct retisc_plugin *plugin,
 	c->init = d.init;
 	c->start = d.start;
 	c->stop = d.stop;
+	/* Zero for descriptors older than the field (desc_copy()). */
+	c->on_event = d.on_event;
 	c->priv = d.priv;
 	c->plugin = plugin;
 	c->owner = -1;

@@ -41,6 +41,7 @@ struct retisc_collector {
 	int (*init)(void *priv, const struct retisc_collect_env *env);
 	int (*start)(void *priv);
 	void (*stop)(void *priv);
+	void (*on_event)(void *priv, const struct retisc_json *event);
 	void *priv;
 	struct retisc_plugin *plugin;
 	int owner; /* owner id of the collector's first section, for its hooks */

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * nft collector (doc/collectors.md §7): which nftables rule, chain policy
- * or return decided each step of a packet, from a kprobe on
- * __nft_trace_packet. The kernel calls it only while some rule sets
- * `meta nftrace`: with --allow-system-changes the collector adds such a
- * rule in a table of its own, whose chain has no hook, and removes it on
- * every exit path.
+ * or return decided each step of a packet. Two paths, chosen by what the
+ * kernel allows:
+ *
+ *  - kprobe path (kprobe tracking mode, Retis's way; the VM lane runs it):
+ *    a kprobe on __nft_trace_packet. The kernel calls it only while some
+ *    rule sets `meta nftrace`: with --allow-system-changes the collector
+ *    adds such a rule in a table of its own, whose chain has no hook, and
+ *    removes it on every exit path (§7.1-§7.6);
+ *  - netlink path (no kprobes, as on the project's own machines; Retis has
+ *    no equivalent): nf_tables' trace messages, matched to the packets'
+ *    BPF events by content and emitted as events of their own (§7.7,
+ *    nft_int.h and the nft_*.c files).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,11 +25,13 @@
 
 #include <nftables/libnftables.h>
 
+#include <retisc/base64.h>
 #include <retisc/event.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 
 #include "nft.h"
+#include "nft_int.h"
 
 #include "plugins/nft/nft_hook.skel.h"
 
@@ -43,29 +52,16 @@ static struct {
 	__u64 verdicts;
 	struct retisc_nft_args args;
 	bool table_added;
+	/* The netlink path (doc/collectors.md §7.7), from init() to stop(). */
+	bool netlink, listening;
+	struct retisc_nft_filter filter;
+	struct retisc_nft_matcher *matcher;
+	struct retisc_nft_nl *nl;
 } st;
 
 /* -------------------------------------------------------------------------
  * Verdicts (doc/collectors.md §7.3, doc/events.md §4.13).
  */
-
-static const char *const verdict_names[] = {
-	"return", "goto",   "jump",   "break", "continue",	   /* -5 .. -1 */
-	"drop",	  "accept", "stolen", "queue", "repeat",   "stop", /* 0 .. 5 */
-};
-
-/* The name of a verdict code; queue numbers and errnos in the upper bits
- * of a non-negative code are not part of it (NF_VERDICT_MASK). */
-static const char *verdict_name(uint32_t raw)
-{
-	int32_t v = (int32_t)raw;
-
-	if (v >= 0)
-		v &= 0xff;
-	if (v < -5 || v > 5)
-		return "unknown";
-	return verdict_names[v + 5];
-}
 
 /* --nft-verdicts LIST into the hook's bit mask. */
 static int verdicts_parse(const char *const *values, __u64 *mask)
@@ -80,7 +76,7 @@ static int verdicts_parse(const char *const *values, __u64 *mask)
 		}
 		/* Names of codes -5 .. 4: bit = code + 5 (stop has no bit). */
 		for (i = 0; i < RETISC_NFT_VERDICT_BITS; i++)
-			if (!strcmp(*values, verdict_names[i]))
+			if (!strcmp(*values, retisc_nft_verdict_name((uint32_t)((int)i - 5))))
 				break;
 		if (i == RETISC_NFT_VERDICT_BITS) {
 			api->log(RETISC_LOG_ERROR,
@@ -124,7 +120,7 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	memcpy(&r, data, sizeof(r));
 	t = name_json(r.table_name, sizeof(r.table_name));
 	c = name_json(r.chain_name, sizeof(r.chain_name));
-	verdict = verdict_name(r.verdict);
+	verdict = retisc_nft_verdict_name(r.verdict);
 	if ((!strcmp(verdict, "jump") || !strcmp(verdict, "goto")) && r.verdict_chain_name[0])
 		vc = name_json(r.verdict_chain_name, sizeof(r.verdict_chain_name));
 	sec = api->json_new_object();
@@ -157,6 +153,8 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	const char *verdict = retisc_api__get_str(api, sec, "verdict", NULL);
 	const char *vchain = retisc_api__get_str(api, sec, "verdict_chain_name", NULL);
 	const struct retisc_json *rule = api->json_obj_get(sec, "rule_handle");
+	const char *match = retisc_api__get_str(api, sec, "match", NULL);
+	uint64_t trace_id;
 	int64_t th, ch, rh;
 	bool policy = false;
 	size_t start = f->out->len;
@@ -178,6 +176,12 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 		err = retisc_strbuf__puts(f->out, " (policy)");
 	if (!err && vchain)
 		err = retisc_strbuf__printf(f->out, " chain %s", vchain);
+	/* retisc's netlink path (doc/events.md §4.13): where the event came
+	 * from. Sections of the kprobe path and of Retis have no trace id. */
+	if (!err && retisc_api__get_u64(api, sec, "trace_id", &trace_id))
+		err = retisc_strbuf__printf(
+			f->out, " (trace %#010llx, %s)", (unsigned long long)trace_id,
+			match && !strcmp(match, "content") ? "matched by content" : "unmatched");
 	if (err)
 		retisc_strbuf__truncate(f->out, start);
 	return err;
@@ -240,6 +244,166 @@ static void table_del(void)
  * Collector.
  */
 
+/* -------------------------------------------------------------------------
+ * The netlink path (doc/collectors.md §7.7).
+ */
+
+/* A trace message became an event (nft_match.c decided it). */
+static void emit(void *priv, const struct retisc_nft_trace *t, const struct retisc_nft_seen *m,
+		 uint64_t ts)
+{
+	struct retisc_json *ev = retisc_nft_event__new(api, t, m, ts);
+	int err;
+
+	(void)priv;
+	err = ev ? api->event_emit(ev) : -ENOMEM;
+	if (err)
+		api->log(RETISC_LOG_DEBUG, "nft: an event of a trace message is lost: %s",
+			 strerror(-err));
+}
+
+/*
+ * What the matcher needs of a packet's BPF event: its content key (from
+ * the packet section), its tracking id and whether the skb-drop collector
+ * says nftables dropped it. false when it lacks the packet or the id.
+ */
+static bool event_packet(const struct retisc_json *ev, struct retisc_nft_seen *s)
+{
+	const struct retisc_json *trk = api->json_obj_get(ev, "skb-tracking");
+	const struct retisc_json *drop = api->json_obj_get(ev, "skb-drop");
+	const char *data = retisc_api__get_str(api, api->json_obj_get(ev, "packet"), "data", NULL);
+	const char *reason = retisc_api__get_str(api, drop, "drop_reason", NULL);
+	/* Enough for Ethernet, two VLAN tags, IPv6 with extension headers and
+	 * the first transport bytes: the rest is never part of a key. A
+	 * multiple of 3, so that a cut encoding has no padding. */
+	uint8_t frame[129];
+	size_t len = data ? strlen(data) : 0;
+	ssize_t n;
+
+	memset(s, 0, sizeof(*s));
+	if (!data || !retisc_api__get_u64(api, trk, "orig_head", &s->orig_head) ||
+	    !retisc_api__get_u64(api, trk, "timestamp", &s->first_ts) ||
+	    !retisc_api__get_u64(api, trk, "skb", &s->skb))
+		return false;
+	if (len > retisc_base64__encoded_len(sizeof(frame)))
+		len = retisc_base64__encoded_len(sizeof(frame));
+	n = retisc_base64__decode(data, len, frame, sizeof(frame));
+	if (n <= 0 || retisc_nft_key__from_frame(&s->key, frame, (size_t)n))
+		return false;
+	s->nf_drop =
+		reason && !strcmp(reason, "NETFILTER_DROP") && !api->json_obj_get(drop, "subsys");
+	return true;
+}
+
+/* Every BPF event, bus thread (plugin.h, on_event). */
+static void on_event(void *priv, const struct retisc_json *ev)
+{
+	struct retisc_nft_seen s;
+	uint64_t ts;
+	bool pkt;
+
+	(void)priv;
+	if (!st.netlink ||
+	    !retisc_api__get_u64(api, api->json_obj_get(ev, "common"), "timestamp", &ts))
+		return;
+	pkt = event_packet(ev, &s);
+	s.ts = ts;
+	/* Every message the kernel sent before this event is read first. */
+	retisc_nft_nl__sync(st.nl, ts);
+	retisc_nft_matcher__on_event(st.matcher, ts, pkt ? &s : NULL);
+}
+
+static void netlink_cleanup(void)
+{
+	retisc_nft_nl__free(st.nl);
+	st.nl = NULL;
+	retisc_nft_matcher__free(st.matcher);
+	st.matcher = NULL;
+	retisc_nft_filter__release(&st.filter);
+	st.netlink = st.listening = false;
+}
+
+static int netlink_init(const struct retisc_collect_env *env)
+{
+	const char *const *expr = api->env_option(env, "filter-packet");
+	struct retisc_nft_nl_cfg cfg = {
+		.api = api,
+		.system_changes = api->env_fact(env, RETISC_ENV_SYSTEM_CHANGES) == 1,
+		.verdicts = st.verdicts,
+		.filter = &st.filter,
+	};
+	struct retisc_nft_match_cfg mcfg;
+	struct retisc_nft_nl_stats ns;
+	char why[512];
+	int err;
+
+	/* The core compiles -f too and reports a bad expression itself. */
+	if (expr && expr[0] && retisc_nft_filter__compile(&st.filter, expr[0], why, sizeof(why)))
+		api->log(RETISC_LOG_DEBUG, "nft: -f not applied to trace messages: %s", why);
+	retisc_nft_match_cfg__default(&mcfg);
+	st.matcher = retisc_nft_matcher__new(&mcfg, emit, NULL);
+	if (!st.matcher) {
+		err = -errno;
+		goto fail;
+	}
+	cfg.matcher = st.matcher;
+	if (!cfg.system_changes)
+		api->log(RETISC_LOG_INFO,
+			 "nft: no trace table added (see help for --allow-system-changes): nft "
+			 "events are reported only for packets that a rule of yours marks with "
+			 "`meta nftrace set 1`");
+	st.nl = retisc_nft_nl__new(&cfg);
+	if (!st.nl) {
+		err = -errno;
+		goto fail;
+	}
+	st.netlink = true;
+	retisc_nft_nl__stats(st.nl, &ns);
+	api->log(RETISC_LOG_INFO,
+		 "nft: kprobes unavailable, reading nf_tables trace messages in %u network "
+		 "namespace(s)%s",
+		 ns.n_ns,
+		 cfg.system_changes ? " (trace table inet " RETISC_NFT_TRACE_TABLE " added)" : "");
+	return 0;
+fail:
+	netlink_cleanup();
+	return err;
+}
+
+static void netlink_stop(void)
+{
+	struct retisc_nft_match_stats ms;
+	struct retisc_nft_nl_stats ns;
+
+	/* Messages still queued are read, then every pending one decided
+	 * (emitted before the core's last drain, plugin.h). */
+	retisc_nft_nl__stop(st.nl);
+	retisc_nft_matcher__flush(st.matcher);
+	retisc_nft_nl__stats(st.nl, &ns);
+	retisc_nft_matcher__stats(st.matcher, &ms);
+	/* A start-up failure: nothing was read. */
+	if (st.listening)
+		api->log(
+			RETISC_LOG_INFO,
+			"nft: %llu trace message(s) read, %llu event(s): %llu matched by content "
+			"(%llu placed before their skb-drop), %llu unmatched; left out: %llu about "
+			"table " RETISC_NFT_TRACE_TABLE
+			", %llu by -f, %llu by --nft-verdicts; %llu "
+			"socket overrun(s)",
+			(unsigned long long)ns.received,
+			(unsigned long long)(ms.matched + ms.unmatched),
+			(unsigned long long)ms.matched, (unsigned long long)ms.drop_placed,
+			(unsigned long long)ms.unmatched, (unsigned long long)ns.own,
+			(unsigned long long)ns.filtered, (unsigned long long)ns.verdicts,
+			(unsigned long long)ns.lost);
+	netlink_cleanup();
+}
+
+/* -------------------------------------------------------------------------
+ * Collector.
+ */
+
+/* doc/collectors.md §7.6, §7.7. */
 /* doc/collectors.md §7.6. */
 static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
 {
@@ -247,9 +411,13 @@ static int can_run(void *priv, const struct retisc_collect_env *env, char *reaso
 
 	(void)priv;
 	if (!api->env_fact(env, RETISC_ENV_KPROBES)) {
-		snprintf(reason, reason_sz,
-			 "kprobes are not available on this kernel (needed for " NFT_PROBE ")");
-		return -EOPNOTSUPP;
+		if (!RETISC_API_HAS(api, event_emit)) {
+			snprintf(reason, reason_sz,
+				 "kprobes are not available on this kernel (needed for " NFT_PROBE
+				 ")");
+			return -EOPNOTSUPP;
+		}
+		return retisc_nft_nl__probe(reason, reason_sz);
 	}
 	i = api->btf_param_index(NFT_PROBE, "struct nft_traceinfo *");
 	if (i >= 0)
@@ -273,6 +441,8 @@ static int init(void *priv, const struct retisc_collect_env *env)
 	err = verdicts_parse(api->env_option(env, "nft-verdicts"), &st.verdicts);
 	if (err)
 		return err;
+	if (!api->env_fact(env, RETISC_ENV_KPROBES))
+		return netlink_init(env);
 	/* Parameters by type: __nft_trace_packet's changed in 6.4. */
 	st.args.info = (__s8)api->btf_param_index(NFT_PROBE, "struct nft_traceinfo *");
 	st.args.chain = (__s8)api->btf_param_index(NFT_PROBE, "struct nft_chain *");
@@ -291,11 +461,26 @@ static int init(void *priv, const struct retisc_collect_env *env)
 	return table_add();
 }
 
+/* The netlink path listens from here: events flow (plugin.h). */
+static int start(void *priv)
+{
+	int err;
+
+	(void)priv;
+	if (!st.netlink)
+		return 0;
+	err = retisc_nft_nl__start(st.nl);
+	st.listening = !err;
+	return err;
+}
+
 /* Every exit path after init() (the core calls stop() for each collector
  * whose init() succeeded). */
 static void stop(void *priv)
 {
 	(void)priv;
+	if (st.netlink)
+		netlink_stop();
 	table_del();
 }
 
@@ -343,9 +528,11 @@ static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.order = 50,
 		.can_run = can_run,
 		.init = init,
+		.start = start,
 		.stop = stop,
 		.opts = opts,
 		.n_opts = sizeof(opts) / sizeof(opts[0]),
+		.on_event = on_event,
 	};
 
 	api = a;
@@ -361,6 +548,7 @@ static void plugin_fini(struct retisc_plugin *plugin)
 {
 	(void)plugin;
 	table_del();
+	netlink_cleanup();
 }
 
 static const struct retisc_plugin_desc desc = {

@@ -139,6 +139,15 @@ static int count_event(struct stats *st, struct block *b, const struct retisc_js
 		probe = api->json_obj_get(ev, "userspace");
 	type = api->json_get_str(api->json_obj_get(probe, "probe_type"), NULL);
 	symbol = api->json_get_str(api->json_obj_get(probe, "symbol"), NULL);
+	/*
+	 * retisc's nft events from trace messages have no probe (no kernel
+	 * section; doc/collectors.md §7.7): counted under their source,
+	 * recognised by their trace id (doc/processing.md §3).
+	 */
+	if ((!type || !symbol) && api->json_obj_get(api->json_obj_get(ev, "nft"), "trace_id")) {
+		type = "netlink";
+		symbol = "nf_tables:trace";
+	}
 	if (!api->json_get_u64(api->json_obj_get(api->json_obj_get(ev, "common"), "timestamp"),
 			       &ts)) {
 		api->log(RETISC_LOG_WARN,

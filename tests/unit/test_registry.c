@@ -339,6 +339,26 @@ static void test_old_collector_abi(void **state)
 	assert_int_equal(c->order, 500);
 	assert_int_equal(c->n_opts, 0);
 	assert_null(c->opts);
+	assert_null(c->on_event);
+	retisc_registry__free(reg);
+}
+
+/* A plugin built against the header before on_event (its descriptor ends
+ * at n_opts) still loads, its options kept. */
+static void test_opts_collector_abi(void **state)
+{
+	struct retisc_registry *reg = new_reg();
+	struct retisc_collector *c;
+
+	(void)state;
+	assert_int_equal(plug_load(reg, test_plugin("opts_collector")), 0);
+	c = retisc_registry__collector_by_name(reg, "opts-collector");
+	assert_non_null(c);
+	assert_int_equal(c->order, 501);
+	assert_int_equal(c->n_opts, 1);
+	assert_str_eq(c->opts[0].name, "opts-collector-level");
+	assert_null(c->on_event);
+	assert_null(c->start);
 	retisc_registry__free(reg);
 }
 
@@ -675,6 +695,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_newer_zero_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_collector_abi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opts_collector_abi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_abi, setup, teardown),

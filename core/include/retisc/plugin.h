@@ -28,11 +28,15 @@
  * normal case). JSON values follow retisc/json.h rules.
  *
  * Threads: init() and fini() run on the main thread. Collector callbacks
- * (can_run, init, start, stop, free) run on the main thread. Section
- * decoders run on the event bus thread (one thread, so a decoder is never
- * called concurrently with itself); formatters run on whichever thread
- * renders text (the bus thread during `collect`, the main thread for
- * `print`/`sort`). Processor callbacks run on the main thread.
+ * (can_run, init, start, stop, free) run on the main thread, except
+ * on_event, which runs where decoders do. Section decoders run on the event
+ * bus thread (one thread, so a decoder is never called concurrently with
+ * itself; at the end of a collection, after that thread has ended, the main
+ * thread decodes what is left in the ring buffer); formatters run on
+ * whichever thread renders text (the bus thread during `collect`, the main
+ * thread for `print`/`sort`). Processor callbacks run on the main thread.
+ * api->event_emit() may be called from any thread (plugin threads
+ * included) while a collection runs.
  *
  * Errors: every int callback returns 0 or a negative errno.
  */
@@ -251,6 +255,10 @@ struct retisc_hook_desc {
 	 * NULL: generic hook, chained on every probe. Otherwise a probe in
 	 * canonical form ("tp:skb:kfree_skb", "kprobe:__nft_trace_packet"):
 	 * targeted hook, chained on that probe only (the probe is added).
+	 * In tracepoint tracking mode (no kprobes, RETISC_ENV_KPROBES false)
+	 * a hook targeted at a kprobe or kretprobe is left out, with its
+	 * probe: a collector whose can_run() accepts that mode runs without
+	 * it (the nft collector's netlink path, doc/collectors.md §7.7).
 	 */
 	const char *target;
 	/*
@@ -339,7 +347,9 @@ struct retisc_collector_desc {
 	 * After probes are detached, before the output is closed: on every
 	 * exit path (normal end, --cmd, SIGINT/SIGTERM, a failure at any later
 	 * start-up stage) for each collector whose init() succeeded, whether
-	 * or not start() ran. Undo system changes here. Optional.
+	 * or not start() ran. Undo system changes here. Every BPF event has
+	 * been through on_event() by then; what stop() emits is still written
+	 * (api->event_emit()). Optional.
 	 */
 	void (*stop)(void *priv);
 	/* Passed back to the callbacks; owned by the plugin (free it in fini()). */
@@ -350,9 +360,26 @@ struct retisc_collector_desc {
 	 */
 	const struct retisc_collector_opt *opts;
 	size_t n_opts;
+	/*
+	 * Optional (NULL; descriptors older than this field have none):
+	 * called with every event decoded from the BPF ring buffer, before
+	 * it is written or printed, for collectors that relate what they
+	 * learn elsewhere to the packets' events (the nft collector's netlink
+	 * path matches trace messages to packets, doc/collectors.md §7.7).
+	 *
+	 * event is read-only and borrowed for the call: copy what you keep.
+	 * Threads: the bus thread, and at the end of a collection the main
+	 * thread once the bus thread has ended (never both at once, so calls
+	 * never overlap); only after the collector's init() succeeded and
+	 * before its stop() is called (events flow as soon as the probes are
+	 * enabled, which can be before start()), in collector order.
+	 * The call delays every event behind it: keep it short. An event
+	 * emitted from here (api->event_emit()) is written before this one.
+	 */
+	void (*on_event)(void *priv, const struct retisc_json *event);
 	size_t : 0;
 };
-#define retisc_collector_desc__last_field n_opts
+#define retisc_collector_desc__last_field on_event
 
 /* -------------------------------------------------------------------------
  * Processors: `retisc process <name> [ARGS]` (and aliases).
@@ -409,7 +436,11 @@ struct retisc_api {
 	bool (*env_has_btf_type)(const struct retisc_collect_env *env, const char *kind,
 				 const char *name);
 	/* Values given to a collector option (e.g. "skb-sections"): NULL
-	 * terminated, borrowed, NULL if never given. */
+	 * terminated, borrowed, NULL if never given. Two core options are
+	 * answered too, for collectors that need them: "kconf" (--kconf
+	 * PATH) and "filter-packet" (-f EXPR, the pcap-filter expression,
+	 * one value; a collector applying it in userspace compiles it
+	 * itself, doc/filters.md). */
 	const char *const *(*env_option)(const struct retisc_collect_env *env, const char *name);
 	/* Look up an enum value name in kernel BTF: returns 0 and copies the
 	 * name, -ENOENT if enum or value is unknown. */
@@ -520,6 +551,40 @@ struct retisc_api {
 	 * init(): 1 true, 0 false, -EINVAL for a fact this core does not know.
 	 */
 	int (*env_fact)(const struct retisc_collect_env *env, int fact);
+
+	/*
+	 * Hand the core an event that no BPF probe produced (a collector's
+	 * userspace source: the nft collector's trace messages,
+	 * doc/collectors.md §7.7). Check with RETISC_API_HAS().
+	 *
+	 * event: a complete event object (doc/events.md §2): "common" with
+	 * at least "timestamp" (CLOCK_MONOTONIC ns, the clock of BPF events),
+	 * no "kernel" section (no probe fired), then collector sections;
+	 * an "skb-tracking" section puts it in that packet's series for
+	 * `retisc sort`. The core puts the keys in rank order.
+	 *
+	 * Ownership: the core takes event in every case, also on error (it
+	 * is freed then); never touch it after the call.
+	 *
+	 * Order: events are queued and written (and/or printed) by the bus
+	 * thread in arrival order among the BPF events: the queue is drained
+	 * at each turn of the bus loop, before each BPF event is written
+	 * (so an event emitted from on_event() precedes the event that
+	 * caused it), and once more after every collector's stop(), before
+	 * the output file is closed. Emitted events count toward
+	 * --stop-after; once it is reached they are dropped.
+	 *
+	 * Threads: any thread, from just before the first collector's
+	 * start() until the last stop() returns (emitting from stop() is
+	 * fine). Never blocks beyond a mutex.
+	 *
+	 * Returns 0 (queued), -EAGAIN (no collection is running: before
+	 * start(), after stop(), or in a command other than collect),
+	 * -ENOBUFS (the queue holds 65536 events the bus has not written
+	 * yet; the event is dropped and counted in the end-of-run report),
+	 * -EINVAL (event is NULL or not an object) or -ENOMEM.
+	 */
+	int (*event_emit)(struct retisc_json *event);
 	size_t : 0;
 };
 
