@@ -947,6 +947,12 @@ test_ovs_flows() {
 		[ "$(grep -c '"ovs":{"event_type":"action_execute","action":"output","port":2,"recirc_id":0}' $T/ovsf.json)" = 3 ] &&
 		! grep -qE '"symbol":"(ovs_dp_process_packet|ovs_execute_actions)"' $T/ovsf.json
 	result ovs-flow-json $? $T/ovsf.json
+	# Named by the user, ovs_execute_actions runs the generic hooks too.
+	collect ovsn -c skb-tracking,skb,ovs -p kprobe:ovs_execute_actions -f icmp \
+		-o $T/ovsn.json --cmd "$IP netns exec $NS_A ping -c 1 -W 2 10.202.0.2"
+	[ "$(grep -c '"symbol":"ovs_execute_actions","probe_type":"kprobe"},"skb-tracking"' \
+		$T/ovsn.json)" = 2 ]
+	result ovs-named-probe-keeps-generic-hooks $? $T/ovsn.log $T/ovsn.json
 	ovs_cleanup
 }
 
