@@ -213,6 +213,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libretisc-core.a $(PLUGIN_LI
 		-Wl,--start-group $(BUILD)/libretisc-core.a $(PLUGIN_LIBS) -Wl,--end-group \
 		$(TEST_LDLIBS)
 
+# The BPF side of the ovs queue id, run by the verifier tests.
+$(BUILD)/tests/test_verifier: $(BUILD)/tests/unit/ovs_hash_test.skel.h
+
 # Parser and dissector tests again under AddressSanitizer + UBSan: they read
 # untrusted bytes and must never read past them.
 ASAN_TESTS := packet json reader decode profile

@@ -21,6 +21,12 @@
 const volatile struct retisc_probe_cfg retisc_cfg = {};
 /* THREAD_SIZE of the running kernel (doc/tracking.md §7). */
 const volatile __u64 retisc_thread_size = 16384;
+/*
+ * A targeted hook of this probe asks for the sk_buff stored for the stack
+ * (RETISC_HOOK_STACK_SKB, doc/collectors.md §1.3): taken when the probe has
+ * no sk_buff argument of its own.
+ */
+const volatile __u8 retisc_stack_skb_on = 0;
 
 /*
  * Filter flags of an skb (doc/filters.md §1.2). A tracked skb passes without
@@ -175,6 +181,12 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 		ctx->skb = ctx->args[retisc_cfg.arg_skb];
 	else if (retisc_cfg.arg_nft_traceinfo >= 0 || retisc_cfg.arg_nft_pktinfo >= 0)
 		ctx->skb = retisc_nft_skb(ctx);
+	else if (retisc_stack_skb_on) {
+		__u64 *skb = bpf_map_lookup_elem(&retisc_stack_skb, &ctx->stack_base);
+
+		if (skb)
+			ctx->skb = *skb;
+	}
 	/* An sk_buff that cannot be read is no sk_buff to anyone. */
 	if (ctx->skb && retisc_skb_snap_take(ctx))
 		ctx->skb = 0;

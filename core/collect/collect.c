@@ -5,9 +5,36 @@
  * probe instance per probe, fill the tail-call chains, open the output,
  * attach, enable, poll until told to stop, then detach, drain and report.
  */
+#include <sys/resource.h>
+
 #include "collect_int.h"
 
 static volatile sig_atomic_t stop_signal;
+/* The descriptor limit retisc was started with, for --cmd's command. */
+static struct rlimit nofile_orig;
+static bool nofile_raised;
+
+/*
+ * Every probe instance and hook object holds its own descriptors of the
+ * maps it shares with the core (libbpf duplicates them) besides its
+ * programs and links: the generic profile with every collector (ovs's
+ * seven hooks and five probes included) needs more than the usual soft
+ * limit of 1024. Raised to the hard limit; --cmd's command gets the
+ * original one back.
+ */
+static void nofile_raise(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
+		return;
+	nofile_orig = r;
+	r.rlim_cur = r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		pr_debug("Cannot raise the open file limit: %s", strerror(errno));
+	else
+		nofile_raised = true;
+}
 
 static void on_signal(int sig)
 {
@@ -57,6 +84,9 @@ static pid_t spawn_cmd(const char *cmd)
 
 	if (pid == 0) {
 		FILE *devnull = fopen("/dev/null", "w");
+
+		if (nofile_raised)
+			setrlimit(RLIMIT_NOFILE, &nofile_orig);
 
 		if (devnull) {
 			dup2(fileno(devnull), STDOUT_FILENO);
@@ -125,6 +155,7 @@ static int collect_environment(struct collect *c)
 		return -EPERM;
 	}
 	libbpf_set_print(libbpf_log);
+	nofile_raise();
 	if (c->o.kconf.n && env_add(c, "kconf", &c->o.kconf))
 		return -ENOMEM;
 	/* -f for collectors that filter in userspace (plugin.h, env_option). */

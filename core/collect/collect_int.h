@@ -154,6 +154,7 @@ struct probe_inst {
 	struct bpf_link *entry_link; /* kretprobes: the kprobe stashing the arguments */
 	int n_hooks;
 	bool attached;
+	bool named; /* the user asked for it (-p, default probes) */
 };
 
 struct collect {

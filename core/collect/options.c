@@ -352,7 +352,7 @@ static const struct core_opt *core_opt_of(int c)
 }
 
 /* An option nobody declares ('?'), or a value missing (':'). */
-static void report_bad(int c, char **argv)
+static void report_bad(int c, char **argv, const struct retisc_registry *reg)
 {
 	const char *bad = argv[optind - 1], *name = bad + 2;
 	char opt[64];
@@ -364,6 +364,12 @@ static void report_bad(int c, char **argv)
 	snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(name, "="), name);
 	if (optopt)
 		fprintf(stderr, "error: unexpected argument '-%c' found\n", optopt);
+	else if (!strncmp(bad, "--", 2) && retis_collector_of(opt) &&
+		 retisc_registry__collector_by_name(reg, retis_collector_of(opt)))
+		/* The collector is there without that part of Retis's. */
+		fprintf(stderr,
+			"error: '--%s' is not available in this version of the %s collector\n", opt,
+			retis_collector_of(opt));
 	else if (!strncmp(bad, "--", 2) && retis_collector_of(opt))
 		fprintf(stderr,
 			"error: '--%s' is an option of the %s collector, which is not available "
@@ -408,7 +414,7 @@ int collect__parse_opts(struct collect_opts *o, const struct retisc_registry *re
 				optarg = argv[optind++];
 			err = err ?: d->set(o, d, optarg);
 		} else {
-			report_bad(c, argv);
+			report_bad(c, argv, reg);
 			err = -EINVAL;
 		}
 	}

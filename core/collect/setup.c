@@ -157,7 +157,13 @@ int collect__pick_tracking_mode(struct collect *c)
 	return 0;
 }
 
-static int add_spec(struct collect *c, const char *s, bool user, bool filter_useful)
+/*
+ * Add the probes of s. user: not a tracking-only probe; filter_useful: keep
+ * only the probes some collector reads (-p); named: the user asked for it
+ * (-p or the default probes), so that a collector's exclusive hook does not
+ * take the generic hooks from it (plugin.h, RETISC_HOOK_EXCLUSIVE).
+ */
+static int add_spec(struct collect *c, const char *s, bool user, bool filter_useful, bool named)
 {
 	struct retisc_probe_spec spec;
 	struct retisc_probe *v = NULL;
@@ -213,6 +219,7 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 				q->stack |= p->stack;
 				if (user)
 					q->core_only = false;
+				c->probes[j].named |= named;
 				merged = true;
 				break;
 			}
@@ -233,6 +240,7 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 			memset(&pi[c->n_probes], 0, sizeof(*pi));
 			pi[c->n_probes].p = *p;
 			pi[c->n_probes].p.core_only = !user;
+			pi[c->n_probes].named = named;
 			c->n_probes++;
 		}
 	}
@@ -322,26 +330,26 @@ int collect__build_probes(struct collect *c)
 	    c->o.probe_stack) {
 		/* Where most packets end: a start to walk up their stacks from. */
 		pr_info("No probe(s) given: using tp:skb:consume_skb, tp:skb:kfree_skb");
-		err = add_spec(c, "tp:skb:consume_skb", true, false)
-			      ?: add_spec(c, "tp:skb:kfree_skb", true, false);
+		err = add_spec(c, "tp:skb:consume_skb", true, false, true)
+			      ?: add_spec(c, "tp:skb:kfree_skb", true, false, true);
 		if (err)
 			return err;
 	} else if (!c->o.probes.n && !c->o.has_profile && !collect__collectors_named(&c->o)) {
 		pr_info("No probe(s) given: using tp:net:netif_receive_skb, "
 			"tp:net:net_dev_start_xmit");
-		err = add_spec(c, "tp:net:netif_receive_skb", true, false)
-			      ?: add_spec(c, "tp:net:net_dev_start_xmit", true, false);
+		err = add_spec(c, "tp:net:netif_receive_skb", true, false, true)
+			      ?: add_spec(c, "tp:net:net_dev_start_xmit", true, false, true);
 		if (err)
 			return err;
 	}
 	for (size_t i = 0; i < c->o.probes.n; i++) {
-		err = add_spec(c, c->o.probes.v[i], true, true);
+		err = add_spec(c, c->o.probes.v[i], true, true, true);
 		if (err)
 			return err;
 	}
 	for (size_t i = 0; i < c->n_colls; i++) {
 		for (char **p = c->colls[i]->probes; p && *p; p++) {
-			err = add_spec(c, *p, true, false);
+			err = add_spec(c, *p, true, false, false);
 			if (err)
 				return err;
 		}
@@ -349,7 +357,7 @@ int collect__build_probes(struct collect *c)
 			const char *t = c->colls[i]->hooks[h].target;
 
 			if (t && hook_usable(c, c->colls[i], &c->colls[i]->hooks[h]) &&
-			    (err = add_spec(c, t, true, false)))
+			    (err = add_spec(c, t, true, false, false)))
 				return err;
 		}
 	}
@@ -363,12 +371,12 @@ int collect__build_probes(struct collect *c)
 		return 0;
 	/* Core tracking probes: they never emit unless a user probe merges. */
 	if (c->mode == RETISC_TRACKING_TRACEPOINT) {
-		err = add_spec(c, "tp:skb:kfree_skb", false, false)
-			      ?: add_spec(c, "tp:skb:consume_skb", false, false);
+		err = add_spec(c, "tp:skb:kfree_skb", false, false, false)
+			      ?: add_spec(c, "tp:skb:consume_skb", false, false, false);
 	} else {
-		err = add_spec(c, "kprobe:skb_free_head", false, false) ?:
-		      add_spec(c, "kprobe:kfree_skb_partial", false, false) ?:
-		      add_spec(c, "kprobe:pskb_expand_head", false, false);
+		err = add_spec(c, "kprobe:skb_free_head", false, false, false) ?:
+		      add_spec(c, "kprobe:kfree_skb_partial", false, false, false) ?:
+		      add_spec(c, "kprobe:pskb_expand_head", false, false, false);
 	}
 	if (err)
 		return err;
@@ -377,6 +385,48 @@ int collect__build_probes(struct collect *c)
 	if (c->n_probes > RETISC_MAX_PROBES) {
 		pr_err("Too many probes (%zu, at most %d)", c->n_probes, RETISC_MAX_PROBES);
 		return -E2BIG;
+	}
+	return 0;
+}
+
+/*
+ * A collector's hook objects share their own maps by name too (ovs's
+ * in-flight maps, written by one hook and read by others): a map of obj
+ * that the core does not have reuses the same-named map of the collector's
+ * hook objects loaded before it. Internal maps (.rodata, .bss) are each
+ * object's own.
+ */
+static int reuse_collector_maps(struct collect *c, const struct retisc_collector *col,
+				struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+	{
+		if (bpf_map__is_internal(m) ||
+		    bpf_object__find_map_by_name(c->core->obj, bpf_map__name(m)))
+			continue;
+		for (size_t h = 0; h < c->n_hooks; h++) {
+			struct bpf_map *other;
+			int err;
+
+			if (c->hooks[h].coll != col || c->hooks[h].obj == obj ||
+			    !(other = bpf_object__find_map_by_name(c->hooks[h].obj,
+								   bpf_map__name(m))) ||
+			    bpf_map__fd(other) < 0)
+				continue;
+			if (bpf_map__type(other) != bpf_map__type(m) ||
+			    bpf_map__key_size(other) != bpf_map__key_size(m) ||
+			    bpf_map__value_size(other) != bpf_map__value_size(m)) {
+				pr_err("Collector %s: map %s differs between its hook objects",
+				       col->name, bpf_map__name(m));
+				return -EINVAL;
+			}
+			err = bpf_map__reuse_fd(m, bpf_map__fd(other));
+			if (err)
+				return err;
+			break;
+		}
 	}
 	return 0;
 }
@@ -641,7 +691,8 @@ int collect__load_hooks(struct collect *c)
 					return err;
 				}
 			}
-			err = reuse_core_maps(c, hi->obj) ?: bpf_object__load(hi->obj);
+			err = reuse_core_maps(c, hi->obj) ?: reuse_collector_maps(c, col, hi->obj)
+								   ?: bpf_object__load(hi->obj);
 			if (err) {
 				pr_err("Collector %s: cannot load hook %s: %s", col->name,
 				       col->hooks[h].name, strerror(-err));
@@ -654,15 +705,35 @@ int collect__load_hooks(struct collect *c)
 	return 0;
 }
 
-static bool hook_applies(const struct hook_inst *hi, const struct retisc_probe *p)
+/* Does targeted hook hi target p? Canonical names: "skb:kfree_skb" == tp:skb:kfree_skb. */
+static bool hook_targets(const struct hook_inst *hi, const struct retisc_probe *p)
 {
+	return hi->desc->target &&
+	       (!strcmp(hi->desc->target, p->name) ||
+		(p->type == RETISC_PROBE_RAW_TP && !strcmp(hi->desc->target, p->symbol)));
+}
+
+/* Some hook targeting probe pi has this RETISC_HOOK_* flag. */
+static bool probe_hook_flag(const struct collect *c, const struct probe_inst *pi, uint32_t flag)
+{
+	for (size_t h = 0; h < c->n_hooks; h++)
+		if ((c->hooks[h].desc->flags & flag) && hook_targets(&c->hooks[h], &pi->p))
+			return true;
+	return false;
+}
+
+static bool hook_applies(const struct collect *c, const struct hook_inst *hi,
+			 const struct probe_inst *pi)
+{
+	const struct retisc_probe *p = &pi->p;
+
 	if (p->core_only)
 		return false;
 	if (!hi->desc->target)
-		return true;
-	/* Targeted hooks compare canonical names; "skb:kfree_skb" == tp:skb:kfree_skb. */
-	return !strcmp(hi->desc->target, p->name) ||
-	       (p->type == RETISC_PROBE_RAW_TP && !strcmp(hi->desc->target, p->symbol));
+		/* plugin.h: an exclusive hook keeps its probe to itself, unless
+		 * the user asked for that probe. */
+		return pi->named || !probe_hook_flag(c, pi, RETISC_HOOK_EXCLUSIVE);
+	return hook_targets(hi, p);
 }
 
 /* Load probe i's instance and fill its chain (doc/architecture.md §4.2). */
@@ -697,7 +768,7 @@ static int probe_load_one(struct collect *c, size_t i)
 		int fd = tp ? c->hooks[h].fd_tp : c->hooks[h].fd_kp;
 		__u32 key = slot + (__u32)nh;
 
-		if (!hook_applies(&c->hooks[h], p) || fd < 0)
+		if (!hook_applies(c, &c->hooks[h], pi) || fd < 0)
 			continue;
 		if (bpf_map_update_elem(fd_array, &key, &fd, BPF_ANY))
 			return -errno;
@@ -717,6 +788,8 @@ static int probe_load_one(struct collect *c, size_t i)
 		return -errno;
 	pi->skel->rodata->retisc_cfg = cfg;
 	pi->skel->rodata->retisc_thread_size = c->thread_size;
+	pi->skel->rodata->retisc_stack_skb_on =
+		!p->core_only && probe_hook_flag(c, pi, RETISC_HOOK_STACK_SKB);
 	pi->skel->rodata->retisc_tracking_mode = (__u8)c->mode;
 	pi->skel->rodata->retisc_stack_tracking = c->stack_tracking;
 	pi->skel->rodata->retisc_trk_kmem = kmem_on(c);

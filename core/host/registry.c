@@ -677,6 +677,14 @@ static int api_register_collector(struct retisc_plugin *plugin,
 			goto fail;
 		}
 		desc_copy(&c->hooks[i], sizeof(c->hooks[i]), h, h->sz);
+		/* A flag this core does not know would be silently ignored. */
+		if (c->hooks[i].flags &
+		    ~(uint32_t)(RETISC_HOOK_EXCLUSIVE | RETISC_HOOK_STACK_SKB)) {
+			pr_err("Plugin %s: hook %zu of collector '%s' has unknown flags %#x",
+			       plugin->name, i, d.name, c->hooks[i].flags);
+			err = -EINVAL;
+			goto fail;
+		}
 	}
 	c->n_hooks = d.n_hooks;
 	c->order = d.order;

@@ -102,8 +102,11 @@ test_cli_inspect_unprivileged() {
 # Options that cannot do anything are refused, and single-value options
 # are single.
 test_cli_option_errors() {
-	expect_fail 2 "'--ovs-track' is an option of the ovs collector, which is not available" \
+	# The ovs collector has no USDT tracking nor flow enrichment yet.
+	expect_fail 2 "'--ovs-track' is not available in this version of the ovs collector" \
 		"$RETISC" collect --ovs-track --cmd true || return 1
+	expect_fail 2 "'--ovs-enrich-flows' is not available in this version of the ovs collector" \
+		"$RETISC" collect --ovs-enrich-flows --cmd true || return 1
 	# nft runs without kprobes too (its netlink path): its option is
 	# checked by its init().
 	expect_fail 1 "invalid value 'dorp' for '--nft-verdicts'" \

@@ -104,6 +104,10 @@ static void check_collectors(struct retisc_plugin *plugin)
 	hook.sz = offsetof(struct retisc_hook_desc, target);
 	EXPECT(api->register_collector(plugin, &c), -EINVAL);
 	hook.sz = sizeof(hook);
+	/* A hook flag this core does not know. */
+	hook.flags = 0x80;
+	EXPECT(api->register_collector(plugin, &c), -EINVAL);
+	hook.flags = RETISC_HOOK_EXCLUSIVE | RETISC_HOOK_STACK_SKB;
 
 	/* Options (plugin.h struct retisc_collector_opt). */
 	struct retisc_collector_opt opts[2] = {

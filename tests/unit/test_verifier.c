@@ -32,7 +32,17 @@
 #include "skb.h" /* plugins/skb/, on the tests' include path */
 #include "nft.h" /* plugins/nft/ */
 #include "plugins/nft/nft_hook.skel.h"
+#include "ovs.h"       /* plugins/ovs/ */
+#include "ovs_jhash.h" /* plugins/ovs/ */
+#include "plugins/ovs/ovs_action_hook.skel.h"
+#include "plugins/ovs/ovs_exec_hook.skel.h"
+#include "plugins/ovs/ovs_exec_ret_hook.skel.h"
+#include "plugins/ovs/ovs_lookup_hook.skel.h"
+#include "plugins/ovs/ovs_process_hook.skel.h"
+#include "plugins/ovs/ovs_upcall_hook.skel.h"
+#include "plugins/ovs/ovs_upcall_ret_hook.skel.h"
 #include "plugins/skb/skb_hook.skel.h"
+#include "tests/unit/ovs_hash_test.skel.h"
 
 #include "testutil.h"
 
@@ -628,6 +638,242 @@ static void test_ct_hook(void **state)
 	assert_true(none < minimal);
 }
 
+/*
+ * The ovs hooks (doc/collectors.md §8.3). This kernel has no openvswitch,
+ * so their CO-RE flavours are relocated against this kernel's BTF plus the
+ * openvswitch types they read, added here with Debian 6.1's layouts (the
+ * module's BTF there): struct sw_flow_key, sw_flow (with sw_flow_id's UFID
+ * in its anonymous union), sw_flow_actions, dp_upcall_info,
+ * ovs_conntrack_info and enum ovs_action_attr. Variants: with and without
+ * OVS_ACTION_ATTR_DROP (6.6+), ovs_conntrack_info without range (no
+ * CONFIG_NF_NAT: less code), --ovs-track's queue id lookup on and off. The
+ * VM lane loads and runs them against the real module BTF.
+ */
+struct ovs_btf {
+	bool drop;  /* OVS_ACTION_ATTR_DROP exists */
+	bool range; /* ovs_conntrack_info.range exists */
+};
+
+static __s32 btf_id(const struct btf *btf, const char *name, int kind)
+{
+	__s32 id = btf__find_by_name_kind(btf, name, kind);
+
+	assert_true(id > 0);
+	return id;
+}
+
+static void write_ovs_btf(char *path, size_t sz, const struct ovs_btf *v)
+{
+	static const char *const acts[] = {
+		"UNSPEC",  "OUTPUT", "USERSPACE", "SET",	   "PUSH_VLAN", "POP_VLAN",
+		"SAMPLE",  "RECIRC", "HASH",	  "PUSH_MPLS",	   "POP_MPLS",	"SET_MASKED",
+		"CT",	   "TRUNC",  "PUSH_ETH",  "POP_ETH",	   "CT_CLEAR",	"PUSH_NSH",
+		"POP_NSH", "METER",  "CLONE",	  "CHECK_PKT_LEN", "ADD_MPLS",	"DEC_TTL",
+	};
+	struct btf *btf = btf__parse("/sys/kernel/btf/vmlinux", NULL);
+	__s32 u8, u16, u32, zone, range, key, keyp, arr, un, id, actsp, t;
+	char name[64];
+	const void *raw;
+	__u32 raw_sz;
+	FILE *f;
+	int fd, n;
+
+	assert_non_null(btf);
+	u8 = btf_id(btf, "unsigned char", BTF_KIND_INT);
+	u16 = btf_id(btf, "short unsigned int", BTF_KIND_INT);
+	u32 = btf_id(btf, "unsigned int", BTF_KIND_INT);
+	zone = btf_id(btf, "nf_conntrack_zone", BTF_KIND_STRUCT);
+	range = btf_id(btf, "nf_nat_range2", BTF_KIND_STRUCT);
+	/* Members follow their struct: types they use come first. */
+	key = btf__add_struct(btf, "sw_flow_key", 464);
+	assert_int_equal(btf__add_field(btf, "recirc_id", u32, 2624, 0), 0);
+	keyp = btf__add_ptr(btf, key);
+	arr = btf__add_array(btf, u32, u32, 4);
+	un = btf__add_union(btf, NULL, 16);
+	assert_int_equal(btf__add_field(btf, "ufid", arr, 0, 0), 0);
+	assert_int_equal(btf__add_field(btf, "unmasked_key", keyp, 0, 0), 0);
+	id = btf__add_struct(btf, "sw_flow_id", 24);
+	assert_int_equal(btf__add_field(btf, "ufid_len", u32, 0, 0), 0);
+	assert_int_equal(btf__add_field(btf, NULL, un, 64, 0), 0);
+	actsp = btf__add_ptr(btf, btf__add_struct(btf, "sw_flow_actions", 32));
+	assert_true(key > 0 && keyp > 0 && arr > 0 && un > 0 && id > 0 && actsp > 0);
+	assert_true(btf__add_struct(btf, "sw_flow", 1632) > 0);
+	assert_int_equal(btf__add_field(btf, "id", id, 4544, 0), 0);
+	assert_int_equal(btf__add_field(btf, "sf_acts", actsp, 12992, 0), 0);
+	assert_true(btf__add_struct(btf, "dp_upcall_info", 40) > 0);
+	assert_int_equal(btf__add_field(btf, "portid", u32, 224, 0), 0);
+	assert_int_equal(btf__add_field(btf, "cmd", u8, 256, 0), 0);
+	assert_true(btf__add_struct(btf, "ovs_conntrack_info", 160) > 0);
+	assert_int_equal(btf__add_field(btf, "zone", zone, 64, 0), 0);
+	assert_int_equal(btf__add_field(btf, "commit", u8, 192, 1), 0);
+	assert_int_equal(btf__add_field(btf, "nat", u8, 193, 3), 0);
+	assert_int_equal(btf__add_field(btf, "force", u8, 196, 1), 0);
+	assert_int_equal(btf__add_field(btf, "family", u16, 208, 0), 0);
+	if (v->range)
+		assert_int_equal(btf__add_field(btf, "range", range, 896, 0), 0);
+	t = btf__add_enum(btf, "ovs_action_attr", 4);
+	assert_true(t > 0);
+	for (n = 0; n < (int)(sizeof(acts) / sizeof(acts[0])); n++) {
+		snprintf(name, sizeof(name), "OVS_ACTION_ATTR_%s", acts[n]);
+		assert_int_equal(btf__add_enum_value(btf, name, n), 0);
+	}
+	if (v->drop)
+		assert_int_equal(btf__add_enum_value(btf, "OVS_ACTION_ATTR_DROP", n++), 0);
+	assert_int_equal(btf__add_enum_value(btf, "__OVS_ACTION_ATTR_MAX", n), 0);
+	assert_int_equal(btf__add_enum_value(btf, "OVS_ACTION_ATTR_SET_TO_MASKED", n + 1), 0);
+
+	raw = btf__raw_data(btf, &raw_sz);
+	assert_non_null(raw);
+	snprintf(path, sz, "/tmp/retisc-test-btf-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(raw, 1, raw_sz, f), raw_sz);
+	fclose(f);
+	btf__free(btf);
+}
+
+/* What ovs.c's init() finds on 6.1: tp args (dp, skb, key, upcall_info)
+ * and (dp, skb, key, attr, rem), lookup (tbl, key, hash, n_mask_hit, ...). */
+static const struct retisc_ovs_args ovs_args = {
+	.upcall_info = 3, .key = 2, .attr = 3, .n_mask_hit = 3};
+
+/* Load one ovs hook against btf_path; its raw tracepoint program's length. */
+#define LOAD_OVS_HOOK(skel_name, core, btf_path, track, len_out)                                   \
+	do {                                                                                       \
+		LIBBPF_OPTS(bpf_object_open_opts, oo_, .btf_custom_path = (btf_path));             \
+		struct skel_name *h_ = skel_name##__open_opts(&oo_);                               \
+		struct bpf_prog_info info_ = {};                                                   \
+		__u32 ilen_ = sizeof(info_);                                                       \
+		int err_;                                                                          \
+		assert_non_null(h_);                                                               \
+		h_->rodata->retisc_owner = RETISC_OWNER_OVS;                                       \
+		h_->rodata->retisc_ovs_args = ovs_args;                                            \
+		h_->rodata->retisc_ovs_track = (track);                                            \
+		assert_int_equal(reuse_maps((core)->obj, h_->obj), 0);                             \
+		err_ = skel_name##__load(h_);                                                      \
+		if (err_)                                                                          \
+			fprintf(stderr, #skel_name " load failed: %s\n", strerror(-err_));         \
+		assert_int_equal(err_, 0);                                                         \
+		assert_true(bpf_program__fd(h_->progs.retisc_hook_kp) >= 0);                       \
+		assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(h_->progs.retisc_hook_tp), \
+							&info_, &ilen_),                           \
+				 0);                                                               \
+		*(len_out) = info_.xlated_prog_len;                                                \
+		skel_name##__destroy(h_);                                                          \
+	} while (0)
+
+static void test_ovs_hooks(void **state)
+{
+	static const struct ovs_btf variants[] = {
+		{.drop = false, .range = true},
+		{.drop = true, .range = true},
+		{.drop = true, .range = false},
+	};
+	__u32 action_len[3], exec_len[2], len;
+	char path[64];
+	struct core *c;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	c = load_core(RETISC_TRACKING_KPROBE);
+	for (size_t i = 0; i < 3; i++) {
+		write_ovs_btf(path, sizeof(path), &variants[i]);
+		LOAD_OVS_HOOK(ovs_process_hook, c, path, 0, &len);
+		LOAD_OVS_HOOK(ovs_lookup_hook, c, path, 0, &len);
+		LOAD_OVS_HOOK(ovs_upcall_hook, c, path, 0, &len);
+		LOAD_OVS_HOOK(ovs_upcall_ret_hook, c, path, 0, &len);
+		LOAD_OVS_HOOK(ovs_exec_hook, c, path, 0, &exec_len[0]);
+		LOAD_OVS_HOOK(ovs_exec_hook, c, path, 1, &exec_len[1]);
+		LOAD_OVS_HOOK(ovs_exec_ret_hook, c, path, 0, &len);
+		LOAD_OVS_HOOK(ovs_action_hook, c, path, 0, &action_len[i]);
+		unlink(path);
+		/* The queue id lookup is only there with --ovs-track. */
+		assert_true(exec_len[0] < exec_len[1]);
+	}
+	core__destroy(c);
+	/* The drop action's code exists only where the kernel has it, NAT's
+	 * only with CONFIG_NF_NAT. */
+	assert_true(action_len[0] < action_len[1]);
+	assert_true(action_len[2] < action_len[1]);
+
+	/* The probe program taking the stack's sk_buff (RETISC_HOOK_STACK_SKB). */
+	for (int mode = RETISC_TRACKING_KPROBE; mode <= RETISC_TRACKING_TRACEPOINT; mode++) {
+		struct retisc_probe_cfg cfg = {
+			.nargs = 5,
+			.n_hooks = 1,
+			.arg_skb = -1,
+			.arg_drop_reason = -1,
+			.arg_netdev = -1,
+			.arg_net = -1,
+			.arg_nft_pktinfo = -1,
+			.arg_nft_traceinfo = -1,
+			.tracking_on = 1,
+		};
+		struct core *cm = load_core(mode);
+		struct probe *p = probe__open();
+
+		assert_non_null(p);
+		p->rodata->retisc_cfg = cfg;
+		p->rodata->retisc_tracking_mode = (__u8)mode;
+		p->rodata->retisc_stack_skb_on = 1;
+		assert_int_equal(reuse_maps(cm->obj, p->obj), 0);
+		assert_int_equal(probe__load(p), 0);
+		probe__destroy(p);
+		core__destroy(cm);
+	}
+}
+
+/*
+ * The ovs queue id computed by BPF (the hooks' ovs_queue_id() on a real
+ * sk_buff, BPF_PROG_TEST_RUN of a tc program) and by userspace
+ * (retisc_ovs_queue_id(), what the USDT side and the tests use) must be
+ * the same for packets shorter than, as long as and longer than the 64
+ * hashed bytes.
+ */
+static void test_ovs_queue_id(void **state)
+{
+	/* Packet sizes, and the queue id of bytes i * 7 + 3 (computed from
+	 * the kernel's jhash() definition on its own, as test_ovs.c's). */
+	static const struct {
+		__u32 size, qid;
+	} pkts[] = {
+		{14, 0xbf24bda8}, {42, 0x13161758}, {60, 0x1d140dad},	{64, 0xae926af4},
+		{65, 0xae926af4}, {98, 0xae926af4}, {1514, 0xae926af4},
+	};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct ovs_hash_test *t;
+	__u8 pkt[1514];
+
+	(void)state;
+	if (geteuid())
+		skip();
+	assert_non_null(vmlinux);
+	if (btf__find_by_name_kind(vmlinux, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) < 0) {
+		btf__free(vmlinux);
+		fprintf(stderr, "skipping the BPF queue id: no bpf_cast_to_kern_ctx (6.2+)\n");
+		skip();
+	}
+	btf__free(vmlinux);
+	t = ovs_hash_test__open_and_load();
+	assert_non_null(t);
+	for (size_t i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (__u8)(i * 7 + 3);
+	for (size_t i = 0; i < sizeof(pkts) / sizeof(pkts[0]); i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = pkts[i].size);
+		__u32 user = retisc_ovs_queue_id(pkt, pkts[i].size);
+
+		assert_int_equal(
+			bpf_prog_test_run_opts(bpf_program__fd(t->progs.ovs_hash_test), &o), 0);
+		if (o.retval != user || user != pkts[i].qid)
+			fail_msg("queue id of %u bytes: BPF %#x, userspace %#x, want %#x",
+				 pkts[i].size, o.retval, user, pkts[i].qid);
+	}
+	ovs_hash_test__destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +886,8 @@ int main(void)
 		cmocka_unit_test(test_skb_drop_chain),
 		cmocka_unit_test(test_chain_test_run),
 		cmocka_unit_test(test_nft),
+		cmocka_unit_test(test_ovs_hooks),
+		cmocka_unit_test(test_ovs_queue_id),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -841,6 +841,188 @@ test_nft_exit_paths() {
 	result nft-dropmon-profile $? $T/nftp.log
 }
 
+# --- ovs: a kernel datapath driven by ovs-dpctl alone (no ovs-vswitchd) ---
+OVS_DP=vm-dp
+# The flows' UFIDs, as OVS writes them (and retisc's flow_lookup text).
+UFID_ARP_AB=11111111-2222-3333-4444-000000000001
+UFID_ARP_BA=11111111-2222-3333-4444-000000000002
+UFID_IP_AB=11111111-2222-3333-4444-000000000003
+UFID_IP_BA=11111111-2222-3333-4444-000000000004
+
+ovs_cleanup() {
+	ovs-dpctl del-dp $OVS_DP 2>/dev/null
+	cleanup_ns
+}
+
+# A and B, each on a veth whose other end is a port of datapath vm-dp:
+# veth-ao port 1, veth-bo port 2. No flow yet.
+topo_ovs() {
+	ovs_cleanup
+	mkns $NS_A && mkns $NS_B &&
+		$IP link add veth-oa netns $NS_A type veth peer name veth-ao &&
+		$IP link add veth-ob netns $NS_B type veth peer name veth-bo &&
+		$IP -n $NS_A addr add 10.202.0.1/24 dev veth-oa &&
+		$IP -n $NS_B addr add 10.202.0.2/24 dev veth-ob &&
+		$IP -n $NS_A link set veth-oa up && $IP -n $NS_B link set veth-ob up &&
+		$IP link set veth-ao up && $IP link set veth-bo up &&
+		ovs-dpctl add-dp $OVS_DP && ovs-dpctl add-if $OVS_DP veth-ao &&
+		ovs-dpctl add-if $OVS_DP veth-bo
+}
+
+# ARP and IPv4 both ways, each flow with its UFID.
+ovs_flows() {
+	ovs-dpctl add-flow $OVS_DP "ufid:$UFID_ARP_AB,in_port(1),eth(),eth_type(0x0806),arp()" 2 &&
+		ovs-dpctl add-flow $OVS_DP "ufid:$UFID_ARP_BA,in_port(2),eth(),eth_type(0x0806),arp()" 1 &&
+		ovs-dpctl add-flow $OVS_DP "ufid:$UFID_IP_AB,in_port(1),eth(),eth_type(0x0800),ipv4()" 2 &&
+		ovs-dpctl add-flow $OVS_DP "ufid:$UFID_IP_BA,in_port(2),eth(),eth_type(0x0800),ipv4()" 1
+}
+
+# ufid_of <in_port name> <eth_type>: the UFID ovs-dpctl shows for that flow.
+ufid_of() {
+	ovs-dpctl dump-flows -m $OVS_DP |
+		sed -n "s/^ufid:\([0-9a-f-]*\), .*in_port($1).*eth_type($2).*/\1/p"
+}
+
+# (a) With flows: every echo request and reply keeps one id from A's (or
+# B's) xmit through the flow lookup (the flow's UFID, as ovs-dpctl shows
+# it) and the output action (to B's port 2, A's port 1) to the xmit on the
+# other side. The lookup's kretprobe has no sk_buff argument: its packet
+# comes from ovs_dp_process_packet's (RETISC_HOOK_STACK_SKB). The probes
+# that only keep the collector's state emit nothing.
+test_ovs_flows() {
+	topo_ovs >$T/ovsf.setup 2>&1 && ovs_flows >>$T/ovsf.setup 2>&1 ||
+		{ result ovs-flows-setup 1 $T/ovsf.setup; return; }
+	local uab uba st
+	ovs-dpctl dump-flows -m $OVS_DP >>$T/ovsf.setup 2>&1
+	uab=$(ufid_of veth-ao 0x0800)
+	uba=$(ufid_of veth-bo 0x0800)
+	[ "$uab" = $UFID_IP_AB ] && [ "$uba" = $UFID_IP_BA ]
+	result ovs-dpctl-shows-ufids $? $T/ovsf.setup
+	collect ovsf -c skb-tracking,skb,ovs -p tp:$XMIT -f icmp -o $T/ovsf.json \
+		--cmd "$IP netns exec $NS_A ping -c 3 -i 0.2 -W 2 10.202.0.2"
+	st=$?
+	single_line $T/ovsf.json
+	# One sequence per id: X xmit, L<ufid> lookup hit, O<port> output.
+	awk -v ab="$uab" -v ba="$uba" '/ \[(tp|kr)\] / {
+		if (!match($0, /#[0-9a-f]+ /))
+			next
+		id = substr($0, RSTART, RLENGTH)
+		if ($0 ~ / proto ICMP \(1\) type 8 code 0( |$)/)
+			kind[id] = kind[id] "q"
+		else if ($0 ~ / proto ICMP \(1\) type 0 code 0( |$)/)
+			kind[id] = kind[id] "r"
+		else
+			kind[id] = kind[id] "?"
+		if ($0 ~ /\[tp\] net:net_dev_start_xmit /)
+			s = "X"
+		else if (match($0, /\[kr\] ovs_flow_tbl_lookup_stats .* flow hit ufid [0-9a-f-]+ /))
+			s = "L" substr($0, RSTART, RLENGTH)
+		else if ($0 ~ /\[tp\] openvswitch:ovs_do_execute_action .* exec oport [0-9]+$/)
+			s = "O" $NF
+		else
+			s = "other"
+		sub(/^L.* ufid /, "L", s)
+		sub(/ $/, "", s)
+		seq[id] = seq[id] "," s
+		if (!(id in seen)) {
+			seen[id] = 1
+			n++
+		}
+	}
+	END {
+		for (id in seq) {
+			if (kind[id] == "qqqq" && seq[id] == ",X,L" ab ",O2,X")
+				req++
+			else if (kind[id] == "rrrr" && seq[id] == ",X,L" ba ",O1,X")
+				rep++
+			else
+				print "unexpected: " id kind[id] seq[id]
+		}
+		exit !(n == 6 && req == 3 && rep == 3)
+	}' $T/ovsf.txt >$T/ovsf.check 2>&1
+	[ $? = 0 ] && [ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/ovsf.log
+	result ovs-flow-hit-ufid-output-one-id $? $T/ovsf.setup $T/ovsf.check $T/ovsf.log $T/ovsf.txt
+	# The JSON as Retis writes it.
+	[ "$(grep -c '"ovs":{"event_type":"flow_lookup","flow":[1-9][0-9]*,"sf_acts":[1-9][0-9]*,"ufid":\[286331153,572666675,1145307136,3\],"n_mask_hit":1,"n_cache_hit":[01],"dpflow":"","ofpflows":\[\]}' $T/ovsf.json)" = 3 ] &&
+		[ "$(grep -c '"ovs":{"event_type":"action_execute","action":"output","port":2,"recirc_id":0}' $T/ovsf.json)" = 3 ] &&
+		! grep -qE '"symbol":"(ovs_dp_process_packet|ovs_execute_actions)"' $T/ovsf.json
+	result ovs-flow-json $? $T/ovsf.json
+	# Named by the user, ovs_execute_actions runs the generic hooks too.
+	collect ovsn -c skb-tracking,skb,ovs -p kprobe:ovs_execute_actions -f icmp \
+		-o $T/ovsn.json --cmd "$IP netns exec $NS_A ping -c 1 -W 2 10.202.0.2"
+	[ "$(grep -c '"symbol":"ovs_execute_actions","probe_type":"kprobe"},"skb-tracking"' \
+		$T/ovsn.json)" = 2 ]
+	result ovs-named-probe-keeps-generic-hooks $? $T/ovsn.log $T/ovsn.json
+	ovs_cleanup
+}
+
+# (b) No flow, nobody listening on the datapath's netlink port: A's ARP
+# request misses, is upcalled (port 0, cmd miss), the upcall returns
+# -ENOTCONN (its return event names the upcall's cpu and time) and the
+# packet is dropped, all under one id.
+test_ovs_upcall() {
+	topo_ovs >$T/ovsu.setup 2>&1 || { result ovs-upcall-setup 1 $T/ovsu.setup; return; }
+	collect ovsu -c skb-tracking,skb,skb-drop,ovs -f arp -o $T/ovsu.json \
+		--cmd "$IP netns exec $NS_A ping -c 1 -W 1 10.202.0.2"
+	local st=$?
+	single_line $T/ovsu.json
+	awk '/ \[(tp|kr)\] / && / request who-has 10\.202\.0\.2 tell 10\.202\.0\.1/ {
+		if (!match($0, /#[0-9a-f]+ /))
+			next
+		id = substr($0, RSTART, RLENGTH)
+		if ($0 ~ /\[kr\] ovs_flow_tbl_lookup_stats .* flow miss mask 0 cache 0$/) {
+			s = "M"
+		} else if ($0 ~ /\[tp\] openvswitch:ovs_dp_upcall .* upcall \(miss\) port 0 cpu [0-9]+$/) {
+			s = "U"
+			up[id] = $NF "/" $1
+		} else if (match($0, /\[kr\] ovs_dp_upcall .* upcall_ret \([0-9]+\/[0-9]+\) ret -107$/)) {
+			s = "R"
+			r = $0
+			sub(/.* upcall_ret \(/, "", r)
+			sub(/\) ret -107$/, "", r)
+			ret[id] = r
+		} else if ($0 ~ /\[tp\] skb:kfree_skb .* drop \(reason [A-Z_]+\)/) {
+			s = "D"
+		} else {
+			s = "?"
+		}
+		seq[id] = seq[id] s
+	}
+	END {
+		for (id in seq) {
+			print id seq[id], up[id], ret[id]
+			if (seq[id] == "MURD" && up[id] == ret[id])
+				ok++
+		}
+		exit !(ok >= 1)
+	}' $T/ovsu.txt >$T/ovsu.check 2>&1
+	[ $? = 0 ] && [ $st = 0 ] &&
+		grep -q '"ovs":{"event_type":"upcall_return","upcall_ts":[0-9]*,"upcall_cpu":[0-9]*,"ret":-107}' $T/ovsu.json
+	result ovs-upcall-enotconn-drop $? $T/ovsu.setup $T/ovsu.check $T/ovsu.log $T/ovsu.txt
+	ovs_cleanup
+}
+
+# can_run: without kprobes, and without the module (put back after).
+test_ovs_can_run() {
+	local m
+	collect ovsc1 -c ovs --tracking-mode tracepoint --cmd true
+	grep -q "Cannot run collector ovs: kprobes are not available on this kernel (needed by the ovs collector)" \
+		$T/ovsc1.log
+	result ovs-needs-kprobes $? $T/ovsc1.log
+	ovs_cleanup
+	m=$(grep '/openvswitch\.ko' /etc/modules.order | cut -d' ' -f1)
+	rmmod openvswitch >$T/ovsc2.log 2>&1
+	collect ovsc2b -c ovs --cmd true
+	grep -q "Cannot run collector ovs: Kernel module 'openvswitch' is not loaded" $T/ovsc2b.log
+	result ovs-needs-openvswitch $? $T/ovsc2.log $T/ovsc2b.log
+	insmod "$m" && grep -q "^openvswitch " /proc/modules
+	result ovs-module-back $? $T/ovsc2.log
+	# --ovs-track and --ovs-enrich-flows are refused, not ignored.
+	run_retisc ovsc3 collect -c ovs --ovs-track --cmd true
+	grep -q "'--ovs-track' is not available in this version of the ovs collector" $T/ovsc3.log
+	result ovs-track-refused $? $T/ovsc3.log
+}
+
 # Whatever the tests saw, the kernel must not have complained.
 test_kernel_log() {
 	dmesg >$T/dmesg.txt
@@ -853,7 +1035,8 @@ TESTS=$(cat /etc/tests)
 	TESTS="modules ping user_kprobe free_probe_merge head_realloc tcp tcp_ids
 		tracepoint_mode head_realloc_tp skb_dev_ns skb_drop ct filter_pcap filter_meta
 		profile_generic kretprobe_args module_probes meta_module_cast probe_stack
-		nft_drop nft_jump_policy nft_dnat nft_exit_paths kernel_log"
+		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_can_run
+		kernel_log"
 for t in $TESTS; do
 	echo "vm: test $t"
 	if type test_$t >/dev/null 2>&1; then

@@ -7,10 +7,11 @@
 #
 # Needs the host packages of HOST_PKGS (tools/install-deps.sh installs
 # them; missing ones are installed here as a fallback) and downloads the
-# kernel package that linux-image-amd64 depends on (apt, cached under
-# BUILD/vm/). Builds an initramfs with busybox, the retisc build, iproute2's
-# ip, nftables' nft, the shared libraries they need, the kernel modules of
-# the tests with their dependencies, and tests/vm/init.sh as /init, boots it
+# kernel package that linux-image-amd64 depends on and Debian's Open
+# vSwitch packages (apt, cached under BUILD/vm/). Builds an initramfs with
+# busybox, the retisc build, iproute2's ip, nftables' nft, Open vSwitch's
+# ovs-dpctl, the shared libraries they need, the kernel modules of the
+# tests with their dependencies, and tests/vm/init.sh as /init, boots it
 # and reads the results from the serial console. The guest prints PASS/FAIL
 # lines and "N passed, N failed".
 #
@@ -118,6 +119,29 @@ MODDIR=$KDIR/lib/modules/$KV
 # (depmod runs at install time).
 [ -e "$MODDIR/modules.softdep" ] || depmod -b "$KDIR" "$KV"
 
+# --- Open vSwitch's ovs-dpctl --------------------------------------------------------
+# The ovs tests drive the kernel datapath with ovs-dpctl alone (no
+# ovs-vswitchd): Debian's openvswitch-switch has it, and libxdp1 the one
+# library of it this machine may lack. Downloaded like the kernel, once.
+OVS_PKGS="openvswitch-switch libxdp1"
+OVS=$VM/ovs
+for p in $OVS_PKGS; do
+	ls "$VM/dl/${p}"_*_amd64.deb >/dev/null 2>&1 && continue
+	log "downloading $p"
+	dl() { (cd "$VM/dl" && apt-get download -qq -o APT::Sandbox::User=root "$p" >&2); }
+	dl || { apt_update && dl; } || skip "cannot download $p (apt-get failed, see above)"
+	rm -rf "$OVS"
+done
+if [ ! -e "$OVS/.done" ]; then
+	rm -rf "$OVS"
+	mkdir -p "$OVS"
+	for p in $OVS_PKGS; do
+		dpkg-deb -x "$(ls "$VM/dl/${p}"_*_amd64.deb | tail -1)" "$OVS"
+	done
+	touch "$OVS/.done"
+fi
+OVS_LIBS=$OVS/usr/lib/x86_64-linux-gnu:$OVS/lib/x86_64-linux-gnu
+
 # --- initramfs -----------------------------------------------------------------
 ROOT=$VM/root
 rm -rf "$ROOT"
@@ -132,19 +156,23 @@ done
 for b in ip nft; do
 	cp "$(PATH=/usr/sbin:/sbin command -v $b)" "$ROOT/usr/sbin/$b"
 done
+cp "$OVS/usr/bin/ovs-dpctl" "$ROOT/usr/sbin/ovs-dpctl"
 
 cp "$BUILD/retisc" "$ROOT/opt/retisc/"
 mkdir -p "$ROOT/opt/retisc/plugins"
 cp "$BUILD"/plugins/*.so "$ROOT/opt/retisc/plugins/"
 [ -d "$BUILD/profiles" ] && cp -r "$BUILD/profiles" "$ROOT/opt/retisc/"
 
-# Shared libraries of every ELF file shipped, and the dynamic loader.
+# Shared libraries of every ELF file shipped, and the dynamic loader; those
+# of the extracted packages go where the packages install them.
 libs=$(for f in "$ROOT/opt/retisc/retisc" "$ROOT"/opt/retisc/plugins/*.so "$ROOT"/usr/sbin/*; do
-	ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+	LD_LIBRARY_PATH=$OVS_LIBS ldd "$f" 2>/dev/null |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
 done | sort -u)
 for l in $libs; do
-	mkdir -p "$ROOT$(dirname "$l")"
-	cp -L "$l" "$ROOT$l"
+	d=${l#"$OVS"}
+	mkdir -p "$ROOT$(dirname "$d")"
+	cp -L "$l" "$ROOT$d"
 done
 
 # Kernel modules, in load order. The guest has no modprobe: it loads

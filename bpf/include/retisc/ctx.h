@@ -20,6 +20,8 @@
 #define RETISC_CHAIN_SLOTS 16
 #define RETISC_MAX_PROBES 1024
 #define RETISC_PROG_ARRAY_SIZE (RETISC_MAX_PROBES * RETISC_CHAIN_SLOTS)
+/* Kernel stacks with an sk_buff stored for them (maps.bpf.h, retisc_stack_skb). */
+#define RETISC_STACK_SKB_MAX 1024
 /*
  * Room for the copy of the probe's struct sk_buff (224 bytes on x86_64 6.x
  * kernels); a larger struct is read field by field instead (skb.bpf.h).

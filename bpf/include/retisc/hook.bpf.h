@@ -125,6 +125,22 @@ static __always_inline void retisc_section_cancel(struct retisc_hook_ctx *h, voi
 	h->ev->used -= sizeof(*hdr) + hdr->size;
 }
 
+/*
+ * The sk_buff of this kernel stack, for the probes whose targeted hook has
+ * RETISC_HOOK_STACK_SKB (plugin.h): set it where the packet's processing
+ * starts, clear it where it ends, so that no later hit on the same stack
+ * takes a packet that is gone.
+ */
+static __always_inline void retisc_stack_skb_set(const struct retisc_hook_ctx *h, __u64 skb)
+{
+	bpf_map_update_elem(&retisc_stack_skb, &h->ctx->stack_base, &skb, BPF_ANY);
+}
+
+static __always_inline void retisc_stack_skb_clear(const struct retisc_hook_ctx *h)
+{
+	bpf_map_delete_elem(&retisc_stack_skb, &h->ctx->stack_base);
+}
+
 static __always_inline int __retisc_hook_enter(struct retisc_hook_ctx *h)
 {
 	__u32 *nest = retisc_nest_ptr();

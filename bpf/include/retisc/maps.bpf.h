@@ -55,6 +55,21 @@ struct {
 	__type(value, struct retisc_probe_stats);
 } retisc_stats SEC(".maps");
 
+/*
+ * The sk_buff a collector's hook stored for a kernel stack (key: the stack
+ * base, doc/tracking.md §7), for the probes whose targeted hook asks for it
+ * (RETISC_HOOK_STACK_SKB, plugin.h) and which have no sk_buff argument:
+ * the probe program takes it before filtering (doc/collectors.md §1.3).
+ * Written and removed by hooks only (retisc_stack_skb_set/_clear,
+ * hook.bpf.h); one execution context works on one packet at a time.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RETISC_STACK_SKB_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} retisc_stack_skb SEC(".maps");
+
 static __always_inline struct retisc_probe_stats *retisc_probe_stats(__u32 probe_id)
 {
 	return bpf_map_lookup_elem(&retisc_stats, &probe_id);

@@ -270,9 +270,30 @@ struct retisc_hook_desc {
 	 */
 	const struct retisc_hook_rodata *rodata;
 	size_t n_rodata;
+	/*
+	 * Optional (0 when absent): RETISC_HOOK_* for a targeted hook, about
+	 * the probe it targets. Ignored for generic hooks.
+	 */
+	uint32_t flags;
 	size_t : 0;
 };
-#define retisc_hook_desc__last_field n_rodata
+#define retisc_hook_desc__last_field flags
+
+/*
+ * The target probe runs no generic hook, only the targeted ones, unless
+ * the user names that probe too (-p): a probe that only keeps a
+ * collector's state up to date (ovs's ovs_dp_process_packet) would else
+ * write an event for every packet.
+ */
+#define RETISC_HOOK_EXCLUSIVE 0x1
+/*
+ * The target probe, when it has no struct sk_buff * argument, takes the
+ * sk_buff a hook stored for its kernel stack in the retisc_stack_skb map
+ * (retisc_stack_skb_set(), retisc/hook.bpf.h), before filtering and
+ * tracking, so that generic hooks see the packet (ovs's flow lookup,
+ * doc/collectors.md §1.3).
+ */
+#define RETISC_HOOK_STACK_SKB 0x2
 
 /* What a collector's can_run()/init() may query. Opaque, owned by the core. */
 struct retisc_collect_env;
