@@ -58,7 +58,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean deps test unit-test live-test bench vm-test verifier-test format install uninstall \
-	fuzz fuzz-build
+	fuzz fuzz-build soak
 
 # --- sources ---------------------------------------------------------------
 CORE_SRCS := $(wildcard $(addsuffix /*.c,$(CORE_PARTS)))
@@ -268,6 +268,11 @@ test: all $(UNIT_BINS) $(TEST_PLUGINS) $(ASAN_BINS) $(FUZZ_BINS)
 
 bench: all
 	$(Q)tests/bench/run.sh $(BUILD)
+
+# Ten minutes of mixed traffic under collect: memory, map occupancy, files
+# (tests/soak/run.sh; SOAK_SECONDS). Not part of `make test`.
+soak: all
+	$(Q)tests/soak/run.sh $(BUILD)
 
 # Kprobe tracking mode live, in Debian's kernel under QEMU (README "VM lane");
 # part of make test, or alone.
