@@ -213,6 +213,40 @@ test_output_dir_removed() {
 		{ echo "traffic: exit $st"; cat "$TMP/gone2.log"; return 1; }
 }
 
+# A collector that crashes (SIGSEGV) in init() and in start(), once the
+# BPF programs are attached (tests/plugins/crash_collector.c, ordered after
+# nft): retisc dies of the signal; within 5 s no retisc BPF program is left
+# and no trace table of nft's netlink path (doc/collectors.md §7.8) in
+# retisc's namespace (M) nor in A and B.
+test_collector_crash() {
+	local d="$TMP/crashplug" at st i before after tabs
+	topo_pair && ip netns add $NS_M || return 1
+	mkdir -p "$d" && ln -sf "$(dirname "$RETISC")/tests/plugins/crash_collector.so" "$d/" ||
+		return 1
+	before=$(bpftool prog show 2>/dev/null | grep -c "name retisc_")
+	for at in init start; do
+		RETISC_TEST_CRASH=$at ip netns exec $NS_M "$RETISC" --plugin-dir "$d" collect \
+			-c skb-tracking,skb,nft,crash-collector --allow-system-changes \
+			-p tp:net:net_dev_start_xmit -p tp:net:netif_receive_skb -o "$TMP/crash.json" \
+			>"$TMP/crash-$at.log" 2>&1
+		st=$?
+		[ $st = 139 ] || { echo "$at: exit $st, not SIGSEGV"; cat "$TMP/crash-$at.log"; return 1; }
+		if [ $at = start ]; then
+			grep -q "probe(s) loaded\|trace table inet retisc_trace added" "$TMP/crash-$at.log" ||
+				{ echo "start: crashed too early"; cat "$TMP/crash-$at.log"; return 1; }
+		fi
+		for i in $(seq 50); do
+			after=$(bpftool prog show 2>/dev/null | grep -c "name retisc_")
+			tabs=$(for ns in $NS_A $NS_B $NS_M; do ip netns exec $ns nft list tables; done |
+				grep -c "^table inet retisc_trace$")
+			[ "$after" -le "$before" ] && [ "$tabs" = 0 ] && break
+			sleep 0.1
+		done
+		[ "$after" -le "$before" ] && [ "$tabs" = 0 ] ||
+			{ echo "$at: left behind: $((after - before)) BPF program(s), $tabs trace table(s)"; return 1; }
+	done
+}
+
 test_bad_input() {
 	expect_fail 2 "invalid value 'nope' for '--collectors': unknown collector \(available: auto, skb-tracking, skb, skb-drop" \
 		"$RETISC" collect -c nope --cmd true || return 1
