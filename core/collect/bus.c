@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* `retisc collect` event bus: ring buffer to decoder to file or text (collect_int.h). */
+#include <limits.h>
+
 #include "collect_int.h"
 
 const char *collect__probe_symbol(void *priv, uint32_t id)
@@ -52,6 +54,18 @@ static void probe_stack_event(struct collect *c, struct retisc_json *ev)
 		retisc_json__free(retisc_json__obj_take(kernel, "stack_trace"));
 }
 
+/* The first write error stops the collection (doc/files.md §8). */
+static void write_failed(struct collect *c, int err)
+{
+	char name[PATH_MAX + 64];
+
+	atomic_store(&c->write_err, err);
+	pr_err("Cannot write to %s: %s; stopping%s",
+	       retisc_writer__name(c->writer, name, sizeof(name)), strerror(-err),
+	       err == -ENOENT ? "" : " (events written so far are kept)");
+	atomic_store(&c->stop_bus, true);
+}
+
 /*
  * Write and/or print one event, then count it for --stop-after. Takes ev.
  * 0, or -ECANCELED once the stop count is reached (the ring buffer
@@ -64,13 +78,8 @@ static int write_event(struct collect *c, struct retisc_json *ev)
 
 	if (c->writer) {
 		err = retisc_writer__write(c->writer, ev);
-		if (err && !atomic_load(&c->write_err)) {
-			atomic_store(&c->write_err, err);
-			pr_err("Cannot write to %s: %s; stopping (events written so far are "
-			       "kept)",
-			       c->o.out, strerror(-err));
-			atomic_store(&c->stop_bus, true);
-		}
+		if (err && !atomic_load(&c->write_err))
+			write_failed(c, err);
 	}
 	if (!c->writer || c->o.print) {
 		retisc_strbuf__reset(&c->text);
@@ -162,13 +171,8 @@ void *collect__bus_main(void *arg)
 		if (n == 0 && c->writer) {
 			int err = retisc_writer__flush(c->writer);
 
-			if (err && !atomic_load(&c->write_err)) {
-				atomic_store(&c->write_err, err);
-				pr_err("Cannot write to %s: %s; stopping (events written so far "
-				       "are kept)",
-				       c->o.out, strerror(-err));
-				atomic_store(&c->stop_bus, true);
-			}
+			if (err && !atomic_load(&c->write_err))
+				write_failed(c, err);
 		}
 
 		if (n < 0 && n != -EINTR && n != -ECANCELED) {

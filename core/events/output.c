@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct retisc_writer {
 	char *cmdline;
 	uint64_t limit;
 	uint64_t written; /* bytes in the current file */
+	uint64_t size;	  /* bytes of complete lines on disk in the current file */
 	uint32_t index;
 	uint64_t lines;
 	uint64_t flushed_at; /* CLOCK_MONOTONIC ns of the last flush */
@@ -124,6 +126,43 @@ fail:
 	return NULL;
 }
 
+/*
+ * A failed write may have put part of a line on disk (a short write, then
+ * ENOSPC): the file is cut back to its last complete line, and the
+ * pending bytes keep from there (doc/files.md §8: whole lines only).
+ */
+static void cut_partial(struct retisc_writer *w, size_t done)
+{
+	size_t keep = done;
+
+	while (keep && w->buf.buf[keep - 1] != '\n')
+		keep--;
+	if (done > keep && (ftruncate(w->fd, (off_t)(w->size + keep)) ||
+			    lseek(w->fd, (off_t)(w->size + keep), SEEK_SET) < 0))
+		pr_warn("%s: cannot cut a partial line off after a failed write: %s", w->path,
+			strerror(errno));
+	w->size += keep;
+	memmove(w->buf.buf, w->buf.buf + keep, w->buf.len - keep);
+	retisc_strbuf__truncate(&w->buf, w->buf.len - keep);
+}
+
+/*
+ * The file (or its directory) removed while collecting: writes would go
+ * on into an unlinked inode, lost at exit. Checked at each flush and at
+ * the end (doc/files.md §8); -ENOENT with the path logged.
+ */
+static int check_linked(struct retisc_writer *w)
+{
+	struct stat sb;
+
+	if (fstat(w->fd, &sb) || sb.st_nlink)
+		return 0;
+	pr_err("%s was removed while collecting (or its directory was): the events written "
+	       "to it are lost",
+	       w->path);
+	return w->err = -ENOENT;
+}
+
 static int flush_buf(struct retisc_writer *w)
 {
 	size_t done = 0;
@@ -136,15 +175,15 @@ static int flush_buf(struct retisc_writer *w)
 				continue;
 			w->err = -errno;
 			/* Keep whatever did not make it for a later retry. */
-			memmove(w->buf.buf, w->buf.buf + done, w->buf.len - done);
-			retisc_strbuf__truncate(&w->buf, w->buf.len - done);
+			cut_partial(w, done);
 			return w->err;
 		}
 		done += (size_t)n;
 	}
+	w->size += w->buf.len;
 	retisc_strbuf__reset(&w->buf);
 	w->flushed_at = mono_ns();
-	return 0;
+	return check_linked(w);
 }
 
 int retisc_writer__flush(struct retisc_writer *w)
@@ -156,24 +195,38 @@ int retisc_writer__flush(struct retisc_writer *w)
 
 static int open_file(struct retisc_writer *w)
 {
+	struct retisc_strbuf sl = {0};
 	struct retisc_json *st;
 	int err;
 
 	w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return -errno;
+	w->size = 0;
 	st = retisc_startup__new(&w->info, w->limit ? (int)w->index : -1, w->limit);
 	if (!st)
 		return -errno;
-	retisc_strbuf__reset(&w->line);
-	err = retisc_json__dump(st, &w->line);
+	/* Not in w->line: a rotation happens while w->line holds the event
+	 * that caused it (retisc_writer__write()). */
+	err = retisc_json__dump(st, &sl);
 	retisc_json__free(st);
+	err = err ?: retisc_strbuf__putc(&sl, '\n') ?: retisc_strbuf__append(&w->buf, sl.buf, sl.len);
+	w->written = sl.len;
+	retisc_strbuf__release(&sl);
 	if (err)
 		return err;
-	err = retisc_strbuf__putc(&w->line, '\n')
-		      ?: retisc_strbuf__append(&w->buf, w->line.buf, w->line.len);
-	w->written = w->line.len;
-	return err ?: flush_buf(w);
+	err = err ?: flush_buf(w);
+	/* A file of a rotated set without its startup line would make the
+	 * set unreadable (doc/files.md §5): it goes, the set ends before it. */
+	if (err && w->index && !w->size) {
+		pr_err("%s: cannot write the startup line of file %u of the set (%s): the set "
+		       "ends with %s.%u",
+		       w->path, w->index, strerror(-err), w->path, w->index - 1);
+		close(w->fd);
+		w->fd = -1;
+		unlink(w->path);
+	}
+	return err;
 }
 
 struct retisc_writer *retisc_writer__open(const char *path, const struct retisc_startup_info *info,
@@ -222,6 +275,8 @@ static int rotate(struct retisc_writer *w)
 	if (asprintf(&to, "%s.%u", w->path, w->index) < 0)
 		return -ENOMEM;
 	err = rename(w->path, to) ? -errno : 0;
+	if (err)
+		pr_err("Cannot rename %s to %s: %s", w->path, to, strerror(-err));
 	free(to);
 	w->index++;
 	return err ?: open_file(w);
@@ -259,6 +314,15 @@ int retisc_writer__write(struct retisc_writer *w, const struct retisc_json *even
 	return retisc_writer__write_line(w, w->line.buf, w->line.len);
 }
 
+const char *retisc_writer__name(const struct retisc_writer *w, char *buf, size_t sz)
+{
+	if (!w->limit)
+		return w->path;
+	snprintf(buf, sz, "%s (file %u of the rotated set, kept as %s.%u)", w->path, w->index,
+		 w->path, w->index);
+	return buf;
+}
+
 uint64_t retisc_writer__lines(const struct retisc_writer *w)
 {
 	return w->lines;
@@ -272,23 +336,27 @@ int retisc_writer__close(struct retisc_writer *w)
 		return 0;
 	if (w->fd >= 0) {
 		if (!w->err)
-			err = flush_buf(w);
+			err = w->buf.len ? flush_buf(w) : check_linked(w);
 		else
 			err = w->err;
 		if (close(w->fd) && !err)
 			err = -errno;
-		if (w->limit) {
+		if (w->limit && err != -ENOENT) {
 			char *to;
 
 			if (asprintf(&to, "%s.%u", w->path, w->index) >= 0) {
-				if (rename(w->path, to) && !err)
-					err = -errno;
+				if (rename(w->path, to)) {
+					pr_err("Cannot rename %s to %s: %s", w->path, to,
+					       strerror(errno));
+					err = err ?: -errno;
+				}
 				free(to);
 				w->index++;
-				pr_info("Wrote %u event file(s)", w->index);
 			}
 		}
 	}
+	if (w->limit && w->index)
+		pr_info("Wrote %u event file(s)", w->index);
 	retisc_strbuf__release(&w->buf);
 	retisc_strbuf__release(&w->line);
 	free(w->path);

@@ -45,5 +45,8 @@ int retisc_writer__flush(struct retisc_writer *w);
  * Accepts NULL. */
 int retisc_writer__close(struct retisc_writer *w);
 uint64_t retisc_writer__lines(const struct retisc_writer *w);
+/* The file being written, for messages: the path, or with rotation the
+ * path and the name it is kept as (doc/files.md §5); buf holds the latter. */
+const char *retisc_writer__name(const struct retisc_writer *w, char *buf, size_t sz);
 
 #endif

@@ -52,6 +52,7 @@ static struct {
 	__u64 verdicts;
 	struct retisc_nft_args args;
 	bool table_added;
+	struct retisc_nft_guard *guard; /* doc/collectors.md §7.8 */
 	/* The netlink path (doc/collectors.md §7.7), from init() to stop(). */
 	bool netlink, listening;
 	struct retisc_nft_filter filter;
@@ -213,8 +214,12 @@ static int nft_run(const char *cmds, bool report)
 
 static int table_add(void)
 {
+	static const char *const own_ns[] = {""};
 	int err;
 
+	/* Removes the table if retisc dies without stop() (doc/collectors.md
+	 * §7.8): started first, so that the table is never unguarded. */
+	retisc_nft_guard__start(&st.guard, api, NFT_TABLE, own_ns, 1);
 	/* A table a killed run left behind is replaced. */
 	nft_run("delete table inet " NFT_TABLE, false);
 	err = nft_run("add table inet " NFT_TABLE "\n"
@@ -223,6 +228,8 @@ static int table_add(void)
 		      true);
 	if (err) {
 		api->log(RETISC_LOG_ERROR, "nft: cannot add the trace table inet " NFT_TABLE);
+		retisc_nft_guard__release(st.guard);
+		st.guard = NULL;
 		return err;
 	}
 	st.table_added = true;
@@ -238,6 +245,8 @@ static void table_del(void)
 		api->log(RETISC_LOG_ERROR,
 			 "Unable to delete " NFT_TABLE ". To remove the table, please run: nft "
 			 "delete table inet " NFT_TABLE);
+	retisc_nft_guard__release(st.guard);
+	st.guard = NULL;
 }
 
 /* -------------------------------------------------------------------------

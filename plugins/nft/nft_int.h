@@ -256,6 +256,23 @@ void retisc_nft_nl__stats(struct retisc_nft_nl *nl, struct retisc_nft_nl_stats *
 /* Remove the trace tables, close everything. Main thread. */
 void retisc_nft_nl__free(struct retisc_nft_nl *nl);
 
+/* -------------------------------------------------------------------------
+ * The cleanup guardian (nft_guard.c, doc/collectors.md §7.8).
+ */
+struct retisc_nft_guard;
+
+/*
+ * Fork the child that removes table inet TABLE in each namespace of
+ * ns_names ("" for retisc's own, else a name of /run/netns) when retisc
+ * ends without retisc_nft_guard__release(), SIGKILL included. Call it
+ * before adding the tables, from the thread in retisc's own namespace.
+ * 0, or a negative errno (logged: the run goes on unguarded).
+ */
+int retisc_nft_guard__start(struct retisc_nft_guard **g, const struct retisc_api *api,
+			    const char *table, const char *const *ns_names, size_t n);
+/* After the tables were removed: the child exits doing nothing, reaped. */
+void retisc_nft_guard__release(struct retisc_nft_guard *g);
+
 /* CLOCK_MONOTONIC in ns, the clock of BPF events. */
 uint64_t retisc_nft_now(void);
 

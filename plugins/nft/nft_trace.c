@@ -201,6 +201,7 @@ struct retisc_nft_nl {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct retisc_nft_nl_stats st;
+	struct retisc_nft_guard *guard; /* --allow-system-changes only */
 	uint64_t sync_timeouts;
 	bool recv_err_logged;
 };
@@ -764,6 +765,18 @@ struct retisc_nft_nl *retisc_nft_nl__new(const struct retisc_nft_nl_cfg *cfg)
 	err = ns_list(nl);
 	if (err)
 		goto fail;
+	/* Before any table exists, so that no SIGKILL finds one unguarded
+	 * (doc/collectors.md §7.8); a namespace without one is a no-op then. */
+	if (nl->cfg.system_changes) {
+		const char **names = calloc(nl->n_ns, sizeof(*names));
+
+		for (size_t i = 0; names && i < nl->n_ns; i++)
+			names[i] = nl->ns[i].name;
+		if (names)
+			retisc_nft_guard__start(&nl->guard, nl->api, RETISC_NFT_TRACE_TABLE, names,
+						nl->n_ns);
+		free(names);
+	}
 	/* The set-up thread's namespace changes; ours never does. */
 	err = -pthread_create(&setup, NULL, setup_main, nl);
 	if (err)
@@ -866,6 +879,7 @@ void retisc_nft_nl__free(struct retisc_nft_nl *nl)
 			mnl_socket_close(ns->query);
 		handles_clear(ns);
 	}
+	retisc_nft_guard__release(nl->guard);
 	free(nl->ns);
 	free(nl->buf);
 	if (nl->evfd >= 0)

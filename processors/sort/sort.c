@@ -21,6 +21,8 @@
 #include "sort_engine.h"
 
 #define DEFAULT_MAX_BUFFER 1000
+/* doc/processing.md §2.5: about 100 MB of map entries at most. */
+#define DEFAULT_MAX_IDS 1000000
 /* Tracking GC age (60 s) plus its period (5 s): see sort_engine.h. */
 #define DEFAULT_FORGET_SEC 65
 #define NSEC_PER_SEC 1000000000ULL
@@ -77,9 +79,11 @@ static void usage(FILE *f)
 		"      --mark-lost         mark events and series that lost events\n"
 		"      --forget-after SEC  forget ids unused for SEC seconds of event time\n"
 		"                          (default %d, 0 = never)\n"
+		"      --max-ids N         ids remembered at most, least recently used\n"
+		"                          forgotten first (default %d, 0 = no limit)\n"
 		"      --keep-going        report malformed events and go on (exit 1 at the end)\n"
 		"  -h, --help              print help\n",
-		DEFAULT_MAX_BUFFER, DEFAULT_FORGET_SEC);
+		DEFAULT_MAX_BUFFER, DEFAULT_FORGET_SEC, DEFAULT_MAX_IDS);
 }
 
 /* Index of the file being read, for the origin of its events. */
@@ -282,6 +286,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	struct retisc_sort_opts so = {0};
 	struct sort_ctx c = {.api = api, .multiline = true};
 	uint64_t max_buffer = DEFAULT_MAX_BUFFER, forget_sec = DEFAULT_FORGET_SEC;
+	uint64_t max_ids = DEFAULT_MAX_IDS;
 	bool print = false, utc = false, ll = false, signals = false;
 	const struct retisc_proc_opt opts[] = {
 		RETISC_PROC_U64("max-buffer", 0, &max_buffer, "<N>", SIZE_MAX),
@@ -294,6 +299,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 		RETISC_PROC_FLAG("diff", 0, &c.diff),
 		RETISC_PROC_FLAG("mark-lost", 0, &c.lost),
 		RETISC_PROC_U64("forget-after", 0, &forget_sec, "<SEC>", UINT64_MAX / NSEC_PER_SEC),
+		RETISC_PROC_U64("max-ids", 0, &max_ids, "<N>", SIZE_MAX),
 		{},
 	};
 	struct retisc_proc_loop loop = {
@@ -315,6 +321,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	c.keep_going = loop.keep_going;
 	so.max_buffer = (size_t)max_buffer;
 	so.forget_ns = forget_sec * NSEC_PER_SEC;
+	so.max_ids = (size_t)max_ids;
 	so.deltas = c.deltas;
 	so.diff = c.diff;
 	so.lost = c.lost;

@@ -415,10 +415,41 @@ static void forget_map(struct retisc_sort *s, struct htab *h, uint64_t limit, bo
 	}
 }
 
+/* --max-ids: the least recently used entries beyond max go. The ids of
+ * buffered series are kept (at most max_buffer of them): each is looked at
+ * once per call, so that the loop ends even when max_ids < max_buffer. */
+static void forget_count(struct retisc_sort *s, struct htab *h, bool ids,
+			 void (*drop)(void *, void *))
+{
+	size_t tries = h->n;
+	struct hnode *n;
+
+	while (h->n > s->o.max_ids && tries-- && (n = h->age.newer) != &h->age) {
+		struct info *info = n->val;
+
+		if (ids) {
+			uint64_t key[KEY_WORDS] = {info->ts, info->head};
+
+			if (htab_find(&s->index, key)) {
+				htab_touch(h, n, s->now);
+				continue;
+			}
+		}
+		drop(s, htab_del(h, n));
+		s->forgotten++;
+	}
+}
+
 static void forget(struct retisc_sort *s)
 {
 	uint64_t limit;
 
+	if (s->o.max_ids) {
+		forget_count(s, &s->ids, true, drop_info);
+		forget_count(s, &s->queues, false, drop_info);
+		forget_count(s, &s->upcalls, false, drop_info);
+		forget_count(s, &s->flows, false, drop_flow);
+	}
 	if (!s->o.forget_ns || s->now <= s->o.forget_ns)
 		return;
 	limit = s->now - s->o.forget_ns;

@@ -30,6 +30,14 @@ struct retisc_sort_opts {
 	 * common.timestamp read so far). 0 keeps everything, as Retis does.
 	 */
 	uint64_t forget_ns;
+	/*
+	 * --max-ids: at most this many entries per map (ids, queues, upcalls,
+	 * flows); beyond, the least recently used go first, whatever their
+	 * age (doc/processing.md §2.5). A file of distinct ids all within
+	 * forget_ns of each other cannot grow the maps without bound. 0 = no
+	 * limit.
+	 */
+	size_t max_ids;
 	/* Compute the text annotations of struct retisc_sort_note. */
 	bool deltas;
 	bool diff;

@@ -141,6 +141,112 @@ test_full_disk() {
 		{ cat "$TMP/full.log"; return 1; }
 }
 
+# Disk full in a rotated set (doc/files.md §5, §8): a 1.5 MB tmpfs, 1 MB
+# files. The error names the file being written and the name it is kept
+# as; the set is ev.json.0 .. ev.json.N, nothing left as ev.json, each file
+# starting with its startup line and holding complete lines only.
+test_full_disk_rotation() {
+	local d="$TMP/fullrot" st ping
+	topo_pair || return 1
+	mkdir -p "$d" && mount -t tmpfs -o size=1536k tmpfs "$d" || return 1
+	ip netns exec $NS_A ping -f -w 30 10.201.0.2 >/dev/null 2>&1 &
+	ping=$!
+	timeout 40 "$RETISC" collect -c skb-tracking,skb $IFDUMP -o "$d/ev.json" --out-rotate 1MB \
+		>"$TMP/fullrot.log" 2>&1
+	st=$?
+	kill $ping 2>/dev/null
+	wait $ping 2>/dev/null
+	[ $st = 1 ] &&
+		grep -q "Cannot write to $d/ev.json (file 1 of the rotated set, kept as $d/ev.json.1): No space left on device; stopping" \
+			"$TMP/fullrot.log" &&
+		grep -q "Wrote 2 event file(s)" "$TMP/fullrot.log" ||
+		{ echo "exit $st"; cat "$TMP/fullrot.log"; umount "$d"; return 1; }
+	$CHECK rotated-set "$d/ev.json" 2
+	st=$?
+	umount "$d"
+	return $st
+}
+
+# The output directory removed while collecting (doc/files.md §8): the
+# file is unlinked, its events lost. Noticed at the next flush (under
+# traffic: the collection stops by itself) or at the end: an error naming
+# the path, exit status 1.
+test_output_dir_removed() {
+	local d="$TMP/gone" st ping pid i
+	topo_pair || return 1
+	mkdir -p "$d" || return 1
+	"$RETISC" collect -c skb-tracking $IFDUMP -o "$d/ev.json" --cmd "rm -rf $d" \
+		>"$TMP/gone1.log" 2>&1
+	st=$?
+	[ $st = 1 ] &&
+		grep -q "ERROR $d/ev.json was removed while collecting (or its directory was): the events written to it are lost" "$TMP/gone1.log" &&
+		grep -q "Cannot finish writing $d/ev.json: No such file or directory" "$TMP/gone1.log" ||
+		{ echo "idle: exit $st"; cat "$TMP/gone1.log"; return 1; }
+	mkdir -p "$d" || return 1
+	ip netns exec $NS_A ping -f -w 30 10.201.0.2 >/dev/null 2>&1 &
+	ping=$!
+	"$RETISC" collect -c skb-tracking $IFDUMP -o "$d/ev.json" >"$TMP/gone2.log" 2>&1 &
+	pid=$!
+	for i in $(seq 50); do
+		grep -q "probe(s) loaded" "$TMP/gone2.log" && break
+		sleep 0.1
+	done
+	sleep 0.5
+	rm -rf "$d"
+	for i in $(seq 50); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	kill $ping 2>/dev/null
+	wait $ping 2>/dev/null
+	if kill -0 $pid 2>/dev/null; then
+		kill $pid
+		wait $pid
+		echo "still collecting 5 s after the directory went"
+		return 1
+	fi
+	wait $pid
+	st=$?
+	[ $st = 1 ] &&
+		grep -q "ERROR $d/ev.json was removed while collecting" "$TMP/gone2.log" &&
+		grep -q "Cannot write to $d/ev.json: No such file or directory; stopping$" "$TMP/gone2.log" ||
+		{ echo "traffic: exit $st"; cat "$TMP/gone2.log"; return 1; }
+}
+
+# A collector that crashes (SIGSEGV) in init() and in start(), once the
+# BPF programs are attached (tests/plugins/crash_collector.c, ordered after
+# nft): retisc dies of the signal; within 5 s no retisc BPF program is left
+# and no trace table of nft's netlink path (doc/collectors.md §7.8) in
+# retisc's namespace (M) nor in A and B.
+test_collector_crash() {
+	local d="$TMP/crashplug" at st i before after tabs
+	topo_pair && ip netns add $NS_M || return 1
+	mkdir -p "$d" && ln -sf "$(dirname "$RETISC")/tests/plugins/crash_collector.so" "$d/" ||
+		return 1
+	before=$(bpftool prog show 2>/dev/null | grep -c "name retisc_")
+	for at in init start; do
+		RETISC_TEST_CRASH=$at ip netns exec $NS_M "$RETISC" --plugin-dir "$d" collect \
+			-c skb-tracking,skb,nft,crash-collector --allow-system-changes \
+			-p tp:net:net_dev_start_xmit -p tp:net:netif_receive_skb -o "$TMP/crash.json" \
+			>"$TMP/crash-$at.log" 2>&1
+		st=$?
+		[ $st = 139 ] || { echo "$at: exit $st, not SIGSEGV"; cat "$TMP/crash-$at.log"; return 1; }
+		if [ $at = start ]; then
+			grep -q "probe(s) loaded\|trace table inet retisc_trace added" "$TMP/crash-$at.log" ||
+				{ echo "start: crashed too early"; cat "$TMP/crash-$at.log"; return 1; }
+		fi
+		for i in $(seq 50); do
+			after=$(bpftool prog show 2>/dev/null | grep -c "name retisc_")
+			tabs=$(for ns in $NS_A $NS_B $NS_M; do ip netns exec $ns nft list tables; done |
+				grep -c "^table inet retisc_trace$")
+			[ "$after" -le "$before" ] && [ "$tabs" = 0 ] && break
+			sleep 0.1
+		done
+		[ "$after" -le "$before" ] && [ "$tabs" = 0 ] ||
+			{ echo "$at: left behind: $((after - before)) BPF program(s), $tabs trace table(s)"; return 1; }
+	done
+}
+
 test_bad_input() {
 	expect_fail 2 "invalid value 'nope' for '--collectors': unknown collector \(available: auto, skb-tracking, skb, skb-drop" \
 		"$RETISC" collect -c nope --cmd true || return 1

@@ -112,6 +112,43 @@ test_nft_netlink_tables_signals() {
 	done
 }
 
+# SIGKILL (doc/collectors.md §7.8): the cleanup guardian removes the trace
+# tables retisc added, in its own namespace (M here, so that other runs'
+# tables in the root namespace do not matter) and in A and B, within a few
+# seconds; then it is gone itself.
+test_nft_netlink_sigkill_guardian() {
+	local pid gpid i n
+	topo_pair && ip netns add $NS_M || return 1
+	ip netns exec $NS_M "$RETISC" collect $NFT_COLS --allow-system-changes $NFT_PROBES \
+		-o "$TMP/nft-kill.json" >"$TMP/nft-kill.log" 2>&1 &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q "probe(s) loaded" "$TMP/nft-kill.log" && break
+		sleep 0.2
+	done
+	nft_netlink_used "$TMP/nft-kill.log" || { kill $pid; wait $pid; return 1; }
+	n=$(ip netns exec $NS_M nft list tables | grep -c "^table inet retisc_trace$")
+	gpid=$(pgrep -P $pid -x retisc-nftguard)
+	[ "$(nft_trace_tables)" = 2 ] && [ "$n" = 1 ] && [ -n "$gpid" ] ||
+		{ kill $pid; wait $pid; echo "tables or guardian missing"; cat "$TMP/nft-kill.log"; return 1; }
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	for i in $(seq 50); do
+		n=$(ip netns exec $NS_M nft list tables | grep -c "^table inet retisc_trace$")
+		[ "$(nft_trace_tables)" = 0 ] && [ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$(nft_trace_tables)" = 0 ] && [ "$n" = 0 ] ||
+		{ echo "trace tables left after SIGKILL: A+B $(nft_trace_tables), own $n"; return 1; }
+	# The guardian exits once done.
+	for i in $(seq 20); do
+		kill -0 $gpid 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "the guardian $gpid still runs"
+	return 1
+}
+
 # A start-up failure after the collector's init (an unknown probe): the
 # tables it added are removed.
 test_nft_netlink_tables_startup_failure() {

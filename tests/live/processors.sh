@@ -161,3 +161,32 @@ test_proc_cli() {
 	[ "$("$RETISC" sort "$TMP/cli.json" 2>/dev/null | grep -c ' n 1$')" = 2 ] || return 1
 	"$RETISC" schema | python3 -c 'import json, sys; json.load(sys.stdin)'
 }
+
+# --max-ids (doc/processing.md §2.5): a hostile file of 200000 distinct ids
+# within one second of event time (no id old enough to be forgotten by
+# age) keeps at most N ids with --max-ids N; without the bound (0) the map
+# holds them all, which is what the bound prevents.
+test_sort_max_ids() {
+	local src="$HERE/fixtures/sort-events.json" peak
+	python3 - "$src" "$TMP/hostile.json" <<-'PY' || return 1
+		import json, sys
+		lines = open(sys.argv[1]).read().splitlines()
+		ev = next(json.loads(l) for l in lines[1:] if '"skb-tracking"' in l)
+		ts = ev["common"]["timestamp"]
+		with open(sys.argv[2], "w") as f:
+		    f.write(lines[0] + "\n")
+		    for i in range(200000):
+		        ev["common"]["timestamp"] = ev["skb-tracking"]["timestamp"] = ts + i
+		        ev["skb-tracking"]["orig_head"] = 0xffff000000000000 + i * 64
+		        f.write(json.dumps(ev, separators=(",", ":")) + "\n")
+	PY
+	peak() {
+		"$RETISC" --log-level debug sort "$@" -o "$TMP/hostile.out" "$TMP/hostile.json" 2>&1 |
+			sed -n 's/.*buffered, \([0-9]*\) id(s).*/\1/p'
+	}
+	peak=$(peak --max-ids 1000)
+	[ -n "$peak" ] && [ "$peak" -le 1001 ] || { echo "--max-ids 1000: peak $peak ids"; return 1; }
+	peak=$(peak --max-ids 0)
+	[ "$peak" = 200000 ] || { echo "--max-ids 0: peak $peak ids"; return 1; }
+	[ "$(wc -l <"$TMP/hostile.out")" = 200001 ]
+}
