@@ -119,11 +119,14 @@ python3 - "$DIR" "$WARM" <<-'PY' || fail=1
 	    if data and not data.endswith(b"\n"):
 	        bad.append(f"{p}: incomplete last line")
 	    ls = data.splitlines()
-	    first = json.loads(ls[0])
-	    if "startup" not in first:
-	        bad.append(f"{p}: no startup line first")
-	    for l in ls[1:]:
-	        json.loads(l)
+	    for i, l in enumerate(ls):
+	        try:
+	            v = json.loads(l)
+	        except ValueError as e:
+	            bad.append(f"{p}:{i + 1}: {e}")
+	            continue
+	        if i == 0 and "startup" not in v:
+	            bad.append(f"{p}: no startup line first")
 	    lines += len(ls) - 1
 	log = open(f"{d}/retisc.log").read()
 	processed = [int(l.split()[0]) for l in log.splitlines() if l.endswith("event(s) processed")]
