@@ -393,15 +393,22 @@ static struct series *heap_pop(struct retisc_sort *s)
  * forget_ns is closed: the collectors' tracking GC deletes kernel entries
  * unseen for 60 s, so that packet cannot show up again under the same id.
  */
-static void forget_map(struct retisc_sort *s, struct htab *h, uint64_t limit, bool ids,
-		       void (*drop)(void *, void *))
+/*
+ * Drop the oldest-seen entries of h while they are older than limit (time
+ * window) or h holds more than max (--max-ids). The ids of buffered series
+ * are kept, touched instead: a buffered series still needs its idx to
+ * continue. Each entry is looked at once per call, so that the loop ends
+ * even when max < the buffered series.
+ */
+static void forget_entries(struct retisc_sort *s, struct htab *h, uint64_t limit, size_t max,
+			   bool ids, void (*drop)(void *, void *))
 {
+	size_t tries = h->n;
 	struct hnode *n;
 
-	while ((n = h->age.newer) != &h->age && n->seen < limit) {
+	while (tries-- && (n = h->age.newer) != &h->age && (n->seen < limit || h->n > max)) {
 		struct info *info = n->val;
 
-		/* A buffered series still needs its idx to continue. */
 		if (ids) {
 			uint64_t key[KEY_WORDS] = {info->ts, info->head};
 
@@ -415,29 +422,17 @@ static void forget_map(struct retisc_sort *s, struct htab *h, uint64_t limit, bo
 	}
 }
 
-/* --max-ids: the least recently used entries beyond max go. The ids of
- * buffered series are kept (at most max_buffer of them): each is looked at
- * once per call, so that the loop ends even when max_ids < max_buffer. */
+static void forget_map(struct retisc_sort *s, struct htab *h, uint64_t limit, bool ids,
+		       void (*drop)(void *, void *))
+{
+	forget_entries(s, h, limit, SIZE_MAX, ids, drop);
+}
+
+/* --max-ids: the least recently used entries beyond max go. */
 static void forget_count(struct retisc_sort *s, struct htab *h, bool ids,
 			 void (*drop)(void *, void *))
 {
-	size_t tries = h->n;
-	struct hnode *n;
-
-	while (h->n > s->o.max_ids && tries-- && (n = h->age.newer) != &h->age) {
-		struct info *info = n->val;
-
-		if (ids) {
-			uint64_t key[KEY_WORDS] = {info->ts, info->head};
-
-			if (htab_find(&s->index, key)) {
-				htab_touch(h, n, s->now);
-				continue;
-			}
-		}
-		drop(s, htab_del(h, n));
-		s->forgotten++;
-	}
+	forget_entries(s, h, 0, s->o.max_ids, ids, drop);
 }
 
 static void forget(struct retisc_sort *s)
