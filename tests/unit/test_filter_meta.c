@@ -523,6 +523,34 @@ static size_t stage_len(const char *expr)
 	return expect_ok_btf(NULL, expr);
 }
 
+/* 256 nested parentheses compile, 257 are refused with the column. */
+static void test_nesting_limit(void **state)
+{
+	struct retisc_insns out = {0};
+	char err[256], want[128], *s = malloc(2 * 257 + 32);
+	size_t n;
+
+	(void)state;
+	assert_non_null(s);
+	memset(s, '(', 256);
+	n = 256 + (size_t)sprintf(s + 256, "sk_buff.mark == 1");
+	memset(s + n, ')', 256);
+	s[n + 256] = '\0';
+	assert_int_equal(compile(s, NULL, &out, err, sizeof(err)), 0);
+	retisc_insns__release(&out);
+
+	memset(s, '(', 257);
+	n = 257 + (size_t)sprintf(s + 257, "sk_buff.mark == 1");
+	memset(s + n, ')', 257);
+	s[n + 257] = '\0';
+	snprintf(want, sizeof(want),
+		 "meta filter: parse error at column %d: expected at most 256 nested "
+		 "parentheses",
+		 257);
+	expect_error_btf(NULL, s, -EINVAL, want);
+	free(s);
+}
+
 static void test_size_limit(void **state)
 {
 	struct retisc_insns out = {0};
@@ -1232,17 +1260,12 @@ static void test_example_lengths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_accepted_syntax),
-		cmocka_unit_test(test_semantic_errors),
-		cmocka_unit_test(test_synthetic_errors),
-		cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_exec_examples),
-		cmocka_unit_test(test_exec_signed_unsigned),
-		cmocka_unit_test(test_exec_masks),
-		cmocka_unit_test(test_exec_null),
-		cmocka_unit_test(test_exec_strings),
-		cmocka_unit_test(test_exec_synthetic),
+		cmocka_unit_test(test_syntax_errors),	cmocka_unit_test(test_accepted_syntax),
+		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_synthetic_errors),
+		cmocka_unit_test(test_size_limit),	cmocka_unit_test(test_nesting_limit),
+		cmocka_unit_test(test_exec_examples),	cmocka_unit_test(test_exec_signed_unsigned),
+		cmocka_unit_test(test_exec_masks),	cmocka_unit_test(test_exec_null),
+		cmocka_unit_test(test_exec_strings),	cmocka_unit_test(test_exec_synthetic),
 		cmocka_unit_test(test_example_lengths),
 	};
 
