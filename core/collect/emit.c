@@ -81,6 +81,13 @@ struct retisc_json *retisc_emitq__pop(void)
 	struct emitq_node *node;
 	struct retisc_json *ev = NULL;
 
+	/*
+	 * The bus asks before every BPF event and the queue is nearly always
+	 * empty: no lock for that answer. An event pushed meanwhile is seen at
+	 * the next call (and the teardown's last drain).
+	 */
+	if (!__atomic_load_n(&q.head, __ATOMIC_ACQUIRE))
+		return NULL;
 	pthread_mutex_lock(&q.lock);
 	node = q.head;
 	if (node) {
