@@ -188,7 +188,7 @@ $(BUILD)/processors/python/python_lib.h: processors/python/retis.py
 	  echo ';'; } > $@
 
 # --- tools -------------------------------------------------------------------
-$(BUILD)/tools/retisc-bench: $(BUILD)/tests/bench/empty.skel.h
+$(BUILD)/tools/retisc-bench: $(BUILD)/tests/bench/empty.skel.h $(BUILD)/tests/bench/fused.skel.h
 $(BUILD)/tools/%: tools/%.c $(BUILD)/libretisc-core.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)

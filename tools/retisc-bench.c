@@ -12,6 +12,9 @@
  *                                       FILE, as `retisc sort`/`print` input
  *   retisc-bench empty-tp TP[,TP...] SECONDS
  *                                       attach an empty raw tracepoint program
+ *   retisc-bench fused-tp TP[,TP...] SECONDS
+ *                                       attach the hand-fused reference
+ *                                       (tests/bench/fused.bpf.c) and read its ring
  *                                       to each TP for SECONDS, or until
  *                                       SIGINT/SIGTERM when 0 (the floor)
  */
@@ -33,6 +36,7 @@
 #include "plugins/skb-drop/skb_drop.h"
 #include "plugins/skb/skb.h"
 #include "tests/bench/empty.skel.h"
+#include "tests/bench/fused.skel.h"
 
 static double now_s(void)
 {
@@ -418,6 +422,91 @@ static int bench_empty(const char *tps, int seconds)
 	return err;
 }
 
+static int fused_record(void *ctx, void *data, size_t size)
+{
+	(void)data, (void)size;
+	++*(unsigned long long *)ctx;
+	return 0;
+}
+
+/*
+ * The hand-fused reference on each tracepoint, one object each (bpf_stats
+ * tell them apart) sharing the first one's id map and ring, whose records
+ * are read and counted as retisc's bus would read its own.
+ */
+static int bench_fused(const char *tps, int seconds)
+{
+	struct fused *skels[16] = {};
+	struct bpf_link *links[16] = {};
+	struct ring_buffer *rb = NULL;
+	char *list = strdup(tps), *save = NULL;
+	unsigned long long records = 0;
+	int n = 0, err = 0;
+
+	if (!list)
+		return 1;
+	for (char *tp = strtok_r(list, ",", &save); tp && n < 16; tp = strtok_r(NULL, ",", &save)) {
+		struct fused *f = fused__open();
+
+		if (!f) {
+			err = 1;
+			break;
+		}
+		skels[n++] = f;
+		f->rodata->fused_kind = !strcmp(tp, "kfree_skb")     ? 1
+					: !strcmp(tp, "consume_skb") ? 2
+								     : 0;
+		f->rodata->fused_probe_id = (__u32)n;
+		if (n > 1 &&
+		    (bpf_map__reuse_fd(f->maps.fused_ids, bpf_map__fd(skels[0]->maps.fused_ids)) ||
+		     bpf_map__reuse_fd(f->maps.fused_ring,
+				       bpf_map__fd(skels[0]->maps.fused_ring)))) {
+			err = 1;
+			break;
+		}
+		if (fused__load(f)) {
+			err = 1;
+			break;
+		}
+		links[n - 1] = bpf_program__attach_raw_tracepoint(f->progs.retisc_bench_fused, tp);
+		if (libbpf_get_error(links[n - 1])) {
+			links[n - 1] = NULL;
+			fprintf(stderr, "cannot attach to %s\n", tp);
+			err = 1;
+			break;
+		}
+	}
+	free(list);
+	if (!err) {
+		rb = ring_buffer__new(bpf_map__fd(skels[0]->maps.fused_ring), fused_record,
+				      &records, NULL);
+		err = !rb;
+	}
+	if (!err) {
+		struct timespec t0, t;
+
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		printf("attached %d\n", n);
+		fflush(stdout);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			/* The program does not wake readers: drain every 10 ms. */
+			usleep(10000);
+			ring_buffer__consume(rb);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (!stop && (!seconds || t.tv_sec - t0.tv_sec < seconds));
+		ring_buffer__consume(rb);
+		printf("records %llu\n", records);
+	}
+	ring_buffer__free(rb);
+	for (int i = 0; i < n; i++) {
+		bpf_link__destroy(links[i]);
+		fused__destroy(skels[i]);
+	}
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "decode"))
@@ -428,8 +517,11 @@ int main(int argc, char **argv)
 		return bench_gen(argv[2], argv[3], strtoull(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "empty-tp"))
 		return bench_empty(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "fused-tp"))
+		return bench_fused(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: retisc-bench decode|decode-real PLUGIN_DIR N\n"
 			"       retisc-bench gen PLUGIN_DIR FILE N\n"
-			"       retisc-bench empty-tp TP[,TP...] SECONDS\n");
+			"       retisc-bench empty-tp TP[,TP...] SECONDS\n"
+			"       retisc-bench fused-tp TP[,TP...] SECONDS\n");
 	return 2;
 }

@@ -294,6 +294,13 @@ class Tracer:
             with open(self.log, "w") as f:
                 self.p = spawn([BENCH, "empty-tp", ",".join(TPS), "0"], stdout=f, cpu=self.cpu)
             wait_for(lambda: "attached" in read(self.log), 20, "the empty programs")
+        elif self.kind == "fused":
+            # The hand-fused reference (tests/bench/fused.bpf.c): the same
+            # tracepoints, plus consume_skb for the end of life.
+            with open(self.log, "w") as f:
+                self.p = spawn([BENCH, "fused-tp", ",".join(TPS + ("consume_skb",)), "0"],
+                               stdout=f, cpu=self.cpu)
+            wait_for(lambda: "attached" in read(self.log), 20, "the hand-fused programs")
         elif self.kind == "retisc":
             with open(self.log, "w") as f:
                 self.p = spawn([RETISC] + RETISC_ARGS + self.extra + ["-o", self.out],
@@ -493,7 +500,7 @@ def total(st, tps=TPS):
 def per_hit_section():
     log(f"== 1. per-hit kernel cost (bpf_stats; UDP to a closed port paced at "
         f"{HIT_PPS} pkt/s, {FLOOD_S} s, {ROUNDS} rounds)")
-    kinds = ("empty", "retisc", "bpftrace")
+    kinds = ("empty", "fused", "retisc", "bpftrace")
     runs = {k: [] for k in kinds}
     extra = {k: [] for k in kinds}
     for _ in range(ROUNDS):
@@ -514,7 +521,7 @@ def per_hit_section():
             parts.append(f"{tp} {fmt(ns)} ns ({fmt(hits, '.0f')} hits)")
         log(f"  {kind:8s} mean {fmt(median([total(s) for s in runs[kind]]))} ns/hit: "
             + ", ".join(parts) + f"; flood {fmt(median(rates))} pkt/s"
-            + (f", lost {lost}" if kind != "empty" else ""))
+            + (f", lost {lost}" if kind not in ("empty", "fused") else ""))
     extra_tps = sorted({tp for st in runs["retisc"] for tp in st} - set(TPS) - set(KMEM_TPS))
     for tp in extra_tps:
         ns = median([st.get(tp, (None, 0))[0] for st in runs["retisc"]])
@@ -533,6 +540,15 @@ def per_hit_section():
         fmt(med_ratio(zip(b, e)), ".1f", "x"))
     row("1. per hit, retisc vs bpftrace", "", "bpftrace", fmt(r_b, ".2f", "x"), "<= 0.25x",
         r_b is not None and r_b <= 0.25)
+    f = [total(s) for s in runs["fused"]]
+    r_f = med_ratio(zip(r, f))
+    rate_f = med_ratio(zip([e[0] for e in extra["retisc"]], [e[0] for e in extra["fused"]]))
+    row("1. per hit, hand-fused program", fmt(median(f), ".0f", " ns"), "floor",
+        fmt(med_ratio(zip(f, e)), ".1f", "x"))
+    row("1. per hit, retisc vs hand-fused", "", "hand-fused", fmt(r_f, ".2f", "x"), "<= 1.5x",
+        r_f is not None and r_f <= 1.5)
+    row("1. packet rate, retisc vs hand-fused", "", "hand-fused", fmt(rate_f, ".2f", "x"),
+        ">= 0.9x", rate_f is not None and rate_f >= 0.9)
 
 
 KMEM_TPS = ("kfree+kmem_cache_free", "kfree", "kmem_cache_free")
