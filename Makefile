@@ -52,8 +52,11 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC $(SANITIZE) \
 LDLIBS := -lbpf -lelf -lz -ldl -lpthread -lyaml -lpcap
 TEST_LDLIBS := $(LDLIBS) -lcmocka -ljansson -lnftables -lnftnl -lmnl
 
+# <bpf/usdt.bpf.h> includes <linux/errno.h>, whose <asm/errno.h> lives in the
+# multiarch directory; searched last, it only supplies those macros.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
-	-Wall -Werror -Wno-unused-function -I$(BUILD) -Ibpf/include
+	-Wall -Werror -Wno-unused-function -I$(BUILD) -Ibpf/include \
+	-idirafter /usr/include/$(shell $(CC) -print-multiarch)
 
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
 
 #include <retisc/maps.bpf.h>
 #include "submit.bpf.h"
@@ -106,6 +107,26 @@ static __always_inline int retisc_core_sections(void *c, struct retisc_ctx *ctx,
 	task->pid_tgid = bpf_get_current_pid_tgid();
 	retisc_task_comm(task->comm);
 	p = (void *)(task + 1);
+
+	if (retisc_cfg.probe_type == RETISC_PROBE_USDT) {
+		/* doc/events.md §4.3: a USDT event has a userspace section and
+		 * no kernel one (no kernel stack worth taking either). */
+		struct retisc_raw_userspace *us;
+
+		hdr = (void *)p;
+		hdr->owner = RETISC_OWNER_USERSPACE;
+		hdr->data_type = RETISC_USERSPACE_TYPE_PROBE;
+		hdr->size = sizeof(*us);
+		us = (void *)(hdr + 1);
+		us->ip = PT_REGS_IP((struct pt_regs *)c);
+		us->pid_tgid = task->pid_tgid;
+		us->probe_id = ctx->cfg.probe_id;
+		us->probe_type = ctx->cfg.probe_type;
+		__builtin_memset(us->pad, 0, sizeof(us->pad));
+		p = (void *)(us + 1);
+		ev->used = (__u32)((void *)p - (void *)ev->data);
+		return 0;
+	}
 
 	hdr = (void *)p;
 	hdr->owner = RETISC_OWNER_KERNEL;
@@ -206,11 +227,20 @@ static __always_inline void retisc_probe_run(void *c, struct retisc_ctx *ctx,
 	 * hit once per packet): its core sections, comm and stack included,
 	 * would be written for nothing.
 	 */
-	if (retisc_cfg.n_hooks)
+	if (retisc_cfg.n_hooks || retisc_cfg.probe_type == RETISC_PROBE_USDT)
 		retisc_core_sections(c, ctx, ev);
 	ctx->core_used = ev->used;
+	/*
+	 * The submit program writes events that hooks added to; a USDT hit is
+	 * worth an event with its userspace section alone (the user's -p
+	 * usdt:... probes have no hook), so that section counts as added.
+	 */
+	if (retisc_cfg.probe_type == RETISC_PROBE_USDT)
+		ctx->core_used -=
+			sizeof(struct retisc_section_hdr) + sizeof(struct retisc_raw_userspace);
 
-	if (retisc_cfg.n_hooks) {
+	/* A USDT probe's chain is at least the submit program (setup.c). */
+	if (retisc_cfg.n_hooks || retisc_cfg.probe_type == RETISC_PROBE_USDT) {
 		bpf_tail_call(c, progs, retisc_cfg.probe_id * RETISC_CHAIN_SLOTS);
 		/* Empty slot or failed call: count it, then end inline. */
 		struct retisc_probe_stats *st = retisc_probe_stats(retisc_cfg.probe_id);
@@ -371,6 +401,41 @@ int retisc_probe_krp(struct pt_regs *c)
 	}
 	ctx->retval = PT_REGS_RC(c);
 	ctx->stack_base = PT_REGS_SP(c) & ~(retisc_thread_size - 1);
+	retisc_probe_run(c, ctx, ev, &retisc_progs_kp);
+	return 0;
+}
+
+/*
+ * USDT probes (doc/collectors.md §8.5). libbpf keeps each probe's argument
+ * specs in this object's own __bpf_usdt_* maps, which hooks (objects of
+ * their own, shared by every probe) cannot see: the arguments are read
+ * here, through bpf_usdt_arg(), into ctx->args as for a kprobe, and hooks
+ * read ctx->args. Missing arguments stay 0. A uprobe runs in the thread
+ * that hit it, on its kernel stack: stack_base is computed as for raw
+ * tracepoints, from the address of the registers saved there.
+ */
+SEC("usdt")
+int retisc_probe_usdt(struct pt_regs *c)
+{
+	struct retisc_scratch *ev;
+	struct retisc_ctx *ctx;
+	int cnt;
+
+	ctx = retisc_enter(&ev);
+	if (!ctx)
+		return 0;
+	__builtin_memset(ctx->args, 0, sizeof(ctx->args));
+	cnt = bpf_usdt_arg_cnt(c);
+	for (int i = 0; i < RETISC_MAX_ARGS && i < BPF_USDT_MAX_ARG_CNT; i++) {
+		long v = 0;
+
+		if (i >= cnt)
+			break;
+		if (!bpf_usdt_arg(c, i, &v))
+			ctx->args[i] = (__u64)v;
+	}
+	*(volatile __u64 *)&ctx->stack_base = (__u64)c;
+	ctx->stack_base = *(volatile __u64 *)&ctx->stack_base & ~(retisc_thread_size - 1);
 	retisc_probe_run(c, ctx, ev, &retisc_progs_kp);
 	return 0;
 }

@@ -11,6 +11,13 @@ const char *collect__probe_symbol(void *priv, uint32_t id)
 	return id < c->n_probes ? c->probes[id].p.symbol : NULL;
 }
 
+const char *collect__probe_path(void *priv, uint32_t id)
+{
+	struct collect *c = priv;
+
+	return id < c->n_probes ? c->probes[id].p.path : NULL;
+}
+
 /* The probe of an event's kernel section ("symbol", "probe_type"). */
 static const struct retisc_probe *event_probe(const struct collect *c,
 					      const struct retisc_json *kernel)

@@ -269,6 +269,7 @@ static int collect_output(struct collect *c)
 
 	c->dc.reg = c->reg;
 	c->dc.symbol_of = collect__probe_symbol;
+	c->dc.path_of = collect__probe_path;
 	c->dc.priv = c;
 	c->dc.stack_map_fd = bpf_map__fd(c->core->maps.retisc_stack_map);
 	retisc_renderer__init(&c->renderer, c->reg, &ropts);

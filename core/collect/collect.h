@@ -24,6 +24,8 @@ struct retisc_decode_ctx {
 	const struct retisc_registry *reg;
 	/* Probe table: symbol and type of probe i. */
 	const char *(*symbol_of)(void *priv, uint32_t probe_id);
+	/* USDT probes: the traced binary (NULL callback or result: no "path"). */
+	const char *(*path_of)(void *priv, uint32_t probe_id);
 	void *priv;
 	int stack_map_fd;   /* -1: stacks not resolved */
 	uint64_t malformed; /* sections skipped because they were malformed */

@@ -212,6 +212,7 @@ int collect__load_probes(struct collect *c);
 int collect__attach_kmem(struct collect *c);
 int collect__attach_probes(struct collect *c);
 const char *collect__probe_symbol(void *priv, uint32_t id);
+const char *collect__probe_path(void *priv, uint32_t id);
 int collect__on_event(void *priv, void *data, size_t size);
 int collect__emit_drain(struct collect *c);
 void *collect__bus_main(void *arg);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +60,11 @@ int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char 
 	memset(out, 0, sizeof(*out));
 	if (!copy)
 		return -ENOMEM;
-	opts = strchr(copy, '/');
+	/* A USDT target holds a path: its options follow the probe name. */
+	if (!strncmp(copy, "usdt:", 5) || !strncmp(copy, "u:", 2))
+		opts = strchr(strrchr(copy, ':'), '/');
+	else
+		opts = strchr(copy, '/');
 	if (opts) {
 		bool seen_stack = false;
 		char *save = NULL, *tok;
@@ -75,7 +83,7 @@ int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char 
 			}
 			if (seen_stack) {
 				snprintf(err, errsz, "duplicate options detected in %s.",
-					 strchr(s, '/') + 1);
+					 s + (opts - copy));
 				goto out;
 			}
 			seen_stack = true;
@@ -93,6 +101,9 @@ int retisc_probe_spec__parse(const char *s, struct retisc_probe_spec *out, char 
 			target = colon + 1;
 		} else if (!strcmp(copy, "kretprobe") || !strcmp(copy, "kr")) {
 			out->type = RETISC_PROBE_KRETPROBE;
+			target = colon + 1;
+		} else if (!strcmp(copy, "usdt") || !strcmp(copy, "u")) {
+			out->type = RETISC_PROBE_USDT;
 			target = colon + 1;
 		} else if (!strcmp(copy, "raw_tracepoint") || !strcmp(copy, "tp")) {
 			out->type = RETISC_PROBE_RAW_TP;
@@ -129,6 +140,7 @@ void retisc_probe__release(struct retisc_probe *p)
 	free(p->group);
 	free(p->symbol);
 	free(p->name);
+	free(p->path);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -257,6 +269,167 @@ static int tp_tracefs(struct match_ctx *m, const char *tracefs)
 	return m->err;
 }
 
+/*
+ * A stapsdt note's description: three addresses (probe, .stapsdt.base,
+ * semaphore), 4 or 8 bytes each by ELF class, then "provider\0name\0args\0".
+ */
+static bool note_matches(const char *desc, size_t sz, size_t addr_sz, const char *provider,
+			 const char *name)
+{
+	const char *prov = desc + 3 * addr_sz, *nm;
+	size_t left;
+
+	if (sz <= 3 * addr_sz)
+		return false;
+	left = sz - 3 * addr_sz;
+	if (!memchr(prov, '\0', left))
+		return false;
+	nm = prov + strlen(prov) + 1;
+	left -= (size_t)(nm - prov);
+	return left && memchr(nm, '\0', left) && !strcmp(prov, provider) && !strcmp(nm, name);
+}
+
+int retisc_usdt_has_note(const char *path, const char *provider, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, addr_sz;
+	int fd, ret = 0;
+	Elf *elf;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		ret = -ENOEXEC;
+		goto out;
+	}
+	addr_sz = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8;
+	while (!ret && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+		const char *sname;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!sname || strcmp(sname, ".note.stapsdt"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+			const char *d = (const char *)data->d_buf;
+
+			/* Owner "stapsdt", type 3 (NT_STAPSDT). */
+			if (nh.n_type == 3 && nh.n_namesz == 8 && !memcmp(d + noff, "stapsdt", 8) &&
+			    note_matches(d + doff, nh.n_descsz, addr_sz, provider, name)) {
+				ret = 1;
+				break;
+			}
+		}
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+/*
+ * usdt:PATH_OR_PID:provider:name (doc/cli.md §3.2). A number is a process:
+ * its executable holds the note and only that process is traced; a path is
+ * a binary traced in every process running it. No wildcards: the note is
+ * looked up here so that a typo fails before anything is loaded.
+ */
+static int usdt_resolve(const struct retisc_probe_spec *spec, struct retisc_probe **probes,
+			size_t *n, char *err, size_t errsz)
+{
+	char *copy = strdup(spec->target), *provider, *name, *end;
+	struct retisc_probe *v, *p;
+	char path[4096];
+	long pid = -1;
+	int ret;
+
+	if (!copy)
+		return -ENOMEM;
+	provider = strchr(copy, ':');
+	name = provider ? strchr(provider + 1, ':') : NULL;
+	if (!name || !name[1] || provider == copy || name == provider + 1 ||
+	    strchr(name + 1, ':')) {
+		snprintf(err, errsz,
+			 "Invalid USDT probe '%s': expected usdt:PATH_OR_PID:provider:name",
+			 spec->target);
+		free(copy);
+		return -EINVAL;
+	}
+	*provider++ = '\0';
+	*name++ = '\0';
+	errno = 0;
+	pid = strtol(copy, &end, 10);
+	if (!*end && !errno && pid > 0 && pid <= INT32_MAX) {
+		ssize_t l;
+		char exe[64];
+
+		snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
+		l = readlink(exe, path, sizeof(path) - 1);
+		if (l < 0) {
+			snprintf(err, errsz, "Cannot find process %ld for USDT probe '%s'", pid,
+				 spec->target);
+			free(copy);
+			return -ESRCH;
+		}
+		path[l] = '\0';
+		/* A binary replaced on disk: /proc still reaches the mapped one. */
+		ret = retisc_usdt_has_note(exe, provider, name);
+	} else {
+		pid = -1;
+		snprintf(path, sizeof(path), "%s", copy);
+		ret = retisc_usdt_has_note(path, provider, name);
+	}
+	if (ret <= 0) {
+		snprintf(err, errsz, "Could not find USDT probe %s:%s in %s%s%s", provider, name,
+			 path, ret < 0 ? ": " : "", ret < 0 ? strerror(-ret) : "");
+		free(copy);
+		return ret < 0 ? ret : -ENOENT;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if ((*probes)[i].type == RETISC_PROBE_USDT &&
+		    !strcmp((*probes)[i].name + 5, spec->target)) {
+			(*probes)[i].stack |= spec->stack;
+			free(copy);
+			return 0;
+		}
+	v = realloc(*probes, (*n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	*probes = v;
+	p = &v[*n];
+	memset(p, 0, sizeof(*p));
+	p->type = RETISC_PROBE_USDT;
+	p->pid = (int)pid;
+	p->path = strdup(path);
+	if (asprintf(&p->func, "%s:%s", provider, name) < 0)
+		p->func = NULL;
+	p->symbol = p->func ? strdup(p->func) : NULL;
+	if (asprintf(&p->name, "usdt:%s", spec->target) < 0)
+		p->name = NULL;
+	/* No BTF prototype: no argument is of a kernel type. */
+	for (int k = 0; k < RETISC_ARG_KINDS; k++)
+		p->proto.arg[k] = -1;
+	free(copy);
+	if (!p->path || !p->func || !p->symbol || !p->name) {
+		retisc_probe__release(p);
+		return -ENOMEM;
+	}
+	(*n)++;
+	return 1;
+}
+
 int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_probe **probes,
 			  size_t *n, char *err, size_t errsz)
 {
@@ -266,6 +439,10 @@ int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_pr
 
 	if (!copy)
 		return -ENOMEM;
+	if (spec->type == RETISC_PROBE_USDT) {
+		free(copy);
+		return usdt_resolve(spec, probes, n, err, errsz);
+	}
 	if (spec->type == RETISC_PROBE_RAW_TP) {
 		const char *tracefs = retisc_tracefs_path();
 		char *colon = strchr(copy, ':');

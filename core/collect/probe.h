@@ -14,7 +14,8 @@
 
 struct retisc_probe_spec {
 	int type;     /* enum retisc_probe_type */
-	char *target; /* pattern: "fn", "group:event", with '*' wildcards */
+	char *target; /* pattern: "fn", "group:event", with '*' wildcards;
+		       * USDT: "PATH_OR_PID:provider:name" */
 	bool stack;   /* /stack option */
 };
 
@@ -32,7 +33,10 @@ struct retisc_probe {
 	char *func;   /* kprobes: function; tracepoints: event name */
 	char *group;  /* tracepoints: group ("unknow" when it cannot be found) */
 	char *symbol; /* kernel.symbol: "group:event" or function */
-	char *name;   /* canonical: "tp:group:event", "kprobe:fn", "kretprobe:fn" */
+	char *name;   /* canonical: "tp:group:event", "kprobe:fn", "kretprobe:fn",
+		       * "usdt:PATH_OR_PID:provider:name" */
+	char *path;   /* USDT: the binary holding the note */
+	int pid;      /* USDT: the process to attach to, -1 for every process */
 	bool stack;
 	bool core_only;	       /* added by tracking, no hooks, never emits */
 	unsigned int tracking; /* RETISC_TRK_* */
@@ -51,6 +55,13 @@ struct retisc_probe {
 int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_probe **probes,
 			  size_t *n, char *err, size_t errsz);
 void retisc_probe__release(struct retisc_probe *p);
+
+/*
+ * Does the ELF file at path hold the USDT note provider:name (section
+ * .note.stapsdt, doc/collectors.md §8.5)? 1, 0, or a negative errno when the
+ * file cannot be read as ELF.
+ */
+int retisc_usdt_has_note(const char *path, const char *provider, const char *name);
 
 /* Shell-style match where only '*' is special, whole string. */
 bool retisc_glob_match(const char *pattern, const char *s);

@@ -56,6 +56,9 @@ bool collect__collectors_know(const struct collect *c, const char *type)
 
 static bool probe_useful(const struct collect *c, const struct retisc_probe *p)
 {
+	/* The core writes a USDT event's userspace section itself. */
+	if (p->type == RETISC_PROBE_USDT)
+		return true;
 	for (unsigned int i = 0; i < p->proto.nparams; i++)
 		if (collect__collectors_know(c, p->proto.types[i]))
 			return true;
@@ -82,7 +85,7 @@ static bool hook_usable(const struct collect *c, const struct retisc_collector *
 	/* A target that does not parse is reported where it is added. */
 	if (retisc_probe_spec__parse(h->target, &spec, err, sizeof(err)))
 		return true;
-	kprobe = spec.type != RETISC_PROBE_RAW_TP;
+	kprobe = spec.type != RETISC_PROBE_RAW_TP && spec.type != RETISC_PROBE_USDT;
 	retisc_probe_spec__release(&spec);
 	if (kprobe)
 		pr_debug("Collector %s: hook %s left out (%s needs kprobes)", col->name, h->name,
@@ -176,7 +179,9 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 		pr_err("Invalid probe '%s': %s", s, err);
 		return ret;
 	}
-	if (c->mode == RETISC_TRACKING_TRACEPOINT && spec.type != RETISC_PROBE_RAW_TP) {
+	/* USDT probes are uprobes: they attach in every tracking mode. */
+	if (c->mode == RETISC_TRACKING_TRACEPOINT && spec.type != RETISC_PROBE_RAW_TP &&
+	    spec.type != RETISC_PROBE_USDT) {
 		retisc_probe_spec__release(&spec);
 		/* Profiles (e.g. generic) mix kprobes and tracepoints: keep
 		 * what this kernel can attach rather than refuse the profile. */
@@ -215,7 +220,9 @@ static int add_spec(struct collect *c, const char *s, bool user, bool filter_use
 		for (size_t j = 0; j < c->n_probes; j++) {
 			struct retisc_probe *q = &c->probes[j].p;
 
-			if (q->type == p->type && !strcmp(q->func, p->func)) {
+			/* USDT: the same note of another binary or process is another probe. */
+			if (q->type == p->type && !strcmp(q->func, p->func) &&
+			    (p->type != RETISC_PROBE_USDT || !strcmp(q->name, p->name))) {
 				q->stack |= p->stack;
 				if (user)
 					q->core_only = false;
@@ -729,6 +736,10 @@ static bool hook_applies(const struct collect *c, const struct hook_inst *hi,
 
 	if (p->core_only)
 		return false;
+	/* Generic hooks read kernel objects out of BTF-typed arguments: a USDT
+	 * probe has none, only its targeted hooks know its arguments. */
+	if (!hi->desc->target && p->type == RETISC_PROBE_USDT)
+		return false;
 	if (!hi->desc->target)
 		/* plugin.h: an exclusive hook keeps its probe to itself, unless
 		 * the user asked for that probe. */
@@ -774,7 +785,8 @@ static int probe_load_one(struct collect *c, size_t i)
 			return -errno;
 		nh++;
 	}
-	if (nh) {
+	/* A USDT probe emits with the core's sections alone (doc/events.md §4.3). */
+	if (nh || p->type == RETISC_PROBE_USDT) {
 		__u32 key = slot + (__u32)nh;
 
 		if (bpf_map_update_elem(fd_array, &key, &submit, BPF_ANY))
@@ -806,6 +818,12 @@ static int probe_load_one(struct collect *c, size_t i)
 	/* Only kretprobes stash arguments: a one-entry map elsewhere. */
 	if (p->type != RETISC_PROBE_KRETPROBE)
 		bpf_map__set_max_entries(pi->skel->maps.retisc_krp_stash, 1);
+	bpf_program__set_autoload(pi->skel->progs.retisc_probe_usdt, p->type == RETISC_PROBE_USDT);
+	/* libbpf's USDT spec maps (usdt.bpf.h) matter only to USDT probes. */
+	if (p->type != RETISC_PROBE_USDT) {
+		bpf_map__set_max_entries(pi->skel->maps.__bpf_usdt_specs, 1);
+		bpf_map__set_max_entries(pi->skel->maps.__bpf_usdt_ip_to_spec_id, 1);
+	}
 	err = reuse_core_maps(c, pi->skel->obj) ?: probe__load(pi->skel);
 	if (err)
 		pr_err("Cannot load the program of probe %s: %s", p->name, strerror(-err));
@@ -841,14 +859,23 @@ static int probe_attach_one(struct probe_inst *pi)
 	struct retisc_probe *p = &pi->p;
 	int err;
 
-	if (p->type == RETISC_PROBE_RAW_TP)
+	if (p->type == RETISC_PROBE_RAW_TP) {
 		pi->link = bpf_program__attach_raw_tracepoint(pi->skel->progs.retisc_probe_tp,
 							      p->func);
-	else
+	} else if (p->type == RETISC_PROBE_USDT) {
+		const char *colon = strchr(p->func, ':');
+		char provider[128];
+
+		snprintf(provider, sizeof(provider), "%.*s", (int)(colon - p->func), p->func);
+		/* The argument specs go to the object's own maps (probe.bpf.c). */
+		pi->link = bpf_program__attach_usdt(pi->skel->progs.retisc_probe_usdt, p->pid,
+						    p->path, provider, colon + 1, NULL);
+	} else {
 		pi->link = bpf_program__attach_kprobe(p->type == RETISC_PROBE_KPROBE
 							      ? pi->skel->progs.retisc_probe_kp
 							      : pi->skel->progs.retisc_probe_krp,
 						      p->type == RETISC_PROBE_KRETPROBE, p->func);
+	}
 	err = libbpf_get_error(pi->link);
 	if (!err && p->type == RETISC_PROBE_KRETPROBE) {
 		/* The entry half first stops nothing: it only stashes. */
@@ -883,7 +910,9 @@ int collect__attach_probes(struct collect *c)
 				return err;
 			}
 			pr_warn("Cannot attach probe %s: %s%s", p->name, strerror(-err),
-				p->type != RETISC_PROBE_RAW_TP && err == -ENOENT
+				(p->type == RETISC_PROBE_KPROBE ||
+				 p->type == RETISC_PROBE_KRETPROBE) &&
+						err == -ENOENT
 					? " (kprobes are not supported by this kernel)"
 					: "");
 			continue;

@@ -180,7 +180,9 @@ void collect__report_missed(struct collect *c)
 		unsigned long long rec;
 		long long m;
 
-		if (!pi->attached || pi->p.type == RETISC_PROBE_RAW_TP)
+		/* A USDT link is libbpf's composite of uprobe links: no miss count. */
+		if (!pi->attached || pi->p.type == RETISC_PROBE_RAW_TP ||
+		    pi->p.type == RETISC_PROBE_USDT)
 			continue;
 		any = true;
 		prog = pi->p.type == RETISC_PROBE_KPROBE ? pi->skel->progs.retisc_probe_kp

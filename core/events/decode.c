@@ -95,6 +95,48 @@ static struct retisc_json *stack_trace(struct retisc_decode_ctx *dc, int32_t sta
 	return arr;
 }
 
+/* doc/events.md §4.3: the probe of a USDT event. */
+static int decode_userspace(struct retisc_decode_ctx *dc, struct retisc_json *ev, uint8_t type,
+			    const void *data, size_t size)
+{
+	struct retisc_raw_userspace u;
+	const char *sym = NULL, *path = NULL;
+	struct retisc_json *us;
+	char unknown[32];
+	int err;
+
+	if (type != RETISC_USERSPACE_TYPE_PROBE || size < sizeof(u))
+		return -EINVAL;
+	memcpy(&u, data, sizeof(u));
+	if (dc->symbol_of)
+		sym = dc->symbol_of(dc->priv, u.probe_id);
+	if (dc->path_of)
+		path = dc->path_of(dc->priv, u.probe_id);
+	if (!sym) {
+		snprintf(unknown, sizeof(unknown), "unknown-probe:%u", u.probe_id);
+		sym = unknown;
+	}
+	us = retisc_json__new_object();
+	if (!us)
+		return -ENOMEM;
+	/* pid is the process (tgid), tid the thread, as Retis writes them. */
+	err = retisc_json__obj_set_str(us, "probe_type", "usdt")
+		      ?: retisc_json__obj_set_str(us, "symbol", sym)
+		      ?: retisc_json__obj_set(us, "ip", retisc_json__new_u64(u.ip));
+	if (!err && path)
+		err = retisc_json__obj_set_str(us, "path", path);
+	if (!err)
+		err = retisc_json__obj_set(us, "pid",
+					   retisc_json__new_i64((int32_t)(u.pid_tgid >> 32)))
+			      ?: retisc_json__obj_set(us, "tid",
+						      retisc_json__new_i64((int32_t)u.pid_tgid));
+	if (err) {
+		retisc_json__free(us);
+		return err;
+	}
+	return retisc_json__obj_set(ev, "userspace", us);
+}
+
 static int decode_kernel(struct retisc_decode_ctx *dc, struct retisc_json *ev, uint8_t type,
 			 const void *data, size_t size)
 {
@@ -222,6 +264,8 @@ struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const voi
 			err = decode_common(ev, hdr.data_type, p, hdr.size);
 		} else if (hdr.owner == RETISC_OWNER_KERNEL) {
 			err = decode_kernel(dc, ev, hdr.data_type, p, hdr.size);
+		} else if (hdr.owner == RETISC_OWNER_USERSPACE) {
+			err = decode_userspace(dc, ev, hdr.data_type, p, hdr.size);
 		} else {
 			s = retisc_registry__section_by_owner(dc->reg, hdr.owner);
 			if (!s || !s->decode)

@@ -262,6 +262,48 @@ static void check_kernel(uint32_t probe_id, int32_t stack_id, uint8_t type, cons
 	assert_int_equal(decode(&r, want), 0);
 }
 
+static const char *path_of(void *priv, uint32_t probe_id)
+{
+	(void)priv;
+	return probe_id == 2 ? "/usr/sbin/ovs-vswitchd" : NULL;
+}
+
+/* doc/events.md §4.3: the userspace section of USDT events. */
+static void test_userspace(void **state)
+{
+	struct retisc_decode_ctx dc = ctx();
+	struct retisc_raw_userspace u = {.ip = 4096,
+					 .pid_tgid = (10ULL << 32) | 11,
+					 .probe_id = 2,
+					 .probe_type = RETISC_PROBE_USDT};
+	struct rawbuf r = {};
+
+	(void)state;
+	dc.path_of = path_of;
+	put_common(&r, 9, 2);
+	raw_put(&r, RETISC_OWNER_USERSPACE, RETISC_USERSPACE_TYPE_PROBE, &u, sizeof(u));
+	assert_int_equal(decode_with(&dc, &r,
+				     "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"userspace\":{"
+				     "\"probe_type\":\"usdt\",\"symbol\":\"ovs_dp_upcall\","
+				     "\"ip\":4096,\"path\":\"/usr/sbin/ovs-vswitchd\",\"pid\":10,"
+				     "\"tid\":11}}"),
+			 0);
+	/* No path known, unknown probe; a short section is malformed. */
+	u.probe_id = 9;
+	r = (struct rawbuf){};
+	put_common(&r, 9, 2);
+	raw_put(&r, RETISC_OWNER_USERSPACE, RETISC_USERSPACE_TYPE_PROBE, &u, sizeof(u));
+	assert_int_equal(decode_with(&dc, &r,
+				     "{\"common\":{\"timestamp\":9,\"smp_id\":2},\"userspace\":{"
+				     "\"probe_type\":\"usdt\",\"symbol\":\"unknown-probe:9\","
+				     "\"ip\":4096,\"pid\":10,\"tid\":11}}"),
+			 0);
+	r = (struct rawbuf){};
+	put_common(&r, 9, 2);
+	raw_put(&r, RETISC_OWNER_USERSPACE, RETISC_USERSPACE_TYPE_PROBE, &u, sizeof(u) - 1);
+	assert_int_equal(decode_with(&dc, &r, "{\"common\":{\"timestamp\":9,\"smp_id\":2}}"), 1);
+}
+
 /* doc/events.md §4.2 */
 static void test_kernel(void **state)
 {
@@ -538,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup(test_pid_tgid, plug_setup),
 		cmocka_unit_test_setup(test_comm, plug_setup),
 		cmocka_unit_test_setup(test_kernel, plug_setup),
+		cmocka_unit_test_setup(test_userspace, plug_setup),
 		cmocka_unit_test_setup(test_skb_tracking, plug_setup),
 		cmocka_unit_test_setup(test_dynamic_owner, plug_setup),
 		cmocka_unit_test_setup(test_out_of_order, plug_setup),

@@ -126,6 +126,52 @@ static void test_core_object(void **state)
 	}
 }
 
+/*
+ * The USDT probe program (doc/collectors.md §8.5): arguments through
+ * libbpf's bpf_usdt_arg(), the userspace section instead of the kernel one,
+ * with and without hooks, in every tracking mode; only it is loaded, as
+ * setup.c does for a USDT probe.
+ */
+static void test_probe_usdt(void **state)
+{
+	(void)state;
+	if (geteuid())
+		skip();
+	for (int mode = RETISC_TRACKING_KPROBE; mode <= RETISC_TRACKING_TRACEPOINT; mode++) {
+		for (__u8 hooks = 0; hooks < 2; hooks++) {
+			struct retisc_probe_cfg cfg = {
+				.probe_id = 5,
+				.probe_type = RETISC_PROBE_USDT,
+				.n_hooks = hooks,
+				.stack = hooks,
+				.arg_skb = -1,
+				.arg_drop_reason = -1,
+				.arg_netdev = -1,
+				.arg_net = -1,
+				.arg_nft_pktinfo = -1,
+				.arg_nft_traceinfo = -1,
+				.tracking_on = 1,
+			};
+			struct core *c = load_core(mode);
+			struct probe *p = probe__open();
+
+			assert_non_null(p);
+			p->rodata->retisc_cfg = cfg;
+			p->rodata->retisc_tracking_mode = (__u8)mode;
+			bpf_program__set_autoload(p->progs.retisc_probe_tp, false);
+			bpf_program__set_autoload(p->progs.retisc_probe_kp, false);
+			bpf_program__set_autoload(p->progs.retisc_probe_krp, false);
+			bpf_program__set_autoload(p->progs.retisc_probe_krp_entry, false);
+			bpf_map__set_max_entries(p->maps.retisc_krp_stash, 1);
+			assert_int_equal(reuse_maps(c->obj, p->obj), 0);
+			assert_int_equal(probe__load(p), 0);
+			assert_true(bpf_program__fd(p->progs.retisc_probe_usdt) >= 0);
+			probe__destroy(p);
+			core__destroy(c);
+		}
+	}
+}
+
 static void test_probe_programs(void **state)
 {
 	static const __u8 trk[] = {
@@ -877,17 +923,12 @@ static void test_ovs_queue_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_core_object),
-		cmocka_unit_test(test_probe_programs),
-		cmocka_unit_test(test_hooks),
-		cmocka_unit_test(test_collector_hooks),
-		cmocka_unit_test(test_skb_drop_hooks),
-		cmocka_unit_test(test_ct_hook),
-		cmocka_unit_test(test_skb_drop_chain),
-		cmocka_unit_test(test_chain_test_run),
-		cmocka_unit_test(test_nft),
-		cmocka_unit_test(test_ovs_hooks),
-		cmocka_unit_test(test_ovs_queue_id),
+		cmocka_unit_test(test_core_object),	cmocka_unit_test(test_probe_programs),
+		cmocka_unit_test(test_probe_usdt),	cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_collector_hooks), cmocka_unit_test(test_skb_drop_hooks),
+		cmocka_unit_test(test_ct_hook),		cmocka_unit_test(test_skb_drop_chain),
+		cmocka_unit_test(test_chain_test_run),	cmocka_unit_test(test_nft),
+		cmocka_unit_test(test_ovs_hooks),	cmocka_unit_test(test_ovs_queue_id),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

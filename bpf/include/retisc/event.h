@@ -70,6 +70,20 @@ struct retisc_raw_kernel {
 	__u8 pad[7];
 };
 
+/*
+ * owner USERSPACE, data type 1: the probe of a USDT event, written instead
+ * of the kernel section (doc/events.md §4.3). The decoder takes the
+ * provider:name and the binary's path from the probe table.
+ */
+#define RETISC_USERSPACE_TYPE_PROBE 1
+struct retisc_raw_userspace {
+	__u64 ip;	 /* user address of the probe */
+	__u64 pid_tgid;	 /* bpf_get_current_pid_tgid() */
+	__u32 probe_id;	 /* index in the core's probe table */
+	__u8 probe_type; /* RETISC_PROBE_USDT */
+	__u8 pad[3];
+};
+
 /* owner SKB_TRACKING, data type 1 (doc/tracking.md §8; `lost` is retisc's) */
 struct retisc_raw_skb_tracking {
 	__u64 orig_head;
