@@ -289,7 +289,7 @@ static int decode_main(uint8_t type, const void *data, size_t size, struct retis
 		err = err ?: retisc_api__put(api, o, "ufid", ufid_json(r.ufid));
 		err = err ?: PUT_U64(o, "n_mask_hit", r.n_mask_hit);
 		err = err ?: PUT_U64(o, "n_cache_hit", r.n_cache_hit);
-		/* Filled by sort from ovs-detrace events (processing.md §2.5). */
+		/* Filled by sort from ovs-detrace events (doc/processing.md §2.5). */
 		err = err ?: retisc_api__put(api, o, "dpflow", api->json_new_str(""));
 		err = err ?: retisc_api__put(api, o, "ofpflows", api->json_new_array());
 		break;

@@ -309,12 +309,7 @@ static void write_kconf(const char *text)
 	FILE *f;
 
 	if (!kconf_path[0]) {
-		int fd;
-
-		snprintf(kconf_path, sizeof(kconf_path), "/tmp/retisc-test-kconf-XXXXXX");
-		fd = mkstemp(kconf_path);
-		assert_true(fd >= 0);
-		close(fd);
+		assert_int_equal(write_tmp_file(kconf_path, sizeof(kconf_path), "kconf", "", 0), 0);
 	}
 	f = fopen(kconf_path, "w");
 	assert_non_null(f);

@@ -468,20 +468,12 @@ static void write_old_kernel_btf(char *path, size_t sz)
 	struct btf *btf = btf__new_empty();
 	const void *raw;
 	__u32 raw_sz;
-	FILE *f;
-	int fd;
 
 	assert_non_null(btf);
 	assert_true(btf__add_int(btf, "int", 4, BTF_INT_SIGNED) > 0);
 	raw = btf__raw_data(btf, &raw_sz);
 	assert_non_null(raw);
-	snprintf(path, sz, "/tmp/retisc-test-btf-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(raw, 1, raw_sz, f), raw_sz);
-	fclose(f);
+	assert_int_equal(write_tmp_file(path, sz, "btf", raw, raw_sz), 0);
 	btf__free(btf);
 }
 
@@ -593,8 +585,6 @@ static void write_renamed_btf(char *path, size_t sz, const struct btf_rename *r,
 	struct btf *btf = btf__parse("/sys/kernel/btf/vmlinux", NULL);
 	const void *raw;
 	__u32 raw_sz;
-	FILE *f;
-	int fd;
 
 	assert_non_null(btf);
 	for (size_t i = 0; i < n; i++) {
@@ -619,13 +609,7 @@ static void write_renamed_btf(char *path, size_t sz, const struct btf_rename *r,
 	}
 	raw = btf__raw_data(btf, &raw_sz);
 	assert_non_null(raw);
-	snprintf(path, sz, "/tmp/retisc-test-btf-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(raw, 1, raw_sz, f), raw_sz);
-	fclose(f);
+	assert_int_equal(write_tmp_file(path, sz, "btf", raw, raw_sz), 0);
 	btf__free(btf);
 }
 
@@ -721,8 +705,7 @@ static void write_ovs_btf(char *path, size_t sz, const struct ovs_btf *v)
 	char name[64];
 	const void *raw;
 	__u32 raw_sz;
-	FILE *f;
-	int fd, n;
+	int n;
 
 	assert_non_null(btf);
 	u8 = btf_id(btf, "unsigned char", BTF_KIND_INT);
@@ -770,13 +753,7 @@ static void write_ovs_btf(char *path, size_t sz, const struct ovs_btf *v)
 
 	raw = btf__raw_data(btf, &raw_sz);
 	assert_non_null(raw);
-	snprintf(path, sz, "/tmp/retisc-test-btf-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(raw, 1, raw_sz, f), raw_sz);
-	fclose(f);
+	assert_int_equal(write_tmp_file(path, sz, "btf", raw, raw_sz), 0);
 	btf__free(btf);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -81,12 +82,42 @@ static inline int rm_tree_entry(const char *path, const struct stat *st, int fla
 	return remove(path);
 }
 
-/* Create a new directory /tmp/retisc-test-<name>-XXXXXX and put its path in
- * dir (PATH_MAX bytes). 0 or -1. */
+/*
+ * The mkstemp()/mkdtemp() template /tmp/retisc-test-<name>- followed by
+ * the six placeholder characters those functions replace.
+ */
+static inline void tmp_template(char *buf, size_t sz, const char *name)
+{
+	int n = snprintf(buf, sz, "/tmp/retisc-test-%s-", name);
+
+	if (n > 0 && (size_t)n + 6 < sz) {
+		memset(buf + n, 'X', 6);
+		buf[n + 6] = '\0';
+	}
+}
+
+/* Create a new temporary directory for name and put its path in dir
+ * (PATH_MAX bytes). 0 or -1. */
 static inline int make_tmp_dir(char *dir, const char *name)
 {
-	snprintf(dir, PATH_MAX, "/tmp/retisc-test-%s-XXXXXX", name);
+	tmp_template(dir, PATH_MAX, name);
 	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* A new temporary file for name holding size bytes of data; its path in
+ * path (sz bytes). 0 or -1. */
+static inline int write_tmp_file(char *path, size_t sz, const char *name, const void *data,
+				 size_t size)
+{
+	int fd, ok;
+
+	tmp_template(path, sz, name);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, data, size) == (ssize_t)size;
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 /* Remove dir and everything below it (links are not followed). 0 or -1. */
