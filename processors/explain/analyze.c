@@ -419,6 +419,10 @@ enum ev_class {
 	EV_SOCKET,
 	EV_CONSUME,
 	EV_DROP,
+	/* No probe: the nft collector's trace messages (doc/collectors.md
+	 * §7.7). Their time is when userspace read them, so they never end a
+	 * series nor time a hop. */
+	EV_NETLINK,
 };
 
 /* Probe names (function, or tracepoint event without its group). */
@@ -595,7 +599,7 @@ static void ev_read(const struct retisc_api *api, const struct retisc_json *e, s
 	s = jstr(api, probe, "probe_type");
 	if (s && !strcmp(s, "raw_tracepoint") && strchr(v->sym, ':'))
 		v->fn_off = (size_t)(strchr(v->sym, ':') + 1 - v->sym);
-	v->cls = classify(EV_FN(v));
+	v->cls = probe ? classify(EV_FN(v)) : EV_NETLINK;
 	stack_function(api, api->json_obj_get(probe, "stack_trace"), v->stack_fn,
 		       sizeof(v->stack_fn));
 
@@ -1123,6 +1127,12 @@ static void decide(struct retisc_xp_verdict *v, const struct ev *evs, size_t n)
 	bool fwd = false;
 	char w[160];
 
+	for (size_t i = n; i-- > 0;) {
+		if (evs[i].cls != EV_NETLINK) {
+			last = &evs[i];
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (evs[i].cls == EV_SOCKET)
 			sock = &evs[i];
@@ -1160,19 +1170,23 @@ static void decide(struct retisc_xp_verdict *v, const struct ev *evs, size_t n)
 			 v->where[0] ? " on " : "", v->where);
 	} else if (sock) {
 		v->fate = RETISC_FATE_DELIVERED;
-		where_of(sock->has_ns || sock->has_dev ? sock : (port ? port : sock), w, sizeof(w));
-		snprintf(v->where, sizeof(v->where), "%s", w);
+		/* The socket's event has no device: say where the packet came in. */
+		where_of(port ? port : sock, v->where, sizeof(v->where));
+		if (port)
+			snprintf(w, sizeof(w), ", after %s on %s", EV_FN(port), v->where);
+		else
+			snprintf(w, sizeof(w), "%s%s", v->where[0] ? " in " : "", v->where);
 		snprintf(v->detail, sizeof(v->detail),
-			 "to a local socket, read by %s[%" PRId64 "]%s%s",
-			 sock->comm[0] ? sock->comm : "?", sock->pid, w[0] ? " in " : "", w);
+			 "to a local socket read by %s[%" PRId64 "]%s",
+			 sock->comm[0] ? sock->comm : "?", sock->pid, w);
 	} else if (upcall) {
 		v->fate = RETISC_FATE_UPCALLED;
 		if (reinj)
 			snprintf(v->detail, sizeof(v->detail),
 				 "to ovs-vswitchd, re-injected (exec %s)%s%s",
 				 reinj->ovs_action[0] ? reinj->ovs_action : "?",
-				 last->cls == EV_XMIT ? ", then sent on " : "",
-				 last->cls == EV_XMIT ? last->dev : "");
+				 last->cls == EV_XMIT && last->has_dev ? ", then sent on " : "",
+				 last->cls == EV_XMIT && last->has_dev ? last->dev : "");
 		else if (ret && ret->ovs_has_ret && ret->ovs_ret)
 			snprintf(v->detail, sizeof(v->detail),
 				 "to ovs-vswitchd, upcall failed (ret %" PRId64
@@ -1212,13 +1226,13 @@ static void decide(struct retisc_xp_verdict *v, const struct ev *evs, size_t n)
 		char prev[sizeof(v->detail)];
 
 		/* What was seen is reported, but the fate is not trusted. */
-		snprintf(prev, sizeof(prev), "%s%s", v->pending ? "" : "then ",
-			 v->pending ? v->detail : retisc_fate__name(v->fate));
+		if (v->pending)
+			snprintf(prev, sizeof(prev), "%s", v->detail);
+		else
+			snprintf(prev, sizeof(prev), "then %s: %s", retisc_fate__name(v->fate),
+				 v->detail);
 		snprintf(v->detail, sizeof(v->detail), "%" PRIu64 " event(s) lost; %s", v->lost,
 			 prev);
-		if (!v->pending && v->fate != RETISC_FATE_DROPPED)
-			snprintf(v->detail + strlen(v->detail),
-				 sizeof(v->detail) - strlen(v->detail), " %s", v->where);
 		v->fate = RETISC_FATE_INCOMPLETE;
 		v->pending = false;
 	}
@@ -1311,14 +1325,24 @@ int retisc_xp__series(struct retisc_xp *x, const struct retisc_json *series)
 			if (err)
 				return err;
 		}
-		for (size_t i = 1; i < n; i++) {
-			hop_name(&x->evs[i - 1], prev, sizeof(prev));
-			hop_name(&x->evs[i], cur, sizeof(cur));
+		for (size_t i = 0, p = SIZE_MAX; i < n; i++) {
+			const struct ev *a, *b = &x->evs[i];
+
+			if (b->cls == EV_NETLINK)
+				continue;
+			if (p == SIZE_MAX) {
+				p = i;
+				continue;
+			}
+			a = &x->evs[p];
+			p = i;
+			hop_name(a, prev, sizeof(prev));
+			hop_name(b, cur, sizeof(cur));
 			snprintf(label, sizeof(label), "%s > %s", prev, cur);
-			err = hop_add(&f->hops, &f->n_hops, &f->hops_dropped, label,
-				      x->evs[i].ts - x->evs[i - 1].ts, RETISC_XP_MAX_HOPS)
+			err = hop_add(&f->hops, &f->n_hops, &f->hops_dropped, label, b->ts - a->ts,
+				      RETISC_XP_MAX_HOPS)
 				      ?: hop_add(&x->tot.hops, &x->tot.n_hops, &x->tot.hops_dropped,
-						 label, x->evs[i].ts - x->evs[i - 1].ts, 64);
+						 label, b->ts - a->ts, 64);
 			if (err)
 				return err;
 		}

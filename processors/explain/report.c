@@ -51,6 +51,10 @@ struct report_ctx {
 	size_t n_cand;
 	struct retisc_json *chosen;
 	struct retisc_xp_verdict chosen_v;
+	/* Dropped or vanished, but one event or no packet bytes: drawn only
+	 * when no better one comes. */
+	struct retisc_json *weak;
+	struct retisc_xp_verdict weak_v;
 	struct retisc_json *fallback; /* first series of two events or more */
 	struct retisc_xp_verdict fallback_v;
 	bool hint_used[16];
@@ -123,10 +127,14 @@ static int on_verdict(void *ctx, const struct retisc_xp_verdict *v,
 	for (size_t i = 0; i < c->n_cand; i++) {
 		if (c->cand[i].index != v->index)
 			continue;
-		if (!c->chosen && (c->want || v->fate == RETISC_FATE_DROPPED ||
-				   v->fate == RETISC_FATE_VANISHED)) {
+		bool bad = v->fate == RETISC_FATE_DROPPED || v->fate == RETISC_FATE_VANISHED;
+
+		if (!c->chosen && (c->want || (bad && v->n_events > 1 && v->tuple.valid))) {
 			c->chosen = c->cand[i].series;
 			c->chosen_v = *v;
+		} else if (!c->chosen && !c->weak && bad) {
+			c->weak = c->cand[i].series;
+			c->weak_v = *v;
 		} else {
 			c->api->json_free(c->cand[i].series);
 		}
@@ -654,8 +662,10 @@ static int render(const struct retisc_api *api, struct report_ctx *c, const stru
 		  const char *input, struct retisc_strbuf *sb)
 {
 	const struct retisc_xp_totals *t = retisc_xp__totals(x);
-	const struct retisc_json *journey = c->chosen ? c->chosen : c->fallback;
-	const struct retisc_xp_verdict *jv = c->chosen ? &c->chosen_v : &c->fallback_v;
+	const struct retisc_json *journey = c->chosen ?: c->weak ?: c->fallback;
+	const struct retisc_xp_verdict *jv = c->chosen ? &c->chosen_v
+					     : c->weak ? &c->weak_v
+						       : &c->fallback_v;
 	char span[32];
 	int err;
 
@@ -670,7 +680,7 @@ static int render(const struct retisc_api *api, struct report_ctx *c, const stru
 				    " event(s), %" PRIu64 " untracked event(s), over %s.</p>\n",
 				    t->series, t->events - t->untracked, t->untracked, span) ?:
 	      fates_section(sb, t) ?: flows_section(sb, x) ?:
-	      journey_section(api, sb, journey, jv, !c->chosen && journey) ?:
+	      journey_section(api, sb, journey, jv, !c->chosen && !c->weak && journey) ?:
 	      hists_section(sb, t) ?: drops_section(sb, t) ?: hints_section(sb, c) ?:
 	      series_section(sb, c, journey ? jv->index : 0) ?: retisc_strbuf__puts(sb, script) ?:
 	      retisc_strbuf__puts(sb, "</body>\n</html>\n");
@@ -751,6 +761,7 @@ int retisc_report__run(void *priv, const struct retisc_api *api, int argc, char 
 	for (size_t i = 0; i < c.n_cand; i++)
 		api->json_free(c.cand[i].series);
 	api->json_free(c.chosen);
+	api->json_free(c.weak);
 	api->json_free(c.fallback);
 	free(c.rows);
 	retisc_xp__free(x);
