@@ -126,6 +126,26 @@ _retisc()
 			_filedir
 		fi
 		;;
+	exp* | rep*)
+		case "$prev" in
+		--format)
+			COMPREPLY=($(compgen -W "text json" -- "$cur"))
+			return
+			;;
+		-o | --out)
+			_filedir html
+			return
+			;;
+		--series | --max-rows | --max-buffer | --in-flight | --max-flows)
+			return
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$(_retisc_processor_opts "${words[0]}" "$cmd")" -- "$cur"))
+		else
+			_filedir
+		fi
+		;;
 	proc*)
 		if [[ $prev == "$cmd" ]]; then
 			COMPREPLY=($(compgen -W "$(_retisc_processors "${words[0]}")" -- "$cur"))

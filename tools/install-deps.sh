@@ -13,6 +13,7 @@
 #   VM lane:  qemu-system-x86, busybox-static, cpio, kmod (depmod) (tests/vm/run.sh;
 #             it also uses iproute2 and nftables in the guest)
 #   shell:    bash-completion (contrib/retisc.bash)
+#   report:   chromium (tests/live/check_report.py renders `retisc report`'s page headless)
 #   python:   libpython3-dev (the `retisc python` processor embeds CPython)
 #
 # `tools/install-deps.sh --list` prints the packages and installs nothing.
@@ -22,7 +23,7 @@ PACKAGES="make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev z
 libjansson-dev libcmocka-dev libpcap-dev libnftables-dev libmnl-dev libnftnl-dev pkg-config
 iproute2 nftables iputils-ping
 systemtap-sdt-dev netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
-bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod"
+bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod chromium"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PACKAGES

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * explain's output (doc/processing.md §7.2): a line per series, then the
+ * explain's output (doc/processing.md §7.5): a line per series, then the
  * flows, the fates and drop reasons, and the vanished table's rows that
  * were used; or the same as JSON lines.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* explain's text and JSON lines (render.c, doc/processing.md §7.2). */
+/* explain's text and JSON lines (render.c, doc/processing.md §7.5). */
 #ifndef __RETISC_EXPLAIN_RENDER_H
 #define __RETISC_EXPLAIN_RENDER_H
 

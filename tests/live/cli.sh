@@ -37,7 +37,7 @@ test_cli_one_package_list() {
 	[ "$(grep -c "apt-get install" "$REPO/.ci/run")" = 1 ] || return 1
 	list=" $("$REPO/tools/install-deps.sh" --list) "
 	for p in netcat-openbsd python3-jsonschema procps util-linux bash-completion tshark \
-		tcpdump nftables iproute2 iputils-ping clang bpftool libcmocka-dev; do
+		tcpdump nftables iproute2 iputils-ping clang bpftool libcmocka-dev chromium; do
 		grep -q " $p " <<<"$list" || { echo "missing $p in: $list"; return 1; }
 	done
 }
@@ -61,10 +61,12 @@ test_cli_readme_quickstart() {
 test_cli_help_lists_subcommands() {
 	local out c
 	out=$("$RETISC" --help) || return 1
-	for c in collect inspect process plugin profile sh-complete sort pcap stats schema print; do
+	for c in collect inspect process plugin profile sh-complete sort pcap stats schema print \
+		explain report; do
 		grep -qE "^  $c +[a-z]" <<<"$out" || { echo "no $c in: $out"; return 1; }
 	done
-	grep -q '^\.SS inspect$' "$REPO/doc/retisc.8.in" &&
+	grep -q '^\.SS explain, report$' "$REPO/doc/retisc.8.in" &&
+		grep -q '^\.SS inspect$' "$REPO/doc/retisc.8.in" &&
 		grep -q '^\.SS sh\\-complete$' "$REPO/doc/retisc.8.in"
 }
 
@@ -89,6 +91,9 @@ test_cli_bash_completion() {
 		# Collector options and names come from the plugins.
 		[ "$(comp "$1" collect --skb-sec)" = --skb-sections ] || { echo "skb: $(comp "$1" collect --skb-sec)"; exit 1; }
 		[ "$(comp "$1" collect -c skb-d)" = skb-drop ] || exit 1
+		[ "$(comp "$1" explain --format "")" = "text json" ] || { echo "explain: $(comp "$1" explain --format "")"; exit 1; }
+		[ "$(comp "$1" explain --in)" = --in-flight ] || exit 1
+		[ "$(comp "$1" report --ser)" = --series ] || { echo "report: $(comp "$1" report --ser)"; exit 1; }
 	' _ "$RETISC"
 }
 
