@@ -187,6 +187,8 @@ uint64_t retisc_xp_hist__quantile(const struct retisc_xp_hist *h, double q)
 	want = (uint64_t)(q * (double)h->n + 0.999999);
 	if (!want)
 		want = 1;
+	if (want >= h->n)
+		return h->max;
 	for (i = 0; i < RETISC_XP_HIST_BUCKETS; i++) {
 		seen += h->bucket[i];
 		if (seen >= want)
@@ -1075,7 +1077,8 @@ static int finalize(struct retisc_xp *x, struct retisc_xp_verdict *v, bool at_en
 
 	if (v->pending) {
 		v->pending = false;
-		if (v->last_ts + x->opts.window_ns >= x->now && at_end) {
+		/* In flight: last seen less than the window before the end. */
+		if (at_end && x->now - v->last_ts < x->opts.window_ns) {
 			v->fate = RETISC_FATE_IN_FLIGHT;
 			snprintf(v->detail, sizeof(v->detail),
 				 "last seen at %s%s%s %.3f ms before the end of the collection",
@@ -1105,7 +1108,7 @@ static int drain(struct retisc_xp *x, bool at_end)
 	while (x->q_len) {
 		struct retisc_xp_verdict *v = &x->q[x->q_head];
 
-		if (!at_end && v->pending && v->last_ts + x->opts.window_ns >= x->now &&
+		if (!at_end && v->pending && x->now - v->last_ts < x->opts.window_ns &&
 		    x->q_len < x->q_cap)
 			break;
 		err = finalize(x, v, at_end);
