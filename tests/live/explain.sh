@@ -8,6 +8,16 @@ XP_PROBES="$IFDUMP -p tp:skb:consume_skb -p tp:skb:skb_copy_datagram_iovec"
 
 xp_inum() { stat -L -c %i "/run/netns/$1"; }
 
+# A -- B on one veth pair (veth-ta/veth-tb as topo_pair, addresses of their
+# own: collect sees every namespace, and other tests may run topo_pair's
+# addresses at the same time).
+xp_pair() {
+	topo_pair &&
+		ip -n $NS_A addr flush dev veth-ta && ip -n $NS_B addr flush dev veth-tb &&
+		ip -n $NS_A addr add 10.215.0.1/24 dev veth-ta &&
+		ip -n $NS_B addr add 10.215.0.2/24 dev veth-tb
+}
+
 # A -- M -- B, forwarding in M as $1 (0 or 1).
 xp_topo() {
 	local fwd=$1
@@ -59,20 +69,20 @@ xp_collect() {
 
 # UDP to a closed port: dropped with NO_SOCKET in B, one series per datagram.
 test_explain_no_socket() {
-	topo_pair || return 1
-	xp_collect xp-nosock $XP_COLS "$(xp_send $NS_A 10.201.0.2 9999 3)" ||
+	xp_pair || return 1
+	xp_collect xp-nosock $XP_COLS "$(xp_send $NS_A 10.215.0.2 9999 3)" ||
 		return 1
-	$XP_CHECK "$TMP/xp-nosock.jsonl" --match '^udp 10\.201\.0\.1:40001 > 10\.201\.0\.2:9999$' \
+	$XP_CHECK "$TMP/xp-nosock.jsonl" --match '^udp 10\.215\.0\.1:40001 > 10\.215\.0\.2:9999$' \
 		--count 3 --fate dropped --reason NO_SOCKET --netns "$(xp_inum $NS_B)" \
 		--dev veth-tb --last-probe skb:kfree_skb \
-		--flow '^udp 10\.201\.0\.1:40001 <> 10\.201\.0\.2:9999$' --flow-fate dropped=3
+		--flow '^udp 10\.215\.0\.1:40001 <> 10\.215\.0\.2:9999$' --flow-fate dropped=3
 }
 
 # An nft rule in B drops the datagrams; a nftrace rule lets the nft collector
 # name it (trace messages, no kprobes here).
 test_explain_nft_rule() {
 	local handle
-	topo_pair || return 1
+	xp_pair || return 1
 	ip netns exec $NS_B nft -f - <<-EOF || return 1
 		table inet xpt {
 			chain pre { type filter hook prerouting priority -300; udp dport 7777 meta nftrace set 1; }
@@ -81,12 +91,12 @@ test_explain_nft_rule() {
 	EOF
 	handle=$(ip netns exec $NS_B nft -a list chain inet xpt in | sed -n 's/.*drop # handle \([0-9]*\)/\1/p')
 	[ -n "$handle" ] || return 1
-	xp_collect xp-nft $XP_COLS "$(xp_send $NS_A 10.201.0.2 7777 4)" ||
+	xp_collect xp-nft $XP_COLS "$(xp_send $NS_A 10.215.0.2 7777 4)" ||
 		return 1
-	$XP_CHECK "$TMP/xp-nft.jsonl" --match '^udp 10\.201\.0\.1:40001 > 10\.201\.0\.2:7777$' \
+	$XP_CHECK "$TMP/xp-nft.jsonl" --match '^udp 10\.215\.0\.1:40001 > 10\.215\.0\.2:7777$' \
 		--count 4 --fate dropped --reason NETFILTER_DROP --netns "$(xp_inum $NS_B)" \
 		--nft-re "^table xpt chain in handle $handle drop\$" \
-		--flow '^udp 10\.201\.0\.1:40001 <> 10\.201\.0\.2:7777$' --flow-packets 4
+		--flow '^udp 10\.215\.0\.1:40001 <> 10\.215\.0\.2:7777$' --flow-packets 4
 }
 
 # DNAT in M (10.214.9.100 -> B) for echo requests: each request is delivered
@@ -141,17 +151,17 @@ test_explain_forward_vanished() {
 # A filter in B drops its own echo replies: requests delivered, replies
 # dropped by the rule, one flow for both.
 test_explain_reply_filter() {
-	topo_pair || return 1
+	xp_pair || return 1
 	ip netns exec $NS_B nft add table inet xpr &&
 		ip netns exec $NS_B nft add chain inet xpr out '{ type filter hook output priority 0; }' &&
 		ip netns exec $NS_B nft add rule inet xpr out icmp type echo-reply drop || return 1
-	xp_collect xp-reply $XP_COLS "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.201.0.2" ||
+	xp_collect xp-reply $XP_COLS "ip netns exec $NS_A ping -c 3 -i 0.2 -W 1 10.215.0.2" ||
 		return 1
-	$XP_CHECK "$TMP/xp-reply.jsonl" --match '^icmp 10\.201\.0\.1 > 10\.201\.0\.2 id ' \
+	$XP_CHECK "$TMP/xp-reply.jsonl" --match '^icmp 10\.215\.0\.1 > 10\.215\.0\.2 id ' \
 		--count 3 --fate delivered --netns "$(xp_inum $NS_B)" --dev veth-tb &&
-		$XP_CHECK "$TMP/xp-reply.jsonl" --match '^icmp 10\.201\.0\.2 > 10\.201\.0\.1 id ' \
+		$XP_CHECK "$TMP/xp-reply.jsonl" --match '^icmp 10\.215\.0\.2 > 10\.215\.0\.1 id ' \
 			--count 3 --fate dropped --reason NETFILTER_DROP --netns "$(xp_inum $NS_B)" &&
-		$XP_CHECK "$TMP/xp-reply.jsonl" --flow '^icmp 10\.201\.0\.1 <> 10\.201\.0\.2 id ' \
+		$XP_CHECK "$TMP/xp-reply.jsonl" --flow '^icmp 10\.215\.0\.1 <> 10\.215\.0\.2 id ' \
 			--flow-packets 6 --flow-fate delivered=3 --flow-fate dropped=3
 }
 
@@ -159,17 +169,17 @@ test_explain_reply_filter() {
 # carries a lost mark is incomplete; series and ids match the file.
 test_explain_incomplete() {
 	local sent
-	topo_pair || return 1
+	xp_pair || return 1
 	"$RETISC" collect -c $XP_COLS $XP_PROBES --ring-size 4096 -o "$TMP/xp-flood.json" \
-		--cmd "ip netns exec $NS_A ping -f -c 2000 -s 600 -W 1 10.201.0.2 >$TMP/xp-flood.ping; sleep 0.5" \
+		--cmd "ip netns exec $NS_A ping -f -c 2000 -s 600 -W 1 10.215.0.2 >$TMP/xp-flood.ping; sleep 0.5" \
 		>"$TMP/xp-flood.log" 2>&1 || { cat "$TMP/xp-flood.log"; return 1; }
 	grep -q "total events lost" "$TMP/xp-flood.log" || { cat "$TMP/xp-flood.log"; return 1; }
 	"$RETISC" explain --format json "$TMP/xp-flood.json" >"$TMP/xp-flood.jsonl" || return 1
 	$XP_CHECK "$TMP/xp-flood.jsonl" --raw "$TMP/xp-flood.json" --min-incomplete 1 \
-		--flow '^icmp 10\.201\.0\.1 <> 10\.201\.0\.2 id ' --flow-icmp || return 1
+		--flow '^icmp 10\.215\.0\.1 <> 10\.215\.0\.2 id ' --flow-icmp || return 1
 	# Never more echo requests than ping sent.
 	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$TMP/xp-flood.ping")
-	$XP_CHECK "$TMP/xp-flood.jsonl" --match '^icmp 10\.201\.0\.1 > 10\.201\.0\.2 id ' \
+	$XP_CHECK "$TMP/xp-flood.jsonl" --match '^icmp 10\.215\.0\.1 > 10\.215\.0\.2 id ' \
 		--max-count "$sent"
 }
 
