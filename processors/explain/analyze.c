@@ -60,7 +60,10 @@ static const struct retisc_xp_hint hints[] = {
 		 "a netfilter rule in prerouting/input/forward (nft list ruleset, collect -c nft); "
 		 "destination MAC not this device's (PACKET_OTHERHOST); "
 		 "a tc ingress or XDP program; "
-		 "collect -c skb-drop to get the kernel's drop reason"},
+		 "collect -c skb-drop to get the kernel's drop reason; "
+		 "or not lost at all: delivered and freed on a path without a tracepoint (TCP "
+		 "frees what it processed with __kfree_skb, UDP copies linear datagrams "
+		 "without skb_copy_datagram_iovec)"},
 	[HINT_LOCAL_IN] = {"local-in", "local input (ip_local_deliver, tcp_v4_rcv, udp_rcv)",
 			   "no socket bound to the destination port; "
 			   "a netfilter input rule; "
@@ -1216,8 +1219,9 @@ static void decide(struct retisc_xp_verdict *v, const struct ev *evs, size_t n)
 			snprintf(v->detail, sizeof(v->detail), "on %s", v->where);
 	} else if (last->cls == EV_CONSUME) {
 		v->fate = RETISC_FATE_CONSUMED;
-		snprintf(v->detail, sizeof(v->detail), "freed normally at %s%s%s, no device seen",
-			 last->sym, v->where[0] ? " in " : "", v->where);
+		snprintf(v->detail, sizeof(v->detail),
+			 "freed normally at %s%s%s, no receive or transmit seen", last->sym,
+			 v->where[0] ? " on " : "", v->where);
 	} else {
 		v->pending = true;
 		v->hint = hint_of(last->cls);
