@@ -1429,6 +1429,7 @@ int retisc_xp__steps(const struct retisc_api *api, const struct retisc_json *ser
 		copy(t->nft, sizeof(t->nft), e->nft);
 		copy(t->ct_state, sizeof(t->ct_state), e->ct_state);
 		copy(t->comm, sizeof(t->comm), e->comm);
+		t->netlink = e->cls == EV_NETLINK;
 	}
 	free(evs);
 	*steps = s;

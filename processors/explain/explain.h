@@ -166,6 +166,7 @@ struct retisc_xp_step {
 	char nft[160];
 	char ct_state[24];
 	char comm[24];
+	bool netlink; /* no probe: stamped when userspace read it */
 };
 
 /* The events of series in time order (*steps: the caller frees it). 0 or

@@ -465,13 +465,19 @@ static size_t lane_of(const struct retisc_xp_step *s, size_t i, const struct ret
 	return (*n_lanes)++;
 }
 
+/* Left edge of the journey's axis, and the least gap between two steps. */
+#define J_X0 240
+#define J_GAP 70
+#define J_WIDTH 690
+
 static int journey_section(const struct retisc_api *api, struct retisc_strbuf *sb,
 			   const struct retisc_json *series, const struct retisc_xp_verdict *v,
 			   bool fallback)
 {
 	struct retisc_xp_step *st;
-	size_t n, n_lanes = 0, *lanes, *lane;
-	uint64_t span;
+	size_t n, n_lanes = 0, *lanes = NULL, *lane = NULL, first = SIZE_MAX, last = 0, w;
+	uint64_t span, *x = NULL, prev = 0;
+	bool any = false;
 	int err;
 
 	err = retisc_strbuf__puts(sb, "<h2>Packet journey</h2>\n");
@@ -482,15 +488,39 @@ static int journey_section(const struct retisc_api *api, struct retisc_strbuf *s
 		return err;
 	lanes = calloc(n, sizeof(*lanes));
 	lane = calloc(n, sizeof(*lane));
-	if (!lanes || !lane) {
+	x = calloc(n, sizeof(*x));
+	if (!lanes || !lane || !x) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	/* Netlink events carry userspace's time: in the table, not on the axis. */
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].netlink)
+			continue;
 		lane[i] = lane_of(&st[i], i, st, lanes, &n_lanes);
-	span = st[n - 1].ts - st[0].ts;
+		if (first == SIZE_MAX)
+			first = i;
+		last = i;
+	}
+	if (first == SIZE_MAX) {
+		err = retisc_strbuf__puts(sb, "<p>No probe event to draw.</p>\n");
+		goto out;
+	}
+	span = st[last].ts - st[first].ts;
 	if (!span)
 		span = 1;
+	/* Time scales the axis, but steps closer than J_GAP are pushed apart so
+	 * that each stays readable; the labels give the real times. */
+	for (size_t i = first; i <= last; i++) {
+		if (st[i].netlink)
+			continue;
+		x[i] = J_X0 + (st[i].ts - st[first].ts) * J_WIDTH / span;
+		if (any && x[i] < prev + J_GAP)
+			x[i] = prev + J_GAP;
+		prev = x[i];
+		any = true;
+	}
+	w = (size_t)(prev + 80 > J_X0 + J_WIDTH + 40 ? prev + 80 : J_X0 + J_WIDTH + 40);
 	err = retisc_strbuf__printf(sb, "<p>Series [%" PRIu64 "] <span class=\"mono\">#", v->index) ?:
 	      esc(sb, v->id) ?: retisc_strbuf__puts(sb, "</span> ") ?: fate_badge(sb, v->fate) ?:
 	      retisc_strbuf__puts(sb, " ") ?: esc(sb, v->detail) ?:
@@ -499,8 +529,8 @@ static int journey_section(const struct retisc_api *api, struct retisc_strbuf *s
 					       : "</p>\n") ?:
 	      retisc_strbuf__printf(sb,
 				    "<svg id=\"journey\" xmlns=\"http://www.w3.org/2000/svg\" "
-				    "width=\"960\" height=\"%zu\" role=\"img\">\n",
-				    n_lanes * 40 + 50);
+				    "width=\"%zu\" height=\"%zu\" role=\"img\">\n",
+				    w, n_lanes * 50 + 40);
 	for (size_t l = 0; l < n_lanes && !err; l++) {
 		const struct retisc_xp_step *s = &st[lanes[l]];
 		char name[64];
@@ -510,47 +540,41 @@ static int journey_section(const struct retisc_api *api, struct retisc_strbuf *s
 		else
 			snprintf(name, sizeof(name), "netns ?");
 		err = retisc_strbuf__printf(sb,
-					    "<line x1=\"230\" y1=\"%zu\" x2=\"940\" y2=\"%zu\" "
+					    "<line x1=\"%d\" y1=\"%zu\" x2=\"%zu\" y2=\"%zu\" "
 					    "stroke=\"#ddd\"/><text class=\"lane\" x=\"4\" y=\"%zu\">",
-					    l * 40 + 30, l * 40 + 30, l * 40 + 34) ?:
+					    J_X0 - 10, l * 50 + 30, w - 10, l * 50 + 30, l * 50 + 34) ?:
 		      esc(sb, name) ?: retisc_strbuf__puts(sb, s->dev[0] ? " / " : "") ?:
 		      esc(sb, s->dev) ?: retisc_strbuf__puts(sb, "</text>\n");
 	}
 	err = err ?: retisc_strbuf__puts(sb, "<polyline fill=\"none\" stroke=\"#999\" points=\"");
-	for (size_t i = 0; i < n && !err; i++)
-		err = retisc_strbuf__printf(sb, "%s%" PRIu64 ",%zu", i ? " " : "",
-					    240 + (st[i].ts - st[0].ts) * 690 / span,
-					    lane[i] * 40 + 30);
+	for (size_t i = first; i <= last && !err; i++)
+		if (!st[i].netlink)
+			err = retisc_strbuf__printf(sb, "%s%" PRIu64 ",%zu", i > first ? " " : "",
+						    x[i], lane[i] * 50 + 30);
 	err = err ?: retisc_strbuf__puts(sb, "\"/>\n");
-	for (size_t i = 0; i < n && !err; i++) {
-		uint64_t x = 240 + (st[i].ts - st[0].ts) * 690 / span;
+	for (size_t i = first; i <= last && !err; i++) {
 		char at[32];
 
-		retisc_xp__fmt_ns(st[i].ts - st[0].ts, at, sizeof(at));
+		if (st[i].netlink)
+			continue;
+		retisc_xp__fmt_ns(st[i].ts - st[first].ts, at, sizeof(at));
 		err = retisc_strbuf__printf(sb,
 					    "<circle class=\"step\" cx=\"%" PRIu64 "\" cy=\"%zu\" "
 					    "r=\"5\" fill=\"%s\"><title>+%s ",
-					    x, lane[i] * 40 + 30, st[i].reason[0] ? "#c62828" : "#1565c0",
-					    at) ?:
+					    x[i], lane[i] * 50 + 30,
+					    st[i].reason[0] ? "#c62828" : "#1565c0", at) ?:
 		      esc(sb, st[i].sym) ?: retisc_strbuf__puts(sb, "</title></circle>") ?:
 		      retisc_strbuf__printf(sb,
 					    "<text x=\"%" PRIu64 "\" y=\"%zu\" "
 					    "text-anchor=\"middle\">",
-					    x, lane[i] * 40 + (i % 2 ? 48 : 20)) ?:
-		      esc(sb, st[i].fn) ?: retisc_strbuf__puts(sb, "</text>\n");
+					    x[i], lane[i] * 50 + 20) ?:
+		      esc(sb, st[i].fn) ?:
+		      retisc_strbuf__printf(sb,
+					    "</text><text x=\"%" PRIu64 "\" y=\"%zu\" "
+					    "text-anchor=\"middle\" fill=\"#666\">+%s</text>\n",
+					    x[i], lane[i] * 50 + 46, at);
 	}
-	{
-		char total[32];
-
-		retisc_xp__fmt_ns(st[n - 1].ts - st[0].ts, total, sizeof(total));
-		err = err
-			      ?: retisc_strbuf__printf(
-					 sb,
-					 "<text x=\"240\" y=\"%zu\">0</text>"
-					 "<text x=\"930\" y=\"%zu\" text-anchor=\"end\">"
-					 "+%s</text>\n</svg>\n",
-					 n_lanes * 40 + 44, n_lanes * 40 + 44, total);
-	}
+	err = err ?: retisc_strbuf__puts(sb, "</svg>\n");
 	err = err
 		      ?: retisc_strbuf__puts(sb,
 					     "<table id=\"journey-steps\"><thead><tr><th>+time</th>"
@@ -560,7 +584,9 @@ static int journey_section(const struct retisc_api *api, struct retisc_strbuf *s
 	for (size_t i = 0; i < n && !err; i++) {
 		char at[32], ns[32];
 
-		retisc_xp__fmt_ns(st[i].ts - st[0].ts, at, sizeof(at));
+		/* Before the first probe event (a netlink one): no negative time. */
+		retisc_xp__fmt_ns(st[i].ts > st[first].ts ? st[i].ts - st[first].ts : 0, at,
+				  sizeof(at));
 		snprintf(ns, sizeof(ns), st[i].has_ns ? "%" PRIu64 : "", st[i].netns);
 		err = retisc_strbuf__printf(sb, "<tr><td>+%s</td><td class=\"mono\">", at) ?:
 		      esc(sb, st[i].sym) ?: retisc_strbuf__printf(sb, "</td><td>%s</td><td>", ns) ?:
@@ -575,6 +601,7 @@ static int journey_section(const struct retisc_api *api, struct retisc_strbuf *s
 out:
 	free(lanes);
 	free(lane);
+	free(x);
 	free(st);
 	return err;
 }
