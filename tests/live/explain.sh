@@ -192,3 +192,17 @@ test_explain_report() {
 	python3 "$HERE/live/check_report.py" "$TMP/xp-report.html" "$TMP/xp-nosock.jsonl" \
 		"$TMP/xp-report.png"
 }
+
+# A progress line on a terminal (script(1) gives explain one), nothing on
+# stderr otherwise; the output is the same either way.
+test_explain_progress() {
+	[ -s "$TMP/xp-flood.json" ] || test_explain_incomplete || return 1
+	command -v script >/dev/null || { echo "no script(1)"; return $SKIP; }
+	script -qec "$RETISC explain $TMP/xp-flood.json >$TMP/xp-tty.txt" /dev/null \
+		>"$TMP/xp-tty.err" || return 1
+	grep -qaE 'explain: [0-9]+ line\(s\) read, [0-9]+ series explained' "$TMP/xp-tty.err" ||
+		{ od -c "$TMP/xp-tty.err" | head; return 1; }
+	"$RETISC" explain "$TMP/xp-flood.json" >"$TMP/xp-notty.txt" 2>"$TMP/xp-notty.err" || return 1
+	[ ! -s "$TMP/xp-notty.err" ] || { cat "$TMP/xp-notty.err"; return 1; }
+	cmp "$TMP/xp-tty.txt" "$TMP/xp-notty.txt"
+}
