@@ -92,8 +92,8 @@ static int explain_run(void *priv, const struct retisc_api *api, int argc, char 
 	struct explain_ctx c = {.api = api};
 	struct retisc_xp_opts xo = {0};
 	struct retisc_xp_read_opts ro = {.name = "explain"};
-	struct retisc_proc_signals sig;
 	struct retisc_pager pager;
+	struct retisc_proc_signals sig;
 	struct retisc_reader *rd;
 	struct retisc_xp *x;
 	int ret, status;
@@ -124,7 +124,7 @@ static int explain_run(void *priv, const struct retisc_api *api, int argc, char 
 	}
 	retisc_pager__start(&pager);
 	retisc_out__fd(&c.out, STDOUT_FILENO, "stdout");
-	retisc_proc__signals_install(&sig);
+	retisc_xp__signals_install(&sig);
 	status = retisc_xp__read(api, rd, x, &ro);
 	if (!c.out.broken) {
 		ret = c.json ? retisc_xp_render__summary_json(api, x, &c.sb)
@@ -138,8 +138,8 @@ static int explain_run(void *priv, const struct retisc_api *api, int argc, char 
 		status = 1;
 	if (c.out.broken)
 		status = 0;
+	retisc_xp__signals_restore(&sig);
 	retisc_pager__finish(&pager);
-	retisc_proc__signals_restore(&sig);
 	retisc_strbuf__release(&c.sb);
 	retisc_xp__free(x);
 	api->reader_free(rd);

@@ -98,6 +98,18 @@ static int line_fn(void *priv, struct retisc_json *v, char *err, size_t errsz)
 	return ret;
 }
 
+/* procio.h's stop flag is static, one per file: the read loop of this file
+ * polls this file's flag, so the handler that sets it is installed here. */
+void retisc_xp__signals_install(struct retisc_proc_signals *s)
+{
+	retisc_proc__signals_install(s);
+}
+
+void retisc_xp__signals_restore(struct retisc_proc_signals *s)
+{
+	retisc_proc__signals_restore(s);
+}
+
 int retisc_xp__read(const struct retisc_api *api, struct retisc_reader *rd, struct retisc_xp *x,
 		    const struct retisc_xp_read_opts *o)
 {

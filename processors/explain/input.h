@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <retisc/plugin.h>
+#include <retisc/procio.h>
 
 #include "explain.h"
 
@@ -23,6 +24,14 @@ struct retisc_xp_read_opts {
  */
 int retisc_xp__read(const struct retisc_api *api, struct retisc_reader *rd, struct retisc_xp *x,
 		    const struct retisc_xp_read_opts *o);
+
+/*
+ * SIGINT/SIGTERM end the read loop of retisc_xp__read() (what was read is
+ * still explained) and SIGPIPE is ignored, until restored: callers install
+ * these around their whole run, output included (doc/processing.md §0).
+ */
+void retisc_xp__signals_install(struct retisc_proc_signals *s);
+void retisc_xp__signals_restore(struct retisc_proc_signals *s);
 
 int retisc_report__run(void *priv, const struct retisc_api *api, int argc, char **argv);
 

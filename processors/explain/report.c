@@ -732,8 +732,8 @@ int retisc_report__run(void *priv, const struct retisc_api *api, int argc, char 
 	struct report_ctx c = {.api = api};
 	struct retisc_xp_opts xo = {0};
 	struct retisc_xp_read_opts ro = {.name = "report"};
-	struct retisc_proc_signals sig;
 	struct retisc_strbuf sb = {0};
+	struct retisc_proc_signals sig;
 	struct retisc_reader *rd;
 	struct retisc_out out;
 	struct retisc_xp *x;
@@ -765,7 +765,7 @@ int retisc_report__run(void *priv, const struct retisc_api *api, int argc, char 
 		return 1;
 	}
 	retisc_xp__set_seen(x, on_seen);
-	retisc_proc__signals_install(&sig);
+	retisc_xp__signals_install(&sig);
 	status = retisc_xp__read(api, rd, x, &ro);
 	if (want && !c.chosen)
 		api->log(RETISC_LOG_WARN, "series %" PRIu64 " not found in the input", want);
@@ -783,7 +783,7 @@ int retisc_report__run(void *priv, const struct retisc_api *api, int argc, char 
 		if (retisc_out__finish(api, &out, 0, false))
 			status = 1;
 	}
-	retisc_proc__signals_restore(&sig);
+	retisc_xp__signals_restore(&sig);
 	retisc_strbuf__release(&sb);
 	for (size_t i = 0; i < c.n_cand; i++)
 		api->json_free(c.cand[i].series);
