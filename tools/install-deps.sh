@@ -14,6 +14,8 @@
 #             it also uses iproute2 and nftables in the guest)
 #   shell:    bash-completion (contrib/retisc.bash)
 #   python:   libpython3-dev (the `retisc python` processor embeds CPython)
+#   fleet:    libnats-dev (the NATS sink, sinks/nats; optional at build time),
+#             nats-server (the JetStream server of tests/live/fleet.sh)
 #
 # `tools/install-deps.sh --list` prints the packages and installs nothing.
 set -eu
@@ -22,7 +24,8 @@ PACKAGES="make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev z
 libjansson-dev libcmocka-dev libpcap-dev libnftables-dev libmnl-dev libnftnl-dev pkg-config
 iproute2 nftables iputils-ping
 systemtap-sdt-dev netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
-bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod"
+bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod
+libnats-dev nats-server"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PACKAGES
