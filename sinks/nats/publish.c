@@ -79,6 +79,8 @@ struct nsink {
 	size_t fl_head, fl_n; /* ring of MAX_INFLIGHT */
 	bool failed, closing, stream_ready, give_up;
 	uint64_t delivered, replayed, punched;
+	/* After an outage, records before this offset were waiting. */
+	uint64_t replay_until;
 	uint64_t failures;
 	char last_err[128];
 
@@ -354,6 +356,7 @@ static void *publisher_main(void *arg)
 			}
 			s->read_off = s->ack_off;
 			s->failed = false;
+			s->replay_until = s->file_off;
 		}
 		if (!connected(s) || !s->stream_ready) {
 			if (connected(s)) {
@@ -362,6 +365,8 @@ static void *publisher_main(void *arg)
 				pthread_mutex_lock(&s->mu);
 				if (!ret) {
 					s->stream_ready = true;
+					if (warned)
+						s->replay_until = s->file_off;
 					if (warned)
 						nats_log(RETISC_LOG_INFO,
 							 "%s: connected; replaying the spool",
@@ -402,9 +407,10 @@ static void *publisher_main(void *arg)
 			(struct inflight){.seq = seq, .end = off + REC_HDR + len};
 		s->fl_n++;
 		s->read_off = off + REC_HDR + len;
-		if (seq <= s->high_seq)
+		/* Sent again, or held back by an outage: replayed. */
+		if (seq <= s->high_seq || off < s->replay_until)
 			s->replayed++;
-		else
+		if (seq > s->high_seq)
 			s->high_seq = seq;
 		pthread_mutex_unlock(&s->mu);
 		st = publish_one(s, seq, line, len);
@@ -495,8 +501,10 @@ int nats_sink_open(void *priv, const char *url, void **out)
 	ret = nats_conn_options(&s->u, &s->opts);
 	if (ret)
 		goto fail;
-	/* Keep trying: a server that is down at start is spooled for. */
-	st = natsOptions_SetRetryOnFailedConnect(s->opts, true, NULL, NULL);
+	/* Keep trying: a server that is down at start is spooled for. With
+	 * a callback the first connection is made in the background
+	 * (without one, Connect() would block until it succeeds). */
+	st = natsOptions_SetRetryOnFailedConnect(s->opts, true, on_reconnect, s);
 	if (st == NATS_OK)
 		st = natsOptions_SetMaxReconnect(s->opts, -1);
 	if (st == NATS_OK)
