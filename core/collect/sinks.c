@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `retisc collect --sink URL`: the sink instances of one collection
- * (doc/architecture.md, "Sinks"). Each gets the startup event, then every
+ * (doc/architecture.md §3.2). Each gets the startup event, then every
  * event as the JSON line -o would write, from the bus; at the end each
  * reports what it could not deliver, logged beside the ring buffer's
  * losses.

@@ -7,9 +7,9 @@
  *
  * Order: per run (one collection on one host), by Retisc-Seq, so that a
  * replay after a server outage still reads in collection order; the
- * stream interleaves the hosts as they published. One startup event
- * leads (the first run's); the startup events of the other runs are not
- * passed on, as an events file has one.
+ * stream interleaves the hosts as they published. Each run's startup
+ * event comes before its events, as in a followed set of split files
+ * (doc/files.md §6): print shows each, stats starts a block on each.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,11 +36,11 @@ struct nsource {
 	int fd;
 	uint64_t last_seq; /* the stream's last sequence when opened */
 	uint64_t pending;  /* what the consumer had to deliver then */
-	bool startup_done, broken;
+	bool broken;
 	/* Runs whose startup event was seen or looked up. */
 	char (*runs)[24];
 	size_t n_runs;
-	uint64_t records, dups, skipped_startups;
+	uint64_t records, dups, startups;
 	pthread_t thread;
 	struct nsource *next;
 };
@@ -72,22 +72,14 @@ static bool is_startup(const char *data, size_t len)
 	return memmem(data, len, key, sizeof(key) - 1) != NULL;
 }
 
-/* Ordered records go out as lines; only the first startup event. */
+/* Ordered records go out as lines. */
 static int emit(void *priv, const char *data, size_t len)
 {
 	struct nsource *src = priv;
 	int ret;
 
-	if (is_startup(data, len)) {
-		if (src->startup_done) {
-			src->skipped_startups++;
-			return 0;
-		}
-		src->startup_done = true;
-	} else if (!src->startup_done) {
-		/* Cannot happen: a run's startup event comes first (below). */
-		return 0;
-	}
+	if (is_startup(data, len))
+		src->startups++;
 	src->records++;
 	ret = fd_write(src, data, len);
 	return ret ?: fd_write(src, "\n", 1);
@@ -216,9 +208,9 @@ static void *source_main(void *arg)
 			 "%s: stream %s: %" PRIu64 " record(s) missing in the runs read",
 			 src->u.server, src->u.name, gaps);
 	nats_log(RETISC_LOG_DEBUG,
-		 "%s: stream %s: %" PRIu64 " record(s), %" PRIu64 " duplicate(s), %" PRIu64
-		 " other startup event(s) left out",
-		 src->u.server, src->u.name, src->records, src->dups, src->skipped_startups);
+		 "%s: stream %s: %" PRIu64 " record(s) (%" PRIu64 " run(s)), %" PRIu64
+		 " duplicate(s) left out",
+		 src->u.server, src->u.name, src->records, src->startups, src->dups);
 	close(src->fd);
 	src->fd = -1;
 	return NULL;

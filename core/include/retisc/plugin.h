@@ -35,6 +35,8 @@
  * thread decodes what is left in the ring buffer); formatters run on
  * whichever thread renders text (the bus thread during `collect`, the main
  * thread for `print`/`sort`). Processor callbacks run on the main thread.
+ * Sink callbacks: see struct retisc_sink_desc (write/flush on the bus
+ * thread, the others on the main thread).
  * api->event_emit() may be called from any thread (plugin threads
  * included) while a collection runs.
  *
@@ -425,7 +427,7 @@ struct retisc_processor_desc {
 
 /* -------------------------------------------------------------------------
  * Sinks: where `retisc collect` sends its events besides (or instead of) the
- * built-in file writer of -o (doc/architecture.md, "Sinks").
+ * built-in file writer of -o (doc/architecture.md §3.2).
  *
  * A sink plugin handles one URL scheme: `retisc collect --sink
  * SCHEME://...` (repeatable, combinable with -o) opens one instance per
