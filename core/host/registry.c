@@ -888,6 +888,15 @@ static struct retisc_reader *api_reader_open(const char *input, char *err, size_
 	r = file_reader_open(path, err, errsz);
 	ret = errno;
 	close(fds[0]);
+	/* The reader's message names the pipe: name the URL instead. */
+	if (!r && !strncmp(err, path, strlen(path))) {
+		char *tail = strdup(err + strlen(path));
+
+		if (tail) {
+			snprintf(err, errsz, "%s%s", input, tail);
+			free(tail);
+		}
+	}
 	errno = ret;
 	return r;
 }

@@ -203,6 +203,11 @@ static void *source_main(void *arg)
 	}
 	if (!src->broken)
 		nats_order__finish(src->order, emit, src, &gaps);
+	if (!src->records && !src->broken)
+		nats_log(RETISC_LOG_WARN,
+			 "%s: stream %s: nothing to read (empty, or nothing left for this "
+			 "selection or durable consumer)",
+			 src->u.server, src->u.name);
 	if (gaps)
 		nats_log(RETISC_LOG_WARN,
 			 "%s: stream %s: %" PRIu64 " record(s) missing in the runs read",

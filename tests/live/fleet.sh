@@ -9,17 +9,21 @@ fleet_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# fleet_server_start: nats-server -js on $FLEET_PORT (monitoring on
-# $FLEET_MON), store in $TMP/nats-store; pid in $FLEET_PID.
+# fleet_server_start: nats-server -js on $FLEET_ADDR:$FLEET_PORT (monitoring
+# on $FLEET_MON), in namespace $FLEET_NS when set, store in
+# $TMP/nats-store; pid in $FLEET_PID.
 fleet_server_start() {
-	nats-server -js -a 127.0.0.1 -p "$FLEET_PORT" -m "$FLEET_MON" -sd "$TMP/nats-store" \
-		>>"$TMP/nats-server.log" 2>&1 &
+	local in=()
+	[ -n "${FLEET_NS:-}" ] && in=(ip netns exec "$FLEET_NS")
+	"${in[@]}" nats-server -js -a "${FLEET_ADDR:-127.0.0.1}" -p "$FLEET_PORT" -m "$FLEET_MON" \
+		-sd "$TMP/nats-store" >>"$TMP/nats-server.log" 2>&1 &
 	FLEET_PID=$!
 	for _ in $(seq 50); do
-		python3 - "$FLEET_PORT" 2>/dev/null <<-'EOF' && return 0
+		"${in[@]}" python3 - "${FLEET_ADDR:-127.0.0.1}" "$FLEET_PORT" 2>/dev/null <<-'EOF' &&
 			import socket, sys
-			socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)
+			socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2)
 		EOF
+			return 0
 		sleep 0.1
 	done
 	echo "nats-server did not start"; cat "$TMP/nats-server.log"
@@ -41,6 +45,9 @@ fleet_setup() {
 	"$RETISC" plugin list 2>/dev/null | grep -A3 "^nats " | grep -q "no libnats" &&
 		{ echo "retisc built without libnats"; return 1; }
 	rm -rf "$TMP/nats-store" "$TMP/nats-server.log"
+	FLEET_NS=
+	FLEET_ADDR=
+	FLEET_READ=
 	FLEET_PORT=$(fleet_port)
 	FLEET_MON=$(fleet_port)
 	topo_pair || return 1
@@ -59,10 +66,12 @@ fleet_wait_file() {
 
 # Messages stored in stream $1 (the server's monitoring endpoint).
 fleet_stream_msgs() {
-	python3 - "$FLEET_MON" "$1" <<-'EOF'
+	local in=()
+	[ -n "${FLEET_NS:-}" ] && in=(ip netns exec "$FLEET_NS")
+	"${in[@]}" python3 - "${FLEET_ADDR:-127.0.0.1}:$FLEET_MON" "$1" <<-'EOF'
 		import json, sys, urllib.request
 		d = json.load(urllib.request.urlopen(
-		    "http://127.0.0.1:%s/jsz?streams=1" % sys.argv[1]))
+		    "http://%s/jsz?streams=1" % sys.argv[1]))
 		for acc in d.get("account_details", []):
 		    for st in acc.get("stream_detail", []):
 		        if st["name"] == sys.argv[2]:
@@ -76,7 +85,7 @@ fleet_same() {
 	local p
 	for p in print sort; do
 		"$RETISC" $p "$1" >"$TMP/f-$p-file.txt" 2>&1 || { echo "$p $1 failed"; return 1; }
-		"$RETISC" $p "$2" >"$TMP/f-$p-nats.txt" 2>"$TMP/f-$p-nats.err" ||
+		${FLEET_READ:-$RETISC} $p "$2" >"$TMP/f-$p-nats.txt" 2>"$TMP/f-$p-nats.err" ||
 			{ echo "$p $2 failed"; cat "$TMP/f-$p-nats.err"; return 1; }
 		diff -u "$TMP/f-$p-file.txt" "$TMP/f-$p-nats.txt" | head -20
 		cmp -s "$TMP/f-$p-file.txt" "$TMP/f-$p-nats.txt" || { echo "$p differs"; return 1; }
@@ -161,5 +170,61 @@ test_fleet_spool_bound() {
 	echo "file $lines lines, stream $stored messages, reported lost ${lost:-none}"
 	[ -n "$lost" ] && [ "$lost" -gt 0 ] && [ $((stored + lost)) = "$lines" ] ||
 		{ fleet_server_stop; return 1; }
+	fleet_server_stop
+}
+
+# Two hosts (RETISC_HOST_NAME), each collecting in its own namespace of a
+# veth pair, publish to one server in the first namespace over the link;
+# the ICMP they both see is read back per host (host=), whole (both runs,
+# both startup events), by time (since=/until=) and through a durable
+# consumer (a second read has nothing new). -f icmp keeps the NATS traffic
+# itself out of the collections (doc/fleet.md §2).
+test_fleet_two_hosts() {
+	fleet_setup || return $?
+	fleet_server_stop
+	FLEET_NS=$NS_A FLEET_ADDR=10.201.0.1
+	# Readers run where the server is reachable.
+	FLEET_READ="ip netns exec $NS_A $RETISC"
+	fleet_server_start || return 1
+	local url=nats://10.201.0.1:$FLEET_PORT t0
+	t0=$(date +%s)
+	RETISC_HOST_NAME=beta ip netns exec $NS_B "$RETISC" collect -c skb-tracking,skb $IFDUMP \
+		-f icmp -o "$TMP/f4b.json" --sink "$url/fleet.multi" \
+		--cmd "touch $TMP/f4b.started; sleep 6" >"$TMP/f4b.log" 2>&1 &
+	local bpid=$!
+	fleet_wait_file "$TMP/f4b.started" || { kill $bpid; fleet_server_stop; return 1; }
+	RETISC_HOST_NAME=alpha ip netns exec $NS_A "$RETISC" collect -c skb-tracking,skb $IFDUMP \
+		-f icmp -o "$TMP/f4a.json" --sink "$url/fleet.multi" \
+		--cmd "ping -c 20 -i 0.05 10.201.0.2" >"$TMP/f4a.log" 2>&1 ||
+		{ cat "$TMP/f4a.log"; kill $bpid; fleet_server_stop; return 1; }
+	wait $bpid || { cat "$TMP/f4b.log"; fleet_server_stop; return 1; }
+	local la lb stored
+	la=$(wc -l <"$TMP/f4a.json")
+	lb=$(wc -l <"$TMP/f4b.json")
+	stored=$(fleet_stream_msgs fleet_multi)
+	echo "alpha $la lines, beta $lb lines, stream $stored messages"
+	[ "$la" -gt 40 ] && [ "$lb" -gt 40 ] && [ "$stored" = $((la + lb)) ] ||
+		{ fleet_server_stop; return 1; }
+	fleet_same "$TMP/f4a.json" "$url/fleet_multi?host=alpha" &&
+		fleet_same "$TMP/f4b.json" "$url/fleet_multi?host=beta" ||
+		{ fleet_server_stop; return 1; }
+	# The whole stream: both runs, in per-run order, every event once.
+	$FLEET_READ stats "$url/fleet_multi" >"$TMP/f4.stats" 2>&1 || { fleet_server_stop; return 1; }
+	[ "$(grep -c '^Number of events' "$TMP/f4.stats")" = 2 ] ||
+		{ cat "$TMP/f4.stats"; fleet_server_stop; return 1; }
+	$FLEET_READ sort "$url/fleet_multi" >/dev/null || { fleet_server_stop; return 1; }
+	# Time selections (the server's store times).
+	$FLEET_READ stats "$url/fleet_multi?since=$((t0 - 60))&until=$((t0 + 600))" |
+		cmp -s - "$TMP/f4.stats" || { echo "since/until around the run differ"; fleet_server_stop; return 1; }
+	expect_fail 1 "nothing to read" $FLEET_READ stats "$url/fleet_multi?since=$((t0 + 3600))" ||
+		{ fleet_server_stop; return 1; }
+	expect_fail 1 "nothing to read" $FLEET_READ stats "$url/fleet_multi?until=$((t0 - 3600))" ||
+		{ fleet_server_stop; return 1; }
+	# A durable consumer reads everything once.
+	$FLEET_READ stats "$url/fleet_multi?durable=nightly" | cmp -s - "$TMP/f4.stats" ||
+		{ echo "durable read differs"; fleet_server_stop; return 1; }
+	expect_fail 1 "nothing to read" $FLEET_READ stats "$url/fleet_multi?durable=nightly" ||
+		{ fleet_server_stop; return 1; }
+	expect_fail 1 "no stream nope" $FLEET_READ print "$url/nope" || { fleet_server_stop; return 1; }
 	fleet_server_stop
 }
