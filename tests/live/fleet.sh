@@ -228,3 +228,64 @@ test_fleet_two_hosts() {
 	expect_fail 1 "no stream nope" $FLEET_READ print "$url/nope" || { fleet_server_stop; return 1; }
 	fleet_server_stop
 }
+
+# Cross-host stitching (doc/fleet.md §4): each host's collection keeps to
+# its own namespace (meta filter on the device's netns at first sight),
+# publishes to the server, and `stitch` reads both hosts back from the
+# stream: every ping request and reply is one journey across both hosts,
+# and the clock offset is estimated both ways. Then the same from the
+# files with beta's startup clock offset moved by 5 s: the journeys are
+# the same and the estimate finds the 5 s. (One kernel here: the tracking
+# ids of the two "hosts" may coincide; stitch never uses them.)
+test_fleet_stitch() {
+	fleet_setup || return $?
+	fleet_server_stop
+	FLEET_NS=$NS_A FLEET_ADDR=10.201.0.1
+	FLEET_READ="ip netns exec $NS_A $RETISC"
+	fleet_server_start || return 1
+	local url=nats://10.201.0.1:$FLEET_PORT ia ib
+	ia=$(ns_inum $NS_A)
+	ib=$(ns_inum $NS_B)
+	ip netns exec $NS_A ping -c 1 -W 1 10.201.0.2 >/dev/null || { fleet_server_stop; return 1; }
+	RETISC_HOST_NAME=beta ip netns exec $NS_B "$RETISC" collect -c skb-tracking,skb $IFDUMP \
+		-f icmp -m "sk_buff.dev.nd_net.net.ns.inum == $ib" -o "$TMP/f5b.json" \
+		--sink "$url/fleet.stitch" --cmd "touch $TMP/f5b.started; sleep 5" >"$TMP/f5b.log" 2>&1 &
+	local bpid=$!
+	fleet_wait_file "$TMP/f5b.started" || { kill $bpid; fleet_server_stop; return 1; }
+	RETISC_HOST_NAME=alpha ip netns exec $NS_A "$RETISC" collect -c skb-tracking,skb $IFDUMP \
+		-f icmp -m "sk_buff.dev.nd_net.net.ns.inum == $ia" -o "$TMP/f5a.json" \
+		--sink "$url/fleet.stitch" --cmd "ping -c 5 -i 0.1 10.201.0.2" >"$TMP/f5a.log" 2>&1 ||
+		{ cat "$TMP/f5a.log"; kill $bpid; fleet_server_stop; return 1; }
+	wait $bpid || { cat "$TMP/f5b.log"; fleet_server_stop; return 1; }
+	$FLEET_READ stitch --cross "$url/fleet_stitch?host=alpha" "$url/fleet_stitch?host=beta" \
+		>"$TMP/f5.txt" 2>"$TMP/f5.err" || { cat "$TMP/f5.err"; fleet_server_stop; return 1; }
+	fleet_server_stop
+	cat "$TMP/f5.err"
+	grep -q "clock of beta: .* ms to align with alpha (10 matched packet(s), both ways)" \
+		"$TMP/f5.err" || return 1
+	# 5 requests from alpha, 5 replies from beta, each crossing over.
+	[ "$(grep -c '^\[alpha\] .*' "$TMP/f5.txt")" = 5 ] &&
+		[ "$(grep -c '^\[beta\] .*' "$TMP/f5.txt")" = 5 ] || { cat "$TMP/f5.txt"; return 1; }
+	[ "$(grep -c '↳ \[alpha → beta\]' "$TMP/f5.txt")" -ge 5 ] &&
+		[ "$(grep -c '↳ \[beta → alpha\]' "$TMP/f5.txt")" -ge 5 ] || { cat "$TMP/f5.txt"; return 1; }
+	grep -A1 '^\[alpha\]' "$TMP/f5.txt" | grep -q 'type 8' &&
+		! grep -A1 '^\[alpha\]' "$TMP/f5.txt" | grep -q 'type 0' || { cat "$TMP/f5.txt"; return 1; }
+	# The offset is small on one kernel: well under a millisecond.
+	grep -qE "clock of beta: [+-]0\.[0-9]{3} ms" "$TMP/f5.err" || return 1
+	# From the files, beta's clock moved 5 s ahead.
+	python3 - "$TMP/f5b.json" "$TMP/f5b5.json" <<-'EOF' || return 1
+		import json, sys
+		lines = open(sys.argv[1]).read().splitlines()
+		st = json.loads(lines[0])
+		st["startup"]["clock_monotonic_offset"]["sec"] += 5
+		lines[0] = json.dumps(st, separators=(",", ":"))
+		open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+	EOF
+	"$RETISC" stitch --cross alpha="$TMP/f5a.json" beta="$TMP/f5b5.json" >"$TMP/f5f.txt" \
+		2>"$TMP/f5f.err" || { cat "$TMP/f5f.err"; return 1; }
+	cat "$TMP/f5f.err"
+	grep -qE "clock of beta: -(4999\.[5-9]|5000\.[0-4])[0-9]* ms to align with alpha \(10 matched packet\(s\), both ways\)" \
+		"$TMP/f5f.err" || return 1
+	diff -u "$TMP/f5.txt" "$TMP/f5f.txt" | head -20
+	cmp -s "$TMP/f5.txt" "$TMP/f5f.txt"
+}
