@@ -77,6 +77,7 @@ struct nsink {
 	uint64_t high_seq;		   /* highest sequence number ever published */
 	struct inflight *fl;
 	size_t fl_head, fl_n; /* ring of MAX_INFLIGHT */
+	size_t fl_waiting;    /* entries still waiting for their ack */
 	bool failed, closing, stream_ready, give_up;
 	uint64_t delivered, replayed, punched;
 	/* After an outage, records before this offset were waiting. */
@@ -153,12 +154,18 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 	f = seq_s ? inflight_find(s, strtoull(seq_s, NULL, 10)) : NULL;
 	if (f && f->state == 0) {
 		f->state = pa ? 1 : -1;
+		s->fl_waiting--;
 		if (!pa) {
 			s->failed = true;
 			s->failures++;
 			snprintf(s->last_err, sizeof(s->last_err), "%s%s%s",
-				 natsStatus_GetText(pae->Err), pae->ErrText ? ": " : "",
-				 pae->ErrText ?: "");
+				 natsStatus_GetText(pae->Err),
+				 pae->ErrText && strcmp(pae->ErrText, natsStatus_GetText(pae->Err))
+					 ? ": "
+					 : "",
+				 pae->ErrText && strcmp(pae->ErrText, natsStatus_GetText(pae->Err))
+					 ? pae->ErrText
+					 : "");
 			/* No stream takes the subject any more: create it again. */
 			if (pae->Err == NATS_NO_RESPONDERS)
 				s->stream_ready = false;
@@ -328,7 +335,7 @@ static void *publisher_main(void *arg)
 		int ret;
 
 		if (s->closing) {
-			if (s->ack_off == s->file_off && !s->fl_n)
+			if (s->ack_off == s->file_off && !s->fl_waiting)
 				break;
 			if (!deadline) {
 				const char *e = getenv("RETISC_NATS_DRAIN_MS");
@@ -344,7 +351,7 @@ static void *publisher_main(void *arg)
 		if (s->failed) {
 			/* Restart from the first unacknowledged record once
 			 * every message in flight has settled. */
-			if (s->fl_n || !connected(s)) {
+			if (s->fl_waiting || !connected(s)) {
 				if (!warned && !connected(s)) {
 					nats_log(RETISC_LOG_WARN,
 						 "%s: server unreachable (%s); spooling events",
@@ -354,6 +361,9 @@ static void *publisher_main(void *arg)
 				cond_wait_ms(s, 50);
 				continue;
 			}
+			/* What settled after the first failure is sent again:
+			 * the server drops the copies it stored (Nats-Msg-Id). */
+			s->fl_n = 0;
 			s->read_off = s->ack_off;
 			s->failed = false;
 			s->replay_until = s->file_off;
@@ -406,6 +416,7 @@ static void *publisher_main(void *arg)
 		s->fl[(s->fl_head + s->fl_n) % MAX_INFLIGHT] =
 			(struct inflight){.seq = seq, .end = off + REC_HDR + len};
 		s->fl_n++;
+		s->fl_waiting++;
 		s->read_off = off + REC_HDR + len;
 		/* Sent again, or held back by an outage: replayed. */
 		if (seq <= s->high_seq || off < s->replay_until)
@@ -420,8 +431,10 @@ static void *publisher_main(void *arg)
 
 			/* Not taken by the library: no acknowledgement will
 			 * come for it. */
-			if (f && f->state == 0)
+			if (f && f->state == 0) {
 				f->state = -1;
+				s->fl_waiting--;
+			}
 			s->failed = true;
 			snprintf(s->last_err, sizeof(s->last_err), "%s", natsStatus_GetText(st));
 		}

@@ -289,3 +289,32 @@ test_fleet_stitch() {
 	diff -u "$TMP/f5.txt" "$TMP/f5f.txt" | head -20
 	cmp -s "$TMP/f5.txt" "$TMP/f5f.txt"
 }
+
+# A frozen server (SIGSTOP): acknowledgements time out while it holds
+# messages it will store once thawed; the sink sends them again, the
+# server's de-duplication drops the copies: every event stored once, in
+# order.
+test_fleet_server_frozen() {
+	fleet_setup || return $?
+	local url=nats://127.0.0.1:$FLEET_PORT
+	"$RETISC" collect -c skb-tracking,skb $IFDUMP -o "$TMP/f6.json" --sink "$url/fleet.six" \
+		--cmd "touch $TMP/f6.started; ip netns exec $NS_A ping -c 200 -i 0.05 10.201.0.2" \
+		>"$TMP/f6.log" 2>&1 &
+	local cpid=$!
+	fleet_wait_file "$TMP/f6.started" || { kill $cpid; fleet_server_stop; return 1; }
+	sleep 1
+	kill -STOP "$FLEET_PID"
+	sleep 7
+	kill -CONT "$FLEET_PID"
+	wait $cpid || { cat "$TMP/f6.log"; fleet_server_stop; return 1; }
+	cat "$TMP/f6.log"
+	local lines stored
+	lines=$(wc -l <"$TMP/f6.json")
+	stored=$(fleet_stream_msgs fleet_six)
+	echo "file $lines lines, stream $stored messages"
+	grep -q "sink $url/fleet.six: $lines event(s) delivered, [1-9]" "$TMP/f6.log" &&
+		! grep -q "event(s) lost" "$TMP/f6.log" || { fleet_server_stop; return 1; }
+	[ "$stored" = "$lines" ] || { fleet_server_stop; return 1; }
+	fleet_same "$TMP/f6.json" "$url/fleet_six" || { fleet_server_stop; return 1; }
+	fleet_server_stop
+}
