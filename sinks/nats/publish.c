@@ -87,6 +87,8 @@ struct nsink {
 
 	pthread_t thread;
 	bool thread_started;
+	uint64_t opened_ms;
+	char auth_err[128]; /* [mu] from on_error() */
 	/* Publisher-side read buffer. */
 	char *rbuf;
 	size_t rbuf_sz;
@@ -186,6 +188,21 @@ static void on_disconnect(natsConnection *nc, void *closure)
 	s->failed = true;
 	snprintf(s->last_err, sizeof(s->last_err), "disconnected");
 	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Asynchronous errors (an authorisation refused at a reconnection):
+ * kept as the reason of the outage. */
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+	struct nsink *s = closure;
+	const char *why = NULL;
+
+	(void)sub;
+	natsConnection_GetLastError(nc, &why);
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->auth_err, sizeof(s->auth_err), "%s",
+		 why && *why ? why : natsStatus_GetText(err));
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -320,6 +337,27 @@ static void spool_punch(struct nsink *s)
 		s->punched = to;
 }
 
+/*
+ * [mu] Say once per outage that events spool, with the client's reason
+ * (refused, authorisation, TLS) once it has one, or after a second
+ * without. True once said.
+ */
+static bool unreachable(struct nsink *s)
+{
+	const char *why = NULL;
+	natsStatus st = natsConnection_GetLastError(s->nc, &why);
+
+	if (s->auth_err[0])
+		snprintf(s->last_err, sizeof(s->last_err), "%s", s->auth_err);
+	else if (st != NATS_OK && why && *why)
+		snprintf(s->last_err, sizeof(s->last_err), "%s", why);
+	else if (now_ms() - s->opened_ms < 1000)
+		return false;
+	nats_log(RETISC_LOG_WARN, "%s: server unreachable (%s); spooling events", s->u.server,
+		 s->last_err[0] ? s->last_err : "no answer");
+	return true;
+}
+
 static void *publisher_main(void *arg)
 {
 	struct nsink *s = arg;
@@ -352,12 +390,8 @@ static void *publisher_main(void *arg)
 			/* Restart from the first unacknowledged record once
 			 * every message in flight has settled. */
 			if (s->fl_waiting || !connected(s)) {
-				if (!warned && !connected(s)) {
-					nats_log(RETISC_LOG_WARN,
-						 "%s: server unreachable (%s); spooling events",
-						 s->u.server, s->last_err);
-					warned = true;
-				}
+				if (!warned && !connected(s))
+					warned = unreachable(s);
 				cond_wait_ms(s, 50);
 				continue;
 			}
@@ -384,10 +418,10 @@ static void *publisher_main(void *arg)
 					warned = false;
 					continue;
 				}
-			} else if (!warned && now_ms() > 0) {
-				nats_log(RETISC_LOG_WARN, "%s: server unreachable; spooling events",
-					 s->u.server);
-				warned = true;
+				if (!warned)
+					warned = unreachable(s);
+			} else if (!warned) {
+				warned = unreachable(s);
 			}
 			cond_wait_ms(s, 50);
 			continue;
@@ -526,6 +560,8 @@ int nats_sink_open(void *priv, const char *url, void **out)
 		st = natsOptions_SetDisconnectedCB(s->opts, on_disconnect, s);
 	if (st == NATS_OK)
 		st = natsOptions_SetReconnectedCB(s->opts, on_reconnect, s);
+	if (st == NATS_OK)
+		st = natsOptions_SetErrorHandler(s->opts, on_error, s);
 	if (st == NATS_OK) {
 		st = natsConnection_Connect(&s->nc, s->opts);
 		if (st == NATS_NOT_YET_CONNECTED)
@@ -543,6 +579,7 @@ int nats_sink_open(void *priv, const char *url, void **out)
 		ret = -EIO;
 		goto fail;
 	}
+	s->opened_ms = now_ms();
 	if (pthread_create(&s->thread, NULL, publisher_main, s)) {
 		ret = -EAGAIN;
 		goto fail;
@@ -650,7 +687,9 @@ int nats_sink_close(void *sink, struct retisc_sink_report *rep)
 			 s->spool_max);
 	else if (lost)
 		snprintf(rep->reason, sizeof(rep->reason), "not acknowledged at exit (%.80s)",
-			 s->last_err[0] ? s->last_err : "server unreachable");
+			 s->auth_err[0]	  ? s->auth_err
+			 : s->last_err[0] ? s->last_err
+					  : "server unreachable");
 	pthread_mutex_unlock(&s->mu);
 	sink_free(s);
 	return ret;

@@ -16,7 +16,7 @@ fleet_server_start() {
 	local in=()
 	[ -n "${FLEET_NS:-}" ] && in=(ip netns exec "$FLEET_NS")
 	"${in[@]}" nats-server -js -a "${FLEET_ADDR:-127.0.0.1}" -p "$FLEET_PORT" -m "$FLEET_MON" \
-		-sd "$TMP/nats-store" >>"$TMP/nats-server.log" 2>&1 &
+		-sd "$TMP/nats-store" ${FLEET_SERVER_ARGS:-} >>"$TMP/nats-server.log" 2>&1 &
 	FLEET_PID=$!
 	for _ in $(seq 50); do
 		"${in[@]}" python3 - "${FLEET_ADDR:-127.0.0.1}" "$FLEET_PORT" 2>/dev/null <<-'EOF' &&
@@ -48,6 +48,7 @@ fleet_setup() {
 	FLEET_NS=
 	FLEET_ADDR=
 	FLEET_READ=
+	FLEET_SERVER_ARGS=
 	FLEET_PORT=$(fleet_port)
 	FLEET_MON=$(fleet_port)
 	topo_pair || return 1
@@ -317,4 +318,36 @@ test_fleet_server_frozen() {
 	[ "$stored" = "$lines" ] || { fleet_server_stop; return 1; }
 	fleet_same "$TMP/f6.json" "$url/fleet_six" || { fleet_server_stop; return 1; }
 	fleet_server_stop
+}
+
+# Credentials from a file named in the environment (doc/fleet.md §2): a
+# token server takes the events with RETISC_NATS_TOKEN_FILE; without it,
+# every event is counted as lost, with the client's reason; a URL with
+# credentials is refused outright.
+test_fleet_token() {
+	fleet_setup || return $?
+	fleet_server_stop
+	FLEET_SERVER_ARGS="--auth fleet-s3cret"
+	fleet_server_start || return 1
+	local url=nats://127.0.0.1:$FLEET_PORT
+	printf 'fleet-s3cret\n' >"$TMP/token" && chmod 600 "$TMP/token"
+	RETISC_NATS_TOKEN_FILE=$TMP/token "$RETISC" collect -c skb-tracking,skb $IFDUMP -f icmp \
+		-o "$TMP/f7.json" --sink "$url/fleet.tok" --cmd "$FLEET_TRAFFIC" >"$TMP/f7.log" 2>&1 ||
+		{ cat "$TMP/f7.log"; fleet_server_stop; return 1; }
+	grep -q "sink $url/fleet.tok: $(wc -l <"$TMP/f7.json") event(s) delivered" "$TMP/f7.log" ||
+		{ cat "$TMP/f7.log"; fleet_server_stop; return 1; }
+	RETISC_NATS_TOKEN_FILE=$TMP/token fleet_same "$TMP/f7.json" "$url/fleet_tok" ||
+		{ fleet_server_stop; return 1; }
+	expect_fail 1 "nats://127.0.0.1:$FLEET_PORT/fleet_tok: cannot connect: Authentication Violation" \
+		"$RETISC" print "$url/fleet_tok" || { fleet_server_stop; return 1; }
+	RETISC_NATS_DRAIN_MS=500 "$RETISC" collect -c skb-tracking,skb $IFDUMP -f icmp \
+		-o "$TMP/f8.json" --sink "$url/fleet.tok" --cmd "$FLEET_TRAFFIC; sleep 1.5" \
+		>"$TMP/f8.log" 2>&1 || { cat "$TMP/f8.log"; fleet_server_stop; return 1; }
+	fleet_server_stop
+	# The client reports the refusal, or only that no server took the
+	# connection, depending on when the server's -ERR arrives.
+	grep -qE "sink $url/fleet.tok: $(wc -l <"$TMP/f8.json") event\(s\) lost: not acknowledged at exit \((Authorization Violation|No server available for connection)\)" \
+		"$TMP/f8.log" || { cat "$TMP/f8.log"; return 1; }
+	expect_fail 1 "no credentials in the URL" "$RETISC" collect -c skb-tracking $IFDUMP \
+		--sink "nats://me:pw@127.0.0.1:1/x" --cmd true
 }
