@@ -9,6 +9,7 @@
 #   plugins/<p>/*.bpf.c                 -> build/plugins/<p>/<x>.bpf.o + .skel.h
 #   plugins/<p>/*.c                     -> build/plugins/<p>.so (+ lib<p>.a for tests)
 #   processors/<p>/*.c                  -> build/plugins/<p>.so (+ lib<p>.a)
+#   sinks/<p>/*.c                       -> build/plugins/<p>.so (+ lib<p>.a)
 #   tests/unit/test_<x>.c               -> build/tests/test_<x> (core lib + all
 #                                          plugin/processor archives + cmocka)
 #   tests/plugins/<x>.c                 -> build/tests/plugins/<x>.so (ABI tests)
@@ -71,7 +72,7 @@ CORE_SKELS := $(CORE_BPF_SRCS:%.bpf.c=$(BUILD)/%.skel.h)
 BPF_HDRS := $(wildcard bpf/include/retisc/*.h) $(wildcard bpf/*.h)
 PUB_HDRS := $(wildcard core/include/retisc/*.h) $(wildcard $(addsuffix /*.h,$(CORE_PARTS)))
 
-PLUGIN_DIRS := $(wildcard plugins/*) $(wildcard processors/*)
+PLUGIN_DIRS := $(wildcard plugins/*) $(wildcard processors/*) $(wildcard sinks/*)
 PLUGIN_NAMES := $(notdir $(PLUGIN_DIRS))
 PLUGIN_SOS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 PLUGIN_LIBS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/lib%.a)
@@ -183,6 +184,13 @@ nft_LDLIBS := -lnftables -lnftnl -lmnl -lpcap
 # explain and report sort events files with sort's engine, unchanged.
 explain_CFLAGS := -Iprocessors/sort
 explain_LINK_OBJS := $(BUILD)/processors/sort/sort_engine.o
+# The NATS sink needs the NATS C client; without it the plugin still builds
+# and says at run time what to install (sinks/nats/nats.c).
+ifeq ($(shell pkg-config --exists libnats && echo y),y)
+nats_CFLAGS := -DRETISC_HAVE_LIBNATS $(shell pkg-config --cflags libnats)
+nats_LDLIBS := $(shell pkg-config --libs libnats) -lpthread
+TEST_LDLIBS += $(nats_LDLIBS)
+endif
 
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
 

@@ -15,6 +15,8 @@
 #   shell:    bash-completion (contrib/retisc.bash)
 #   report:   chromium (tests/live/check_report.py renders `retisc report`'s page headless)
 #   python:   libpython3-dev (the `retisc python` processor embeds CPython)
+#   fleet:    libnats-dev (the NATS sink, sinks/nats; optional at build time),
+#             nats-server (the JetStream server of tests/live/fleet.sh)
 #
 # `tools/install-deps.sh --list` prints the packages and installs nothing.
 set -eu
@@ -23,7 +25,8 @@ PACKAGES="make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev z
 libjansson-dev libcmocka-dev libpcap-dev libnftables-dev libmnl-dev libnftnl-dev pkg-config
 iproute2 nftables iputils-ping
 systemtap-sdt-dev netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
-bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod chromium"
+bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod chromium
+libnats-dev nats-server"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PACKAGES

@@ -88,7 +88,9 @@ static int write_event(struct collect *c, struct retisc_json *ev)
 		if (err && !atomic_load(&c->write_err))
 			write_failed(c, err);
 	}
-	if (!c->writer || c->o.print) {
+	/* --sink (sinks.c): text only when no file and no sink takes it. */
+	collect__sinks_write(c, ev);
+	if ((!c->writer && !c->n_sinks) || c->o.print) {
 		retisc_strbuf__reset(&c->text);
 		if (!retisc_renderer__event_framed(&c->renderer, ev, &c->text))
 			fwrite(c->text.buf, 1, c->text.len, stdout);
@@ -199,6 +201,8 @@ void *collect__bus_main(void *arg)
 			pr_err("Ring buffer polling failed: %s", strerror(-n));
 			break;
 		}
+		if (n == 0)
+			collect__sinks_flush(c);
 		/* Emitted events are written even when no BPF event comes. */
 		collect__emit_drain(c);
 	}

@@ -129,6 +129,7 @@ static void collect_free(struct collect *c)
 		strv_free(&c->o.copts[i].values);
 	free(c->o.copts);
 	strv_free(&c->o.kconf);
+	strv_free(&c->o.sinks);
 	strv_free(&c->env_filter);
 }
 
@@ -275,12 +276,14 @@ static int collect_output(struct collect *c)
 	retisc_renderer__init(&c->renderer, c->reg, &ropts);
 	retisc_clock_offset(&osec, &onsec);
 	retisc_renderer__set_offset(&c->renderer, osec, onsec);
+	info.offset_sec = osec;
+	info.offset_nsec = onsec;
+	if (collect__sinks_open(c, &info))
+		return -EINVAL;
 	if (!c->o.out)
 		return 0;
 	if (c->o.rotate && rotate_limit(c->o.rotate, &limit))
 		return -EINVAL;
-	info.offset_sec = osec;
-	info.offset_nsec = onsec;
 	c->writer = retisc_writer__open(c->o.out, &info, limit);
 	if (!c->writer) {
 		pr_err("Cannot create output file %s: %s", c->o.out, strerror(errno));
@@ -412,6 +415,8 @@ static int collect_teardown(struct collect *c, int status)
 		if (c->tracking_on && c->o.tracking_report)
 			collect__report_tracking(c);
 	}
+	if (c->sinks && collect__sinks_close(c))
+		status = 1;
 	if (c->writer) {
 		err = retisc_writer__close(c->writer);
 		if (err) {

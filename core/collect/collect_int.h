@@ -8,6 +8,7 @@
  *			attaching (doc/architecture.md)
  *	bus.c		ring buffer -> decode -> file / text
  *	upkeep.c	tracking GC, loss and tracking reports (doc/tracking.md)
+ *	sinks.c		--sink instances (plugin.h, sinks)
  *	collect.c	the run: stages in order, the one teardown
  */
 #ifndef __RETISC_COLLECT_INT_H
@@ -50,6 +51,7 @@
 #include "output.h"
 #include "probe.h"
 #include "render.h"
+#include "registry.h"
 #include "ringbuf.h"
 #include "util.h"
 
@@ -121,6 +123,7 @@ struct collect_opts {
 	struct strv collectors;
 	struct strv probes;
 	struct strv kconf; /* one value: collectors read it as an option */
+	struct strv sinks; /* --sink URLs (sinks.c) */
 	/* Every registered collector's options, enabled or not. */
 	struct copt *copts;
 	size_t n_copts;
@@ -181,6 +184,9 @@ struct collect {
 	struct bpf_link *kmem_links[2];
 	struct retisc_filters filters;
 	struct retisc_writer *writer;
+	struct collect_sink *sinks; /* --sink instances (sinks.c) */
+	size_t n_sinks;
+	struct retisc_strbuf sink_line;
 	struct retisc_renderer renderer;
 	struct retisc_strbuf text;
 	struct retisc_decode_ctx dc;
@@ -222,5 +228,9 @@ void collect__report_losses(struct collect *c);
 void collect__report_missed(struct collect *c);
 int collect__probe_stack_add(struct collect *c, const char *func);
 void collect__report_tracking(struct collect *c);
+int collect__sinks_open(struct collect *c, struct retisc_startup_info *info);
+int collect__sinks_write(struct collect *c, const struct retisc_json *ev);
+int collect__sinks_flush(struct collect *c);
+int collect__sinks_close(struct collect *c);
 
 #endif

@@ -77,7 +77,8 @@ struct retisc_json *retisc_startup__new(const struct retisc_startup_info *info, 
 		goto fail;
 	}
 	uname(&u);
-	err = err ?: retisc_json__obj_set_u64(common, "timestamp", mono_ns());
+	err = err ?: retisc_json__obj_set_u64(common, "timestamp",
+					       info->timestamp ?: mono_ns());
 	err = err ?: retisc_json__obj_set_str(st, "retis_version", RETISC_EVENT_FORMAT);
 	/* retisc's own: a file is not mistaken for one Retis collected. */
 	err = err ?: retisc_json__obj_set_str(st, "retisc_version", RETISC_VERSION);

@@ -17,6 +17,9 @@ struct retisc_startup_info {
 	const char *cmdline;
 	int64_t offset_sec; /* CLOCK_REALTIME - CLOCK_MONOTONIC, 0 <= nsec < 1e9 */
 	int64_t offset_nsec;
+	/* The startup event's common.timestamp; 0: now. --sink's copy and
+	 * the file's are the same event (core/collect/sinks.c). */
+	uint64_t timestamp;
 };
 
 /* Read the clock offset once (doc/files.md §2). */

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,10 @@ struct retisc_registry {
 	size_t n_collectors;
 	struct retisc_processor *processors;
 	size_t n_processors;
+	struct retisc_sink *sinks;
+	size_t n_sinks;
+	/* Registries alive, for the INPUT hook (api_reader_open). */
+	struct retisc_registry *next_live;
 	bool strict_perms;
 	/* Plugin whose init() is running: registration is only valid then. */
 	struct retisc_plugin *initialising;
@@ -57,6 +63,17 @@ static int api_register_section(struct retisc_plugin *plugin,
 				const struct retisc_section_desc *desc, int *owner_out);
 static int api_register_processor(struct retisc_plugin *plugin,
 				  const struct retisc_processor_desc *desc);
+static int api_register_sink(struct retisc_plugin *plugin, const struct retisc_sink_desc *desc);
+static struct retisc_reader *api_reader_open(const char *input, char *err, size_t errsz);
+
+/*
+ * api_reader_open() has no registry argument (the reader_open signature
+ * is ABI): it looks for a sink scheme in every registry alive. Main thread
+ * only, as registries are.
+ */
+static struct retisc_registry *live_regs;
+/* The core's own reader_open, behind the hook. */
+static struct retisc_reader *(*file_reader_open)(const char *input, char *err, size_t errsz);
 
 /*
  * libbpf-style extensible struct check: the caller's struct must cover the
@@ -182,6 +199,12 @@ struct retisc_registry *retisc_registry__create(const struct retisc_api *service
 	reg->api.register_collector = api_register_collector;
 	reg->api.register_section = api_register_section;
 	reg->api.register_processor = api_register_processor;
+	reg->api.register_sink = api_register_sink;
+	/* SCHEME://... inputs go to the sink of that scheme (plugin.h). */
+	file_reader_open = services->reader_open;
+	reg->api.reader_open = api_reader_open;
+	reg->next_live = live_regs;
+	live_regs = reg;
 	return reg;
 }
 
@@ -229,6 +252,18 @@ static void registry_forget(struct retisc_registry *reg, struct retisc_plugin *p
 		}
 	}
 	reg->n_processors = j;
+	j = 0;
+	for (size_t i = 0; i < reg->n_sinks; i++) {
+		struct retisc_sink *sk = &reg->sinks[i];
+
+		if (sk->plugin == p) {
+			free(sk->scheme);
+			free(sk->summary);
+		} else {
+			reg->sinks[j++] = *sk;
+		}
+	}
+	reg->n_sinks = j;
 }
 
 void retisc_registry__free(struct retisc_registry *reg)
@@ -257,6 +292,13 @@ void retisc_registry__free(struct retisc_registry *reg)
 	free(reg->sections);
 	free(reg->collectors);
 	free(reg->processors);
+	free(reg->sinks);
+	for (struct retisc_registry **r = &live_regs; *r; r = &(*r)->next_live) {
+		if (*r == reg) {
+			*r = reg->next_live;
+			break;
+		}
+	}
 	free(reg);
 }
 
@@ -750,6 +792,125 @@ static int api_register_processor(struct retisc_plugin *plugin,
 	return 0;
 }
 
+static int api_register_sink(struct retisc_plugin *plugin, const struct retisc_sink_desc *udesc)
+{
+	struct retisc_registry *reg = plugin_reg(plugin);
+	struct retisc_sink_desc d;
+	struct retisc_sink *sk;
+
+	if (!reg || !udesc)
+		return -EINVAL;
+	if (desc_check(udesc, udesc->sz, offsetofend(struct retisc_sink_desc, priv), sizeof(d)))
+		return -EINVAL;
+	desc_copy(&d, sizeof(d), udesc, udesc->sz);
+	if (!d.scheme || !*d.scheme || strspn(d.scheme, "abcdefghijklmnopqrstuvwxyz0123456789+-.") !=
+						  strlen(d.scheme) ||
+	    !d.open || !d.write || !d.close)
+		return -EINVAL;
+	if (retisc_registry__sink_by_scheme(reg, d.scheme, strlen(d.scheme)))
+		return -EEXIST;
+	sk = realloc(reg->sinks, (reg->n_sinks + 1) * sizeof(*sk));
+	if (!sk)
+		return -ENOMEM;
+	reg->sinks = sk;
+	sk = &reg->sinks[reg->n_sinks];
+	memset(sk, 0, sizeof(*sk));
+	sk->scheme = strdup(d.scheme);
+	sk->summary = strdup(d.summary ? d.summary : "");
+	if (!sk->scheme || !sk->summary) {
+		free(sk->scheme);
+		free(sk->summary);
+		return -ENOMEM;
+	}
+	sk->open = d.open;
+	sk->write = d.write;
+	sk->flush = d.flush;
+	sk->close = d.close;
+	sk->open_input = d.open_input;
+	sk->priv = d.priv;
+	sk->plugin = plugin;
+	reg->n_sinks++;
+	return 0;
+}
+
+const struct retisc_sink *retisc_registry__sink_by_scheme(const struct retisc_registry *reg,
+							  const char *scheme, size_t len)
+{
+	for (size_t i = 0; i < reg->n_sinks; i++)
+		if (strlen(reg->sinks[i].scheme) == len && !strncmp(reg->sinks[i].scheme, scheme, len))
+			return &reg->sinks[i];
+	return NULL;
+}
+
+size_t retisc_registry__url_scheme(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+-.");
+
+	return n && !strncmp(s + n, "://", 3) ? n : 0;
+}
+
+/*
+ * The INPUT hook (doc/processing.md §0): SCHEME://... is read by the sink
+ * of that scheme into a pipe, which the file reader reads as it reads
+ * stdin, so that every processor takes such an input with no change.
+ */
+static struct retisc_reader *api_reader_open(const char *input, char *err, size_t errsz)
+{
+	size_t n = input ? retisc_registry__url_scheme(input) : 0;
+	const struct retisc_sink *sk = NULL;
+	struct retisc_reader *r;
+	char path[32];
+	int fds[2], ret;
+
+	for (const struct retisc_registry *reg = live_regs; n && reg && !sk; reg = reg->next_live)
+		sk = retisc_registry__sink_by_scheme(reg, input, n);
+	if (!n)
+		return file_reader_open(input, err, errsz);
+	if (!sk || !sk->open_input) {
+		snprintf(err, errsz, "%s: no plugin reads %.*s:// inputs%s", input, (int)n, input,
+			 sk ? "" : " (see `retisc plugin list`)");
+		errno = ENOENT;
+		return NULL;
+	}
+	if (pipe2(fds, O_CLOEXEC)) {
+		snprintf(err, errsz, "%s: %s", input, strerror(errno));
+		return NULL;
+	}
+	ret = sk->open_input(sk->priv, input, fds[1], err, errsz);
+	if (ret) {
+		close(fds[0]);
+		errno = -ret;
+		return NULL;
+	}
+	/* The reader opens its own descriptor of the pipe; messages name
+	 * the URL through the path the reader shows. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	r = file_reader_open(path, err, errsz);
+	ret = errno;
+	close(fds[0]);
+	/* The reader's message names the pipe: name the URL instead. */
+	if (!r && !strncmp(err, path, strlen(path))) {
+		char *tail = strdup(err + strlen(path));
+
+		if (tail) {
+			snprintf(err, errsz, "%s%s", input, tail);
+			free(tail);
+		}
+	}
+	errno = ret;
+	return r;
+}
+
+size_t retisc_registry__n_sinks(const struct retisc_registry *reg)
+{
+	return reg->n_sinks;
+}
+
+const struct retisc_sink *retisc_registry__sink(const struct retisc_registry *reg, size_t i)
+{
+	return i < reg->n_sinks ? &reg->sinks[i] : NULL;
+}
+
 const struct retisc_section *retisc_registry__section_by_key(const struct retisc_registry *reg,
 							     const char *key)
 {
@@ -860,6 +1021,12 @@ int retisc_registry__plugin_describe(const struct retisc_registry *reg, size_t i
 		if (reg->processors[j].plugin != p)
 			continue;
 		err = retisc_strbuf__printf(out, "%sprocessor %s", sep, reg->processors[j].name);
+		sep = ", ";
+	}
+	for (size_t j = 0; j < reg->n_sinks && !err; j++) {
+		if (reg->sinks[j].plugin != p)
+			continue;
+		err = retisc_strbuf__printf(out, "%ssink %s://", sep, reg->sinks[j].scheme);
 		sep = ", ";
 	}
 	return err;

@@ -58,6 +58,19 @@ struct retisc_processor {
 	struct retisc_plugin *plugin;
 };
 
+/* A registered sink (plugin.h, struct retisc_sink_desc), copied. */
+struct retisc_sink {
+	char *scheme;
+	char *summary;
+	int (*open)(void *priv, const char *url, void **out);
+	int (*write)(void *sink, const struct retisc_sink_record *rec);
+	int (*flush)(void *sink);
+	int (*close)(void *sink, struct retisc_sink_report *report);
+	int (*open_input)(void *priv, const char *url, int fd, char *err, size_t errsz);
+	void *priv;
+	struct retisc_plugin *plugin;
+};
+
 /*
  * Create a registry holding the core's built-in sections, with the full
  * plugin API table (core/host/host.c assembles it). NULL + errno.
@@ -123,6 +136,15 @@ const struct retisc_processor *retisc_registry__processor(const struct retisc_re
 							  size_t i);
 const struct retisc_processor *retisc_registry__processor_by_name(const struct retisc_registry *reg,
 								  const char *name);
+
+size_t retisc_registry__n_sinks(const struct retisc_registry *reg);
+const struct retisc_sink *retisc_registry__sink(const struct retisc_registry *reg, size_t i);
+/* The sink of scheme (len bytes, no "://"), or NULL. */
+const struct retisc_sink *retisc_registry__sink_by_scheme(const struct retisc_registry *reg,
+							  const char *scheme, size_t len);
+/* Length of the scheme when s starts with "scheme://" (lowercase
+ * letters, digits, "+-."), else 0. */
+size_t retisc_registry__url_scheme(const char *s);
 
 /* For `retisc plugin list`: loaded plugins, their file and what they
  * registered. */

@@ -317,12 +317,65 @@ static void test_registration_checks(void **state)
 	assert_int_equal(retisc_registry__plugin_describe(reg, 0, &sb), 0);
 	assert_str_eq(retisc_strbuf__str(&sb),
 		      "collector reg-checks (1 hook), section reg-checks (owner 200), "
-		      "section reg-checks-text, section reg-checks-newer, processor reg-checks");
+		      "section reg-checks-text, section reg-checks-newer, processor reg-checks, "
+		      "sink reg-checks://");
 	retisc_strbuf__reset(&sb);
 	assert_int_equal(retisc_registry__plugin_describe(reg, 1, &sb), 0);
 	assert_str_eq(retisc_strbuf__str(&sb),
 		      "collector skb-tracking (1 hook), section skb-tracking (owner 4)");
 	retisc_strbuf__release(&sb);
+	retisc_registry__free(reg);
+}
+
+/*
+ * A sink's scheme as INPUT (plugin.h, open_input): the registry's
+ * reader_open hands the plugin a pipe and reads it as an events file;
+ * the sink's error names the URL; an unknown scheme says so; plain paths
+ * still reach the file reader.
+ */
+static void test_sink_input(void **state)
+{
+	struct retisc_registry *reg = new_reg();
+	const struct retisc_api *api;
+	const struct retisc_sink *k;
+	struct retisc_reader *rd;
+	struct retisc_json *ev;
+	char err[256];
+	uint64_t ts = 0;
+
+	(void)state;
+	assert_int_equal(plug_load(reg, test_plugin("reg_checks")), 0);
+	api = retisc_registry__api(reg);
+	k = retisc_registry__sink_by_scheme(reg, "reg-checks", 10);
+	assert_non_null(k);
+	assert_str_eq(k->scheme, "reg-checks");
+	assert_null(retisc_registry__sink_by_scheme(reg, "reg", 3));
+	assert_int_equal(retisc_registry__url_scheme("reg-checks://x"), 10);
+	assert_int_equal(retisc_registry__url_scheme("/tmp/x://y"), 0);
+	assert_int_equal(retisc_registry__url_scheme("File://x"), 0);
+
+	rd = api->reader_open("reg-checks://x", err, sizeof(err));
+	assert_non_null(rd);
+	assert_int_equal(api->reader_kind(rd), RETISC_READER_EVENTS);
+	assert_int_equal(api->reader_next(rd, &ev, err, sizeof(err)), RETISC_READ_OK);
+	assert_non_null(api->json_obj_get(ev, "startup"));
+	api->json_free(ev);
+	assert_int_equal(api->reader_next(rd, &ev, err, sizeof(err)), RETISC_READ_OK);
+	assert_true(api->json_get_u64(
+		api->json_obj_get(api->json_obj_get(ev, "common"), "timestamp"), &ts));
+	assert_int_equal(ts, 42);
+	api->json_free(ev);
+	assert_int_equal(api->reader_next(rd, &ev, err, sizeof(err)), RETISC_READ_END);
+	api->reader_free(rd);
+
+	assert_null(api->reader_open("reg-checks://missing", err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	assert_str_eq(err, "reg-checks://missing: no such thing");
+	assert_null(api->reader_open("kafka://broker/t", err, sizeof(err)));
+	assert_str_eq(err, "kafka://broker/t: no plugin reads kafka:// inputs (see `retisc plugin "
+			   "list`)");
+	assert_null(api->reader_open("/nonexistent/retisc-file", err, sizeof(err)));
+	assert_str_eq(err, "/nonexistent/retisc-file: No such file or directory");
 	retisc_registry__free(reg);
 }
 
@@ -695,6 +748,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_newer_zero_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_collector_abi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sink_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opts_collector_abi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_name, setup, teardown),

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * retisc plugin SDK: what a collector or processor plugin (.so) sees.
+ * retisc plugin SDK: what a collector, processor or sink plugin (.so) sees.
  *
  * A plugin is a shared object that exports exactly one symbol,
  * retisc_plugin_entry (use RETISC_PLUGIN_DEFINE()). The core dlopen()s it,
  * calls the entry function to get a struct retisc_plugin_desc, checks the ABI
  * version and the descriptor size, then calls desc->init() once with the
- * core's API table. init() registers collectors, event sections and
- * processors through that table and returns. Plugins never link against the
+ * core's API table. init() registers collectors, event sections,
+ * processors and sinks through that table and returns. Plugins never link against the
  * retisc binary: everything they use from the core comes through
  * struct retisc_api, so a plugin built against an older SDK keeps working
  * with a newer core as long as RETISC_ABI_VERSION did not change.
@@ -35,6 +35,8 @@
  * thread decodes what is left in the ring buffer); formatters run on
  * whichever thread renders text (the bus thread during `collect`, the main
  * thread for `print`/`sort`). Processor callbacks run on the main thread.
+ * Sink callbacks: see struct retisc_sink_desc (write/flush on the bus
+ * thread, the others on the main thread).
  * api->event_emit() may be called from any thread (plugin threads
  * included) while a collection runs.
  *
@@ -424,6 +426,136 @@ struct retisc_processor_desc {
 #define retisc_processor_desc__last_field priv
 
 /* -------------------------------------------------------------------------
+ * Sinks: where `retisc collect` sends its events besides (or instead of) the
+ * built-in file writer of -o (doc/architecture.md §3.2).
+ *
+ * A sink plugin handles one URL scheme: `retisc collect --sink
+ * SCHEME://...` (repeatable, combinable with -o) opens one instance per
+ * --sink, which then receives the startup event and every event, already
+ * serialised as the JSON line the file writer would write, in the order the
+ * file gets them. A sink may also read back what it stored
+ * (open_input): processors then take SCHEME://... as their INPUT.
+ *
+ * Threads: open() and close() run on the main thread; write() and flush()
+ * on the event bus thread, and at the end of a collection on the main
+ * thread once the bus thread has ended, so calls on one instance never
+ * overlap. write() delays every event behind it: it must not wait for the
+ * network (queue, spool, publish from a thread of the sink's own).
+ *
+ * Loss: a sink never blocks the collection and never loses an event
+ * silently. What it could not deliver it counts, and close() reports the
+ * counts (struct retisc_sink_report); the core logs them at the end of the
+ * run with the ring buffer's losses and fails nothing for them.
+ */
+
+/* What one record handed to write() is. */
+enum retisc_sink_record_kind {
+	RETISC_SINK_STARTUP = 1, /* the startup event: first record, once */
+	RETISC_SINK_EVENT = 2,	 /* a collected (or emitted) event */
+};
+
+/*
+ * One record. Borrowed for the call: copy what you keep. The core fills
+ * it; fields past the plugin's idea of sz are never read by the plugin
+ * (the core always sets sz = sizeof(struct retisc_sink_record) of its own
+ * version: check sz before reading a field added later).
+ */
+struct retisc_sink_record {
+	size_t sz;
+	enum retisc_sink_record_kind kind;
+	/* The JSON line, without newline, exactly what -o writes. */
+	const char *line;
+	size_t len;
+	/* The same event, parsed. Read-only. */
+	const struct retisc_json *event;
+	/* common.timestamp (CLOCK_MONOTONIC ns); 0 for the startup event. */
+	uint64_t timestamp;
+	size_t : 0;
+};
+#define retisc_sink_record__last_field timestamp
+
+/*
+ * What close() reports. The core zeroes it and sets sz before the call;
+ * the sink fills what applies. Everything counts records (startup
+ * included).
+ */
+struct retisc_sink_report {
+	size_t sz;
+	/* Records the destination acknowledged. */
+	uint64_t delivered;
+	/* Records sent again after the destination came back (spool
+	 * replay, retries); each one is also counted in delivered. */
+	uint64_t replayed;
+	/* Records lost: never delivered and never will be. */
+	uint64_t dropped;
+	/* Why they were lost, one line, or "" (e.g. "spool full (1048576
+	 * bytes)"). */
+	char reason[128];
+	size_t : 0;
+};
+#define retisc_sink_report__last_field reason
+
+/*
+ * Reading back (optional): a reader thread of the sink writes the records
+ * it reads from the destination into fd, the write end of a pipe, as the
+ * lines of an events file (doc/files.md §1: a startup event first), then
+ * closes fd. The core reads the other end as it reads a file, so every
+ * processor takes SCHEME://... as INPUT.
+ */
+struct retisc_sink_desc {
+	size_t sz;
+	/* URL scheme without "://", lowercase ("nats"). Unique. Required. */
+	const char *scheme;
+	/* One line for `retisc plugin list` and errors. */
+	const char *summary;
+	/*
+	 * Open an instance for url (the whole --sink value). Main thread,
+	 * before any event. On success *out is the instance, passed back to
+	 * the other callbacks. Errors: -EINVAL (bad URL or settings: log
+	 * which part and why), -ENOTSUP (the plugin was built without what
+	 * the scheme needs: log what to install), -ENOMEM, or any errno of
+	 * the set-up; a failing sink fails the collection before probes are
+	 * attached. A destination that is merely unreachable is no error
+	 * when the sink can spool until it is back. Required.
+	 */
+	int (*open)(void *priv, const char *url, void **out);
+	/*
+	 * Take one record (kind RETISC_SINK_STARTUP first, then events).
+	 * Bus thread. Returns 0, also when the record is counted as dropped;
+	 * a negative errno stops the collection as a write error of the file
+	 * does (doc/files.md §8), so keep it for errors that make going on
+	 * pointless. Required.
+	 */
+	int (*write)(void *sink, const struct retisc_sink_record *rec);
+	/*
+	 * The bus went idle: hand over what is buffered now. Bus thread.
+	 * 0 or a negative errno as write(). Optional.
+	 */
+	int (*flush)(void *sink);
+	/*
+	 * End of the collection: deliver what is pending (waiting a bounded
+	 * time), fill *report, free the instance. Main thread, once per
+	 * successful open(), after the last write(). Returns 0 or a negative
+	 * errno (logged; the exit status becomes 1). Required.
+	 */
+	int (*close)(void *sink, struct retisc_sink_report *report);
+	/*
+	 * Reading back, see above: start reading what url names into fd,
+	 * which the sink owns from the call on, also on error (close it).
+	 * Main thread; the reading goes on in a thread of the sink, which
+	 * stops at the end of the data or when a write to fd fails (EPIPE:
+	 * the reader went away). Errors (-EINVAL bad URL, -ENOTSUP, -ENOENT
+	 * no such stream, ...) are explained in err (errsz bytes,
+	 * "url: what"). Optional.
+	 */
+	int (*open_input)(void *priv, const char *url, int fd, char *err, size_t errsz);
+	/* Passed back to open() and open_input(); owned by the plugin. */
+	void *priv;
+	size_t : 0;
+};
+#define retisc_sink_desc__last_field priv
+
+/* -------------------------------------------------------------------------
  * The core API table. Filled by the core, read-only for plugins, valid
  * until the plugin's fini() returns. New members are only ever appended;
  * check `sz` before using a member added after ABI version 1 (use
@@ -606,6 +738,13 @@ struct retisc_api {
 	 * -EINVAL (event is NULL or not an object) or -ENOMEM.
 	 */
 	int (*event_emit)(struct retisc_json *event);
+
+	/*
+	 * Register a sink (struct retisc_sink_desc), during init() like the
+	 * other register functions, with their errors; -EEXIST when the
+	 * scheme is taken. Check with RETISC_API_HAS().
+	 */
+	int (*register_sink)(struct retisc_plugin *plugin, const struct retisc_sink_desc *desc);
 	size_t : 0;
 };
 

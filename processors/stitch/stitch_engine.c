@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Cross-host stitching (stitch_engine.h, doc/fleet.md §4). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <retisc/base64.h>
+#include <retisc/pkt_ident.h>
+#include <retisc/plugin_util.h>
+
+#include "stitch_engine.h"
+
+struct st_event {
+	int host;
+	int64_t wall;	 /* host's wall clock: monotonic + startup offset */
+	uint64_t k1, k2; /* tracking key; k1 = 0: untracked (own series) */
+	uint64_t ident;
+	struct retisc_json *ev;
+	size_t series;
+};
+
+struct st_series {
+	int host;
+	size_t first_ev, n_ev; /* in s->ev after sorting */
+	int64_t first, last;
+	uint64_t ident;
+	size_t parent; /* union-find */
+	int64_t journey_first;
+};
+
+struct st_host {
+	char *name;
+	int64_t startup_off;
+	bool has_startup;
+	struct stitch_offset off;
+};
+
+struct st_journey {
+	size_t root;
+	size_t *ev; /* indexes in s->ev */
+	size_t n_ev, n_hosts;
+	uint64_t host_mask;
+	int64_t first;
+};
+
+struct stitch {
+	const struct retisc_api *api;
+	int64_t window;
+	struct st_host *hosts;
+	size_t n_hosts;
+	struct st_event *ev;
+	size_t n_ev, cap_ev;
+	struct st_series *ser;
+	size_t n_ser;
+	size_t *by_ident; /* series with an identity, sorted by it */
+	size_t n_by_ident;
+	struct st_journey *jr;
+	size_t n_jr;
+	uint64_t untracked;
+};
+
+struct stitch *stitch__new(const struct retisc_api *api, int64_t window_ns)
+{
+	struct stitch *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->api = api;
+	s->window = window_ns;
+	return s;
+}
+
+void stitch__free(struct stitch *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_ev; i++)
+		s->api->json_free(s->ev[i].ev);
+	for (size_t i = 0; i < s->n_hosts; i++)
+		free(s->hosts[i].name);
+	for (size_t i = 0; i < s->n_jr; i++)
+		free(s->jr[i].ev);
+	free(s->hosts);
+	free(s->ev);
+	free(s->ser);
+	free(s->by_ident);
+	free(s->jr);
+	free(s);
+}
+
+int stitch__add_host(struct stitch *s, const char *name)
+{
+	struct st_host *h;
+
+	if (s->n_hosts == STITCH_MAX_HOSTS)
+		return -E2BIG;
+	h = realloc(s->hosts, (s->n_hosts + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	s->hosts = h;
+	h = &s->hosts[s->n_hosts];
+	memset(h, 0, sizeof(*h));
+	h->name = strdup(name);
+	if (!h->name)
+		return -ENOMEM;
+	return (int)s->n_hosts++;
+}
+
+/* Identity of the packet section's bytes (they start at the MAC header). */
+static uint64_t event_ident(const struct retisc_api *api, const struct retisc_json *ev)
+{
+	const struct retisc_json *pkt = api->json_obj_get(ev, "packet");
+	struct retisc_ident_buf buf = {};
+	const char *data;
+	size_t len;
+	ssize_t n;
+	uint8_t raw[2048];
+
+	data = api->json_get_str(api->json_obj_get(pkt, "data"), &len);
+	if (!data)
+		return 0;
+	n = retisc_base64__decode(data, len, raw, sizeof(raw));
+	if (n <= 0)
+		return 0;
+	memcpy(buf.b, raw, (size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b));
+	return retisc_pkt_ident(&buf,
+				(__u32)((size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b)),
+				RETISC_IDENT_AT_MAC);
+}
+
+int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
+{
+	const struct retisc_api *api = s->api;
+	const struct retisc_json *startup = api->json_obj_get(ev, "startup");
+	const struct retisc_json *trk;
+	struct st_event *e;
+	uint64_t ts = 0;
+
+	if (host < 0 || (size_t)host >= s->n_hosts) {
+		api->json_free(ev);
+		return -EINVAL;
+	}
+	if (startup) {
+		const struct retisc_json *off =
+			api->json_obj_get(startup, "clock_monotonic_offset");
+		int64_t sec = 0, nsec = 0;
+
+		api->json_get_i64(api->json_obj_get(off, "sec"), &sec);
+		api->json_get_i64(api->json_obj_get(off, "nsec"), &nsec);
+		s->hosts[host].startup_off = sec * 1000000000LL + nsec;
+		s->hosts[host].has_startup = true;
+		api->json_free(ev);
+		return 0;
+	}
+	if (s->n_ev == s->cap_ev) {
+		size_t cap = s->cap_ev ? 2 * s->cap_ev : 1024;
+
+		e = realloc(s->ev, cap * sizeof(*e));
+		if (!e) {
+			api->json_free(ev);
+			return -ENOMEM;
+		}
+		s->ev = e;
+		s->cap_ev = cap;
+	}
+	e = &s->ev[s->n_ev];
+	memset(e, 0, sizeof(*e));
+	e->host = host;
+	e->ev = ev;
+	retisc_api__get_u64(api, api->json_obj_get(ev, "common"), "timestamp", &ts);
+	/* The startup offset is added in stitch__run(): it may come late. */
+	e->wall = (int64_t)ts;
+	trk = api->json_obj_get(ev, "skb-tracking");
+	if (trk && retisc_api__get_u64(api, trk, "orig_head", &e->k1) &&
+	    retisc_api__get_u64(api, trk, "timestamp", &e->k2) && e->k1) {
+		/* tracked */
+	} else {
+		e->k1 = 0;
+		e->k2 = ++s->untracked;
+	}
+	e->ident = event_ident(api, ev);
+	s->n_ev++;
+	return 0;
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct st_event *x = a, *y = b;
+
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	if (x->k1 != y->k1)
+		return x->k1 < y->k1 ? -1 : 1;
+	if (x->k2 != y->k2)
+		return x->k2 < y->k2 ? -1 : 1;
+	return x->wall < y->wall ? -1 : x->wall > y->wall;
+}
+
+static size_t uf_find(struct stitch *s, size_t i)
+{
+	while (s->ser[i].parent != i) {
+		s->ser[i].parent = s->ser[s->ser[i].parent].parent;
+		i = s->ser[i].parent;
+	}
+	return i;
+}
+
+static void uf_union(struct stitch *s, size_t a, size_t b)
+{
+	a = uf_find(s, a);
+	b = uf_find(s, b);
+	if (a != b)
+		s->ser[a > b ? a : b].parent = a < b ? a : b;
+}
+
+/* Series, one per (host, tracking id), with their identity. */
+static int build_series(struct stitch *s)
+{
+	qsort(s->ev, s->n_ev, sizeof(*s->ev), ev_cmp);
+	s->ser = calloc(s->n_ev ? s->n_ev : 1, sizeof(*s->ser));
+	if (!s->ser)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_ev; i++) {
+		struct st_event *e = &s->ev[i];
+		struct st_series *cur = s->n_ser ? &s->ser[s->n_ser - 1] : NULL;
+
+		if (!cur || i == 0 || e->host != e[-1].host || e->k1 != e[-1].k1 ||
+		    e->k2 != e[-1].k2) {
+			cur = &s->ser[s->n_ser];
+			cur->host = e->host;
+			cur->first_ev = i;
+			cur->first = e->wall;
+			cur->parent = s->n_ser;
+			s->n_ser++;
+		}
+		cur->n_ev++;
+		cur->last = e->wall;
+		if (!cur->ident)
+			cur->ident = e->ident;
+		e->series = s->n_ser - 1;
+	}
+	return 0;
+}
+
+static struct stitch *sort_ctx;
+
+static int ident_cmp(const void *a, const void *b)
+{
+	const struct st_series *x = &sort_ctx->ser[*(const size_t *)a];
+	const struct st_series *y = &sort_ctx->ser[*(const size_t *)b];
+
+	if (x->ident != y->ident)
+		return x->ident < y->ident ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Matching only ever compares series of one identity: group them. */
+static int index_idents(struct stitch *s)
+{
+	s->by_ident = malloc((s->n_ser ? s->n_ser : 1) * sizeof(size_t));
+	if (!s->by_ident)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_ser; i++)
+		if (s->ser[i].ident)
+			s->by_ident[s->n_by_ident++] = i;
+	sort_ctx = s;
+	qsort(s->by_ident, s->n_by_ident, sizeof(size_t), ident_cmp);
+	return 0;
+}
+
+/* End (exclusive) of the identity group starting at k in by_ident. */
+static size_t group_end(const struct stitch *s, size_t k)
+{
+	size_t e = k + 1;
+
+	while (e < s->n_by_ident && s->ser[s->by_ident[e]].ident == s->ser[s->by_ident[k]].ident)
+		e++;
+	return e;
+}
+
+static int i64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t median(int64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), i64_cmp);
+	return n % 2 ? v[n / 2] : v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2;
+}
+
+struct pair {
+	size_t a, b; /* series on host 0 and on host h */
+	int64_t mid; /* middle of b minus middle of a */
+};
+
+static int pair_cmp(const void *x, const void *y)
+{
+	const struct pair *p = x, *q = y;
+
+	return p->mid < q->mid ? -1 : p->mid > q->mid;
+}
+
+/*
+ * The offset of host h to host 0, NTP's way: a packet from 0 to h gives
+ * (first on h) - (last on 0) = offset + delay, one from h to 0 gives
+ * (last on h) - (first on 0) = offset - delay; with both, the delays
+ * cancel in the mean of the two medians. The direction of a matched
+ * packet is not known, but the two directions fall into two clusters of
+ * the middle-to-middle difference, split at its widest gap.
+ */
+static int estimate_offset(struct stitch *s, int h)
+{
+	struct pair *p = NULL;
+	size_t n = 0, cap = 0, split = 0;
+	int64_t gap = -1, *v;
+	int err = 0;
+
+	for (size_t k = 0, end; k < s->n_by_ident; k = end) {
+		end = group_end(s, k);
+		for (size_t x = k; x < end; x++) {
+			size_t i = s->by_ident[x];
+			const struct st_series *a = &s->ser[i];
+
+			if (a->host != 0)
+				continue;
+			for (size_t y = k; y < end; y++) {
+				size_t j = s->by_ident[y];
+				const struct st_series *b = &s->ser[j];
+
+				if (b->host != h)
+					continue;
+				if (n == cap) {
+					struct pair *q =
+						realloc(p, (cap = cap ? 2 * cap : 64) * sizeof(*p));
+
+					if (!q) {
+						free(p);
+						return -ENOMEM;
+					}
+					p = q;
+				}
+				p[n++] = (struct pair){.a = i,
+						       .b = j,
+						       .mid = (b->first + b->last) / 2 -
+							      (a->first + a->last) / 2};
+			}
+		}
+	}
+	s->hosts[h].off = (struct stitch_offset){0};
+	if (!n)
+		goto out;
+	qsort(p, n, sizeof(*p), pair_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (p[i].mid - p[i - 1].mid > gap) {
+			gap = p[i].mid - p[i - 1].mid;
+			split = i;
+		}
+	}
+	v = malloc(n * sizeof(*v));
+	if (!v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Two clusters when the widest gap is most of the spread. */
+	if (split && gap * 2 > p[n - 1].mid - p[0].mid && gap > 0) {
+		int64_t lo, hi;
+
+		for (size_t i = 0; i < split; i++) /* h to 0 */
+			v[i] = s->ser[p[i].b].last - s->ser[p[i].a].first;
+		lo = median(v, split);
+		for (size_t i = split; i < n; i++) /* 0 to h */
+			v[i - split] = s->ser[p[i].b].first - s->ser[p[i].a].last;
+		hi = median(v, n - split);
+		s->hosts[h].off.ns = -(lo + (hi - lo) / 2);
+		s->hosts[h].off.two_way = true;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			v[i] = p[i].mid;
+		s->hosts[h].off.ns = -median(v, n);
+	}
+	s->hosts[h].off.matches = n;
+	free(v);
+out:
+	free(p);
+	return err;
+}
+
+static int jr_cmp(const void *a, const void *b)
+{
+	const struct st_journey *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int jev_cmp(const void *a, const void *b)
+{
+	const struct st_event *x = &sort_ctx->ev[*(const size_t *)a];
+	const struct st_event *y = &sort_ctx->ev[*(const size_t *)b];
+
+	return x->wall < y->wall ? -1 : x->wall > y->wall;
+}
+
+/* Journeys: series joined by identity within the window, then sorted. */
+static int assemble(struct stitch *s)
+{
+	size_t *root_jr;
+
+	for (size_t k = 0, end; k < s->n_by_ident; k = end) {
+		end = group_end(s, k);
+		for (size_t x = k; x < end; x++) {
+			struct st_series *a = &s->ser[s->by_ident[x]];
+
+			for (size_t y = x + 1; y < end; y++) {
+				struct st_series *b = &s->ser[s->by_ident[y]];
+
+				if (b->host == a->host)
+					continue;
+				if (b->first - a->last > s->window ||
+				    a->first - b->last > s->window)
+					continue;
+				uf_union(s, s->by_ident[x], s->by_ident[y]);
+			}
+		}
+	}
+	root_jr = malloc((s->n_ser ? s->n_ser : 1) * sizeof(*root_jr));
+	if (!root_jr)
+		return -ENOMEM;
+	s->jr = calloc(s->n_ser ? s->n_ser : 1, sizeof(*s->jr));
+	if (!s->jr) {
+		free(root_jr);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n_ser; i++) {
+		size_t r = uf_find(s, i);
+		struct st_journey *j;
+
+		if (r == i) {
+			root_jr[i] = s->n_jr;
+			s->jr[s->n_jr++].root = i;
+		}
+		j = &s->jr[root_jr[r]];
+		j->n_ev += s->ser[i].n_ev;
+	}
+	for (size_t k = 0; k < s->n_jr; k++) {
+		s->jr[k].ev = malloc(s->jr[k].n_ev * sizeof(size_t));
+		if (!s->jr[k].ev) {
+			free(root_jr);
+			return -ENOMEM;
+		}
+		s->jr[k].n_ev = 0;
+		s->jr[k].first = INT64_MAX;
+	}
+	for (size_t i = 0; i < s->n_ser; i++) {
+		struct st_journey *j = &s->jr[root_jr[uf_find(s, i)]];
+
+		for (size_t e = 0; e < s->ser[i].n_ev; e++) {
+			size_t idx = s->ser[i].first_ev + e;
+
+			j->ev[j->n_ev++] = idx;
+			if (s->ev[idx].wall < j->first)
+				j->first = s->ev[idx].wall;
+		}
+		if (!(j->host_mask & (1ull << s->ser[i].host))) {
+			j->host_mask |= 1ull << s->ser[i].host;
+			j->n_hosts++;
+		}
+	}
+	free(root_jr);
+	sort_ctx = s;
+	for (size_t k = 0; k < s->n_jr; k++)
+		qsort(s->jr[k].ev, s->jr[k].n_ev, sizeof(size_t), jev_cmp);
+	qsort(s->jr, s->n_jr, sizeof(*s->jr), jr_cmp);
+	return 0;
+}
+
+int stitch__run(struct stitch *s)
+{
+	int err;
+
+	for (size_t i = 0; i < s->n_ev; i++)
+		s->ev[i].wall += s->hosts[s->ev[i].host].startup_off;
+	err = build_series(s) ?: index_idents(s);
+	for (size_t h = 1; !err && h < s->n_hosts; h++)
+		err = estimate_offset(s, (int)h);
+	if (err)
+		return err;
+	/* Everything on host 0's clock from here. */
+	for (size_t i = 0; i < s->n_ev; i++)
+		s->ev[i].wall += s->hosts[s->ev[i].host].off.ns;
+	for (size_t i = 0; i < s->n_ser; i++) {
+		int64_t off = s->hosts[s->ser[i].host].off.ns;
+
+		s->ser[i].first += off;
+		s->ser[i].last += off;
+	}
+	return assemble(s);
+}
+
+size_t stitch__n_hosts(const struct stitch *s)
+{
+	return s->n_hosts;
+}
+
+const char *stitch__host_name(const struct stitch *s, int host)
+{
+	return host >= 0 && (size_t)host < s->n_hosts ? s->hosts[host].name : NULL;
+}
+
+const struct stitch_offset *stitch__offset(const struct stitch *s, int host)
+{
+	return host >= 0 && (size_t)host < s->n_hosts ? &s->hosts[host].off : NULL;
+}
+
+size_t stitch__n_journeys(const struct stitch *s)
+{
+	return s->n_jr;
+}
+
+size_t stitch__journey_len(const struct stitch *s, size_t j)
+{
+	return j < s->n_jr ? s->jr[j].n_ev : 0;
+}
+
+size_t stitch__journey_hosts(const struct stitch *s, size_t j)
+{
+	return j < s->n_jr ? s->jr[j].n_hosts : 0;
+}
+
+const struct retisc_json *stitch__journey_event(const struct stitch *s, size_t j, size_t i,
+						int *host, int64_t *wall_ns)
+{
+	const struct st_event *e;
+
+	if (j >= s->n_jr || i >= s->jr[j].n_ev)
+		return NULL;
+	e = &s->ev[s->jr[j].ev[i]];
+	if (host)
+		*host = e->host;
+	if (wall_ns)
+		*wall_ns = e->wall;
+	return e->ev;
+}

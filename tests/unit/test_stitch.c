@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Cross-host stitching (processors/stitch/stitch_engine.c) on recorded
+ * two-host streams built here: ICMP echoes both ways with host B's clock
+ * 5 s ahead, one request NATed on the way (addresses rewritten, identity
+ * kept), one that never arrives, and a one-way stream.
+ */
+#include "testutil.h"
+
+#include <inttypes.h>
+
+#include <retisc/base64.h>
+
+#include "registry.h"
+#include "stitch_engine.h"
+
+static const struct retisc_api *api;
+static struct retisc_registry *reg;
+
+static int setup(void **state)
+{
+	(void)state;
+	reg = retisc_registry__new();
+	api = reg ? retisc_registry__api(reg) : NULL;
+	return api ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	retisc_registry__free(reg);
+	return 0;
+}
+
+/* An Ethernet + IPv4 + ICMP echo packet, base64. */
+static void icmp_b64(struct retisc_strbuf *sb, uint32_t src, uint32_t dst, uint8_t type,
+		     uint16_t id, uint16_t seq)
+{
+	uint8_t p[14 + 20 + 8] = {};
+
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[16] = 0, p[17] = 28;
+	p[22] = 64, p[23] = 1;
+	for (int i = 0; i < 4; i++) {
+		p[26 + i] = (uint8_t)(src >> (24 - 8 * i));
+		p[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	p[34] = type;
+	p[38] = (uint8_t)(id >> 8), p[39] = (uint8_t)id;
+	p[40] = (uint8_t)(seq >> 8), p[41] = (uint8_t)seq;
+	assert_int_equal(retisc_base64__encode(sb, p, sizeof(p)), 0);
+}
+
+/* One event of host h at monotonic time ts, tracking key (head, tts). */
+static void add(struct stitch *s, int h, uint64_t ts, uint64_t head, uint64_t tts,
+		const char *symbol, uint32_t src, uint32_t dst, uint8_t type, uint16_t seq)
+{
+	struct retisc_strbuf b64 = {}, line = {};
+	struct retisc_json *ev;
+	char err[128];
+
+	icmp_b64(&b64, src, dst, type, 0x4242, seq);
+	retisc_strbuf__printf(
+		&line,
+		"{\"common\":{\"timestamp\":%" PRIu64 "},\"kernel\":{\"symbol\":\"%s\","
+		"\"probe_type\":\"raw_tracepoint\"},\"skb-tracking\":{\"orig_head\":%" PRIu64
+		",\"timestamp\":%" PRIu64 ",\"skb\":1},\"packet\":{\"len\":42,"
+		"\"capture_len\":42,\"data\":\"%s\"}}",
+		ts, symbol, head, tts, b64.buf);
+	ev = api->json_parse(line.buf, line.len, err, sizeof(err));
+	assert_non_null(ev);
+	assert_int_equal(stitch__add_event(s, h, ev), 0);
+	retisc_strbuf__release(&b64);
+	retisc_strbuf__release(&line);
+}
+
+static void add_startup(struct stitch *s, int h, int64_t sec)
+{
+	char line[256], err[128];
+	struct retisc_json *ev;
+
+	snprintf(line, sizeof(line),
+		 "{\"common\":{\"timestamp\":1},\"startup\":{\"retis_version\":\"v1.7.0\","
+		 "\"clock_monotonic_offset\":{\"sec\":%" PRId64 ",\"nsec\":0}}}",
+		 sec);
+	ev = api->json_parse(line, strlen(line), err, sizeof(err));
+	assert_int_equal(stitch__add_event(s, h, ev), 0);
+}
+
+#define A_IP 0x0a000001 /* 10.0.0.1 */
+#define B_IP 0x0a000102 /* 10.0.1.2 */
+#define VIP 0x0a000964	/* 10.0.9.100, NATed to B */
+#define MS 1000000ull
+
+static void test_two_hosts(void **state)
+{
+	struct stitch *s = stitch__new(api, 1000 * MS);
+	const struct stitch_offset *off;
+	int a, b, host;
+	int64_t t0, t1;
+
+	(void)state;
+	assert_non_null(s);
+	a = stitch__add_host(s, "a");
+	b = stitch__add_host(s, "b");
+	assert_int_equal(a, 0);
+	assert_int_equal(b, 1);
+	add_startup(s, a, 1000);
+	add_startup(s, b, 1005); /* B's wall clock is 5 s ahead */
+	/* seq 1..3: request a -> b (100 us on the wire), reply b -> a. seq 2
+	 * is addressed to a VIP that NAT rewrites before B. */
+	for (uint16_t q = 1; q <= 3; q++) {
+		uint64_t t = q * 1000 * MS;
+
+		add(s, a, t, 10 + q, t, "net_dev_start_xmit", A_IP, q == 2 ? VIP : B_IP, 8, q);
+		add(s, b, t + 100000, 20 + q, t + 100000, "netif_receive_skb", A_IP, B_IP, 8, q);
+		add(s, b, t + 150000, 30 + q, t + 150000, "net_dev_start_xmit", B_IP, A_IP, 0, q);
+		add(s, a, t + 250000, 40 + q, t + 250000, "netif_receive_skb", B_IP, A_IP, 0, q);
+	}
+	/* seq 4: the request never reaches B. */
+	add(s, a, 4000 * MS, 14, 4000 * MS, "net_dev_start_xmit", A_IP, B_IP, 8, 4);
+	assert_int_equal(stitch__run(s), 0);
+
+	off = stitch__offset(s, b);
+	assert_int_equal(off->matches, 6);
+	assert_true(off->two_way);
+	assert_int_equal(off->ns, -5000 * (int64_t)MS);
+
+	/* 3 requests + 3 replies across both hosts, and the lost request. */
+	assert_int_equal(stitch__n_journeys(s), 7);
+	for (size_t j = 0; j < 6; j++) {
+		assert_int_equal(stitch__journey_hosts(s, j), 2);
+		assert_int_equal(stitch__journey_len(s, j), 2);
+		stitch__journey_event(s, j, 0, &host, &t0);
+		assert_int_equal(host, j % 2 ? b : a);
+		stitch__journey_event(s, j, 1, &host, &t1);
+		assert_int_equal(host, j % 2 ? a : b);
+		assert_int_equal(t1 - t0, 100000);
+	}
+	assert_int_equal(stitch__journey_hosts(s, 6), 1);
+	assert_int_equal(stitch__journey_len(s, 6), 1);
+	stitch__free(s);
+}
+
+/* Packets one way only: the offset includes the link delay. */
+static void test_one_way(void **state)
+{
+	struct stitch *s = stitch__new(api, 1000 * MS);
+	const struct stitch_offset *off;
+
+	(void)state;
+	stitch__add_host(s, "a");
+	stitch__add_host(s, "b");
+	for (uint16_t q = 1; q <= 5; q++) {
+		uint64_t t = q * 1000 * MS;
+
+		add(s, 0, t, 10 + q, t, "net_dev_start_xmit", A_IP, B_IP, 8, q);
+		add(s, 1, t + 2000 * MS + 100000, 20 + q, t, "netif_receive_skb", A_IP, B_IP, 8, q);
+	}
+	assert_int_equal(stitch__run(s), 0);
+	off = stitch__offset(s, 1);
+	assert_int_equal(off->matches, 5);
+	assert_false(off->two_way);
+	assert_int_equal(off->ns, -(2000 * (int64_t)MS + 100000));
+	assert_int_equal(stitch__n_journeys(s), 5);
+	stitch__free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_two_hosts),
+		cmocka_unit_test(test_one_way),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
