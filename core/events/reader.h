@@ -70,6 +70,25 @@ int retisc_reader__next_kind(struct retisc_reader *r, enum retisc_file_kind kind
 			     struct retisc_json **out, char *err, size_t errsz);
 
 /*
+ * For a processor that scans lines itself (sort -o, doc/processing.md §2.7):
+ * like __next(), but a line of a current-format events file comes back
+ * unparsed, in *line (*len bytes, newline removed, valid until the next
+ * call), with *out NULL; the first line, and every line of other files,
+ * come back parsed and checked in *out as __next() returns them. Same
+ * returns and errors as __next() otherwise.
+ */
+int retisc_reader__next_line(struct retisc_reader *r, const char **line, size_t *len,
+			     struct retisc_json **out, char *err, size_t errsz);
+
+/*
+ * Parse and check a line that __next_line() returned, exactly as __next()
+ * would have: 1 with *out (owned by the caller), or a negative errno with
+ * "<path>:<line>: <what>" in err.
+ */
+int retisc_reader__parse_line(struct retisc_reader *r, const char *line, size_t len,
+			      struct retisc_json **out, char *err, size_t errsz);
+
+/*
  * Apply the fix-ups of doc/files.md §4 for a file at level `level` to one event
  * object in place. 0, or -EEXIST ("Destination field ... already exists",
  * written to err).

@@ -51,7 +51,8 @@ struct sort_ctx {
 	char **paths; /* files read so far, indexed by origin */
 	size_t n_paths;
 	int status;
-	bool fatal; /* an error that ends the command without draining */
+	bool fatal;	     /* an error that ends the command without draining */
+	uint64_t raw_events; /* added unparsed (sort_raw()) */
 };
 
 static void usage(FILE *f)
@@ -237,6 +238,15 @@ static int emit(void *ctx, const struct retisc_json *series, const struct retisc
 	return 0;
 }
 
+/* emit_json: the series file alone (no text), straight from the lines. */
+static int emit_json(void *ctx, const char *buf, size_t len)
+{
+	struct sort_ctx *c = ctx;
+	int err = retisc_out__write(&c->json, buf, len);
+
+	return err ? write_failed(c, &c->json, err) : 0;
+}
+
 /* §2.1: --out pointing at the input itself. */
 static bool same_file(const char *a, const char *b)
 {
@@ -259,6 +269,12 @@ static void log_counts(const struct sort_ctx *c, const struct retisc_sort *s)
 		    "%" PRIu64 " entries forgotten",
 		    k.events, k.emitted, k.peak_buffered, k.peak_ids, k.peak_queues, k.peak_upcalls,
 		    k.peak_flows, k.forgotten);
+	if (k.peak_ids)
+		c->api->log(RETISC_LOG_DEBUG,
+			    "sort: peak id state %zu bytes, %.1f bytes per id; %" PRIu64
+			    " of %" PRIu64 " event(s) copied through unparsed",
+			    k.peak_state_bytes, (double)k.peak_state_bytes / (double)k.peak_ids,
+			    c->raw_events, k.events);
 }
 
 /* retisc_proc_line_fn: hand one event to the sorter, which may emit. */
@@ -272,6 +288,32 @@ static int sort_line(void *priv, struct retisc_json *ev, char *err, size_t errsz
 			       origin_of(c, api->reader_path(c->rd), api->reader_line(c->rd)), err,
 			       errsz);
 	/* emit() failed and reported why (a closed pipe silently): stop. */
+	if (c->fatal)
+		return ret == -EPIPE ? -EPIPE : -ECANCELED;
+	if (ret && ret != -EINVAL) {
+		api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
+		c->fatal = true;
+	}
+	return ret;
+}
+
+/*
+ * retisc_proc_loop.raw: a line the scanner accepts goes to the sorter as it
+ * is (doc/processing.md §2.7); any other is parsed and goes to sort_line().
+ */
+static int sort_raw(void *priv, const char *line, size_t len, char *err, size_t errsz)
+{
+	struct sort_ctx *c = priv;
+	const struct retisc_api *api = c->api;
+	struct retisc_sort_scan f;
+	int ret;
+
+	if (!retisc_sort_scan__line(line, len, &f))
+		return 1;
+	c->raw_events++;
+	ret = retisc_sort__add_raw(c->sort, line, len, &f,
+				   origin_of(c, api->reader_path(c->rd), api->reader_line(c->rd)),
+				   err, errsz);
 	if (c->fatal)
 		return ret == -EPIPE ? -EPIPE : -ECANCELED;
 	if (ret && ret != -EINVAL) {
@@ -362,6 +404,12 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 			goto out;
 		}
 		retisc_pager__start(&pager);
+	}
+	/* Only the series file: lines are copied through, not parsed. */
+	if (!c.text && RETISC_API_HAS(api, reader_parse_line)) {
+		so.emit_json = emit_json;
+		so.deltas = so.diff = so.lost = false;
+		loop.raw = sort_raw;
 	}
 	c.sort = retisc_sort__new(api, &so, emit, &c);
 	if (!c.sort) {

@@ -606,6 +606,21 @@ struct retisc_api {
 	 * -EINVAL (event is NULL or not an object) or -ENOMEM.
 	 */
 	int (*event_emit)(struct retisc_json *event);
+
+	/*
+	 * Raw lines, for a processor that scans events itself (sort -o,
+	 * doc/processing.md §2.7); same contracts as the core's
+	 * retisc_reader__next_line() and parse_line(): next_line() returns
+	 * like reader_next(), with either *out (a value parsed and checked,
+	 * owned by the caller) or *line and *len (a line of a current-format
+	 * events file, unparsed, valid until the next call). parse_line()
+	 * parses and checks such a line as reader_next() would have. Main
+	 * thread. Check with RETISC_API_HAS().
+	 */
+	int (*reader_next_line)(struct retisc_reader *r, const char **line, size_t *len,
+				struct retisc_json **out, char *err, size_t errsz);
+	int (*reader_parse_line)(struct retisc_reader *r, const char *line, size_t len,
+				 struct retisc_json **out, char *err, size_t errsz);
 	size_t : 0;
 };
 

@@ -512,7 +512,63 @@ struct retisc_proc_loop {
 	 * ends the input anyway. stats and sort set it; print and pcap stop.
 	 */
 	bool skip_read_errors;
+	/*
+	 * Optional: lines of a current-format events file come here first,
+	 * unparsed (line, len bytes, no newline; the reader's
+	 * reader_next_line()). Returns as line() does, or 1 to have the line
+	 * parsed and checked as usual and handed to line(). For a processor
+	 * that scans events itself (sort -o, doc/processing.md §2.7).
+	 */
+	int (*raw)(void *priv, const char *line, size_t len, char *err, size_t errsz);
 };
+
+/* A callback's result, as retisc_proc__each() handles it: 1 to go on, else
+ * what the loop returns. */
+static inline int retisc_proc__result(const struct retisc_api *api, struct retisc_reader *rd,
+				      const struct retisc_proc_loop *loop, int ret, const char *err,
+				      int *status)
+{
+	if (ret == -EINVAL) {
+		if (err[0])
+			retisc_proc__log_line(api, rd, err);
+		*status = 1;
+		if (!loop->keep_going)
+			return ret;
+	} else if (ret) {
+		if (ret != -EPIPE)
+			*status = 1;
+		return ret;
+	}
+	return 1;
+}
+
+/* A reader error, as retisc_proc__each() handles it: 1 to go on, else what
+ * the loop returns. */
+static inline int retisc_proc__read_error(const struct retisc_proc_loop *loop, int ret, int *status)
+{
+	*status = 1;
+	if (!loop->keep_going || ret == -ENOMEM || (ret != -EINVAL && !loop->skip_read_errors))
+		return ret;
+	return 1;
+}
+
+/* The next line for loop->raw: as retisc_proc__read(), with *v or *line. */
+static inline int retisc_proc__read_line(const struct retisc_api *api, struct retisc_reader *rd,
+					 const char **line, size_t *len, struct retisc_json **v,
+					 char *err, size_t errsz)
+{
+	int ret;
+
+	if (retisc_proc__stopped())
+		return 0;
+	ret = api->reader_next_line(rd, line, len, v, err, errsz);
+	if (ret < 0) {
+		if (retisc_proc__stopped())
+			return 0;
+		api->log(RETISC_LOG_ERROR, "%s", err);
+	}
+	return ret;
+}
 
 /*
  * Read rd to its end through loop->line(), one line at a time (doc/processing.md
@@ -531,31 +587,47 @@ struct retisc_proc_loop {
 static inline int retisc_proc__each(const struct retisc_api *api, struct retisc_reader *rd,
 				    const struct retisc_proc_loop *loop, int *status)
 {
-	struct retisc_json *v;
+	bool raw = loop->raw && RETISC_API_HAS(api, reader_parse_line);
+	struct retisc_json *v = NULL;
+	const char *line = NULL;
 	char err[1024];
+	size_t len = 0;
 	int ret;
 
-	while ((ret = retisc_proc__read(api, rd, &v, err, sizeof(err)))) {
+	for (;;) {
+		ret = raw ? retisc_proc__read_line(api, rd, &line, &len, &v, err, sizeof(err))
+			  : retisc_proc__read(api, rd, &v, err, sizeof(err));
+		if (!ret)
+			break;
 		if (ret < 0) {
-			*status = 1;
-			if (!loop->keep_going || ret == -ENOMEM ||
-			    (ret != -EINVAL && !loop->skip_read_errors))
+			ret = retisc_proc__read_error(loop, ret, status);
+			if (ret <= 0)
 				return ret;
 			continue;
 		}
 		err[0] = '\0';
-		ret = loop->line(loop->priv, v, err, sizeof(err));
-		if (ret == -EINVAL) {
-			if (err[0])
-				retisc_proc__log_line(api, rd, err);
-			*status = 1;
-			if (!loop->keep_going)
-				return ret;
-		} else if (ret) {
-			if (ret != -EPIPE)
-				*status = 1;
-			return ret;
+		if (raw && !v) {
+			ret = loop->raw(loop->priv, line, len, err, sizeof(err));
+			if (ret == 1) {
+				/* Errors as retisc_proc__read() reports them. */
+				ret = api->reader_parse_line(rd, line, len, &v, err, sizeof(err));
+				if (ret < 0) {
+					api->log(RETISC_LOG_ERROR, "%s", err);
+					ret = retisc_proc__read_error(loop, ret, status);
+					if (ret <= 0)
+						return ret;
+					continue;
+				}
+				err[0] = '\0';
+				ret = loop->line(loop->priv, v, err, sizeof(err));
+			}
+		} else {
+			ret = loop->line(loop->priv, v, err, sizeof(err));
 		}
+		v = NULL;
+		ret = retisc_proc__result(api, rd, loop, ret, err, status);
+		if (ret <= 0)
+			return ret;
 	}
 	return 0;
 }
