@@ -395,6 +395,8 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 			status = 1;
 			goto out;
 		}
+		/* The page cache copy of the series file on the other CPU. */
+		retisc_out__async(&c.json);
 	}
 	if (!c.out_path || print) {
 		c.text = api->text_new(api, c.multiline, ll, utc);

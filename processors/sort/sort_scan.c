@@ -11,6 +11,9 @@
  * a repeated key is declined).
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "sort_scan.h"
 
@@ -73,60 +76,83 @@ static bool word_special(uint64_t x)
 	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
 }
 
-/* The string opening at *pos; *pos goes past its closing quote. */
-static bool scan_str(const unsigned char *s, size_t len, size_t *pos)
+/*
+ * The string opening at s[i]: the offset past its closing quote, or 0 when
+ * it does not end or holds a byte the writer would escape.
+ */
+static inline __attribute__((always_inline)) size_t scan_str(const unsigned char *s, size_t len,
+							     size_t i)
 {
-	size_t i = *pos + 1;
 	uint64_t w;
 
+	i++;
+#ifdef __SSE2__
+	/* Most of a line is one long base64 string: 16 bytes per step. */
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+			_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+		int mask = _mm_movemask_epi8(m);
+
+		if (mask) {
+			i += (size_t)__builtin_ctz((unsigned int)mask);
+			return s[i] == '"' ? i + 1 : 0;
+		}
+	}
+#endif
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&w, s + i, 8);
 		if (word_special(w))
 			break;
 	}
 	for (; i < len; i++) {
-		if (s[i] == '"') {
-			*pos = i + 1;
-			return true;
-		}
+		if (s[i] == '"')
+			return i + 1;
 		if (s[i] == '\\' || s[i] < 0x20)
-			return false;
+			return 0;
 	}
-	return false;
+	return 0;
 }
 
-/* An integer in the writer's form at *pos: *neg, *mag. */
-static bool scan_int(const unsigned char *s, size_t len, size_t *pos, bool *neg, uint64_t *mag)
+/*
+ * An integer in the writer's form at s[i] (no leading zero, no "-0", within
+ * 64 bits): the offset past it, or 0. Its value in *val when val is set
+ * (then it must not be negative).
+ */
+static inline __attribute__((always_inline)) size_t scan_int(const unsigned char *s, size_t len,
+							     size_t i, uint64_t *val)
 {
-	size_t i = *pos;
-	uint64_t v = 0;
+	bool neg = s[i] == '-';
+	size_t d0, nd;
 
-	*neg = s[i] == '-';
-	if (*neg)
+	if (neg)
 		i++;
-	if (i >= len || s[i] < '0' || s[i] > '9')
-		return false;
-	if (s[i] == '0') {
-		/* "-0" reads back as 0; "01" is no JSON. */
+	d0 = i;
+	while (i < len && (unsigned int)(s[i] - '0') < 10)
 		i++;
-		if (*neg || (i < len && s[i] >= '0' && s[i] <= '9'))
-			return false;
-	} else {
-		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-			unsigned int d = s[i] - '0';
-
-			if (v > (UINT64_MAX - d) / 10)
-				return false;
-			v = v * 10 + d;
-		}
-	}
+	nd = i - d0;
+	if (!nd || (s[d0] == '0' && (nd > 1 || neg)))
+		return 0;
 	if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
-		return false;
-	if (*neg && v > (uint64_t)INT64_MAX + 1)
-		return false;
-	*pos = i;
-	*mag = v;
-	return true;
+		return 0;
+	/* Same digit count: the decimal strings compare like the values. */
+	if (neg ? nd > 19 || (nd == 19 && memcmp(s + d0, "9223372036854775808", 19) > 0)
+		: nd > 20 || (nd == 20 && memcmp(s + d0, "18446744073709551615", 20) > 0))
+		return 0;
+	if (val) {
+		uint64_t v = 0;
+
+		if (neg)
+			return 0;
+		for (size_t k = d0; k < i; k++)
+			v = v * 10 + (uint64_t)(s[k] - '0');
+		*val = v;
+	}
+	return i;
 }
 
 /* Record key k (n bytes at offset off) in f; false when f already has it. */
@@ -154,7 +180,7 @@ bool retisc_sort_scan__line(const char *line, size_t len, struct retisc_sort_sca
 	const unsigned char *s = (const unsigned char *)line;
 	struct frame st[SCAN_MAX_DEPTH];
 	unsigned int found = 0, want = 0, sec = SEC_OTHER;
-	bool insert_found = false, seen_common = false, neg;
+	bool insert_found = false, seen_common = false;
 	size_t depth = 0, i = 0, kstart;
 	uint64_t v;
 
@@ -186,16 +212,18 @@ bool retisc_sort_scan__line(const char *line, size_t len, struct retisc_sort_sca
 				goto key;
 			continue;
 		case '"':
-			if (want || !scan_str(s, len, &i))
+			if (want)
+				return false;
+			i = scan_str(s, len, i);
+			if (!i)
 				return false;
 			break;
 		case '-':
 		case '0' ... '9':
-			if (!scan_int(s, len, &i, &neg, &v))
+			i = scan_int(s, len, i, want ? &v : NULL);
+			if (!i)
 				return false;
 			if (want) {
-				if (neg)
-					return false;
 				found |= want;
 				switch (want) {
 				case F_TS:
@@ -265,7 +293,8 @@ bool retisc_sort_scan__line(const char *line, size_t len, struct retisc_sort_sca
 		if (i >= len || s[i] != '"')
 			return false;
 		kstart = i + 1;
-		if (!scan_str(s, len, &i) || i >= len || s[i] != ':')
+		i = scan_str(s, len, i);
+		if (!i || i >= len || s[i] != ':')
 			return false;
 		if (!frame_key(&st[depth - 1], s, (uint32_t)kstart, (uint32_t)(i - 1 - kstart)))
 			return false;
