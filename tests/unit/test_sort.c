@@ -504,6 +504,67 @@ static void test_rotated_set(void **state)
 
 /* A malformed line: reported with file and line; what was read before it
  * is written, nothing after it unless --keep-going. */
+/*
+ * doc/processing.md §2.7: with --out alone, lines the scanner accepts are
+ * copied through; the series file must be the one the tree path writes
+ * (--print makes sort parse every line), byte for byte, errors included.
+ */
+static void test_copy_through(void **state)
+{
+	const char *raw_out = tmp_path("raw.json"), *tree_out = tmp_path("tree.json");
+	char *text, *want_err, buf[16384];
+	const char *in;
+	struct pt_run r, t;
+
+	(void)state;
+	text = slurp(fixture("sort-events.json"), NULL);
+	assert_non_null(text);
+	/* The fixture (OVS lines go the tree way), then lines the scanner
+	 * declines or takes, for packets A (ts 100) and a new one E. */
+	snprintf(buf, sizeof(buf),
+		 "%s"
+		 "{\"common\":{\"timestamp\": 500},\"kernel\":{\"symbol\":\"a\"},"
+		 "\"skb-tracking\":{\"orig_head\":1000,\"timestamp\":100,\"skb\":5000}}\n"
+		 "{\"common\":{\"timestamp\":501},\"x\":\"q\\\"\",\"skb-tracking\":"
+		 "{\"orig_head\":7000,\"timestamp\":490,\"skb\":7001,\"lost\":1}}\n"
+		 "{\"common\":{\"timestamp\":502},\"x\":tru}\n"
+		 "{\"common\":{\"timestamp\":503,\"timestamp\":504},\"skb-tracking\":"
+		 "{\"orig_head\":7000,\"timestamp\":490,\"skb\":7001}}\n"
+		 "{\"common\":{\"timestamp\":505},\"dev\":{\"ifindex\":2},\"kernel\":{},"
+		 "\"skb-tracking\":{\"orig_head\":7000,\"timestamp\":490,\"skb\":7002}}\n"
+		 "{\"common\":{\"timestamp\":506},\"skb-tracking\":{\"orig_head\":7000}}\n"
+		 "{\"common\":{\"timestamp\":507},\"v\":[1.5,-3,0,{}],\"skb-tracking\":"
+		 "{\"orig_head\":7000,\"timestamp\":490,\"skb\":7003}}\n"
+		 "{\"common\":{\"timestamp\":508},\"skb-tracking\":{\"orig_head\":7000,"
+		 "\"timestamp\":490,\"skb\":7004}}\n",
+		 text);
+	free(text);
+	in = tmp_file("copy.json", buf);
+
+	pt_run_debug(&r, "sort", "--keep-going", "--max-buffer", "4", in, "-o", raw_out);
+	pt_run_debug(&t, "sort", "--keep-going", "--max-buffer", "4", "--print", in, "-o",
+		     tree_out);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(t.status, 1);
+	assert_file_eq(raw_out, tree_out);
+	/* The bad lines are reported alike, naming file and line. */
+	want_err = strdup(ring_path("%s:19: invalid literal at column 33", in));
+	assert_contains(pt_log(&r), want_err);
+	assert_contains(pt_log(&t), want_err);
+	free(want_err);
+	want_err = strdup(ring_path("%s:22: malformed skb-tracking section", in));
+	assert_contains(pt_log(&r), want_err);
+	assert_contains(pt_log(&t), want_err);
+	free(want_err);
+	/* Lines 17 (a blank), 18 (an escape), 19, 20 (repeated key), 22, 23
+	 * (double) were parsed; 21, 24 and the fixture's plain lines not. */
+	assert_contains(pt_log(&r), "copied through unparsed");
+	assert_not_contains(pt_log(&r), " 0 of ");
+	assert_contains(pt_log(&t), "0 of ");
+	pt_free(&r);
+	pt_free(&t);
+}
+
 static void test_malformed_line(void **state)
 {
 	const char *out = tmp_path("bad-out.json");
@@ -744,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_startup_first),
 		cmocka_unit_test(test_rotated_set),
 		cmocka_unit_test(test_malformed_line),
+		cmocka_unit_test(test_copy_through),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_bounded_memory),
 		cmocka_unit_test(test_forget_after),
