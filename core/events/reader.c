@@ -915,7 +915,7 @@ int retisc_reader__next_line(struct retisc_reader *r, const char **line, size_t 
 	*line = NULL;
 	*len = 0;
 	/* Line 1 was parsed by __open(); older formats need their fix-ups. */
-	if (r->first || r->compat != RETISC_COMPAT_V2 || r->kind != RETISC_FILE_EVENTS)
+	if (r->first || r->compat != RETISC_COMPAT_V2)
 		return reader_next(r, 0, out, err, errsz);
 	ret = reader_line(r, &l, len, err, errsz);
 	if (ret > 0)
@@ -923,17 +923,26 @@ int retisc_reader__next_line(struct retisc_reader *r, const char **line, size_t 
 	return ret;
 }
 
-int retisc_reader__parse_line(struct retisc_reader *r, const char *line, size_t len,
-			      struct retisc_json **out, char *err, size_t errsz)
+int retisc_reader__parse_line(const struct retisc_reader *r, const char *path, unsigned long line,
+			      const char *text, size_t len, struct retisc_json **out, char *err,
+			      size_t errsz)
 {
+	/* What reader_parse() and reader_check() read: never r's moving
+	 * parts, so that other threads may parse while r reads on. */
+	struct retisc_reader at = {
+		.path = (char *)path,
+		.line = line,
+		.kind = r->kind,
+		.compat = r->compat,
+	};
 	struct retisc_json *v;
 	int ret;
 
 	*out = NULL;
-	ret = reader_parse(r, line, len, &v, err, errsz);
+	ret = reader_parse(&at, text, len, &v, err, errsz);
 	if (ret <= 0)
 		return ret;
-	ret = reader_check(r, v, err, errsz);
+	ret = reader_check(&at, v, err, errsz);
 	if (ret) {
 		retisc_json__free(v);
 		return ret;

@@ -73,8 +73,9 @@ static void series_file(const char *path, bool raw, struct retisc_strbuf *out)
 					break;
 				continue;
 			}
-			if (!ev &&
-			    retisc_reader__parse_line(rd, line, len, &ev, err, sizeof(err)) <= 0)
+			if (!ev && retisc_reader__parse_line(rd, retisc_reader__path(rd),
+							     retisc_reader__line(rd), line, len,
+							     &ev, err, sizeof(err)) <= 0)
 				break;
 		}
 		ret = retisc_sort__add(s, ev, i++, err, sizeof(err));

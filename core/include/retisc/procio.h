@@ -671,7 +671,7 @@ struct retisc_proc_loop {
 	 */
 	bool skip_read_errors;
 	/*
-	 * Optional: lines of a current-format events file come here first,
+	 * Optional: lines of a current-format file come here first,
 	 * unparsed (line, len bytes, no newline; the reader's
 	 * reader_next_line()). Returns as line() does, or 1 to have the line
 	 * parsed and checked as usual and handed to line(). For a processor
@@ -768,7 +768,9 @@ static inline int retisc_proc__each(const struct retisc_api *api, struct retisc_
 			ret = loop->raw(loop->priv, line, len, err, sizeof(err));
 			if (ret == 1) {
 				/* Errors as retisc_proc__read() reports them. */
-				ret = api->reader_parse_line(rd, line, len, &v, err, sizeof(err));
+				ret = api->reader_parse_line(rd, api->reader_path(rd),
+							     api->reader_line(rd), line, len, &v,
+							     err, sizeof(err));
 				if (ret < 0) {
 					api->log(RETISC_LOG_ERROR, "%s", err);
 					ret = retisc_proc__read_error(loop, ret, status);
