@@ -13,7 +13,6 @@
  * need not check every append.
  */
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -109,27 +108,6 @@ static void put(struct pf_ctx *c, const char *s)
 		c->err = retisc_strbuf__puts(c->sb, s);
 }
 
-/*
- * Whether fmt uses only the conversions fast_vformat() writes itself: %u,
- * %x with an optional zero-padded width of one digit, %zu, %s, %%.
- */
-static bool fast_format_ok(const char *fmt)
-{
-	for (const char *p = strchr(fmt, '%'); p; p = strchr(p, '%')) {
-		p++;
-		if (*p == '0' && p[1] >= '1' && p[1] <= '9')
-			p += 2;
-		if (*p == 'z')
-			p++;
-		if (*p != 'u' && *p != 'x' && *p != 's' && *p != '%')
-			return false;
-		if (p[-1] == 'z' && *p != 'u')
-			return false;
-		p++;
-	}
-	return true;
-}
-
 /* v in base (10 or 16, lower case), at least width digits, zero-padded. */
 static int fast_put_num(struct retisc_strbuf *sb, uint64_t v, unsigned int base, unsigned int width)
 {
@@ -144,58 +122,64 @@ static int fast_put_num(struct retisc_strbuf *sb, uint64_t v, unsigned int base,
 	return retisc_strbuf__append(sb, q, (size_t)(buf + sizeof(buf) - q));
 }
 
-/* printf() for the formats fast_format_ok() accepts, with the same text:
- * a packet line has a dozen conversions, and vsnprintf()'s setup cost
- * more than the formatting itself. */
+/*
+ * printf() for the conversions this file uses, with the same text: %u, %x
+ * (optionally zero-padded to a one-digit width), %zu, %s, %%. A packet line
+ * has a dozen conversions, and vsnprintf()'s setup cost more than the
+ * formatting itself. 1 (having consumed part of ap) at any other
+ * conversion: the caller then uses vsnprintf().
+ */
 static int fast_vformat(struct retisc_strbuf *sb, const char *fmt, va_list ap)
 {
-	const char *p = fmt, *pct;
+	const char *run = fmt, *p;
 	int err = 0;
 
-	while (!err && (pct = strchr(p, '%'))) {
+	for (p = fmt; *p && !err; p++) {
 		unsigned int width = 0;
 
-		err = retisc_strbuf__append(sb, p, (size_t)(pct - p));
-		p = pct + 1;
-		if (*p == '0') {
+		if (*p != '%')
+			continue;
+		err = retisc_strbuf__append(sb, run, (size_t)(p - run));
+		p++;
+		if (*p == '0' && p[1] >= '1' && p[1] <= '9') {
 			width = (unsigned int)(p[1] - '0');
 			p += 2;
 		}
-		switch (*p) {
-		case 'z':
+		if (*p == 'z' && p[1] == 'u') {
 			p++;
 			err = err ?: fast_put_num(sb, va_arg(ap, size_t), 10, width);
-			break;
-		case 'u':
-			err = err ?: fast_put_num(sb, va_arg(ap, unsigned int), 10, width);
-			break;
-		case 'x':
-			err = err ?: fast_put_num(sb, va_arg(ap, unsigned int), 16, width);
-			break;
-		case 's':
+		} else if (*p == 'u' || *p == 'x') {
+			err = err
+				      ?: fast_put_num(sb, va_arg(ap, unsigned int),
+						      *p == 'u' ? 10 : 16, width);
+		} else if (*p == 's' && !width) {
 			err = err ?: retisc_strbuf__puts(sb, va_arg(ap, const char *));
-			break;
-		default:
+		} else if (*p == '%' && !width) {
 			err = err ?: retisc_strbuf__putc(sb, '%');
-			break;
+		} else {
+			return 1;
 		}
-		p++;
+		run = p + 1;
 	}
-	return err ?: retisc_strbuf__puts(sb, p);
+	return err ?: retisc_strbuf__append(sb, run, (size_t)(p - run));
 }
 
 static void putf(struct pf_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(struct pf_ctx *c, const char *fmt, ...)
 {
-	va_list ap;
+	size_t start = c->sb->len;
+	va_list ap, cp;
 
 	if (c->err)
 		return;
 	va_start(ap, fmt);
-	if (fast_format_ok(fmt))
-		c->err = fast_vformat(c->sb, fmt, ap);
-	else
-		c->err = retisc_strbuf__vprintf(c->sb, fmt, ap);
+	va_copy(cp, ap);
+	c->err = fast_vformat(c->sb, fmt, ap);
+	if (c->err == 1) {
+		retisc_strbuf__truncate(c->sb, start);
+		c->err = retisc_strbuf__vprintf(c->sb, fmt, cp);
+	}
+	va_end(cp);
 	va_end(ap);
 }
 
