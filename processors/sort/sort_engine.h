@@ -42,11 +42,12 @@ struct retisc_sort_opts {
 	size_t max_ids;
 	/*
 	 * When set, series go to this callback instead of the emit one given
-	 * to __new(), as one JSON line each ("[...]\n", doc/processing.md
-	 * §2.6), buf valid during the call: the events of __add() written by
-	 * the JSON writer, those of __add_raw() as they were read with their
-	 * `tracking` spliced in. A negative return stops the sort as for
-	 * emit. __add_raw() needs it.
+	 * to __new(), as JSON text (doc/processing.md §2.6): each series is
+	 * one line ("[...]\n") handed over in several pieces, in order, buf
+	 * valid during the call; the events of __add() written by the JSON
+	 * writer, those of __add_raw() as they were read with their `tracking`
+	 * spliced in. A negative return stops the sort as for emit.
+	 * __add_raw() needs it.
 	 */
 	int (*emit_json)(void *ctx, const char *buf, size_t len);
 	/* Compute the text annotations of struct retisc_sort_note. */
