@@ -18,7 +18,9 @@
  * Errors: 0 or a negative errno, unless a function says it returns an exit
  * status (0 success, 1 runtime error, 2 usage error, as a processor's run()).
  * Messages go through the core's logger (api->log), usage errors to stderr.
- * Not thread-safe: processors run on the main thread.
+ * Not thread-safe: call these from the processor's main thread (a
+ * retisc_out given to retisc_out__async() writes from a thread of its own,
+ * behind the same calls).
  */
 #ifndef __RETISC_PROCIO_H
 #define __RETISC_PROCIO_H
