@@ -517,11 +517,13 @@ static inline int retisc_out__close(struct retisc_out *o)
 	if (o->fd >= 0 && !o->broken)
 		err = retisc_out__flush(o);
 	if (o->async) {
+		bool reported = o->broken;
 		int aerr = retisc_out__async_end(o);
 
+		/* A broken pipe that a write already returned is not new. */
 		if (aerr == -EPIPE)
 			o->broken = true;
-		if (!err)
+		if (!err && !reported)
 			err = aerr;
 	}
 	if (o->own_fd && o->fd >= 0 && close(o->fd) && !err)
