@@ -342,6 +342,9 @@ static int sort_raw(void *priv, const char *line, size_t len, char *err, size_t 
 #define SCAN_BATCHES 4
 #define SCAN_BATCH_LINES 1024
 #define SCAN_BATCH_BYTES (1u << 20)
+/* How many lines ahead the id map's bucket, then its entry, are fetched. */
+#define PREFETCH_BUCKET 8
+#define PREFETCH_ENTRY 4
 
 struct scan_item {
 	size_t off, len;
@@ -452,9 +455,18 @@ static void scan_batch_sort(struct scan_ahead *sa)
 	while (!b->done)
 		pthread_cond_wait(&sa->cond, &sa->lock);
 	pthread_mutex_unlock(&sa->lock);
-	for (i = 0; i < b->n && !sa->done; i++)
+	for (i = 0; i < b->n && !sa->done; i++) {
+		/* The id map entries of the lines ahead, into the cache. */
+		for (int st = 0; st < 2; st++) {
+			size_t k = i + (st ? PREFETCH_ENTRY : PREFETCH_BUCKET);
+
+			if (k < b->n && b->items[k].ok && b->items[k].f.has_id)
+				retisc_sort__prefetch(sa->c->sort, b->items[k].f.id_ts,
+						      b->items[k].f.id_head, st);
+		}
 		if (!scan_item_sort(sa, b, &b->items[i]))
 			sa->done = true;
+	}
 	for (; i < b->n; i++)
 		sa->c->api->json_free(b->items[i].v);
 	b->n = 0;

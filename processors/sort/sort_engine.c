@@ -1630,6 +1630,21 @@ int retisc_sort__add_raw(struct retisc_sort *s, const char *line, size_t len,
 	return buffered(s);
 }
 
+void retisc_sort__prefetch(const struct retisc_sort *s, uint64_t ts, uint64_t head, int stage)
+{
+	const struct htab *h = &s->ids;
+	uint64_t key[KEY_WORDS] = {ts, head};
+	const uint32_t *b;
+
+	if (!h->nb)
+		return;
+	b = &h->b[key_hash(h, key) & (h->nb - 1)];
+	if (!stage)
+		__builtin_prefetch(b);
+	else if (*b)
+		__builtin_prefetch(he(h, *b));
+}
+
 int retisc_sort__finish(struct retisc_sort *s)
 {
 	int ret;

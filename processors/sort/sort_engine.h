@@ -117,6 +117,14 @@ int retisc_sort__add_raw(struct retisc_sort *s, const char *line, size_t len,
 			 const struct retisc_sort_scan *f, uint64_t origin, char *err,
 			 size_t errsz);
 
+/*
+ * A hint, for a caller that knows the ids of the events it will add next:
+ * stage 0 fetches the hash bucket of id (ts, head) into the cache, stage 1
+ * (some events later) the entry it leads to. The id map is far bigger than
+ * the caches: each add otherwise waits for both, one after the other.
+ */
+void retisc_sort__prefetch(const struct retisc_sort *s, uint64_t ts, uint64_t head, int stage);
+
 /* End of input: emit everything still buffered (POP until empty). */
 int retisc_sort__finish(struct retisc_sort *s);
 
