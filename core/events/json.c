@@ -1451,7 +1451,15 @@ static int parse_string(struct json_parser *p, const char **out, size_t *outlen)
 	size_t n;
 	char c;
 
-	for (run = begin; run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
+	/* Eight bytes at a time through the long runs (base64 packets). */
+	for (run = begin; run + 8 <= p->len; run += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + run, 8);
+		if (json_word_needs_escape(w))
+			break;
+	}
+	for (; run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
 		;
 	if (run < p->len && s[run] == '"') {
 		*out = p->s + begin;

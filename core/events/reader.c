@@ -716,24 +716,16 @@ stop:
 	return ret;
 }
 
-/* Next raw line value: 1 (*out set), 0 at the end, negative errno. */
-static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *err, size_t errsz)
+/* Next line, trimmed: 1 (*line, *len set), 0 at the end, negative errno. */
+static int reader_line(struct retisc_reader *r, char **line, size_t *len, char *err, size_t errsz)
 {
-	char msg[256], *line;
-	size_t len;
 	int ret;
-
-	if (r->first) {
-		*out = r->first;
-		r->first = NULL;
-		return 1;
-	}
 
 	for (;;) {
 		if (r->done)
 			return 0;
 		errno = 0;
-		ret = line_get(r, &line, &len);
+		ret = line_get(r, line, len);
 		if (ret > 0)
 			break;
 		if (ret == -E2BIG) {
@@ -756,17 +748,45 @@ static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *
 	}
 
 	r->line++;
-	if (!line_trim(line, &len)) {
+	if (!line_trim(*line, len)) {
 		line_err(r, err, errsz, "blank line");
 		return -EINVAL;
 	}
+	return 1;
+}
+
+/* Parse the line just read: 1 (*out set) or negative errno. */
+static int reader_parse(struct retisc_reader *r, const char *line, size_t len,
+			struct retisc_json **out, char *err, size_t errsz)
+{
+	char msg[256];
+
 	*out = retisc_json__parse(line, len, msg, sizeof(msg));
 	if (!*out) {
-		ret = errno == ENOMEM ? -ENOMEM : -EINVAL;
+		int ret = errno == ENOMEM ? -ENOMEM : -EINVAL;
+
 		line_err(r, err, errsz, "%s", msg);
 		return ret;
 	}
 	return 1;
+}
+
+/* Next raw line value: 1 (*out set), 0 at the end, negative errno. */
+static int reader_read(struct retisc_reader *r, struct retisc_json **out, char *err, size_t errsz)
+{
+	char *line;
+	size_t len;
+	int ret;
+
+	if (r->first) {
+		*out = r->first;
+		r->first = NULL;
+		return 1;
+	}
+	ret = reader_line(r, &line, &len, err, errsz);
+	if (ret <= 0)
+		return ret;
+	return reader_parse(r, line, len, out, err, errsz);
 }
 
 /* What makes v unusable as an event (doc/events.md §3), or NULL. */
@@ -883,4 +903,50 @@ int retisc_reader__next_kind(struct retisc_reader *r, enum retisc_file_kind kind
 			     struct retisc_json **out, char *err, size_t errsz)
 {
 	return reader_next(r, kind, out, err, errsz);
+}
+
+int retisc_reader__next_line(struct retisc_reader *r, const char **line, size_t *len,
+			     struct retisc_json **out, char *err, size_t errsz)
+{
+	char *l;
+	int ret;
+
+	*out = NULL;
+	*line = NULL;
+	*len = 0;
+	/* Line 1 was parsed by __open(); older formats need their fix-ups. */
+	if (r->first || r->compat != RETISC_COMPAT_V2)
+		return reader_next(r, 0, out, err, errsz);
+	ret = reader_line(r, &l, len, err, errsz);
+	if (ret > 0)
+		*line = l;
+	return ret;
+}
+
+int retisc_reader__parse_line(const struct retisc_reader *r, const char *path, unsigned long line,
+			      const char *text, size_t len, struct retisc_json **out, char *err,
+			      size_t errsz)
+{
+	/* What reader_parse() and reader_check() read: never r's moving
+	 * parts, so that other threads may parse while r reads on. */
+	struct retisc_reader at = {
+		.path = (char *)path,
+		.line = line,
+		.kind = r->kind,
+		.compat = r->compat,
+	};
+	struct retisc_json *v;
+	int ret;
+
+	*out = NULL;
+	ret = reader_parse(&at, text, len, &v, err, errsz);
+	if (ret <= 0)
+		return ret;
+	ret = reader_check(&at, v, err, errsz);
+	if (ret) {
+		retisc_json__free(v);
+		return ret;
+	}
+	*out = v;
+	return 1;
 }

@@ -70,6 +70,28 @@ int retisc_reader__next_kind(struct retisc_reader *r, enum retisc_file_kind kind
 			     struct retisc_json **out, char *err, size_t errsz);
 
 /*
+ * For a processor that scans lines itself or parses them on other threads
+ * (sort -o, print; doc/processing.md §2.7, §1.1): like __next(), but a line
+ * of a current-format file comes back unparsed, in *line (*len bytes,
+ * newline removed, valid until the next call), with *out NULL; the first
+ * line, and every line of an older format (fix-ups), come back parsed and
+ * checked in *out as __next() returns them. Same returns and errors as
+ * __next() otherwise.
+ */
+int retisc_reader__next_line(struct retisc_reader *r, const char **line, size_t *len,
+			     struct retisc_json **out, char *err, size_t errsz);
+
+/*
+ * Parse and check text, a line that __next_line() returned as line number
+ * line of file path, exactly as __next() would have: 1 with *out (owned by
+ * the caller), or a negative errno with "<path>:<line>: <what>" in err.
+ * Reads only what does not change while r reads on: any thread.
+ */
+int retisc_reader__parse_line(const struct retisc_reader *r, const char *path, unsigned long line,
+			      const char *text, size_t len, struct retisc_json **out, char *err,
+			      size_t errsz);
+
+/*
  * Apply the fix-ups of doc/files.md §4 for a file at level `level` to one event
  * object in place. 0, or -EEXIST ("Destination field ... already exists",
  * written to err).

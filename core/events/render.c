@@ -125,6 +125,37 @@ static void offset_from_startup(struct retisc_renderer *r, const struct retisc_j
  * Core section formatters.
  */
 
+/*
+ * pre, then v in base 10 or 16 (lower case) with at least width digits
+ * (zero-padded), then post. Every event's first line has half a dozen
+ * numbers, and printf()'s setup costs more than the formatting (print's
+ * hot path, doc/processing.md §1.1).
+ */
+static int put_num(struct retisc_strbuf *out, const char *pre, uint64_t v, unsigned int base,
+		   unsigned int width, const char *post)
+{
+	char buf[24], *q = buf + sizeof(buf);
+
+	do {
+		*--q = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while ((size_t)(buf + sizeof(buf) - q) < width)
+		*--q = '0';
+	return retisc_strbuf__puts(out, pre) ?:
+		       retisc_strbuf__append(out, q, (size_t)(buf + sizeof(buf) - q)) ?:
+		       retisc_strbuf__puts(out, post);
+}
+
+/* A signed decimal, as printf's PRId64. */
+static int put_i64(struct retisc_strbuf *out, const char *pre, int64_t v, const char *post)
+{
+	if (v >= 0)
+		return put_num(out, pre, (uint64_t)v, 10, 0, post);
+	/* Negating INT64_MIN as a signed value would overflow. */
+	return retisc_strbuf__puts(out, pre) ?: put_num(out, "-", -(uint64_t)v, 10, 0, post);
+}
+
 static int put_time(struct retisc_strbuf *out, uint64_t ts, const struct retisc_renderer *r,
 		    bool utc)
 {
@@ -151,7 +182,7 @@ static int put_time(struct retisc_strbuf *out, uint64_t ts, const struct retisc_
 	return retisc_strbuf__printf(out, "%s.%06" PRId64, date, nsec / 1000);
 
 decimal:
-	return retisc_strbuf__printf(out, "%" PRIu64, ts);
+	return put_num(out, "", ts, 10, 0, "");
 }
 
 /*
@@ -180,7 +211,7 @@ int retisc_render__common(void *priv, const struct retisc_json *section, const s
 		err = -EINVAL;
 		if (!retisc_json__get_u64(smp, &cpu))
 			goto fail;
-		err = retisc_strbuf__printf(out, " (%" PRIu64 ")", cpu);
+		err = put_num(out, " (", cpu, 10, 0, ")");
 		if (err)
 			goto fail;
 	}
@@ -194,11 +225,11 @@ int retisc_render__common(void *priv, const struct retisc_json *section, const s
 			goto fail;
 		/* pid holds the process id and tgid the thread id (§3 quirk):
 		 * a thread other than the main one shows "process/thread". */
+		err = retisc_strbuf__puts(out, " [") ?: retisc_strbuf__puts(out, comm);
 		if (pid != tgid)
-			err = retisc_strbuf__printf(out, " [%s] %" PRId64 "/%" PRId64, comm, pid,
-						    tgid);
+			err = err ?: put_i64(out, "] ", pid, "") ?: put_i64(out, "/", tgid, "");
 		else
-			err = retisc_strbuf__printf(out, " [%s] %" PRId64, comm, tgid);
+			err = err ?: put_i64(out, "] ", tgid, "");
 		if (err)
 			goto fail;
 	}
@@ -226,7 +257,8 @@ int retisc_render__kernel(void *priv, const struct retisc_json *section, const s
 		tag = "kr";
 	else
 		tag = "invalid";
-	return retisc_strbuf__printf(f->out, "[%s] %s", tag, symbol);
+	return retisc_strbuf__putc(f->out, '[') ?: retisc_strbuf__puts(f->out, tag) ?:
+		       retisc_strbuf__puts(f->out, "] ") ?: retisc_strbuf__puts(f->out, symbol);
 }
 
 int retisc_render__userspace(void *priv, const struct retisc_json *section,
@@ -256,9 +288,9 @@ int retisc_render__tracking_id(struct retisc_strbuf *out, const struct retisc_js
 	/* The 128-bit (timestamp << 64 | orig_head) in hex without leading
 	 * zeros: the low half keeps its zeros once a high half is printed. */
 	if (ts)
-		return retisc_strbuf__printf(out, "#%" PRIx64 "%016" PRIx64 " (skb %" PRIx64 ")",
-					     ts, head, skb);
-	return retisc_strbuf__printf(out, "#%" PRIx64 " (skb %" PRIx64 ")", head, skb);
+		return put_num(out, "#", ts, 16, 0, "") ?: put_num(out, "", head, 16, 16, "") ?:
+			       put_num(out, " (skb ", skb, 16, 0, ")");
+	return put_num(out, "#", head, 16, 0, "") ?: put_num(out, " (skb ", skb, 16, 0, ")");
 }
 
 int retisc_render__tracking(void *priv, const struct retisc_json *section,
@@ -275,7 +307,7 @@ int retisc_render__tracking(void *priv, const struct retisc_json *section,
 		return -EINVAL;
 	err = retisc_render__tracking_id(out, skb);
 	if (!err)
-		err = retisc_strbuf__printf(out, " n %" PRIu64, idx);
+		err = put_num(out, " n ", idx, 10, 0, "");
 	if (err)
 		retisc_strbuf__truncate(out, start);
 	return err;

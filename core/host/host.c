@@ -133,6 +133,8 @@ struct retisc_registry *retisc_registry__new(void)
 		.btf_param_index = retisc_btf__param_index,
 		.env_fact = retisc_collect_env__fact,
 		.event_emit = retisc_collect__emit,
+		.reader_next_line = retisc_reader__next_line,
+		.reader_parse_line = retisc_reader__parse_line,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

@@ -108,15 +108,78 @@ static void put(struct pf_ctx *c, const char *s)
 		c->err = retisc_strbuf__puts(c->sb, s);
 }
 
+/* v in base (10 or 16, lower case), at least width digits, zero-padded. */
+static int fast_put_num(struct retisc_strbuf *sb, uint64_t v, unsigned int base, unsigned int width)
+{
+	char buf[24], *q = buf + sizeof(buf);
+
+	do {
+		*--q = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while ((size_t)(buf + sizeof(buf) - q) < width && q > buf)
+		*--q = '0';
+	return retisc_strbuf__append(sb, q, (size_t)(buf + sizeof(buf) - q));
+}
+
+/*
+ * printf() for the conversions this file uses, with the same text: %u, %x
+ * (optionally zero-padded to a one-digit width), %zu, %s, %%. A packet line
+ * has a dozen conversions, and vsnprintf()'s setup cost more than the
+ * formatting itself. 1 (having consumed part of ap) at any other
+ * conversion: the caller then uses vsnprintf().
+ */
+static int fast_vformat(struct retisc_strbuf *sb, const char *fmt, va_list ap)
+{
+	const char *run = fmt, *p;
+	int err = 0;
+
+	for (p = fmt; *p && !err; p++) {
+		unsigned int width = 0;
+
+		if (*p != '%')
+			continue;
+		err = retisc_strbuf__append(sb, run, (size_t)(p - run));
+		p++;
+		if (*p == '0' && p[1] >= '1' && p[1] <= '9') {
+			width = (unsigned int)(p[1] - '0');
+			p += 2;
+		}
+		if (*p == 'z' && p[1] == 'u') {
+			p++;
+			err = err ?: fast_put_num(sb, va_arg(ap, size_t), 10, width);
+		} else if (*p == 'u' || *p == 'x') {
+			err = err
+				      ?: fast_put_num(sb, va_arg(ap, unsigned int),
+						      *p == 'u' ? 10 : 16, width);
+		} else if (*p == 's' && !width) {
+			err = err ?: retisc_strbuf__puts(sb, va_arg(ap, const char *));
+		} else if (*p == '%' && !width) {
+			err = err ?: retisc_strbuf__putc(sb, '%');
+		} else {
+			return 1;
+		}
+		run = p + 1;
+	}
+	return err ?: retisc_strbuf__append(sb, run, (size_t)(p - run));
+}
+
 static void putf(struct pf_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(struct pf_ctx *c, const char *fmt, ...)
 {
-	va_list ap;
+	size_t start = c->sb->len;
+	va_list ap, cp;
 
 	if (c->err)
 		return;
 	va_start(ap, fmt);
-	c->err = retisc_strbuf__vprintf(c->sb, fmt, ap);
+	va_copy(cp, ap);
+	c->err = fast_vformat(c->sb, fmt, ap);
+	if (c->err == 1) {
+		retisc_strbuf__truncate(c->sb, start);
+		c->err = retisc_strbuf__vprintf(c->sb, fmt, cp);
+	}
+	va_end(cp);
 	va_end(ap);
 }
 

@@ -262,6 +262,23 @@ static int vlan_format(struct retisc_strbuf *out, const struct retisc_json *v)
 				     dei ? " DEI" : "");
 }
 
+/* pre, v in decimal (or 0x-less hex), post: printf("%s%llu%s") without
+ * printf, whose setup costs more than the formatting (print's hot path). */
+static int put_u64(struct retisc_strbuf *out, const char *pre, uint64_t v, bool hex,
+		   const char *post)
+{
+	char buf[24], *q = buf + sizeof(buf);
+	unsigned int base = hex ? 16 : 10;
+
+	do {
+		*--q = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	return retisc_strbuf__puts(out, pre) ?:
+		       retisc_strbuf__append(out, q, (size_t)(buf + sizeof(buf) - q)) ?:
+		       retisc_strbuf__puts(out, post);
+}
+
 static int meta_format(struct retisc_strbuf *out, const struct retisc_json *m)
 {
 	uint64_t len, data_len, hash, ip_summed, csum, level, prio;
@@ -278,36 +295,26 @@ static int meta_format(struct retisc_strbuf *out, const struct retisc_json *m)
 		err = err ?: retisc_strbuf__puts(out, "none ");
 		break;
 	case 1:
-		err = err
-			      ?: retisc_strbuf__printf(out, "unnecessary (level %llu) ",
-						       (unsigned long long)level);
+		err = err ?: put_u64(out, "unnecessary (level ", level, false, ") ");
 		break;
 	case 2:
-		err = err
-			      ?: retisc_strbuf__printf(out, "complete (0x%llx) ",
-						       (unsigned long long)csum);
+		err = err ?: put_u64(out, "complete (0x", csum, true, ") ");
 		break;
 	case 3:
 		/* CHECKSUM_PARTIAL: csum_start low 16 bits, csum_offset high. */
-		err = err
-			      ?: retisc_strbuf__printf(out, "partial (start %llu off %llu) ",
-						       (unsigned long long)(csum & 0xffff),
-						       (unsigned long long)(csum >> 16));
+		err = err ?: put_u64(out, "partial (start ", csum & 0xffff, false, "") ?:
+			      put_u64(out, " off ", csum >> 16, false, ") ");
 		break;
 	default:
-		err = err
-			      ?: retisc_strbuf__printf(out, "unknown (%llu) ",
-						       (unsigned long long)ip_summed);
+		err = err ?: put_u64(out, "unknown (", ip_summed, false, ") ");
 		break;
 	}
 	if (hash)
-		err = err ?: retisc_strbuf__printf(out, "hash 0x%llx ", (unsigned long long)hash);
-	err = err ?: retisc_strbuf__printf(out, "len %llu ", (unsigned long long)len);
+		err = err ?: put_u64(out, "hash 0x", hash, true, " ");
+	err = err ?: put_u64(out, "len ", len, false, " ");
 	if (data_len)
-		err = err
-			      ?: retisc_strbuf__printf(out, "data_len %llu ",
-						       (unsigned long long)data_len);
-	return err ?: retisc_strbuf__printf(out, "priority %llu", (unsigned long long)prio);
+		err = err ?: put_u64(out, "data_len ", data_len, false, " ");
+	return err ?: put_u64(out, "priority ", prio, false, "");
 }
 
 static int data_ref_format(struct retisc_strbuf *out, const struct retisc_json *d)

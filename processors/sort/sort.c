@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ struct sort_ctx {
 	char **paths; /* files read so far, indexed by origin */
 	size_t n_paths;
 	int status;
-	bool fatal; /* an error that ends the command without draining */
+	bool fatal;	     /* an error that ends the command without draining */
+	uint64_t raw_events; /* added unparsed (sort_raw()) */
 };
 
 static void usage(FILE *f)
@@ -237,6 +239,15 @@ static int emit(void *ctx, const struct retisc_json *series, const struct retisc
 	return 0;
 }
 
+/* emit_json: the series file alone (no text), straight from the lines. */
+static int emit_json(void *ctx, const char *buf, size_t len)
+{
+	struct sort_ctx *c = ctx;
+	int err = retisc_out__write(&c->json, buf, len);
+
+	return err ? write_failed(c, &c->json, err) : 0;
+}
+
 /* §2.1: --out pointing at the input itself. */
 static bool same_file(const char *a, const char *b)
 {
@@ -259,26 +270,341 @@ static void log_counts(const struct sort_ctx *c, const struct retisc_sort *s)
 		    "%" PRIu64 " entries forgotten",
 		    k.events, k.emitted, k.peak_buffered, k.peak_ids, k.peak_queues, k.peak_upcalls,
 		    k.peak_flows, k.forgotten);
+	if (k.peak_ids)
+		c->api->log(RETISC_LOG_DEBUG,
+			    "sort: peak id state %zu bytes, %.1f bytes per id; %" PRIu64
+			    " of %" PRIu64 " event(s) copied through unparsed",
+			    k.peak_state_bytes, (double)k.peak_state_bytes / (double)k.peak_ids,
+			    c->raw_events, k.events);
+}
+
+/* What follows an add: 0, -EINVAL (bad event, err says why), or an error
+ * that stops the command, reported here unless emit() did. */
+static int sort_added(struct sort_ctx *c, int ret)
+{
+	/* emit() failed and reported why (a closed pipe silently): stop. */
+	if (c->fatal)
+		return ret == -EPIPE ? -EPIPE : -ECANCELED;
+	if (ret && ret != -EINVAL) {
+		c->api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
+		c->fatal = true;
+	}
+	return ret;
+}
+
+/* Hand one event, line `line` of path, to the sorter, which may emit. */
+static int sort_event_at(struct sort_ctx *c, struct retisc_json *ev, const char *path,
+			 unsigned long line, char *err, size_t errsz)
+{
+	return sort_added(c, retisc_sort__add(c->sort, ev, origin_of(c, path, line), err, errsz));
+}
+
+/* The same for a line that the scanner accepted (f). */
+static int sort_raw_at(struct sort_ctx *c, const char *text, size_t len,
+		       const struct retisc_sort_scan *f, const char *path, unsigned long line,
+		       char *err, size_t errsz)
+{
+	c->raw_events++;
+	return sort_added(c, retisc_sort__add_raw(c->sort, text, len, f, origin_of(c, path, line),
+						  err, errsz));
 }
 
 /* retisc_proc_line_fn: hand one event to the sorter, which may emit. */
 static int sort_line(void *priv, struct retisc_json *ev, char *err, size_t errsz)
 {
 	struct sort_ctx *c = priv;
+
+	return sort_event_at(c, ev, c->api->reader_path(c->rd), c->api->reader_line(c->rd), err,
+			     errsz);
+}
+
+/*
+ * retisc_proc_loop.raw: a line the scanner accepts goes to the sorter as it
+ * is (doc/processing.md §2.7); any other is parsed and goes to sort_line().
+ */
+static int sort_raw(void *priv, const char *line, size_t len, char *err, size_t errsz)
+{
+	struct sort_ctx *c = priv;
+	struct retisc_sort_scan f;
+
+	if (!retisc_sort_scan__line(line, len, &f))
+		return 1;
+	return sort_raw_at(c, line, len, &f, c->api->reader_path(c->rd), c->api->reader_line(c->rd),
+			   err, errsz);
+}
+
+/* -------------------------------------------------------------------------
+ * Scanning ahead (doc/processing.md §2.7): with more than one CPU, a thread
+ * scans batches of lines while this one sorts the lines of the batches
+ * before; results, errors and messages are those of sort_raw() line after
+ * line, in input order.
+ */
+#define SCAN_BATCHES 4
+#define SCAN_BATCH_LINES 1024
+#define SCAN_BATCH_BYTES (1u << 20)
+/* How many lines ahead the id map's bucket, then its entry, are fetched. */
+#define PREFETCH_BUCKET 8
+#define PREFETCH_ENTRY 4
+
+struct scan_item {
+	size_t off, len;
+	unsigned long line;
+	struct retisc_json *v; /* parsed by the reader already (line 1) */
+	bool ok;	       /* the scanner accepted it: f */
+	struct retisc_sort_scan f;
+};
+
+struct scan_batch {
+	bool done;
+	char *path; /* the file of these lines */
+	struct retisc_strbuf text;
+	struct scan_item *items;
+	size_t n;
+};
+
+struct scan_ahead {
+	struct sort_ctx *c;
+	bool keep_going;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* In flight from head: count batches, the newest being filled
+	 * while it is not queued; the scanner took next of the queued. */
+	struct scan_batch b[SCAN_BATCHES];
+	size_t head, count, queued, next;
+	bool stop;
+	bool done; /* stop reading: an error, or the output went away */
+};
+
+static void *scan_thread(void *arg)
+{
+	struct scan_ahead *sa = arg;
+	struct scan_batch *b;
+
+	pthread_mutex_lock(&sa->lock);
+	for (;;) {
+		while (sa->next == sa->queued && !sa->stop)
+			pthread_cond_wait(&sa->cond, &sa->lock);
+		if (sa->next == sa->queued)
+			break;
+		b = &sa->b[(sa->head + sa->next++) % SCAN_BATCHES];
+		pthread_mutex_unlock(&sa->lock);
+		for (size_t i = 0; i < b->n; i++) {
+			struct scan_item *it = &b->items[i];
+
+			it->ok = !it->v &&
+				 retisc_sort_scan__line(b->text.buf + it->off, it->len, &it->f);
+		}
+		pthread_mutex_lock(&sa->lock);
+		b->done = true;
+		pthread_cond_broadcast(&sa->cond);
+	}
+	pthread_mutex_unlock(&sa->lock);
+	return NULL;
+}
+
+/* One line of a scanned batch, as retisc_proc__each() and sort_raw() would
+ * have handled it; false when the command stops reading. */
+static bool scan_item_sort(struct scan_ahead *sa, struct scan_batch *b, struct scan_item *it)
+{
+	struct sort_ctx *c = sa->c;
 	const struct retisc_api *api = c->api;
+	const char *text = b->text.buf + it->off;
+	struct retisc_json *v = it->v;
+	char err[1024] = "";
 	int ret;
 
-	ret = retisc_sort__add(c->sort, ev,
-			       origin_of(c, api->reader_path(c->rd), api->reader_line(c->rd)), err,
-			       errsz);
-	/* emit() failed and reported why (a closed pipe silently): stop. */
-	if (c->fatal)
-		return ret == -EPIPE ? -EPIPE : -ECANCELED;
-	if (ret && ret != -EINVAL) {
-		api->log(RETISC_LOG_ERROR, "%s", strerror(-ret));
-		c->fatal = true;
+	it->v = NULL;
+	if (it->ok) {
+		ret = sort_raw_at(c, text, it->len, &it->f, b->path, it->line, err, sizeof(err));
+	} else {
+		if (!v) {
+			ret = api->reader_parse_line(c->rd, b->path, it->line, text, it->len, &v,
+						     err, sizeof(err));
+			if (ret < 0) {
+				/* A reader error (skip_read_errors). */
+				api->log(RETISC_LOG_ERROR, "%s", err);
+				c->status = 1;
+				return sa->keep_going && ret != -ENOMEM;
+			}
+			err[0] = '\0';
+		}
+		ret = sort_event_at(c, v, b->path, it->line, err, sizeof(err));
 	}
-	return ret;
+	if (ret == -EINVAL) {
+		if (err[0])
+			api->log(RETISC_LOG_ERROR, "%s:%lu: %s", b->path, it->line, err);
+		c->status = 1;
+		return sa->keep_going;
+	}
+	if (ret) {
+		if (ret != -EPIPE)
+			c->status = 1;
+		return false;
+	}
+	return true;
+}
+
+/* Sort the lines of the oldest batch once it is scanned, and free it. */
+static void scan_batch_sort(struct scan_ahead *sa)
+{
+	struct scan_batch *b = &sa->b[sa->head];
+	size_t i;
+
+	pthread_mutex_lock(&sa->lock);
+	while (!b->done)
+		pthread_cond_wait(&sa->cond, &sa->lock);
+	pthread_mutex_unlock(&sa->lock);
+	for (i = 0; i < b->n && !sa->done; i++) {
+		/* The id map entries of the lines ahead, into the cache. */
+		for (int st = 0; st < 2; st++) {
+			size_t k = i + (st ? PREFETCH_ENTRY : PREFETCH_BUCKET);
+
+			if (k < b->n && b->items[k].ok && b->items[k].f.has_id)
+				retisc_sort__prefetch(sa->c->sort, b->items[k].f.id_ts,
+						      b->items[k].f.id_head, st);
+		}
+		if (!scan_item_sort(sa, b, &b->items[i]))
+			sa->done = true;
+	}
+	for (; i < b->n; i++)
+		sa->c->api->json_free(b->items[i].v);
+	b->n = 0;
+	b->done = false;
+	retisc_strbuf__reset(&b->text);
+	pthread_mutex_lock(&sa->lock);
+	sa->head = (sa->head + 1) % SCAN_BATCHES;
+	sa->count--;
+	sa->queued--;
+	sa->next--;
+	pthread_mutex_unlock(&sa->lock);
+}
+
+static void scan_queue_open(struct scan_ahead *sa)
+{
+	pthread_mutex_lock(&sa->lock);
+	if (sa->count > sa->queued) {
+		sa->queued++;
+		pthread_cond_broadcast(&sa->cond);
+	}
+	pthread_mutex_unlock(&sa->lock);
+}
+
+/* The batch to add a line of path to; NULL when reading must stop. */
+static struct scan_batch *scan_batch_open(struct scan_ahead *sa, const char *path)
+{
+	struct scan_batch *b;
+
+	if (sa->count > sa->queued) {
+		b = &sa->b[(sa->head + sa->count - 1) % SCAN_BATCHES];
+		if (b->n < SCAN_BATCH_LINES && b->text.len < SCAN_BATCH_BYTES &&
+		    !strcmp(b->path, path))
+			return b;
+		scan_queue_open(sa);
+	}
+	while (sa->count == SCAN_BATCHES && !sa->done)
+		scan_batch_sort(sa);
+	if (sa->done)
+		return NULL;
+	b = &sa->b[(sa->head + sa->count) % SCAN_BATCHES];
+	if (!b->path || strcmp(b->path, path)) {
+		free(b->path);
+		b->path = strdup(path);
+	}
+	if (!b->items)
+		b->items = calloc(SCAN_BATCH_LINES, sizeof(*b->items));
+	if (!b->path || !b->items)
+		return NULL;
+	pthread_mutex_lock(&sa->lock);
+	sa->count++;
+	pthread_mutex_unlock(&sa->lock);
+	return b;
+}
+
+/* Sort everything read so far. */
+static void scan_drain(struct scan_ahead *sa)
+{
+	scan_queue_open(sa);
+	while (sa->count)
+		scan_batch_sort(sa);
+}
+
+/* retisc_proc__each() for sort -o with the scanner on its own thread. */
+static void sort_scan_ahead(struct scan_ahead *sa)
+{
+	struct sort_ctx *c = sa->c;
+	const struct retisc_api *api = c->api;
+	struct retisc_json *v;
+	struct scan_batch *b;
+	struct scan_item *it;
+	const char *line;
+	char err[1024];
+	size_t len;
+	int ret;
+
+	while (!sa->done && !retisc_proc__stopped()) {
+		ret = api->reader_next_line(c->rd, &line, &len, &v, err, sizeof(err));
+		if (!ret)
+			break;
+		if (ret < 0) {
+			/* Reported after the lines before it. */
+			scan_drain(sa);
+			if (sa->done || retisc_proc__stopped())
+				break;
+			api->log(RETISC_LOG_ERROR, "%s", err);
+			c->status = 1;
+			if (!sa->keep_going || ret == -ENOMEM)
+				break;
+			continue;
+		}
+		b = scan_batch_open(sa, api->reader_path(c->rd));
+		if (!b || (!v && retisc_strbuf__append(&b->text, line, len))) {
+			api->json_free(v);
+			if (!sa->done) {
+				api->log(RETISC_LOG_ERROR, "%s", strerror(ENOMEM));
+				c->status = 1;
+				c->fatal = true;
+			}
+			break;
+		}
+		it = &b->items[b->n++];
+		it->off = v ? b->text.len : b->text.len - len;
+		it->len = len;
+		it->line = api->reader_line(c->rd);
+		it->v = v;
+	}
+	/* What was read is sorted, also after an error or a signal. */
+	scan_drain(sa);
+}
+
+static int scan_ahead_start(struct scan_ahead *sa)
+{
+	pthread_mutex_init(&sa->lock, NULL);
+	pthread_cond_init(&sa->cond, NULL);
+	if (pthread_create(&sa->thread, NULL, scan_thread, sa)) {
+		pthread_cond_destroy(&sa->cond);
+		pthread_mutex_destroy(&sa->lock);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void scan_ahead_end(struct scan_ahead *sa)
+{
+	pthread_mutex_lock(&sa->lock);
+	sa->stop = true;
+	pthread_cond_broadcast(&sa->cond);
+	pthread_mutex_unlock(&sa->lock);
+	pthread_join(sa->thread, NULL);
+	for (size_t i = 0; i < SCAN_BATCHES; i++) {
+		for (size_t j = 0; j < sa->b[i].n; j++)
+			sa->c->api->json_free(sa->b[i].items[j].v);
+		free(sa->b[i].items);
+		free(sa->b[i].path);
+		retisc_strbuf__release(&sa->b[i].text);
+	}
+	pthread_cond_destroy(&sa->cond);
+	pthread_mutex_destroy(&sa->lock);
 }
 
 static int sort_run(void *priv, const struct retisc_api *api, int argc, char **argv)
@@ -307,6 +633,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 		.priv = &c,
 		.skip_read_errors = true,
 	};
+	struct scan_ahead sa = {.c = &c};
 	struct retisc_proc_signals sig;
 	struct retisc_pager pager = {0};
 	const char *input;
@@ -319,6 +646,7 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	if (ret >= 0)
 		return ret;
 	c.keep_going = loop.keep_going;
+	sa.keep_going = loop.keep_going;
 	so.max_buffer = (size_t)max_buffer;
 	so.forget_ns = forget_sec * NSEC_PER_SEC;
 	so.max_ids = (size_t)max_ids;
@@ -353,6 +681,8 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 			status = 1;
 			goto out;
 		}
+		/* The page cache copy of the series file on the other CPU. */
+		retisc_out__async(&c.json);
 	}
 	if (!c.out_path || print) {
 		c.text = api->text_new(api, c.multiline, ll, utc);
@@ -362,6 +692,12 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 			goto out;
 		}
 		retisc_pager__start(&pager);
+	}
+	/* Only the series file: lines are copied through, not parsed. */
+	if (!c.text && RETISC_API_HAS(api, reader_parse_line)) {
+		so.emit_json = emit_json;
+		so.deltas = so.diff = so.lost = false;
+		loop.raw = sort_raw;
 	}
 	c.sort = retisc_sort__new(api, &so, emit, &c);
 	if (!c.sort) {
@@ -373,7 +709,12 @@ static int sort_run(void *priv, const struct retisc_api *api, int argc, char **a
 	retisc_proc__signals_install(&sig);
 	signals = true;
 	/* Errors were logged as they came and c.fatal tells what follows. */
-	retisc_proc__each(api, c.rd, &loop, &c.status);
+	if (loop.raw && sysconf(_SC_NPROCESSORS_ONLN) > 1 && !scan_ahead_start(&sa)) {
+		sort_scan_ahead(&sa);
+		scan_ahead_end(&sa);
+	} else {
+		retisc_proc__each(api, c.rd, &loop, &c.status);
+	}
 	/* Whatever was read is written, also after an error or a signal. */
 	if (!c.fatal) {
 		ret = retisc_sort__finish(c.sort);

@@ -2,11 +2,18 @@
 /*
  * sort's algorithm (doc/processing.md §2.2-§2.5).
  *
- * Maps are chained hash tables over 32-byte keys whose entries also sit on an
- * age list (least recently used first), which is what lets old entries be
- * forgotten in O(1) per entry instead of scanning the maps. Buffered series
- * are kept in a binary min-heap by (first-seen timestamp, orig_head), the
- * order of Retis's BTreeMap, plus an index to find a series by key.
+ * Maps are chained hash tables whose entries also sit on an age list (least
+ * recently used first), which is what lets old entries be forgotten in O(1)
+ * per entry instead of scanning the maps. Buffered series are kept in a
+ * binary min-heap by (first-seen timestamp, orig_head), the order of Retis's
+ * BTreeMap, plus an index to find a series by key.
+ *
+ * The state per packet is what bounds memory on a busy file (one id per
+ * packet, kept for --forget-after of event time: 65 s at a million events
+ * per second is tens of millions of ids), so it is kept small
+ * (doc/processing.md §2.7): map entries and tracking infos live in arrays
+ * and refer to each other by 32-bit numbers, about 90 bytes per id in all,
+ * where separately allocated nodes and a JSON tree per id took 600.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,29 +30,41 @@
 #include "sort_engine.h"
 
 /* -------------------------------------------------------------------------
- * Hash table with an age list.
+ * Hash table with an age list. Entries are numbered from 1 (0: none) and
+ * carved out of one array of entries of the table's key size.
  */
-#define KEY_WORDS 4
+#define KEY_WORDS 4 /* largest key: a flow (ufid, flow, sf_acts) */
 #define HTAB_MIN_BUCKETS 64
+#define POOL_MIN 64
 
-struct hnode {
-	struct hnode *chain;
-	struct hnode *older, *newer; /* age list */
-	uint64_t seen;		     /* event time of the last use */
-	void *val;
-	uint64_t key[KEY_WORDS];
+struct hent {
+	uint64_t seen; /* event time of the last use */
+	uint32_t chain, older, newer;
+	uint32_t val; /* an info, flow or series number */
+	uint64_t key[];
 };
 
 struct htab {
-	struct hnode **b;
+	uint32_t *b;
 	size_t nb, n, peak;
-	struct hnode age; /* sentinel: age.newer is the oldest entry */
+	unsigned int kw; /* key words */
+	size_t stride;	 /* bytes per entry */
+	unsigned char *pool;
+	uint32_t used, cap; /* entries carved out of pool, room */
+	uint32_t free;	    /* free entries, through chain */
+	uint32_t oldest, newest;
 };
 
-static void htab_init(struct htab *h)
+static void htab_init(struct htab *h, unsigned int kw)
 {
 	memset(h, 0, sizeof(*h));
-	h->age.older = h->age.newer = &h->age;
+	h->kw = kw;
+	h->stride = sizeof(struct hent) + kw * sizeof(uint64_t);
+}
+
+static struct hent *he(const struct htab *h, uint32_t e)
+{
+	return (struct hent *)(h->pool + (size_t)(e - 1) * h->stride);
 }
 
 static uint64_t mix64(uint64_t x)
@@ -58,30 +77,39 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static size_t key_hash(const uint64_t *key)
+static size_t key_hash(const struct htab *h, const uint64_t *key)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
 
-	for (int i = 0; i < KEY_WORDS; i++)
-		h = mix64(h ^ key[i]);
-	return (size_t)h;
+	for (unsigned int i = 0; i < h->kw; i++)
+		x = mix64(x ^ key[i]);
+	return (size_t)x;
+}
+
+static bool key_eq(const struct htab *h, const uint64_t *a, const uint64_t *b)
+{
+	for (unsigned int i = 0; i < h->kw; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 static int htab_resize(struct htab *h, size_t nb)
 {
-	struct hnode **b = calloc(nb, sizeof(*b));
+	uint32_t *b = calloc(nb, sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->nb; i++) {
-		struct hnode *n = h->b[i], *next;
+		uint32_t e = h->b[i], next;
 
-		for (; n; n = next) {
-			size_t j = key_hash(n->key) & (nb - 1);
+		for (; e; e = next) {
+			struct hent *x = he(h, e);
+			size_t j = key_hash(h, x->key) & (nb - 1);
 
-			next = n->chain;
-			n->chain = b[j];
-			b[j] = n;
+			next = x->chain;
+			x->chain = b[j];
+			b[j] = e;
 		}
 	}
 	free(h->b);
@@ -90,73 +118,108 @@ static int htab_resize(struct htab *h, size_t nb)
 	return 0;
 }
 
-static struct hnode *htab_find(const struct htab *h, const uint64_t *key)
+static uint32_t htab_find(const struct htab *h, const uint64_t *key)
 {
-	struct hnode *n;
+	uint32_t e;
 
 	if (!h->nb)
-		return NULL;
-	for (n = h->b[key_hash(key) & (h->nb - 1)]; n; n = n->chain)
-		if (!memcmp(n->key, key, sizeof(n->key)))
-			return n;
-	return NULL;
+		return 0;
+	for (e = h->b[key_hash(h, key) & (h->nb - 1)]; e; e = he(h, e)->chain)
+		if (key_eq(h, he(h, e)->key, key))
+			return e;
+	return 0;
 }
 
-static void age_link(struct htab *h, struct hnode *n)
+static void age_link(struct htab *h, uint32_t e)
 {
-	n->older = h->age.older;
-	n->newer = &h->age;
-	h->age.older->newer = n;
-	h->age.older = n;
+	struct hent *x = he(h, e);
+
+	x->older = h->newest;
+	x->newer = 0;
+	if (h->newest)
+		he(h, h->newest)->newer = e;
+	else
+		h->oldest = e;
+	h->newest = e;
 }
 
-static void age_unlink(struct hnode *n)
+static void age_unlink(struct htab *h, uint32_t e)
 {
-	n->older->newer = n->newer;
-	n->newer->older = n->older;
+	struct hent *x = he(h, e);
+
+	if (x->older)
+		he(h, x->older)->newer = x->newer;
+	else
+		h->oldest = x->newer;
+	if (x->newer)
+		he(h, x->newer)->older = x->older;
+	else
+		h->newest = x->older;
 }
 
-static void htab_touch(struct htab *h, struct hnode *n, uint64_t now)
+static void htab_touch(struct htab *h, uint32_t e, uint64_t now)
 {
-	age_unlink(n);
-	age_link(h, n);
-	n->seen = now;
+	if (h->newest != e) {
+		age_unlink(h, e);
+		age_link(h, e);
+	}
+	he(h, e)->seen = now;
 }
 
-/* Add key (absent) -> val. NULL on ENOMEM. */
-static struct hnode *htab_add(struct htab *h, const uint64_t *key, void *val, uint64_t now)
+/* Add key (absent) -> val: its entry number, 0 on ENOMEM. Entry pointers
+ * taken before are stale afterwards (the pool may move). */
+static uint32_t htab_add(struct htab *h, const uint64_t *key, uint32_t val, uint64_t now)
 {
-	struct hnode *n;
+	struct hent *x;
+	uint32_t e;
 	size_t i;
 
 	if (h->n >= h->nb && htab_resize(h, h->nb ? h->nb * 2 : HTAB_MIN_BUCKETS))
-		return NULL;
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	memcpy(n->key, key, sizeof(n->key));
-	n->val = val;
-	n->seen = now;
-	i = key_hash(key) & (h->nb - 1);
-	n->chain = h->b[i];
-	h->b[i] = n;
-	age_link(h, n);
+		return 0;
+	if (h->free) {
+		e = h->free;
+		h->free = he(h, e)->chain;
+	} else {
+		if (h->used == h->cap) {
+			uint32_t cap = h->cap ? h->cap * 2 : POOL_MIN;
+			unsigned char *p;
+
+			if (cap <= h->cap)
+				return 0;
+			p = realloc(h->pool, (size_t)cap * h->stride);
+			if (!p)
+				return 0;
+			h->pool = p;
+			h->cap = cap;
+		}
+		e = ++h->used;
+	}
+	x = he(h, e);
+	memcpy(x->key, key, h->kw * sizeof(uint64_t));
+	x->val = val;
+	x->seen = now;
+	i = key_hash(h, key) & (h->nb - 1);
+	x->chain = h->b[i];
+	h->b[i] = e;
+	age_link(h, e);
 	if (++h->n > h->peak)
 		h->peak = h->n;
-	return n;
+	return e;
 }
 
-/* Unlink and free n; returns its value. */
-static void *htab_del(struct htab *h, struct hnode *n)
+/* Unlink and free entry e; returns its value. */
+static uint32_t htab_del(struct htab *h, uint32_t e)
 {
-	struct hnode **pp = &h->b[key_hash(n->key) & (h->nb - 1)];
-	void *val = n->val;
+	struct hent *x = he(h, e);
+	uint32_t *pp = &h->b[key_hash(h, x->key) & (h->nb - 1)];
+	uint32_t val = x->val;
 
-	while (*pp != n)
-		pp = &(*pp)->chain;
-	*pp = n->chain;
-	age_unlink(n);
-	free(n);
+	while (*pp != e)
+		pp = &he(h, *pp)->chain;
+	*pp = x->chain;
+	age_unlink(h, e);
+	x->chain = h->free;
+	h->free = e;
 	h->n--;
 	/* Give memory back after a burst; a failed shrink is harmless. */
 	if (h->nb > HTAB_MIN_BUCKETS && h->n * 8 < h->nb)
@@ -164,12 +227,56 @@ static void *htab_del(struct htab *h, struct hnode *n)
 	return val;
 }
 
-static void htab_release(struct htab *h, void (*drop)(void *ctx, void *val), void *ctx)
+/* Bytes held (the entries ever used, the buckets), for the debug log. */
+static size_t htab_bytes(const struct htab *h)
 {
-	while (h->age.newer != &h->age)
-		drop(ctx, htab_del(h, h->age.newer));
-	free(h->b);
-	htab_init(h);
+	return (size_t)h->used * h->stride + h->nb * sizeof(*h->b);
+}
+
+/* -------------------------------------------------------------------------
+ * Numbered pointers (flows, series): the maps hold 32-bit numbers. A free
+ * slot holds the next free number, shifted and tagged with bit 0.
+ */
+struct pvec {
+	void **p;
+	uint32_t used, cap, free;
+};
+
+static uint32_t pvec_put(struct pvec *v, void *ptr)
+{
+	uint32_t i;
+
+	if (v->free) {
+		i = v->free;
+		v->free = (uint32_t)((uintptr_t)v->p[i - 1] >> 1);
+	} else {
+		if (v->used == v->cap) {
+			uint32_t cap = v->cap ? v->cap * 2 : POOL_MIN;
+			void **p = cap > v->cap ? realloc(v->p, cap * sizeof(*p)) : NULL;
+
+			if (!p)
+				return 0;
+			v->p = p;
+			v->cap = cap;
+		}
+		i = ++v->used;
+	}
+	v->p[i - 1] = ptr;
+	return i;
+}
+
+static void *pvec_get(const struct pvec *v, uint32_t i)
+{
+	return v->p[i - 1];
+}
+
+static void *pvec_take(struct pvec *v, uint32_t i)
+{
+	void *ptr = v->p[i - 1];
+
+	v->p[i - 1] = (void *)((uintptr_t)v->free << 1 | 1);
+	v->free = i;
+	return ptr;
 }
 
 /* -------------------------------------------------------------------------
@@ -194,15 +301,19 @@ struct snap {
 	uint64_t len, mark;
 };
 
-/* Tracking info of a packet (doc/processing.md §2.2), shared by map entries. */
+/*
+ * Tracking info of a packet (doc/processing.md §2.2), shared by map entries
+ * (refs of them), numbered from 1 in s->infos. Its id (ts, head) is also its
+ * series key; skb is the third field of the first event's skb-tracking,
+ * which makes `tracking.skb` with the first two. A free info is on a list
+ * through idx.
+ */
 struct info {
-	unsigned int refs;
-	struct retisc_json *skb; /* {orig_head,timestamp,skb} of the first event */
-	uint64_t ts, head;	 /* its id, which is also its series key */
+	uint64_t ts, head, skb;
+	uint64_t prev_ts; /* --deltas */
 	uint32_t idx;
-	bool has_prev;
-	uint64_t prev_ts;
-	struct snap *last; /* --diff */
+	uint32_t refs : 31;
+	uint32_t has_prev : 1;
 };
 
 struct flow {
@@ -211,9 +322,11 @@ struct flow {
 
 struct node {
 	struct node *next;
-	struct retisc_json *ev;
+	struct retisc_json *ev; /* NULL: the event is raw[] */
 	uint64_t ts;
 	struct retisc_sort_note note;
+	size_t raw_len;
+	char raw[]; /* __add_raw(): the line, tracking included */
 };
 
 struct series {
@@ -228,13 +341,19 @@ struct retisc_sort {
 	retisc_sort_emit_fn emit;
 	void *ctx;
 	struct htab ids, queues, upcalls, flows, index;
+	struct info *infos;
+	struct snap **snaps; /* --diff: last attributes, per info */
+	uint32_t info_used, info_cap, info_free;
+	struct pvec flowv, seriesv;
 	struct series **heap;
 	size_t heap_n, heap_cap;
 	struct node *un_first, *un_last;
 	size_t buffered, peak_buffered;
-	uint64_t now; /* largest common.timestamp read */
+	size_t peak_state; /* bytes of the maps and infos */
+	uint64_t now;	   /* largest common.timestamp read */
 	bool startup_seen;
 	uint64_t events, emitted, forgotten;
+	struct retisc_strbuf out; /* emit_json's line */
 };
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
@@ -267,34 +386,107 @@ static const char *get_str(const struct retisc_sort *s, const struct retisc_json
 	return s->api->json_get_str(s->api->json_obj_get(obj, key), NULL);
 }
 
-static void info_put(struct retisc_sort *s, struct info *info)
+static struct info *info_at(const struct retisc_sort *s, uint32_t i)
 {
-	if (!info || --info->refs)
+	return &s->infos[i - 1];
+}
+
+/* A new info (refs 0) for id (ts, head): its number, 0 on ENOMEM. Info
+ * pointers taken before are stale afterwards. */
+static uint32_t info_new(struct retisc_sort *s, uint64_t ts, uint64_t head, uint64_t skb)
+{
+	struct info *info;
+	uint32_t i;
+
+	if (s->info_free) {
+		i = s->info_free;
+		s->info_free = info_at(s, i)->idx;
+	} else {
+		if (s->info_used == s->info_cap) {
+			uint32_t cap = s->info_cap ? s->info_cap * 2 : POOL_MIN;
+			struct info *p =
+				cap > s->info_cap ? realloc(s->infos, cap * sizeof(*p)) : NULL;
+
+			if (!p)
+				return 0;
+			s->infos = p;
+			if (s->o.diff) {
+				struct snap **q = realloc(s->snaps, cap * sizeof(*q));
+
+				if (!q)
+					return 0;
+				memset(q + s->info_cap, 0, (cap - s->info_cap) * sizeof(*q));
+				s->snaps = q;
+			}
+			s->info_cap = cap;
+		}
+		i = ++s->info_used;
+	}
+	info = info_at(s, i);
+	memset(info, 0, sizeof(*info));
+	info->ts = ts;
+	info->head = head;
+	info->skb = skb;
+	return i;
+}
+
+static void info_put(struct retisc_sort *s, uint32_t i)
+{
+	struct info *info;
+
+	if (!i)
 		return;
-	s->api->json_free(info->skb);
-	free(info->last);
-	free(info);
+	info = info_at(s, i);
+	if (--info->refs)
+		return;
+	if (s->snaps) {
+		free(s->snaps[i - 1]);
+		s->snaps[i - 1] = NULL;
+	}
+	info->idx = s->info_free;
+	s->info_free = i;
 }
 
-static void drop_info(void *ctx, void *val)
+static void drop_info(struct retisc_sort *s, uint32_t val)
 {
-	info_put(ctx, val);
+	info_put(s, val);
 }
 
-static void drop_flow(void *ctx, void *val)
+static void drop_flow(struct retisc_sort *s, uint32_t val)
 {
-	struct retisc_sort *s = ctx;
-	struct flow *f = val;
+	struct flow *f = pvec_take(&s->flowv, val);
 
 	s->api->json_free(f->dpflow);
 	s->api->json_free(f->ofpflows);
 	free(f);
 }
 
-static void drop_nothing(void *ctx, void *val)
+static void drop_nothing(struct retisc_sort *s, uint32_t val)
 {
-	(void)ctx;
+	(void)s;
 	(void)val;
+}
+
+static void htab_release(struct retisc_sort *s, struct htab *h,
+			 void (*drop)(struct retisc_sort *s, uint32_t val))
+{
+	unsigned int kw = h->kw;
+
+	while (h->oldest)
+		drop(s, htab_del(h, h->oldest));
+	free(h->b);
+	free(h->pool);
+	htab_init(h, kw);
+}
+
+/* Bytes of per-id state now; the peak goes to the debug log. */
+static void state_account(struct retisc_sort *s)
+{
+	size_t b = htab_bytes(&s->ids) + htab_bytes(&s->queues) + htab_bytes(&s->upcalls) +
+		   htab_bytes(&s->flows) + (size_t)s->info_used * sizeof(struct info);
+
+	if (b > s->peak_state)
+		s->peak_state = b;
 }
 
 static void node_free(struct retisc_sort *s, struct node *n)
@@ -315,19 +507,21 @@ static void node_list_free(struct retisc_sort *s, struct node *n)
 }
 
 /* Put info under key in map h, replacing (and releasing) a previous value. */
-static int map_set(struct retisc_sort *s, struct htab *h, const uint64_t *key, struct info *info)
+static int map_set(struct retisc_sort *s, struct htab *h, const uint64_t *key, uint32_t info)
 {
-	struct hnode *n = htab_find(h, key);
+	uint32_t e = htab_find(h, key);
 
-	info->refs++;
-	if (n) {
-		info_put(s, n->val);
-		n->val = info;
-		htab_touch(h, n, s->now);
+	info_at(s, info)->refs++;
+	if (e) {
+		uint32_t old = he(h, e)->val;
+
+		he(h, e)->val = info;
+		htab_touch(h, e, s->now);
+		info_put(s, old);
 		return 0;
 	}
 	if (!htab_add(h, key, info, s->now)) {
-		info->refs--;
+		info_at(s, info)->refs--;
 		return -ENOMEM;
 	}
 	return 0;
@@ -401,36 +595,35 @@ static struct series *heap_pop(struct retisc_sort *s)
  * even when max < the buffered series.
  */
 static void forget_entries(struct retisc_sort *s, struct htab *h, uint64_t limit, size_t max,
-			   bool ids, void (*drop)(void *, void *))
+			   bool ids, void (*drop)(struct retisc_sort *, uint32_t))
 {
 	size_t tries = h->n;
-	struct hnode *n;
+	uint32_t e;
 
-	while (tries-- && (n = h->age.newer) != &h->age && (n->seen < limit || h->n > max)) {
-		struct info *info = n->val;
-
+	while (tries-- && (e = h->oldest) && (he(h, e)->seen < limit || h->n > max)) {
 		if (ids) {
+			const struct info *info = info_at(s, he(h, e)->val);
 			uint64_t key[KEY_WORDS] = {info->ts, info->head};
 
 			if (htab_find(&s->index, key)) {
-				htab_touch(h, n, s->now);
+				htab_touch(h, e, s->now);
 				continue;
 			}
 		}
-		drop(s, htab_del(h, n));
+		drop(s, htab_del(h, e));
 		s->forgotten++;
 	}
 }
 
 static void forget_map(struct retisc_sort *s, struct htab *h, uint64_t limit, bool ids,
-		       void (*drop)(void *, void *))
+		       void (*drop)(struct retisc_sort *, uint32_t))
 {
 	forget_entries(s, h, limit, SIZE_MAX, ids, drop);
 }
 
 /* --max-ids: the least recently used entries beyond max go. */
 static void forget_count(struct retisc_sort *s, struct htab *h, bool ids,
-			 void (*drop)(void *, void *))
+			 void (*drop)(struct retisc_sort *, uint32_t))
 {
 	forget_entries(s, h, 0, s->o.max_ids, ids, drop);
 }
@@ -448,6 +641,12 @@ static void forget(struct retisc_sort *s)
 	if (!s->o.forget_ns || s->now <= s->o.forget_ns)
 		return;
 	limit = s->now - s->o.forget_ns;
+	/* Nothing is old enough: the common case, without a call per map. */
+	if ((!s->ids.oldest || he(&s->ids, s->ids.oldest)->seen >= limit) &&
+	    (!s->queues.oldest || he(&s->queues, s->queues.oldest)->seen >= limit) &&
+	    (!s->upcalls.oldest || he(&s->upcalls, s->upcalls.oldest)->seen >= limit) &&
+	    (!s->flows.oldest || he(&s->flows, s->flows.oldest)->seen >= limit))
+		return;
 	forget_map(s, &s->ids, limit, true, drop_info);
 	forget_map(s, &s->queues, limit, false, drop_info);
 	forget_map(s, &s->upcalls, limit, false, drop_info);
@@ -689,11 +888,11 @@ static void fmt_id(char *buf, size_t sz, uint64_t ts, uint64_t head)
 }
 
 /* ATTACH(e, info) of §2.3, plus the retisc annotations. */
-static int attach(struct retisc_sort *s, struct node *nd, struct info *info, char *err,
-		  size_t errsz)
+static int attach(struct retisc_sort *s, struct node *nd, uint32_t info_no, char *err, size_t errsz)
 {
 	const struct retisc_api *api = s->api;
 	struct retisc_json *tr = api->json_obj_get(nd->ev, "tracking");
+	struct info *info = info_at(s, info_no);
 	struct retisc_json *skb;
 	uint64_t ts, head;
 	size_t pos, n;
@@ -719,12 +918,16 @@ static int attach(struct retisc_sort *s, struct node *nd, struct info *info, cha
 		tr = api->json_new_object();
 		if (!tr)
 			return -ENOMEM;
-		ret = api->json_obj_set(tr, "skb", api->json_copy(info->skb));
-		if (!ret)
-			ret = api->json_obj_set(tr, "idx", api->json_new_u64(info->idx));
+		/* Retis's tracking.skb has exactly these keys (no retisc "lost"). */
+		skb = api->json_new_object();
+		ret = !skb || api->json_obj_set(tr, "skb", skb) ||
+		      api->json_obj_set(skb, "orig_head", api->json_new_u64(info->head)) ||
+		      api->json_obj_set(skb, "timestamp", api->json_new_u64(info->ts)) ||
+		      api->json_obj_set(skb, "skb", api->json_new_u64(info->skb)) ||
+		      api->json_obj_set(tr, "idx", api->json_new_u64(info->idx));
 		if (ret) {
 			api->json_free(tr);
-			return ret;
+			return -ENOMEM;
 		}
 		n = api->json_obj_len(nd->ev);
 		for (pos = 0; pos < n; pos++)
@@ -744,15 +947,15 @@ static int attach(struct retisc_sort *s, struct node *nd, struct info *info, cha
 		info->prev_ts = nd->ts;
 	}
 	if (s->o.diff) {
-		struct snap cur;
+		struct snap cur, **last = &s->snaps[info_no - 1];
 
 		snap_take(s, nd->ev, &cur);
-		if (!info->last) {
-			info->last = calloc(1, sizeof(*info->last));
-			if (!info->last)
+		if (!*last) {
+			*last = calloc(1, sizeof(**last));
+			if (!*last)
 				return -ENOMEM;
 		}
-		nd->note.diff = snap_diff(info->last, &cur);
+		nd->note.diff = snap_diff(*last, &cur);
 	}
 	return 0;
 }
@@ -773,49 +976,47 @@ static int skb_id(const struct retisc_sort *s, const struct retisc_json *ev, uin
 	return 1;
 }
 
-/* SKB(e) of §2.3: *out is NULL when the event has no skb-tracking. */
-static int skb_assign(struct retisc_sort *s, struct node *nd, struct info **out, char *err,
+/*
+ * SKB(e) of §2.3 for the id (ts, head) with skb address skb: take the info
+ * stored under it and count the event, or create it. Its number in *out.
+ */
+static int id_info(struct retisc_sort *s, uint64_t ts, uint64_t head, uint64_t skb, uint32_t *out)
+{
+	uint64_t key[KEY_WORDS] = {ts, head};
+	uint32_t e = htab_find(&s->ids, key), i;
+
+	if (e) {
+		i = he(&s->ids, e)->val;
+		info_at(s, i)->idx++;
+		htab_touch(&s->ids, e, s->now);
+		*out = i;
+		return 0;
+	}
+	i = info_new(s, ts, head, skb);
+	if (!i)
+		return -ENOMEM;
+	info_at(s, i)->refs = 1;
+	if (!htab_add(&s->ids, key, i, s->now)) {
+		info_put(s, i);
+		return -ENOMEM;
+	}
+	*out = i;
+	return 0;
+}
+
+/* SKB(e) of §2.3: *out is 0 when the event has no skb-tracking. */
+static int skb_assign(struct retisc_sort *s, struct node *nd, uint32_t *out, char *err,
 		      size_t errsz)
 {
-	const struct retisc_api *api = s->api;
-	uint64_t key[KEY_WORDS] = {0}, skb;
-	struct info *info;
-	struct hnode *hn;
+	uint64_t ts, head, skb;
 	int ret;
 
-	*out = NULL;
-	ret = skb_id(s, nd->ev, &key[0], &key[1], &skb, err, errsz);
+	*out = 0;
+	ret = skb_id(s, nd->ev, &ts, &head, &skb, err, errsz);
 	if (ret <= 0)
 		return ret;
-	hn = htab_find(&s->ids, key);
-	if (hn) {
-		info = hn->val;
-		info->idx++;
-		htab_touch(&s->ids, hn, s->now);
-	} else {
-		info = calloc(1, sizeof(*info));
-		if (!info)
-			return -ENOMEM;
-		info->ts = key[0];
-		info->head = key[1];
-		/* Retis's tracking.skb has exactly these keys (no retisc "lost"). */
-		info->skb = api->json_new_object();
-		if (!info->skb ||
-		    api->json_obj_set(info->skb, "orig_head", api->json_new_u64(key[1])) ||
-		    api->json_obj_set(info->skb, "timestamp", api->json_new_u64(key[0])) ||
-		    api->json_obj_set(info->skb, "skb", api->json_new_u64(skb))) {
-			api->json_free(info->skb);
-			free(info);
-			return -ENOMEM;
-		}
-		info->refs = 1;
-		if (!htab_add(&s->ids, key, info, s->now)) {
-			info_put(s, info);
-			return -ENOMEM;
-		}
-	}
-	*out = info;
-	return attach(s, nd, info, err, errsz);
+	ret = id_info(s, ts, head, skb, out);
+	return ret ?: attach(s, nd, *out, err, errsz);
 }
 
 static int ovs_u64(const struct retisc_sort *s, const struct retisc_json *ovs, const char *key,
@@ -828,40 +1029,38 @@ static int ovs_u64(const struct retisc_sort *s, const struct retisc_json *ovs, c
 }
 
 /* recv_upcall, flow_operation, action_execute with a queue_id. */
-static int queue_assign(struct retisc_sort *s, const struct retisc_json *ovs, struct info **out,
+static int queue_assign(struct retisc_sort *s, const struct retisc_json *ovs, uint32_t *out,
 			char *err, size_t errsz)
 {
 	uint64_t key[KEY_WORDS] = {0};
-	struct hnode *hn;
+	uint32_t e;
 	int ret;
 
 	ret = ovs_u64(s, ovs, "queue_id", &key[0], err, errsz);
 	if (ret)
 		return ret;
-	hn = htab_find(&s->queues, key);
-	if (!hn) {
+	e = htab_find(&s->queues, key);
+	if (!e) {
 		set_err(err, errsz, "Queue Id lookup failed for OVS userspace event: %" PRIu64,
 			key[0]);
 		return -EINVAL;
 	}
-	htab_touch(&s->queues, hn, s->now);
-	*out = hn->val;
-	(*out)->idx++;
+	htab_touch(&s->queues, e, s->now);
+	*out = he(&s->queues, e)->val;
+	info_at(s, *out)->idx++;
 	return 0;
 }
 
-static int assign(struct retisc_sort *s, struct node *nd, struct info **out, char *err,
-		  size_t errsz)
+static int assign(struct retisc_sort *s, struct node *nd, uint32_t *out, char *err, size_t errsz)
 {
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *ovs = api->json_obj_get(nd->ev, "ovs");
 	uint64_t key[KEY_WORDS] = {0}, skb;
 	const char *type = get_str(s, ovs, "event_type");
-	struct info *info;
-	struct hnode *hn;
+	uint32_t info, e;
 	int ret;
 
-	*out = NULL;
+	*out = 0;
 	if (!type)
 		return skb_assign(s, nd, out, err, errsz);
 
@@ -881,14 +1080,14 @@ static int assign(struct retisc_sort *s, struct node *nd, struct info **out, cha
 		      ovs_u64(s, ovs, "queue_id", &qkey[0], err, errsz);
 		if (ret)
 			return ret;
-		hn = htab_find(&s->upcalls, key);
-		if (!hn) {
+		e = htab_find(&s->upcalls, key);
+		if (!e) {
 			set_err(err, errsz, "Enqueue without an associated upcall event.");
 			return -EINVAL;
 		}
-		info = hn->val;
-		htab_touch(&s->upcalls, hn, s->now);
-		info->idx++;
+		info = he(&s->upcalls, e)->val;
+		htab_touch(&s->upcalls, e, s->now);
+		info_at(s, info)->idx++;
 		ret = map_set(s, &s->queues, qkey, info);
 		if (ret)
 			return ret;
@@ -920,9 +1119,9 @@ static int assign(struct retisc_sort *s, struct node *nd, struct info **out, cha
 			return ret;
 		if (get_u64(s, ovs, "upcall_cpu", &key[0]) &&
 		    get_u64(s, ovs, "upcall_ts", &key[1])) {
-			hn = htab_find(&s->upcalls, key);
-			if (hn)
-				info_put(s, htab_del(&s->upcalls, hn));
+			e = htab_find(&s->upcalls, key);
+			if (e)
+				info_put(s, htab_del(&s->upcalls, e));
 		}
 		return 0;
 	}
@@ -967,18 +1166,49 @@ static int enrich(struct retisc_sort *s, struct node *nd)
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *ovs;
 	uint64_t key[KEY_WORDS];
-	struct hnode *hn;
 	struct flow *f;
+	uint32_t e;
 
-	if (!is_flow_lookup(s, nd->ev, &ovs) || !flow_key(s, ovs, key))
+	/* Raw events have no ovs section (sort_scan.h). */
+	if (!nd->ev || !is_flow_lookup(s, nd->ev, &ovs) || !flow_key(s, ovs, key))
 		return 0;
-	hn = htab_find(&s->flows, key);
-	if (!hn)
+	e = htab_find(&s->flows, key);
+	if (!e)
 		return 0;
-	f = hn->val;
+	f = pvec_get(&s->flowv, he(&s->flows, e)->val);
 	return api->json_obj_set((struct retisc_json *)ovs, "dpflow", api->json_copy(f->dpflow))
 		       ?: api->json_obj_set((struct retisc_json *)ovs, "ofpflows",
 					    api->json_copy(f->ofpflows));
+}
+
+/*
+ * emit_json: the series as one JSON line (doc/processing.md §2.6), handed
+ * over piece by piece rather than assembled here first: one copy less of
+ * every line on the way to the output.
+ */
+static int emit_json(struct retisc_sort *s, struct node *first)
+{
+	void *ctx = s->ctx;
+	int ret;
+
+	ret = s->o.emit_json(ctx, "[", 1);
+	for (struct node *nd = first; nd && !ret; nd = nd->next) {
+		if (nd != first)
+			ret = s->o.emit_json(ctx, ",", 1);
+		if (ret)
+			break;
+		if (nd->ev) {
+			retisc_strbuf__reset(&s->out);
+			ret = s->api->json_dump(nd->ev, &s->out)
+				      ?: s->o.emit_json(ctx, s->out.buf, s->out.len);
+			/* Do not keep one huge event's buffer. */
+			if (s->out.cap > (1u << 20))
+				retisc_strbuf__release(&s->out);
+		} else {
+			ret = s->o.emit_json(ctx, nd->raw, nd->raw_len);
+		}
+	}
+	return ret ?: s->o.emit_json(ctx, "]\n", 2);
 }
 
 /* Emit a list of nodes as one series and free them. */
@@ -991,6 +1221,12 @@ static int emit_nodes(struct retisc_sort *s, struct node *first, size_t n)
 	size_t i = 0;
 	int ret = -ENOMEM;
 
+	if (s->o.emit_json) {
+		s->emitted++;
+		ret = emit_json(s, first);
+		node_list_free(s, first);
+		return ret;
+	}
 	arr = api->json_new_array();
 	notes = calloc(n ? n : 1, sizeof(*notes));
 	if (!arr || !notes)
@@ -1030,7 +1266,7 @@ static int pop(struct retisc_sort *s)
 		heap_pop(s);
 		key[0] = top->ts;
 		key[1] = top->head;
-		htab_del(&s->index, htab_find(&s->index, key));
+		pvec_take(&s->seriesv, htab_del(&s->index, htab_find(&s->index, key)));
 		nd = top->first;
 		n = top->n;
 		free(top);
@@ -1065,8 +1301,8 @@ static int remember_flow(struct retisc_sort *s, const struct retisc_json *ev)
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *sec = api->json_obj_get(ev, "ovs-detrace");
 	uint64_t key[KEY_WORDS];
-	struct hnode *hn;
 	struct flow *f;
+	uint32_t e, fi;
 
 	if (!present(s, sec) || !flow_key(s, sec, key))
 		return 0;
@@ -1079,19 +1315,22 @@ static int remember_flow(struct retisc_sort *s, const struct retisc_json *ev)
 		f->dpflow = api->json_new_str("");
 	if (!f->ofpflows)
 		f->ofpflows = api->json_new_array();
-	if (!f->dpflow || !f->ofpflows) {
-		drop_flow(s, f);
+	fi = f->dpflow && f->ofpflows ? pvec_put(&s->flowv, f) : 0;
+	if (!fi) {
+		api->json_free(f->dpflow);
+		api->json_free(f->ofpflows);
+		free(f);
 		return -ENOMEM;
 	}
-	hn = htab_find(&s->flows, key);
-	if (hn) {
-		drop_flow(s, hn->val);
-		hn->val = f;
-		htab_touch(&s->flows, hn, s->now);
+	e = htab_find(&s->flows, key);
+	if (e) {
+		drop_flow(s, he(&s->flows, e)->val);
+		he(&s->flows, e)->val = fi;
+		htab_touch(&s->flows, e, s->now);
 		return 0;
 	}
-	if (!htab_add(&s->flows, key, f, s->now)) {
-		drop_flow(s, f);
+	if (!htab_add(&s->flows, key, fi, s->now)) {
+		drop_flow(s, fi);
 		return -ENOMEM;
 	}
 	return 0;
@@ -1102,25 +1341,22 @@ static void touch_flow(struct retisc_sort *s, const struct retisc_json *ev)
 {
 	const struct retisc_json *ovs;
 	uint64_t key[KEY_WORDS];
-	struct hnode *hn;
+	uint32_t e;
 
 	if (!is_flow_lookup(s, ev, &ovs) || !flow_key(s, ovs, key))
 		return;
-	hn = htab_find(&s->flows, key);
-	if (hn)
-		htab_touch(&s->flows, hn, s->now);
+	e = htab_find(&s->flows, key);
+	if (e)
+		htab_touch(&s->flows, e, s->now);
 }
 
-static int buffer(struct retisc_sort *s, struct node *nd)
+/* Step B 2: into the series of id key, or untracked (key NULL). */
+static int buffer(struct retisc_sort *s, struct node *nd, const uint64_t *key)
 {
-	const struct retisc_api *api = s->api;
-	const struct retisc_json *skb;
-	uint64_t key[KEY_WORDS] = {0};
 	struct series *sr;
-	struct hnode *hn;
+	uint32_t e, si;
 
-	skb = api->json_obj_get(api->json_obj_get(nd->ev, "tracking"), "skb");
-	if (!get_u64(s, skb, "timestamp", &key[0]) || !get_u64(s, skb, "orig_head", &key[1])) {
+	if (!key) {
 		if (s->un_last)
 			s->un_last->next = nd;
 		else
@@ -1128,27 +1364,27 @@ static int buffer(struct retisc_sort *s, struct node *nd)
 		s->un_last = nd;
 		return 0;
 	}
-	hn = htab_find(&s->index, key);
-	if (hn) {
-		sr = hn->val;
+	e = htab_find(&s->index, key);
+	if (e) {
+		sr = pvec_get(&s->seriesv, he(&s->index, e)->val);
 	} else {
 		sr = calloc(1, sizeof(*sr));
 		if (!sr)
 			return -ENOMEM;
 		sr->ts = key[0];
 		sr->head = key[1];
-		if (heap_push(s, sr)) {
+		si = pvec_put(&s->seriesv, sr);
+		if (!si) {
 			free(sr);
 			return -ENOMEM;
 		}
-		if (!htab_add(&s->index, key, sr, s->now)) {
-			/* The series is the newest heap entry: take it back out. */
-			for (size_t i = 0; i < s->heap_n; i++) {
-				if (s->heap[i] == sr) {
-					s->heap[i] = s->heap[--s->heap_n];
-					break;
-				}
-			}
+		if (!htab_add(&s->index, key, si, s->now)) {
+			pvec_take(&s->seriesv, si);
+			free(sr);
+			return -ENOMEM;
+		}
+		if (heap_push(s, sr)) {
+			pvec_take(&s->seriesv, htab_del(&s->index, htab_find(&s->index, key)));
 			free(sr);
 			return -ENOMEM;
 		}
@@ -1162,13 +1398,39 @@ static int buffer(struct retisc_sort *s, struct node *nd)
 	return 0;
 }
 
+/* The series key of a tree event, from its tracking: false if untracked. */
+static bool tree_key(const struct retisc_sort *s, const struct retisc_json *ev, uint64_t *key)
+{
+	const struct retisc_api *api = s->api;
+	const struct retisc_json *skb = api->json_obj_get(api->json_obj_get(ev, "tracking"), "skb");
+
+	return get_u64(s, skb, "timestamp", &key[0]) && get_u64(s, skb, "orig_head", &key[1]);
+}
+
+/* Step B 3 and 4, once the event is buffered. */
+static int buffered(struct retisc_sort *s)
+{
+	int ret;
+
+	if (++s->buffered > s->peak_buffered)
+		s->peak_buffered = s->buffered;
+	if (!(s->events & 1023))
+		state_account(s);
+	while (s->o.max_buffer && s->buffered >= s->o.max_buffer) {
+		ret = pop(s);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 struct retisc_sort *retisc_sort__new(const struct retisc_api *api,
 				     const struct retisc_sort_opts *opts, retisc_sort_emit_fn emit,
 				     void *ctx)
 {
 	struct retisc_sort *s;
 
-	if (!api || !opts || !emit) {
+	if (!api || !opts || (!emit && !opts->emit_json)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1179,11 +1441,11 @@ struct retisc_sort *retisc_sort__new(const struct retisc_api *api,
 	s->o = *opts;
 	s->emit = emit;
 	s->ctx = ctx;
-	htab_init(&s->ids);
-	htab_init(&s->queues);
-	htab_init(&s->upcalls);
-	htab_init(&s->flows);
-	htab_init(&s->index);
+	htab_init(&s->ids, 2);
+	htab_init(&s->queues, 1);
+	htab_init(&s->upcalls, 2);
+	htab_init(&s->flows, 4);
+	htab_init(&s->index, 2);
 	return s;
 }
 
@@ -1191,18 +1453,34 @@ void retisc_sort__free(struct retisc_sort *s)
 {
 	if (!s)
 		return;
-	htab_release(&s->ids, drop_info, s);
-	htab_release(&s->queues, drop_info, s);
-	htab_release(&s->upcalls, drop_info, s);
-	htab_release(&s->flows, drop_flow, s);
-	htab_release(&s->index, drop_nothing, s);
+	htab_release(s, &s->ids, drop_info);
+	htab_release(s, &s->queues, drop_info);
+	htab_release(s, &s->upcalls, drop_info);
+	htab_release(s, &s->flows, drop_flow);
+	htab_release(s, &s->index, drop_nothing);
 	for (size_t i = 0; i < s->heap_n; i++) {
 		node_list_free(s, s->heap[i]->first);
 		free(s->heap[i]);
 	}
 	free(s->heap);
 	node_list_free(s, s->un_first);
+	if (s->snaps)
+		for (uint32_t i = 0; i < s->info_cap; i++)
+			free(s->snaps[i]);
+	free(s->snaps);
+	free(s->infos);
+	free(s->flowv.p);
+	free(s->seriesv.p);
+	retisc_strbuf__release(&s->out);
 	free(s);
+}
+
+/* Count an event of time ts read. */
+static void clock_event(struct retisc_sort *s, uint64_t ts)
+{
+	s->events++;
+	if (ts > s->now)
+		s->now = ts;
 }
 
 int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t origin, char *err,
@@ -1211,7 +1489,8 @@ int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t 
 	const struct retisc_api *api = s->api;
 	const struct retisc_json *common = api->json_obj_get(event, "common");
 	const struct retisc_json *st;
-	struct info *info;
+	uint64_t key[KEY_WORDS] = {0};
+	uint32_t info;
 	struct node *nd;
 	int ret;
 
@@ -1232,9 +1511,7 @@ int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t 
 		ret = -EINVAL;
 		goto fail;
 	}
-	s->events++;
-	if (nd->ts > s->now)
-		s->now = nd->ts;
+	clock_event(s, nd->ts);
 
 	/* retisc: the first startup event leads the output, whatever the
 	 * packets' first-seen timestamps (doc/processing.md §2.5). */
@@ -1255,26 +1532,124 @@ int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t 
 	if (ret)
 		goto fail;
 	touch_flow(s, event);
-	ret = buffer(s, nd);
+	ret = buffer(s, nd, tree_key(s, event, key) ? key : NULL);
 	if (ret)
 		goto fail;
-	if (++s->buffered > s->peak_buffered)
-		s->peak_buffered = s->buffered;
-	while (s->o.max_buffer && s->buffered >= s->o.max_buffer) {
-		ret = pop(s);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return buffered(s);
 fail:
 	node_free(s, nd);
 	return ret;
+}
+
+/* Write v in decimal at p; returns the end. */
+static char *put_u64(char *p, uint64_t v)
+{
+	char buf[20], *q = buf + sizeof(buf);
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(p, q, (size_t)(buf + sizeof(buf) - q));
+	return p + (buf + sizeof(buf) - q);
+}
+
+static char *put_str(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit) put_str(p, lit, sizeof(lit) - 1)
+
+/* The longest tracking member: its keys, four 20-digit numbers, a comma. */
+#define TRACKING_MAX 160
+
+/* `"tracking":{...}` of info, as the JSON writer writes it (attach()). */
+static char *put_tracking(char *p, const struct info *info)
+{
+	p = PUT_LIT(p, "\"tracking\":{\"skb\":{\"orig_head\":");
+	p = put_u64(p, info->head);
+	p = PUT_LIT(p, ",\"timestamp\":");
+	p = put_u64(p, info->ts);
+	p = PUT_LIT(p, ",\"skb\":");
+	p = put_u64(p, info->skb);
+	p = PUT_LIT(p, "},\"idx\":");
+	p = put_u64(p, info->idx);
+	*p++ = '}';
+	return p;
+}
+
+int retisc_sort__add_raw(struct retisc_sort *s, const char *line, size_t len,
+			 const struct retisc_sort_scan *f, uint64_t origin, char *err, size_t errsz)
+{
+	uint64_t key[KEY_WORDS] = {0};
+	uint32_t info = 0;
+	struct node *nd;
+	char *p;
+	int ret;
+
+	(void)err;
+	(void)errsz;
+	if (!s->o.emit_json || f->insert_at > len)
+		return -EINVAL;
+	clock_event(s, f->ts);
+	forget(s);
+	if (f->has_id) {
+		ret = id_info(s, f->id_ts, f->id_head, f->id_skb, &info);
+		if (ret)
+			return ret;
+		/* The series of the info, which an OVS re-injection may have
+		 * pointed this id at (§2.3). */
+		key[0] = info_at(s, info)->ts;
+		key[1] = info_at(s, info)->head;
+	}
+	nd = malloc(sizeof(*nd) + len + (info ? TRACKING_MAX : 0));
+	if (!nd)
+		return -ENOMEM;
+	memset(nd, 0, sizeof(*nd));
+	nd->ts = f->ts;
+	nd->note.origin = origin;
+	nd->note.lost = f->lost;
+	/* ATTACH: the line with `tracking` spliced in at its rank. */
+	p = put_str(nd->raw, line, f->insert_at);
+	if (info) {
+		if (f->at_end)
+			*p++ = ',';
+		p = put_tracking(p, info_at(s, info));
+		if (!f->at_end)
+			*p++ = ',';
+	}
+	p = put_str(p, line + f->insert_at, len - f->insert_at);
+	nd->raw_len = (size_t)(p - nd->raw);
+	ret = buffer(s, nd, info ? key : NULL);
+	if (ret) {
+		node_free(s, nd);
+		return ret;
+	}
+	return buffered(s);
+}
+
+void retisc_sort__prefetch(const struct retisc_sort *s, uint64_t ts, uint64_t head, int stage)
+{
+	const struct htab *h = &s->ids;
+	uint64_t key[KEY_WORDS] = {ts, head};
+	const uint32_t *b;
+
+	if (!h->nb)
+		return;
+	b = &h->b[key_hash(h, key) & (h->nb - 1)];
+	if (!stage)
+		__builtin_prefetch(b);
+	else if (*b)
+		__builtin_prefetch(he(h, *b));
 }
 
 int retisc_sort__finish(struct retisc_sort *s)
 {
 	int ret;
 
+	state_account(s);
 	while ((ret = pop(s)) > 0)
 		;
 	return ret;
@@ -1294,6 +1669,7 @@ void retisc_sort__counts(const struct retisc_sort *s, struct retisc_sort_counts 
 	c->peak_upcalls = s->upcalls.peak;
 	c->peak_flows = s->flows.peak;
 	c->peak_buffered = s->peak_buffered;
+	c->peak_state_bytes = s->peak_state;
 	c->events = s->events;
 	c->emitted = s->emitted;
 	c->forgotten = s->forgotten;

@@ -18,6 +18,8 @@
 
 #include <retisc/plugin.h>
 
+#include "sort_scan.h"
+
 struct retisc_sort;
 
 struct retisc_sort_opts {
@@ -38,6 +40,16 @@ struct retisc_sort_opts {
 	 * limit.
 	 */
 	size_t max_ids;
+	/*
+	 * When set, series go to this callback instead of the emit one given
+	 * to __new(), as JSON text (doc/processing.md §2.6): each series is
+	 * one line ("[...]\n") handed over in several pieces, in order, buf
+	 * valid during the call; the events of __add() written by the JSON
+	 * writer, those of __add_raw() as they were read with their `tracking`
+	 * spliced in. A negative return stops the sort as for emit.
+	 * __add_raw() needs it.
+	 */
+	int (*emit_json)(void *ctx, const char *buf, size_t len);
 	/* Compute the text annotations of struct retisc_sort_note. */
 	bool deltas;
 	bool diff;
@@ -70,6 +82,8 @@ struct retisc_sort_counts {
 	size_t ids, queues, upcalls, flows; /* entries now */
 	size_t buffered, series;	    /* events and series now buffered */
 	size_t peak_ids, peak_queues, peak_upcalls, peak_flows, peak_buffered;
+	/* Peak bytes of the maps and tracking infos (doc/processing.md §2.7). */
+	size_t peak_state_bytes;
 	uint64_t events;    /* events added */
 	uint64_t emitted;   /* series emitted */
 	uint64_t forgotten; /* map entries dropped by forget_ns */
@@ -93,6 +107,23 @@ void retisc_sort__free(struct retisc_sort *s);
  */
 int retisc_sort__add(struct retisc_sort *s, struct retisc_json *event, uint64_t origin, char *err,
 		     size_t errsz);
+
+/*
+ * Add one event given as a line that retisc_sort_scan__line() accepted (f,
+ * its result), in input order with the __add() ones; only with emit_json.
+ * The line is copied. Same returns as __add() (-EINVAL without emit_json).
+ */
+int retisc_sort__add_raw(struct retisc_sort *s, const char *line, size_t len,
+			 const struct retisc_sort_scan *f, uint64_t origin, char *err,
+			 size_t errsz);
+
+/*
+ * A hint, for a caller that knows the ids of the events it will add next:
+ * stage 0 fetches the hash bucket of id (ts, head) into the cache, stage 1
+ * (some events later) the entry it leads to. The id map is far bigger than
+ * the caches: each add otherwise waits for both, one after the other.
+ */
+void retisc_sort__prefetch(const struct retisc_sort *s, uint64_t ts, uint64_t head, int stage);
 
 /* End of input: emit everything still buffered (POP until empty). */
 int retisc_sort__finish(struct retisc_sort *s);

@@ -357,21 +357,37 @@ class Tracer:
 
 # --- 4. userspace ----------------------------------------------------------------
 
-def run_measured(cmd, stdout_path=None):
-    """(seconds, peak RSS in MiB) of a child."""
+def run_measured(cmd, stdout_path=None, want_log=False):
+    """(seconds, peak RSS in MiB) of a child, and its log if want_log."""
     out = open(stdout_path, "w") if stdout_path else subprocess.DEVNULL
     t0 = time.time()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE,
                          env=dict(os.environ, NOPAGER="1"))
+    err = p.stderr.read().decode(errors="replace")
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.time() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    err = p.stderr.read().decode(errors="replace")
     if stdout_path:
         out.close()
     if p.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
+    if want_log:
+        return dt, ru.ru_maxrss / 1024, err
     return dt, ru.ru_maxrss / 1024
+
+
+def sort_measured(gen, out):
+    """sort -o of gen: (seconds, peak RSS MiB, peak ids, state bytes per id
+    as sort counts it or None). The output of the previous run is removed
+    first: truncating 700 MB of page cache in open() is not sort's work."""
+    if os.path.exists(out):
+        os.unlink(out)
+    dt, rss, err = run_measured([RETISC, "--log-level", "debug", "sort", gen, "-o", out],
+                                want_log=True)
+    m = re.search(r"peak state: \d+ event\(s\) buffered, (\d+) id\(s\)", err)
+    ids = int(m.group(1)) if m else None
+    m = re.search(r"([0-9.]+) bytes per id", err)
+    return dt, rss, ids, float(m.group(1)) if m else None
 
 
 def userspace():
@@ -387,26 +403,47 @@ def userspace():
     sh(f"{BENCH} gen {BUILD}/plugins {gen} {n}")
     log(f"  generated {n} events ({os.path.getsize(gen) / 1e6:.0f} MB) in "
         f"{time.time() - t0:.1f} s")
+    # Baseline for the state per id: the same command on the first 2000
+    # lines (a few hundred ids; code, plugins, buffers, output chunks).
+    small = os.path.join(TMP, "small.json")
+    with open(gen) as src, open(small, "w") as dst:
+        for _ in range(2000):
+            dst.write(src.readline())
+    sorted_out = os.path.join(TMP, "sorted.json")
+    base_rss = median([sort_measured(small, sorted_out)[1] for _ in range(3)])
     sorts, prints = [], []
     for _ in range(2 if QUICK else 3):
-        sorts.append(run_measured([RETISC, "sort", gen, "-o", os.path.join(TMP, "sorted.json")]))
+        sorts.append(sort_measured(gen, sorted_out))
         prints.append(run_measured([RETISC, "print", gen], "/dev/null"))
     for name, runs in (("sort", sorts), ("print", prints)):
-        rate = median([n / t for t, _ in runs])
-        rss = median([r for _, r in runs])
+        rate = median([n / r[0] for r in runs])
+        rss = median([r[1] for r in runs])
         log(f"  {name}: median {rate:.0f} events/s, peak RSS {rss:.1f} MiB ({len(runs)} runs)")
         res[name] = (rate, rss)
+    ids = sorts[0][2]
+    if ids:
+        per_id = (res["sort"][1] - base_rss) * 1024 * 1024 / ids
+        counted = median([r[3] for r in sorts]) if sorts[0][3] else None
+        log(f"  sort: {ids} ids at the peak; (peak RSS - {base_rss:.1f} MiB of a 2000-line "
+            f"run) / ids = {per_id:.0f} bytes per id"
+            + (f"; sort's own count: {counted:.1f} bytes per id" if counted else ""))
+        res["per_id"] = (per_id, counted)
     os.unlink(gen)
-    for f in ("sorted.json",):
+    for f in ("sorted.json", "small.json"):
         if os.path.exists(os.path.join(TMP, f)):
             os.unlink(os.path.join(TMP, f))
     row("4. decode+write, skb-tracking only", fmt(res["simple"], ",.0f", " ev/s"))
     row("4. decode+write, realistic events", fmt(res["real"], ",.0f", " ev/s"),
         "1,000,000 ev/s", fmt(ratio(res["real"], 1e6), ".2f", "x"))
     row(f"4. sort ({n // 1000}k events)", fmt(res["sort"][0], ",.0f", " ev/s"),
-        f"RSS {res['sort'][1]:.0f} MiB")
+        f"RSS {res['sort'][1]:.0f} MiB", "", ">= 1,000,000 ev/s", res["sort"][0] >= 1e6)
+    if "per_id" in res:
+        per_id, counted = res["per_id"]
+        row("4. sort, state per live id", fmt(per_id, ",.0f", " B (RSS)"),
+            fmt(counted, ".1f", " B counted by sort") if counted else "", "",
+            "<= 100 B", per_id <= 100)
     row(f"4. print ({n // 1000}k events)", fmt(res["print"][0], ",.0f", " ev/s"),
-        f"RSS {res['print'][1]:.0f} MiB")
+        f"RSS {res['print'][1]:.0f} MiB", "", ">= 1,000,000 ev/s", res["print"][0] >= 1e6)
 
 
 # --- 5. start-up ------------------------------------------------------------------

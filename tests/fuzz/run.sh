@@ -20,7 +20,7 @@ seeds() { # seeds <target>: its seed directories
 	local t=$1
 	[ -d "$HERE/corpus/$t" ] && echo "$HERE/corpus/$t"
 	case $t in
-	json | reader | sort) echo "$REPO/tests/fixtures" ;;
+	json | reader | sort | sort_scan) echo "$REPO/tests/fixtures" ;;
 	profile) echo "$REPO/profiles" ;;
 	esac
 }

@@ -263,12 +263,66 @@ static void test_each_read_errors(void **state)
 	retisc_strbuf__release(&log);
 }
 
+/*
+ * retisc_out__async(): the bytes reach the file in order, across many
+ * chunks and __flush() calls; a reader that went away shows as -EPIPE (and
+ * broken) at a later write or at the close, as it would have at once.
+ */
+static void test_out_async(void **state)
+{
+	const char *path = tmp_path("async.out");
+	struct retisc_out o;
+	char line[64], *got;
+	size_t len, want_len = 0;
+	int fds[2], err = 0;
+
+	(void)state;
+	assert_int_equal(retisc_out__open(&o, path), 0);
+	retisc_out__async(&o);
+	assert_non_null(o.async);
+	for (unsigned int i = 0; i < 200000; i++) {
+		int n = snprintf(line, sizeof(line), "line %u\n", i);
+
+		assert_int_equal(retisc_out__write(&o, line, (size_t)n), 0);
+		want_len += (size_t)n;
+		if (i % 50000 == 0)
+			assert_int_equal(retisc_out__flush(&o), 0);
+	}
+	assert_int_equal(retisc_out__close(&o), 0);
+	assert_null(o.async);
+	got = slurp(path, &len);
+	assert_non_null(got);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(got, "line 0\nline 1\n", 14);
+	assert_non_null(strstr(got, "\nline 123456\nline 123457\n"));
+	assert_memory_equal(got + len - 12, "line 199999\n", 12);
+	free(got);
+
+	/* A pipe nobody reads any more. */
+	assert_int_equal(pipe(fds), 0);
+	close(fds[0]);
+	signal(SIGPIPE, SIG_IGN);
+	retisc_out__fd(&o, fds[1], "pipe");
+	retisc_out__async(&o);
+	for (unsigned int i = 0; i < 100000 && !err; i++)
+		err = retisc_out__write(&o, "0123456789abcdef0123456789abcdef", 32);
+	if (!err)
+		err = retisc_out__close(&o);
+	else
+		assert_int_equal(retisc_out__close(&o), 0);
+	assert_int_equal(err, -EPIPE);
+	assert_true(o.broken);
+	signal(SIGPIPE, SIG_DFL);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_values), cmocka_unit_test(test_parse_exit_status),
 		cmocka_unit_test(test_parse_format), cmocka_unit_test(test_parse_too_many),
 		cmocka_unit_test(test_each),	     cmocka_unit_test(test_each_read_errors),
+		cmocka_unit_test(test_out_async),
 	};
 
 	return cmocka_run_group_tests(tests, pt_group_setup, pt_group_teardown);

@@ -487,6 +487,74 @@ static void test_line_errors(void **state)
 }
 
 /*
+ * next_line() + parse_line() (doc/processing.md §2.7, §1.1) give line
+ * after line what next() gives, errors and line numbers included; line 1
+ * comes parsed, the others raw.
+ */
+static void test_next_line(void **state)
+{
+	/* clang-format off */
+	static const char content[] =
+		STARTUP_V("v1.7.0")
+		EVENT(2)
+		"\n"
+		"{\"common\":{\"timestamp\":4},}\n"
+		"{\"kernel\":{}}\n"
+		"{\"common\":7}\n"
+		"[" EVENT_O(7) "]\n"
+		"\"event\"\n"
+		" \t\r\n"
+		"{ \"common\" : {\"timestamp\":10} }\n"
+		EVENT(11);
+	/* clang-format on */
+	struct retisc_strbuf a = RETISC_STRBUF_INIT, b = RETISC_STRBUF_INIT;
+	struct retisc_reader *r1, *r2;
+	struct retisc_json *v1, *v2;
+	char err1[512], err2[512];
+	const char *path, *line;
+	unsigned long n = 0;
+	size_t len;
+	int ret1, ret2;
+
+	(void)state;
+	path = tmp_file("next-line.json", content);
+	r1 = open_ok(path);
+	r2 = open_ok(path);
+	do {
+		err1[0] = err2[0] = '\0';
+		ret1 = retisc_reader__next(r1, &v1, err1, sizeof(err1));
+		ret2 = retisc_reader__next_line(r2, &line, &len, &v2, err2, sizeof(err2));
+		n++;
+		if (ret2 > 0) {
+			/* Line 1 parsed by open(), the others raw. */
+			assert_int_equal(v2 != NULL, n == 1);
+			assert_int_equal(line == NULL, n == 1);
+		}
+		if (ret2 > 0 && !v2)
+			ret2 = retisc_reader__parse_line(r2, retisc_reader__path(r2),
+							 retisc_reader__line(r2), line, len, &v2,
+							 err2, sizeof(err2));
+		assert_int_equal(ret1, ret2);
+		assert_int_equal(retisc_reader__line(r1), retisc_reader__line(r2));
+		assert_string_equal(err1, err2);
+		if (ret1 > 0) {
+			retisc_strbuf__reset(&a);
+			retisc_strbuf__reset(&b);
+			assert_int_equal(retisc_json__dump(v1, &a), 0);
+			assert_int_equal(retisc_json__dump(v2, &b), 0);
+			assert_string_equal(a.buf, b.buf);
+			retisc_json__free(v1);
+			retisc_json__free(v2);
+		}
+	} while (ret1);
+	assert_int_equal(n, 12);
+	retisc_strbuf__release(&a);
+	retisc_strbuf__release(&b);
+	retisc_reader__free(r1);
+	retisc_reader__free(r2);
+}
+
+/*
  * A line longer than 64 MiB (doc/files.md §6) is reported with its number
  * and skipped without being held whole; the lines around it are read, the
  * last one without its newline.
@@ -1157,6 +1225,7 @@ int main(void)
 		cmocka_unit_test_setup(test_open_missing, test_setup),
 		cmocka_unit_test_setup(test_compat_level, test_setup),
 		cmocka_unit_test_setup(test_line_errors, test_setup),
+		cmocka_unit_test_setup(test_next_line, test_setup),
 		cmocka_unit_test_setup(test_series_line_errors, test_setup),
 		cmocka_unit_test_setup(test_line_too_long, test_setup),
 		cmocka_unit_test_setup(test_reader_rules, test_setup),

@@ -504,6 +504,133 @@ static void test_rotated_set(void **state)
 
 /* A malformed line: reported with file and line; what was read before it
  * is written, nothing after it unless --keep-going. */
+/*
+ * doc/processing.md §2.7: with --out alone, lines the scanner accepts are
+ * copied through; the series file must be the one the tree path writes
+ * (--print makes sort parse every line), byte for byte, errors included.
+ */
+static void test_copy_through(void **state)
+{
+	const char *raw_out = tmp_path("raw.json"), *tree_out = tmp_path("tree.json");
+	char *text, *want_err, buf[16384];
+	const char *in;
+	struct pt_run r, t;
+
+	(void)state;
+	text = slurp(fixture("sort-events.json"), NULL);
+	assert_non_null(text);
+	/* The fixture (OVS lines go the tree way), then lines the scanner
+	 * declines or takes, for packets A (ts 100) and a new one E. */
+	snprintf(buf, sizeof(buf),
+		 "%s"
+		 "{\"common\":{\"timestamp\": 500},\"kernel\":{\"symbol\":\"a\"},"
+		 "\"skb-tracking\":{\"orig_head\":1000,\"timestamp\":100,\"skb\":5000}}\n"
+		 "{\"common\":{\"timestamp\":501},\"x\":\"q\\\"\",\"skb-tracking\":"
+		 "{\"orig_head\":7000,\"timestamp\":490,\"skb\":7001,\"lost\":1}}\n"
+		 "{\"common\":{\"timestamp\":502},\"x\":tru}\n"
+		 "{\"common\":{\"timestamp\":503,\"timestamp\":504},\"skb-tracking\":"
+		 "{\"orig_head\":7000,\"timestamp\":490,\"skb\":7001}}\n"
+		 "{\"common\":{\"timestamp\":505},\"dev\":{\"ifindex\":2},\"kernel\":{},"
+		 "\"skb-tracking\":{\"orig_head\":7000,\"timestamp\":490,\"skb\":7002}}\n"
+		 "{\"common\":{\"timestamp\":506},\"skb-tracking\":{\"orig_head\":7000}}\n"
+		 "{\"common\":{\"timestamp\":507},\"v\":[1.5,-3,0,{}],\"skb-tracking\":"
+		 "{\"orig_head\":7000,\"timestamp\":490,\"skb\":7003}}\n"
+		 "{\"common\":{\"timestamp\":508},\"skb-tracking\":{\"orig_head\":7000,"
+		 "\"timestamp\":490,\"skb\":7004}}\n",
+		 text);
+	free(text);
+	in = tmp_file("copy.json", buf);
+
+	pt_run_debug(&r, "sort", "--keep-going", "--max-buffer", "4", in, "-o", raw_out);
+	pt_run_debug(&t, "sort", "--keep-going", "--max-buffer", "4", "--print", in, "-o",
+		     tree_out);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(t.status, 1);
+	assert_file_eq(raw_out, tree_out);
+	/* The bad lines are reported alike, naming file and line. */
+	want_err = strdup(ring_path("%s:19: invalid literal at column 33", in));
+	assert_contains(pt_log(&r), want_err);
+	assert_contains(pt_log(&t), want_err);
+	free(want_err);
+	want_err = strdup(ring_path("%s:22: malformed skb-tracking section", in));
+	assert_contains(pt_log(&r), want_err);
+	assert_contains(pt_log(&t), want_err);
+	free(want_err);
+	/* Lines 17 (a blank), 18 (an escape), 19, 20 (repeated key), 22, 23
+	 * (double) were parsed; 21, 24 and the fixture's plain lines not. */
+	assert_contains(pt_log(&r), "copied through unparsed");
+	assert_not_contains(pt_log(&r), " 0 of ");
+	assert_contains(pt_log(&t), "0 of ");
+	pt_free(&r);
+	pt_free(&t);
+}
+
+/*
+ * The same over many batches of the scanning thread (1024 lines each): bad
+ * lines reported in order with their line numbers, and without
+ * --keep-going, what was read before the first one is sorted and written.
+ */
+static void test_copy_through_batches(void **state)
+{
+	const char *raw_out = tmp_path("rawb.json"), *tree_out = tmp_path("treeb.json");
+	const char *in = tmp_path("many.json"), *head = tmp_path("head.json");
+	char *want1, *want2;
+	struct pt_run r, t;
+	FILE *f, *h;
+
+	(void)state;
+	f = fopen(in, "w");
+	h = fopen(head, "w");
+	assert_non_null(f);
+	assert_non_null(h);
+	fprintf(f, "{\"common\":{\"timestamp\":1},\"startup\":{\"retis_version\":\"v1.7.0\"}}\n");
+	fprintf(h, "{\"common\":{\"timestamp\":1},\"startup\":{\"retis_version\":\"v1.7.0\"}}\n");
+	for (unsigned int n = 2; n <= 5000; n++) {
+		char line[512];
+
+		if (n == 1500 || n == 3001)
+			snprintf(line, sizeof(line), "{\"common\":{\"timestamp\":%u},\"x\":[}", n);
+		else
+			snprintf(line, sizeof(line),
+				 "{\"common\":{\"timestamp\":%u},\"kernel\":{\"symbol\":\"s\"},"
+				 "\"skb-tracking\":{\"orig_head\":%u,\"timestamp\":%u,\"skb\":%u}%"
+				 "s}",
+				 1000 + n, 100 + n % 37, 1000 + n % 37, n,
+				 n % 5 ? "" : ",\"x\":1.5");
+		fprintf(f, "%s\n", line);
+		if (n < 1500)
+			fprintf(h, "%s\n", line);
+	}
+	fclose(f);
+	fclose(h);
+
+	pt_run(&r, "sort", "--keep-going", in, "-o", raw_out);
+	pt_run(&t, "sort", "--keep-going", "--print", in, "-o", tree_out);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(t.status, 1);
+	assert_file_eq(raw_out, tree_out);
+	want1 = strdup(ring_path("%s:1500: expected value at column", in));
+	want2 = strdup(ring_path("%s:3001: expected value at column", in));
+	assert_non_null(strstr(pt_log(&r), want1));
+	assert_non_null(strstr(pt_log(&r), want2));
+	assert_true(strstr(pt_log(&r), want1) < strstr(pt_log(&r), want2));
+	pt_free(&r);
+	pt_free(&t);
+
+	/* Stopped at line 1500: the series of lines 1-1499, nothing more. */
+	pt_run(&r, "sort", in, "-o", raw_out);
+	pt_run(&t, "sort", head, "-o", tree_out);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(t.status, 0);
+	assert_file_eq(raw_out, tree_out);
+	assert_contains(pt_log(&r), want1);
+	assert_not_contains(pt_log(&r), ":3001:");
+	free(want1);
+	free(want2);
+	pt_free(&r);
+	pt_free(&t);
+}
+
 static void test_malformed_line(void **state)
 {
 	const char *out = tmp_path("bad-out.json");
@@ -744,6 +871,8 @@ int main(void)
 		cmocka_unit_test(test_startup_first),
 		cmocka_unit_test(test_rotated_set),
 		cmocka_unit_test(test_malformed_line),
+		cmocka_unit_test(test_copy_through),
+		cmocka_unit_test(test_copy_through_batches),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_bounded_memory),
 		cmocka_unit_test(test_forget_after),

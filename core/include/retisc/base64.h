@@ -100,11 +100,43 @@ static inline int retisc_base64__value(char c)
  */
 static inline ssize_t retisc_base64__decode(const char *s, size_t len, uint8_t *out, size_t cap)
 {
+	/* Value + 1 of each alphabet character, 0 for any other byte. */
+	static const uint8_t dec[256] = {
+		['A'] = 1,  ['B'] = 2,	['C'] = 3,  ['D'] = 4,	['E'] = 5,  ['F'] = 6,	['G'] = 7,
+		['H'] = 8,  ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+		['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+		['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+		['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+		['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+		['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+		['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+		['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+		['/'] = 64,
+	};
 	size_t i, n = 0;
 
 	if (len % 4)
 		return -EINVAL;
-	for (i = 0; i < len; i += 4) {
+	/*
+	 * Every quad but the last holds no pad: a table load per character
+	 * (print decodes every packet; the branches of __value() were a
+	 * tenth of its time).
+	 */
+	for (i = 0; i + 4 < len; i += 4) {
+		uint32_t a = dec[(uint8_t)s[i]], b = dec[(uint8_t)s[i + 1]];
+		uint32_t c = dec[(uint8_t)s[i + 2]], d = dec[(uint8_t)s[i + 3]];
+		uint32_t q;
+
+		if (!a || !b || !c || !d)
+			return -EINVAL;
+		q = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+		if (cap - n < 3)
+			return -ENOSPC;
+		out[n++] = (uint8_t)(q >> 16);
+		out[n++] = (uint8_t)(q >> 8);
+		out[n++] = (uint8_t)q;
+	}
+	for (; i < len; i += 4) {
 		int v[4], pad = 0, k;
 		uint32_t q = 0;
 		size_t bytes;

@@ -745,6 +745,23 @@ struct retisc_api {
 	 * scheme is taken. Check with RETISC_API_HAS().
 	 */
 	int (*register_sink)(struct retisc_plugin *plugin, const struct retisc_sink_desc *desc);
+
+	/*
+	 * Raw lines, for a processor that scans events itself or parses them
+	 * on other threads (sort -o, print; doc/processing.md §2.7, §1.1);
+	 * same contracts as the core's retisc_reader__next_line() and
+	 * retisc_reader__parse_line(). next_line() (main thread) returns like
+	 * reader_next(), with either *out (a value parsed and checked, owned
+	 * by the caller) or *line and *len (a line of a current-format file,
+	 * unparsed, valid until the next call). parse_line() (any thread)
+	 * parses and checks such a line, given its file and line number, as
+	 * reader_next() would have. Check with RETISC_API_HAS().
+	 */
+	int (*reader_next_line)(struct retisc_reader *r, const char **line, size_t *len,
+				struct retisc_json **out, char *err, size_t errsz);
+	int (*reader_parse_line)(const struct retisc_reader *r, const char *path,
+				 unsigned long line, const char *text, size_t len,
+				 struct retisc_json **out, char *err, size_t errsz);
 	size_t : 0;
 };
 
