@@ -15,6 +15,7 @@ struct st_event {
 	int64_t wall;	 /* host's wall clock: monotonic + startup offset */
 	uint64_t k1, k2; /* tracking key; k1 = 0: untracked (own series) */
 	uint64_t ident;
+	uint64_t src, dst; /* folded IP addresses: the packet's direction */
 	struct retisc_json *ev;
 	size_t series;
 };
@@ -24,7 +25,8 @@ struct st_series {
 	size_t first_ev, n_ev; /* in s->ev after sorting */
 	int64_t first, last;
 	uint64_t ident;
-	size_t parent; /* union-find */
+	uint64_t src, dst; /* of the event that gave the identity */
+	size_t parent;	   /* union-find */
 	int64_t journey_first;
 };
 
@@ -106,8 +108,45 @@ int stitch__add_host(struct stitch *s, const char *name)
 	return (int)s->n_hosts++;
 }
 
-/* Identity of the packet section's bytes (they start at the MAC header). */
-static uint64_t event_ident(const struct retisc_api *api, const struct retisc_json *ev)
+static uint64_t fold(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The IP source and destination (after up to two VLAN tags), folded; 0
+ * and 0 when the frame is not IP. */
+static void packet_dir(const uint8_t *p, size_t n, uint64_t *src, uint64_t *dst)
+{
+	size_t off = 12;
+	uint16_t type;
+
+	*src = *dst = 0;
+	for (int tags = 0;; tags++) {
+		if (off + 2 > n)
+			return;
+		type = (uint16_t)(p[off] << 8 | p[off + 1]);
+		if ((type != 0x8100 && type != 0x88a8) || tags == 2)
+			break;
+		off += 4;
+	}
+	off += 2;
+	if (type == 0x0800 && off + 20 <= n) {
+		*src = fold(p + off + 12, 4);
+		*dst = fold(p + off + 16, 4);
+	} else if (type == 0x86dd && off + 40 <= n) {
+		*src = fold(p + off + 8, 16);
+		*dst = fold(p + off + 24, 16);
+	}
+}
+
+/* Identity of the packet section's bytes (they start at the MAC header),
+ * and the packet's direction in e. */
+static uint64_t event_ident(const struct retisc_api *api, const struct retisc_json *ev,
+			    struct st_event *e)
 {
 	const struct retisc_json *pkt = api->json_obj_get(ev, "packet");
 	struct retisc_ident_buf buf = {};
@@ -122,6 +161,7 @@ static uint64_t event_ident(const struct retisc_api *api, const struct retisc_js
 	n = retisc_base64__decode(data, len, raw, sizeof(raw));
 	if (n <= 0)
 		return 0;
+	packet_dir(raw, (size_t)n, &e->src, &e->dst);
 	memcpy(buf.b, raw, (size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b));
 	return retisc_pkt_ident(&buf,
 				(__u32)((size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b)),
@@ -178,7 +218,7 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 		e->k1 = 0;
 		e->k2 = ++s->untracked;
 	}
-	e->ident = event_ident(api, ev);
+	e->ident = event_ident(api, ev, e);
 	s->n_ev++;
 	return 0;
 }
@@ -235,8 +275,11 @@ static int build_series(struct stitch *s)
 		}
 		cur->n_ev++;
 		cur->last = e->wall;
-		if (!cur->ident)
+		if (!cur->ident) {
 			cur->ident = e->ident;
+			cur->src = e->src;
+			cur->dst = e->dst;
+		}
 		e->series = s->n_ser - 1;
 	}
 	return 0;
@@ -304,12 +347,78 @@ static int pair_cmp(const void *x, const void *y)
 }
 
 /*
+ * Whether split k keeps each direction (the reference series' source and
+ * destination) on one side, and has a packet on each side whose reverse
+ * is on the other: a conversation, not one-way traffic whose delays vary.
+ */
+static bool split_by_direction(const struct stitch *s, const struct pair *p, size_t n, size_t k)
+{
+	bool reverse = false;
+
+	for (size_t i = 0; i < k; i++) {
+		const struct st_series *x = &s->ser[p[i].a];
+
+		for (size_t j = k; j < n; j++) {
+			const struct st_series *y = &s->ser[p[j].a];
+
+			if (x->src == y->src && x->dst == y->dst)
+				return false;
+			if (x->src == y->dst && x->dst == y->src)
+				reverse = true;
+		}
+	}
+	return reverse;
+}
+
+/*
+ * The split of the pairs (sorted by middle) into h-to-0 below and 0-to-h
+ * above: the highest upper end of the lower part stays under the lowest
+ * lower end of the upper part, and the sides are the two directions of a
+ * conversation. Of the valid splits, the widest margin. 0 when there is
+ * none (one-way traffic, or intervals that overlap).
+ */
+static size_t two_way_split(const struct stitch *s, const struct pair *p, size_t n, int64_t *margin)
+{
+	int64_t *min_lo = malloc((n + 1) * sizeof(*min_lo));
+	int64_t max_hi = INT64_MIN;
+	size_t best = 0;
+
+	*margin = -1;
+	if (!min_lo)
+		return 0;
+	/* min_lo[i]: the lowest (first on h - last on 0) of pairs i..n-1. */
+	min_lo[n] = INT64_MAX;
+	for (size_t i = n; i-- > 0;) {
+		int64_t lo = s->ser[p[i].b].first - s->ser[p[i].a].last;
+
+		min_lo[i] = lo < min_lo[i + 1] ? lo : min_lo[i + 1];
+	}
+	for (size_t k = 1; k < n; k++) {
+		int64_t hi = s->ser[p[k - 1].b].last - s->ser[p[k - 1].a].first;
+
+		if (hi > max_hi)
+			max_hi = hi;
+		if (max_hi <= min_lo[k] && min_lo[k] - max_hi > *margin &&
+		    split_by_direction(s, p, n, k)) {
+			*margin = min_lo[k] - max_hi;
+			best = k;
+		}
+	}
+	free(min_lo);
+	return best;
+}
+
+/*
  * The offset of host h to host 0, NTP's way: a packet from 0 to h gives
  * (first on h) - (last on 0) = offset + delay, one from h to 0 gives
  * (last on h) - (first on 0) = offset - delay; with both, the delays
  * cancel in the mean of the two medians. The direction of a matched
- * packet is not known, but the two directions fall into two clusters of
- * the middle-to-middle difference, split at its widest gap.
+ * packet is not known, but each pair's interval [(first on h) - (last on
+ * 0), (last on h) - (first on 0)] lies wholly above the offset (0 to h) or
+ * wholly below it (h to 0): sorted by their middles, the two directions
+ * are the split where no interval of the lower part reaches into the upper
+ * part (doc/processing.md §9). A split at the widest gap of the middles alone
+ * failed when series durations vary more than the link delay (one kernel).
  */
 static int estimate_offset(struct stitch *s, int h)
 {
@@ -353,19 +462,13 @@ static int estimate_offset(struct stitch *s, int h)
 	if (!n)
 		goto out;
 	qsort(p, n, sizeof(*p), pair_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (p[i].mid - p[i - 1].mid > gap) {
-			gap = p[i].mid - p[i - 1].mid;
-			split = i;
-		}
-	}
+	split = two_way_split(s, p, n, &gap);
 	v = malloc(n * sizeof(*v));
 	if (!v) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Two clusters when the widest gap is most of the spread. */
-	if (split && gap * 2 > p[n - 1].mid - p[0].mid && gap > 0) {
+	if (split) {
 		int64_t lo, hi;
 
 		for (size_t i = 0; i < split; i++) /* h to 0 */

@@ -262,7 +262,11 @@ test_fleet_stitch() {
 		>"$TMP/f5.txt" 2>"$TMP/f5.err" || { cat "$TMP/f5.err"; fleet_server_stop; return 1; }
 	fleet_server_stop
 	cat "$TMP/f5.err"
-	grep -q "clock of beta: .* ms to align with alpha (10 matched packet(s), both ways)" \
+	# One kernel: a packet's later events follow it into the other
+	# namespace's file (the filter tracks what it matched), so the series
+	# of the two "hosts" overlap in time and the directions cannot be told
+	# apart: either estimate is right here (two hosts: test_stitch.c).
+	grep -qE "clock of beta: .* ms to align with alpha \(10 matched packet\(s\), (both ways|one way: includes the link delay)\)" \
 		"$TMP/f5.err" || return 1
 	# 5 requests from alpha, 5 replies from beta, each crossing over.
 	[ "$(grep -c '^\[alpha\] .*' "$TMP/f5.txt")" = 5 ] &&
@@ -285,7 +289,7 @@ test_fleet_stitch() {
 	"$RETISC" stitch --cross alpha="$TMP/f5a.json" beta="$TMP/f5b5.json" >"$TMP/f5f.txt" \
 		2>"$TMP/f5f.err" || { cat "$TMP/f5f.err"; return 1; }
 	cat "$TMP/f5f.err"
-	grep -qE "clock of beta: -(4999\.[5-9]|5000\.[0-4])[0-9]* ms to align with alpha \(10 matched packet\(s\), both ways\)" \
+	grep -qE "clock of beta: -(4999\.[5-9]|5000\.[0-4])[0-9]* ms to align with alpha \(10 matched packet\(s\), " \
 		"$TMP/f5f.err" || return 1
 	diff -u "$TMP/f5.txt" "$TMP/f5f.txt" | head -20
 	cmp -s "$TMP/f5.txt" "$TMP/f5f.txt"

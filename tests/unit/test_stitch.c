@@ -167,11 +167,75 @@ static void test_one_way(void **state)
 	stitch__free(s);
 }
 
+/* One way with delays that vary: intervals apart from each other, but all
+ * of one direction, so no split into two directions. */
+static void test_one_way_jitter(void **state)
+{
+	static const uint64_t delay_us[] = {100, 900, 300, 2000, 50};
+	struct stitch *s = stitch__new(api, 1000 * MS);
+	const struct stitch_offset *off;
+
+	(void)state;
+	stitch__add_host(s, "a");
+	stitch__add_host(s, "b");
+	for (uint16_t q = 1; q <= 5; q++) {
+		uint64_t t = q * 1000 * MS;
+
+		add(s, 0, t, 10 + q, t, "net_dev_start_xmit", A_IP, B_IP, 8, q);
+		add(s, 1, t + delay_us[q - 1] * 1000, 20 + q, t, "netif_receive_skb", A_IP, B_IP, 8,
+		    q);
+	}
+	assert_int_equal(stitch__run(s), 0);
+	off = stitch__offset(s, 1);
+	assert_int_equal(off->matches, 5);
+	assert_false(off->two_way);
+	assert_int_equal(off->ns, -300000); /* the median delay */
+	stitch__free(s);
+}
+
+/* Both ways, where each host sees a packet for longer than the wire
+ * takes (two events per series, 0.5 to 3 ms apart, 100 us on the wire):
+ * the middles of the two directions are not split by their widest gap,
+ * but their intervals are. */
+static void test_two_way_long_series(void **state)
+{
+	static const uint64_t dur_us[] = {500, 3000, 1200, 2500};
+	struct stitch *s = stitch__new(api, 1000 * MS);
+	const struct stitch_offset *off;
+
+	(void)state;
+	stitch__add_host(s, "a");
+	stitch__add_host(s, "b");
+	for (uint16_t q = 1; q <= 4; q++) {
+		uint64_t t = q * 1000 * MS, d = dur_us[q - 1] * 1000;
+
+		/* request: on a for d, then on b for d */
+		add(s, 0, t, 10 + q, t, "net_dev_queue", A_IP, B_IP, 8, q);
+		add(s, 0, t + d, 10 + q, t, "net_dev_start_xmit", A_IP, B_IP, 8, q);
+		add(s, 1, t + d + 100000, 20 + q, t, "netif_receive_skb", A_IP, B_IP, 8, q);
+		add(s, 1, t + 2 * d + 100000, 20 + q, t, "consume_skb", A_IP, B_IP, 8, q);
+		/* reply: on b for d, then on a for d */
+		t += 2 * d + 200000;
+		add(s, 1, t, 30 + q, t, "net_dev_queue", B_IP, A_IP, 0, q);
+		add(s, 1, t + d, 30 + q, t, "net_dev_start_xmit", B_IP, A_IP, 0, q);
+		add(s, 0, t + d + 100000, 40 + q, t, "netif_receive_skb", B_IP, A_IP, 0, q);
+		add(s, 0, t + 2 * d + 100000, 40 + q, t, "consume_skb", B_IP, A_IP, 0, q);
+	}
+	assert_int_equal(stitch__run(s), 0);
+	off = stitch__offset(s, 1);
+	assert_int_equal(off->matches, 8);
+	assert_true(off->two_way);
+	assert_int_equal(off->ns, 0);
+	stitch__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_hosts),
 		cmocka_unit_test(test_one_way),
+		cmocka_unit_test(test_one_way_jitter),
+		cmocka_unit_test(test_two_way_long_series),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
