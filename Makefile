@@ -178,6 +178,7 @@ python_CFLAGS := $(shell pkg-config --cflags python3-embed)
 python_LDLIBS := $(shell pkg-config --libs python3-embed)
 python_GEN := $(BUILD)/processors/python/python_lib.h
 nft_LDLIBS := -lnftables -lnftnl -lmnl -lpcap
+ovs_LDLIBS := -lelf -lpthread
 
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
 
