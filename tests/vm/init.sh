@@ -1017,10 +1017,74 @@ test_ovs_can_run() {
 	result ovs-needs-openvswitch $? $T/ovsc2.log $T/ovsc2b.log
 	insmod "$m" && grep -q "^openvswitch " /proc/modules
 	result ovs-module-back $? $T/ovsc2.log
-	# --ovs-track and --ovs-enrich-flows are refused, not ignored.
-	run_retisc ovsc3 collect -c ovs --ovs-track --cmd true
-	grep -q "'--ovs-track' is not available in this version of the ovs collector" $T/ovsc3.log
-	result ovs-track-refused $? $T/ovsc3.log
+	# --ovs-track without an ovs-vswitchd.
+	collect ovsc3 -c ovs --ovs-track --cmd true
+	grep -q "ovs: --ovs-track: Process not found (ovs-vswitchd)" $T/ovsc3.log
+	result ovs-track-no-process $? $T/ovsc3.log
+}
+
+# (c) --ovs-track with the kernel side: /usr/sbin/ovs-vswitchd is
+# tests/vm/ovs_mini_vswitchd.c, which really handles the datapath's
+# upcalls (its vports send them to its netlink socket; it sends each
+# packet back with an output action to the other port, and installs no
+# flow) and fires OVS's USDT probes around that work (recv_upcall with the
+# packet received, op_flow_put without a real put, op_flow_execute).
+# A's ping to B then only works through it. Each echo request and reply
+# must give, in one series of `sort`: the upcall, its upcall_enqueue, the
+# recv_upcall, the put and the execute with the same queue id, and the
+# re-injected packet's output action carrying that queue id; ARP, filtered
+# out by -f icmp, gives no USDT event (no upcall_enqueue: skipped).
+test_ovs_track() {
+	local mini st q
+	topo_ovs >$T/ovst.setup 2>&1 || { result ovs-track-setup 1 $T/ovst.setup; return; }
+	ovs-vswitchd $OVS_DP 1 2 >$T/ovst.mini 2>&1 &
+	mini=$!
+	for _ in $(seq 50); do
+		grep -q ready $T/ovst.mini && break
+		sleep 0.1
+	done
+	collect ovst -c skb-tracking,skb,ovs --ovs-track -f icmp -o $T/ovst.json \
+		--cmd "$IP netns exec $NS_A ping -c 1 -W 3 10.202.0.2"
+	st=$?
+	kill $mini
+	wait $mini 2>/dev/null
+	single_line $T/ovst.json
+	$RETISC sort $T/ovst.json >$T/ovst.sorted 2>&1
+	[ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/ovst.log &&
+		grep -q "executed" $T/ovst.mini
+	result ovs-track-ping-through-userspace $? $T/ovst.setup $T/ovst.mini $T/ovst.log
+	# Per queue id (one per ICMP packet), the events of each kind.
+	for q in $(sed -n 's/.*"event_type":"upcall_enqueue".*"queue_id":\([0-9]*\).*/\1/p' $T/ovst.json); do
+		echo "q $q:" \
+			"enqueue=$(grep -c "\"event_type\":\"upcall_enqueue\",\"ret\":0,.*\"queue_id\":$q}" $T/ovst.json)" \
+			"recv=$(grep -c "\"event_type\":\"recv_upcall\",.*\"queue_id\":$q," $T/ovst.json)" \
+			"put=$(grep -c "\"op_type\":\"put\",\"queue_id\":$q," $T/ovst.json)" \
+			"exec=$(grep -c "\"op_type\":\"exec\",\"queue_id\":$q," $T/ovst.json)" \
+			"action=$(grep -c "\"event_type\":\"action_execute\",\"action\":\"output\",\"port\":[12],\"recirc_id\":0,\"queue_id\":$q}" $T/ovst.json)"
+	done >$T/ovst.check
+	[ "$(grep -c 'enqueue=1 recv=1 put=1 exec=1 action=1$' $T/ovst.check)" = 2 ] &&
+		[ "$(grep -c '"event_type":"recv_upcall"' $T/ovst.json)" = 2 ] &&
+		[ "$(grep -c '"event_type":"flow_operation"' $T/ovst.json)" = 4 ]
+	result ovs-track-queue-ids $? $T/ovst.check $T/ovst.txt
+	# sort: two series (request, reply), each upcall -> ... -> output q.
+	awk '
+		/^[0-9]/ && !/collected|^[0-9]+$/ { n++; s[n] = "" }
+		/upcall \(miss\) port [0-9]+ cpu/ { s[n] = s[n] "U" }
+		/upcall_enqueue \(miss\) \([0-9]+\/[0-9]+\) q [0-9]+ ret 0$/ { s[n] = s[n] "E" }
+		/upcall_recv q [0-9]+ pkt_size 98$/ { s[n] = s[n] "R" }
+		/flow_put q [0-9]+ ts [0-9]+ \(0\)$/ { s[n] = s[n] "P" }
+		/flow_exec q [0-9]+ ts [0-9]+ \(0\)$/ { s[n] = s[n] "X" }
+		/exec oport [12] q [0-9]+$/ { s[n] = s[n] "O" }
+		END {
+			for (i = 1; i <= n; i++) {
+				print i, s[i]
+				if (s[i] ~ /^UE.*R.*P.*X.*O/)
+					ok++
+			}
+			exit ok != 2
+		}' $T/ovst.sorted >$T/ovst.series 2>&1
+	result ovs-track-sort-one-series $? $T/ovst.series $T/ovst.sorted
+	ovs_cleanup
 }
 
 # Whatever the tests saw, the kernel must not have complained.
@@ -1035,7 +1099,7 @@ TESTS=$(cat /etc/tests)
 	TESTS="modules ping user_kprobe free_probe_merge head_realloc tcp tcp_ids
 		tracepoint_mode head_realloc_tp skb_dev_ns skb_drop ct filter_pcap filter_meta
 		profile_generic kretprobe_args module_probes meta_module_cast probe_stack
-		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_can_run
+		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_track ovs_can_run
 		kernel_log"
 for t in $TESTS; do
 	echo "vm: test $t"

@@ -157,6 +157,10 @@ for b in ip nft; do
 	cp "$(PATH=/usr/sbin:/sbin command -v $b)" "$ROOT/usr/sbin/$b"
 done
 cp "$OVS/usr/bin/ovs-dpctl" "$ROOT/usr/sbin/ovs-dpctl"
+# A minimal ovs-vswitchd handling the datapath's upcalls with OVS's USDT
+# probes (Debian's has none), for --ovs-track (tests/vm/ovs_mini_vswitchd.c).
+${CC:-cc} -O2 -Wall -Wextra -Werror -pthread -o "$ROOT/usr/sbin/ovs-vswitchd" \
+	"$HERE/ovs_mini_vswitchd.c" || die "cannot build ovs_mini_vswitchd.c"
 
 cp "$BUILD/retisc" "$ROOT/opt/retisc/"
 mkdir -p "$ROOT/opt/retisc/plugins"
