@@ -1002,6 +1002,103 @@ test_ovs_upcall() {
 	ovs_cleanup
 }
 
+# (d) The CT action's payload, NAT ranges included, from the module's
+# private struct ovs_conntrack_info: A's IPv4 goes through
+# ct(commit,zone=7,nat(dst=10.202.0.2-10.202.0.3:1000-1001,persistent)).
+test_ovs_ct_nat() {
+	topo_ovs >$T/ovsct.setup 2>&1 &&
+		ovs-dpctl add-flow $OVS_DP "in_port(1),eth(),eth_type(0x0806),arp()" 2 &&
+		ovs-dpctl add-flow $OVS_DP "in_port(2),eth(),eth_type(0x0806),arp()" 1 &&
+		ovs-dpctl add-flow $OVS_DP "in_port(1),eth(),eth_type(0x0800),ipv4()" \
+			"ct(commit,zone=7,nat(dst=10.202.0.2-10.202.0.3:1000-1001,persistent)),2" \
+			>>$T/ovsct.setup 2>&1 || { result ovs-ct-setup 1 $T/ovsct.setup; return; }
+	ovs-dpctl dump-flows $OVS_DP >>$T/ovsct.setup 2>&1
+	collect ovsct -c skb-tracking,skb,ovs -f icmp -o $T/ovsct.json \
+		--cmd "$IP netns exec $NS_A ping -c 1 -W 1 10.202.0.2"
+	single_line $T/ovsct.json
+	# flags: commit 1, ip4 4, nat 16, dst 64, map ips 128, ports 256, persistent 1024.
+	grep -q '"ovs":{"event_type":"action_execute","action":"ct","flags":1493,"zone_id":7,"nat":{"dir":"dst","min_addr":"10.202.0.2","max_addr":"10.202.0.3","min_port":1000,"max_port":1001},"recirc_id":0}' $T/ovsct.json &&
+		grep -qE '\[tp\] openvswitch:ovs_do_execute_action .* exec ct zone 7 nat\(dst=10\.202\.0\.2-10\.202\.0\.3:1000-1001\) commit,persistent$' $T/ovsct.txt
+	result ovs-ct-nat-range $? $T/ovsct.setup $T/ovsct.log $T/ovsct.txt
+	ovs_cleanup
+}
+
+# (e) Debian's own ovs-vswitchd (3.1: no USDT probes, no ofproto/detrace)
+# on the kernel datapath, a bridge with the NORMAL action, run from
+# $T/ovsr. The first ping's packets are real upcalls (a netlink port,
+# upcall_return 0) that ovs-vswitchd sends back for execution and turns
+# into datapath flows; the later ones hit those flows. --ovs-enrich-flows
+# asks it over its control socket for each flow hit: ovs-detrace events
+# whose dpflow is ovs-vswitchd's, which sort copies into the flow lookups.
+OVSR=
+ovs_real_stop() {
+	local p
+	[ -n "$OVSR" ] || return 0
+	for p in ovs-vswitchd ovsdb-server; do
+		[ -s $OVSR/$p.pid ] && kill "$(cat $OVSR/$p.pid)" 2>/dev/null
+	done
+	sleep 1
+	# Its datapath outlives it (and holds the module).
+	ovs-dpctl del-dp ovs-system 2>/dev/null
+	OVSR=
+}
+
+test_ovs_real() {
+	ovs_cleanup
+	OVSR=$T/ovsr
+	rm -rf $OVSR && mkdir -p $OVSR
+	(
+		export OVS_RUNDIR=$OVSR OVS_DBDIR=$OVSR OVS_LOGDIR=$OVSR OVS_SYSCONFDIR=$OVSR
+		mkns $NS_A && mkns $NS_B &&
+			$IP link add veth-oa netns $NS_A type veth peer name veth-ao &&
+			$IP link add veth-ob netns $NS_B type veth peer name veth-bo &&
+			$IP -n $NS_A addr add 10.202.0.1/24 dev veth-oa &&
+			$IP -n $NS_B addr add 10.202.0.2/24 dev veth-ob &&
+			$IP -n $NS_A link set veth-oa up && $IP -n $NS_B link set veth-ob up &&
+			$IP link set veth-ao up && $IP link set veth-bo up &&
+			ovsdb-tool create $OVSR/conf.db /usr/share/openvswitch/vswitch.ovsschema &&
+			ovsdb-server $OVSR/conf.db --remote=punix:$OVSR/db.sock \
+				--pidfile=$OVSR/ovsdb-server.pid --unixctl=$OVSR/ovsdb-server.ctl \
+				--log-file=$OVSR/ovsdb-server.log --detach &&
+			ovs-vsctl --db=unix:$OVSR/db.sock --no-wait init &&
+			/usr/lib/openvswitch-switch/ovs-vswitchd unix:$OVSR/db.sock \
+				--pidfile=$OVSR/ovs-vswitchd.pid --log-file=$OVSR/ovs-vswitchd.log --detach &&
+			ovs-vsctl --db=unix:$OVSR/db.sock add-br br-vm -- \
+				add-port br-vm veth-ao -- add-port br-vm veth-bo
+	) >$T/ovsr.setup 2>&1 || {
+		cat $OVSR/*.log >>$T/ovsr.setup 2>/dev/null
+		result ovs-real-setup 1 $T/ovsr.setup
+		ovs_real_stop
+		cleanup_ns
+		return
+	}
+	OVS_RUNDIR=$OVSR collect ovsr -c skb-tracking,skb,ovs --ovs-enrich-flows -f icmp \
+		-o $T/ovsr.json --cmd "$IP netns exec $NS_A ping -c 4 -i 0.3 -W 2 10.202.0.2"
+	local st=$?
+	ovs-appctl -t $OVSR/ovs-vswitchd.$(cat $OVSR/ovs-vswitchd.pid).ctl dpctl/dump-flows \
+		>>$T/ovsr.setup 2>&1
+	ovs_real_stop
+	cat $OVSR/ovs-vswitchd.log >>$T/ovsr.setup 2>/dev/null
+	single_line $T/ovsr.json
+	$RETISC sort $T/ovsr.json >$T/ovsr.sorted 2>&1
+	[ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/ovsr.log &&
+		grep -q "ovs: Running OpenvSwitch does not support 'ofproto/detrace', only datapath flows will be enriched" $T/ovsr.log &&
+		grep -qE '\[tp\] openvswitch:ovs_dp_upcall .* upcall \(miss\) port [1-9][0-9]* cpu' $T/ovsr.txt &&
+		grep -qE '\[kr\] ovs_dp_upcall .* upcall_ret \([0-9]+/[0-9]+\) ret 0$' $T/ovsr.txt &&
+		grep -qE '\[kr\] ovs_flow_tbl_lookup_stats .* flow hit ufid [0-9a-f-]+ mask' $T/ovsr.txt &&
+		grep -qE 'exec oport [0-9]+$' $T/ovsr.txt
+	result ovs-real-vswitchd-upcalls-and-hits $? $T/ovsr.setup $T/ovsr.log $T/ovsr.txt
+	# The enrichment: an ovs-detrace event for a flow the lookups hit,
+	# its dpflow ovs-vswitchd's (IPv4, with actions), copied by sort.
+	local u
+	u=$(sed -n 's/.*"ovs-detrace":{"ufid":\[\([0-9,]*\)\].*"dpflow":"[^"]*eth_type(0x0800)[^"]*actions:[^"]*".*/\1/p' $T/ovsr.json | head -1)
+	[ -n "$u" ] &&
+		grep -q "\"event_type\":\"flow_lookup\",\"flow\":[1-9][0-9]*,\"sf_acts\":[0-9]*,\"ufid\":\[$u\]" $T/ovsr.json &&
+		grep -qE '^ *odpflow .*eth_type\(0x0800\).*actions:' $T/ovsr.sorted
+	result ovs-real-enrich-flows $? $T/ovsr.json $T/ovsr.sorted
+	cleanup_ns
+}
+
 # can_run: without kprobes, and without the module (put back after).
 test_ovs_can_run() {
 	local m
@@ -1099,7 +1196,7 @@ TESTS=$(cat /etc/tests)
 	TESTS="modules ping user_kprobe free_probe_merge head_realloc tcp tcp_ids
 		tracepoint_mode head_realloc_tp skb_dev_ns skb_drop ct filter_pcap filter_meta
 		profile_generic kretprobe_args module_probes meta_module_cast probe_stack
-		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_track ovs_can_run
+		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_track ovs_ct_nat ovs_real ovs_can_run
 		kernel_log"
 for t in $TESTS; do
 	echo "vm: test $t"
