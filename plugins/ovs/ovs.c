@@ -6,10 +6,11 @@
  * sections into the `ovs` section and renders it and Retis's `ovs-detrace`
  * section (doc/events.md §4.11, §4.12).
  *
- * Not in this version: --ovs-track (USDT probes in ovs-vswitchd, the
- * upcall_enqueue/recv_upcall/flow_operation events, their GC) and
- * --ovs-enrich-flows; the core refuses those options. Events of those
- * kinds read from Retis files are decoded and rendered all the same.
+ * --ovs-track (§8.5) adds the enqueue kretprobe and USDT hooks on the
+ * single ovs-vswitchd process, found in init(), which also decides which
+ * hooks the collection has (their targets, plugin.h): the USDT side runs
+ * alone where the kernel side cannot. --ovs-enrich-flows (§8.9) is
+ * ovs_enrich.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
