@@ -851,6 +851,10 @@ UFID_IP_BA=11111111-2222-3333-4444-000000000004
 
 ovs_cleanup() {
 	ovs-dpctl del-dp $OVS_DP 2>/dev/null
+	# The root ends of the veths now: deleting the namespaces removes them
+	# asynchronously, and the next topo_ovs would find them ("File exists").
+	$IP link del veth-ao 2>/dev/null
+	$IP link del veth-bo 2>/dev/null
 	cleanup_ns
 }
 
@@ -1060,16 +1064,16 @@ test_ovs_real() {
 			ovsdb-server $OVSR/conf.db --remote=punix:$OVSR/db.sock \
 				--pidfile=$OVSR/ovsdb-server.pid --unixctl=$OVSR/ovsdb-server.ctl \
 				--log-file=$OVSR/ovsdb-server.log --detach &&
-			ovs-vsctl --db=unix:$OVSR/db.sock --no-wait init &&
+			ovs-vsctl --timeout=60 --db=unix:$OVSR/db.sock --no-wait init &&
 			/usr/lib/openvswitch-switch/ovs-vswitchd unix:$OVSR/db.sock \
 				--pidfile=$OVSR/ovs-vswitchd.pid --log-file=$OVSR/ovs-vswitchd.log --detach &&
-			ovs-vsctl --db=unix:$OVSR/db.sock add-br br-vm -- \
+			ovs-vsctl --timeout=60 --db=unix:$OVSR/db.sock add-br br-vm -- \
 				add-port br-vm veth-ao -- add-port br-vm veth-bo
 	) >$T/ovsr.setup 2>&1 || {
 		cat $OVSR/*.log >>$T/ovsr.setup 2>/dev/null
 		result ovs-real-setup 1 $T/ovsr.setup
 		ovs_real_stop
-		cleanup_ns
+		ovs_cleanup
 		return
 	}
 	OVS_RUNDIR=$OVSR collect ovsr -c skb-tracking,skb,ovs --ovs-enrich-flows -f icmp \
@@ -1096,7 +1100,7 @@ test_ovs_real() {
 		grep -q "\"event_type\":\"flow_lookup\",\"flow\":[1-9][0-9]*,\"sf_acts\":[0-9]*,\"ufid\":\[$u\]" $T/ovsr.json &&
 		grep -qE '^ *odpflow .*eth_type\(0x0800\).*actions:' $T/ovsr.sorted
 	result ovs-real-enrich-flows $? $T/ovsr.json $T/ovsr.sorted
-	cleanup_ns
+	ovs_cleanup
 }
 
 # can_run: without kprobes, and without the module (put back after).

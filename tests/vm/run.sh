@@ -23,7 +23,7 @@
 # when skipped (tests/run-all.sh reads it; a skipped lane counts as one
 # skipped test).
 #
-# Environment: RETISC_VM_TIMEOUT (seconds, default 300), RETISC_VM_KEEP=1
+# Environment: RETISC_VM_TIMEOUT (seconds, default 600), RETISC_VM_KEEP=1
 # keeps the staging tree, RETISC_VM_TESTS (space-separated test names, to
 # run a subset), RETISC_VM_VERBOSE=1 shows what passing tests saw too.
 set -euo pipefail
@@ -32,7 +32,7 @@ BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "$BUILD")
 VM=$BUILD/vm
-TIMEOUT=${RETISC_VM_TIMEOUT:-300}
+TIMEOUT=${RETISC_VM_TIMEOUT:-600}
 # Modules the tests need; their dependencies (modules.dep) and soft
 # dependencies (modules.softdep) are added. nf_tables and nft_ct: the nft
 # rules of the tests (ct state matches); openvswitch: loaded for the
