@@ -59,6 +59,8 @@ static struct {
 	size_t head, n;
 	struct cached cache[CACHE_MAX]; /* bus thread only */
 	size_t n_cache;
+	__u64 swept;	       /* last pass forgetting unused flows */
+	unsigned long dropped; /* requests lost to a full queue */
 	unsigned int id;
 	char *buf;
 	size_t buf_len, buf_cap;
@@ -539,6 +541,11 @@ void ovs_enrich__stop(void)
 		pthread_join(en.thread, NULL);
 		en.running = false;
 	}
+	if (en.dropped)
+		en.api->log(RETISC_LOG_WARN,
+			    "ovs: %lu flow enrichment request(s) dropped (channel full)",
+			    en.dropped);
+	en.dropped = 0;
 	if (en.fd >= 0)
 		close(en.fd);
 	en.fd = -1;
@@ -546,33 +553,36 @@ void ovs_enrich__stop(void)
 	en.buf = NULL;
 	en.buf_len = en.buf_cap = 0;
 	en.n = en.head = en.n_cache = 0;
+	en.swept = 0;
 	en.on = false;
 }
 
-/* Is this flow new (or changed) since it was last asked for? Bus thread. */
+/* Is this flow new (or changed) since it was last asked for? Bus thread:
+ * one pass over the cache per flow hit; unused flows are forgotten once a
+ * second. */
 static bool cache_fresh(const struct flow_key *k, __u64 now)
 {
 	size_t i, w = 0;
-	bool found = false;
 
-	/* Forget flows unused for 10 s, keep the others in place. */
 	for (i = 0; i < en.n_cache; i++) {
 		struct cached *c = &en.cache[i];
+		bool same;
 
-		if (!memcmp(c->k.ufid, k->ufid, sizeof(k->ufid))) {
-			found = c->k.flow == k->flow && c->k.sf_acts == k->sf_acts;
-			c->k = *k;
-			c->used = now;
-		}
-		if (now - c->used <= KEEP_NS)
-			en.cache[w++] = *c;
+		if (memcmp(c->k.ufid, k->ufid, sizeof(k->ufid)))
+			continue;
+		/* The same ufid for another flow: a new one to ask about. */
+		same = c->k.flow == k->flow && c->k.sf_acts == k->sf_acts;
+		c->k = *k;
+		c->used = now;
+		return !same;
 	}
-	en.n_cache = w;
-	if (found)
-		return false;
-	for (i = 0; i < en.n_cache; i++)
-		if (!memcmp(en.cache[i].k.ufid, k->ufid, sizeof(k->ufid)))
-			return true; /* changed: updated above */
+	if (now - en.swept > 1000000000ULL) {
+		for (i = 0; i < en.n_cache; i++)
+			if (now - en.cache[i].used <= KEEP_NS)
+				en.cache[w++] = en.cache[i];
+		en.n_cache = w;
+		en.swept = now;
+	}
 	if (en.n_cache < CACHE_MAX)
 		en.cache[en.n_cache++] = (struct cached){.k = *k, .used = now};
 	return true;
@@ -605,8 +615,10 @@ void ovs_enrich__on_event(const struct retisc_json *event)
 	pthread_mutex_lock(&en.lock);
 	if (en.n == QUEUE_MAX) {
 		pthread_mutex_unlock(&en.lock);
-		api->log(RETISC_LOG_WARN,
-			 "ovs: Flow enrichment channel full, dropping enrichment request");
+		/* Once, then counted (stop() says how many): not one line per packet. */
+		if (!en.dropped++)
+			api->log(RETISC_LOG_WARN,
+				 "ovs: Flow enrichment channel full, dropping enrichment request");
 		return;
 	}
 	en.queue[(en.head + en.n) % QUEUE_MAX] = (struct request){.k = k, .queued = now};

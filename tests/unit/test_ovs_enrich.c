@@ -418,6 +418,39 @@ static void test_enrich_path(void **state)
 	fake.rate = NULL;
 }
 
+/* More distinct flows than the queue holds at 1 request a second: one
+ * warning, then the count at the end. */
+static void test_enrich_queue_full(void **state)
+{
+	static char bufs[110][400];
+	const char *events[110];
+	struct retisc_api api = *core_api;
+
+	(void)state;
+	api.env_option = fake_option;
+	api.event_emit = fake_emit;
+	fake.rate = "1";
+	fake.detrace = false;
+	fake.cache_misses = 0;
+	for (int i = 0; i < 110; i++) {
+		snprintf(bufs[i], sizeof(bufs[i]),
+			 "{\"common\":{\"timestamp\":1},\"ovs\":{\"event_type\":\"flow_lookup\","
+			 "\"flow\":5,\"sf_acts\":7,\"ufid\":[1,2,3,%d],\"n_mask_hit\":1,"
+			 "\"n_cache_hit\":0,\"dpflow\":\"\",\"ofpflows\":[]}}",
+			 i);
+		events[i] = bufs[i];
+	}
+	plug_setup(NULL);
+	run(&api, events, 110, 0);
+	assert_log_has("ovs: Flow enrichment channel full, dropping enrichment request");
+	assert_log_has(" flow enrichment request(s) dropped (channel full)");
+	/* Once, not per dropped request. */
+	assert_null(strstr(strstr(retisc_strbuf__str(&logs), "channel full, dropping") + 1,
+			   "channel full, dropping"));
+	reset_fake();
+	fake.rate = NULL;
+}
+
 static void test_enrich_errors(void **state)
 {
 	struct retisc_api api = *core_api;
@@ -448,9 +481,10 @@ static void test_enrich_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frame_len),   cmocka_unit_test(test_replies),
-		cmocka_unit_test(test_commands),    cmocka_unit_test(test_section),
-		cmocka_unit_test(test_enrich_path), cmocka_unit_test(test_enrich_errors),
+		cmocka_unit_test(test_frame_len),     cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_commands),      cmocka_unit_test(test_section),
+		cmocka_unit_test(test_enrich_path),   cmocka_unit_test(test_enrich_queue_full),
+		cmocka_unit_test(test_enrich_errors),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
