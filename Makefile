@@ -222,7 +222,7 @@ $(BUILD)/tests/test_verifier: $(BUILD)/tests/unit/ovs_hash_test.skel.h
 
 # Parser and dissector tests again under AddressSanitizer + UBSan: they read
 # untrusted bytes and must never read past them.
-ASAN_TESTS := packet json reader decode profile
+ASAN_TESTS := packet json reader decode profile ovs_enrich
 ASAN_BINS := $(ASAN_TESTS:%=$(BUILD)/tests/asan/test_%)
 ASAN_LIB_SRCS := $(CORE_SRCS) $(shell grep -L RETISC_PLUGIN_DEFINE \
 	$(filter-out %.bpf.c,$(wildcard plugins/*/*.c processors/*/*.c)) /dev/null | grep -v /dev/null)
