@@ -191,6 +191,7 @@ nats_CFLAGS := -DRETISC_HAVE_LIBNATS $(shell pkg-config --cflags libnats)
 nats_LDLIBS := $(shell pkg-config --libs libnats) -lpthread
 TEST_LDLIBS += $(nats_LDLIBS)
 endif
+ovs_LDLIBS := -lelf -lpthread
 
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call plugin_rules,$(notdir $(d)),$(d))))
 
@@ -234,7 +235,7 @@ $(BUILD)/tests/test_verifier: $(BUILD)/tests/unit/ovs_hash_test.skel.h
 
 # Parser and dissector tests again under AddressSanitizer + UBSan: they read
 # untrusted bytes and must never read past them.
-ASAN_TESTS := packet json reader decode profile sort_scan
+ASAN_TESTS := packet json reader decode profile sort_scan ovs_enrich
 ASAN_BINS := $(ASAN_TESTS:%=$(BUILD)/tests/asan/test_%)
 ASAN_LIB_SRCS := $(CORE_SRCS) $(shell grep -L RETISC_PLUGIN_DEFINE \
 	$(filter-out %.bpf.c,$(wildcard plugins/*/*.c processors/*/*.c)) /dev/null | grep -v /dev/null)

@@ -8,7 +8,8 @@
 #             libnftables-dev (the nft collector's trace table), libmnl-dev and
 #             libnftnl-dev (its trace messages without kprobes)
 #   runtime:  iproute2 (namespaces, veth), nftables, iputils-ping
-#   tests:    systemtap-sdt-dev (<sys/sdt.h> for the USDT test programs), netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
+#   tests:    systemtap-sdt-dev (<sys/sdt.h> for the USDT test programs), openvswitch-switch (a real
+#             ovs-vswitchd for the ovs collector's control socket), netcat-openbsd (nc), tcpdump, tshark (pcap checks), ethtool,
 #             procps, util-linux (setpriv), python3, python3-jsonschema
 #   VM lane:  qemu-system-x86, busybox-static, cpio, kmod (depmod) (tests/vm/run.sh;
 #             it also uses iproute2 and nftables in the guest)
@@ -24,7 +25,7 @@ set -eu
 PACKAGES="make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 libjansson-dev libcmocka-dev libpcap-dev libnftables-dev libmnl-dev libnftnl-dev pkg-config
 iproute2 nftables iputils-ping
-systemtap-sdt-dev netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
+systemtap-sdt-dev openvswitch-switch netcat-openbsd tcpdump tshark ethtool procps util-linux python3 python3-jsonschema
 bash-completion libpython3-dev qemu-system-x86 busybox-static cpio kmod chromium
 libnats-dev nats-server"
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <retisc/event.h>
+#include <retisc/usdt_note.h>
 
 #include "kallsyms.h"
 #include "log.h"
@@ -267,75 +268,6 @@ static int tp_tracefs(struct match_ctx *m, const char *tracefs)
 	free(line);
 	fclose(f);
 	return m->err;
-}
-
-/*
- * A stapsdt note's description: three addresses (probe, .stapsdt.base,
- * semaphore), 4 or 8 bytes each by ELF class, then "provider\0name\0args\0".
- */
-static bool note_matches(const char *desc, size_t sz, size_t addr_sz, const char *provider,
-			 const char *name)
-{
-	const char *prov = desc + 3 * addr_sz, *nm;
-	size_t left;
-
-	if (sz <= 3 * addr_sz)
-		return false;
-	left = sz - 3 * addr_sz;
-	if (!memchr(prov, '\0', left))
-		return false;
-	nm = prov + strlen(prov) + 1;
-	left -= (size_t)(nm - prov);
-	return left && memchr(nm, '\0', left) && !strcmp(prov, provider) && !strcmp(nm, name);
-}
-
-int retisc_usdt_has_note(const char *path, const char *provider, const char *name)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx, addr_sz;
-	int fd, ret = 0;
-	Elf *elf;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
-		ret = -ENOEXEC;
-		goto out;
-	}
-	addr_sz = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8;
-	while (!ret && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
-		const char *sname;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		sname = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!sname || strcmp(sname, ".note.stapsdt"))
-			continue;
-		data = elf_getdata(scn, NULL);
-		while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
-			const char *d = (const char *)data->d_buf;
-
-			/* Owner "stapsdt", type 3 (NT_STAPSDT). */
-			if (nh.n_type == 3 && nh.n_namesz == 8 && !memcmp(d + noff, "stapsdt", 8) &&
-			    note_matches(d + doff, nh.n_descsz, addr_sz, provider, name)) {
-				ret = 1;
-				break;
-			}
-		}
-	}
-out:
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return ret;
 }
 
 /*

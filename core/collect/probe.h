@@ -56,13 +56,6 @@ int retisc_probe__resolve(const struct retisc_probe_spec *spec, struct retisc_pr
 			  size_t *n, char *err, size_t errsz);
 void retisc_probe__release(struct retisc_probe *p);
 
-/*
- * Does the ELF file at path hold the USDT note provider:name (section
- * .note.stapsdt, doc/collectors.md §8.5)? 1, 0, or a negative errno when the
- * file cannot be read as ELF.
- */
-int retisc_usdt_has_note(const char *path, const char *provider, const char *name);
-
 /* Shell-style match where only '*' is special, whole string. */
 bool retisc_glob_match(const char *pattern, const char *s);
 

@@ -80,6 +80,11 @@ static bool hook_usable(const struct collect *c, const struct retisc_collector *
 	char err[256];
 	bool kprobe;
 
+	/* An empty target: the collector's init() turned the hook off (plugin.h). */
+	if (h->target && !*h->target) {
+		pr_debug("Collector %s: hook %s off for this collection", col->name, h->name);
+		return false;
+	}
 	if (!h->target || c->mode != RETISC_TRACKING_TRACEPOINT)
 		return true;
 	/* A target that does not parse is reported where it is added. */

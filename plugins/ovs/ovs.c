@@ -6,18 +6,21 @@
  * sections into the `ovs` section and renders it and Retis's `ovs-detrace`
  * section (doc/events.md §4.11, §4.12).
  *
- * Not in this version: --ovs-track (USDT probes in ovs-vswitchd, the
- * upcall_enqueue/recv_upcall/flow_operation events, their GC) and
- * --ovs-enrich-flows; the core refuses those options. Events of those
- * kinds read from Retis files are decoded and rendered all the same.
+ * --ovs-track (§8.5) adds the enqueue kretprobe and USDT hooks on the
+ * single ovs-vswitchd process, found in init(), which also decides which
+ * hooks the collection has (their targets, plugin.h): the USDT side runs
+ * alone where the kernel side cannot. --ovs-enrich-flows (§8.9) is
+ * ovs_enrich.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
 
@@ -25,14 +28,20 @@
 #include <retisc/inet_fmt.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
+#include <retisc/usdt_note.h>
 
 #include "ovs.h"
+#include "ovs_enrich.h"
 
 #include "plugins/ovs/ovs_action_hook.skel.h"
+#include "plugins/ovs/ovs_enqueue_hook.skel.h"
 #include "plugins/ovs/ovs_exec_hook.skel.h"
 #include "plugins/ovs/ovs_exec_ret_hook.skel.h"
 #include "plugins/ovs/ovs_lookup_hook.skel.h"
+#include "plugins/ovs/ovs_op_exec_hook.skel.h"
+#include "plugins/ovs/ovs_op_put_hook.skel.h"
 #include "plugins/ovs/ovs_process_hook.skel.h"
+#include "plugins/ovs/ovs_recv_hook.skel.h"
 #include "plugins/ovs/ovs_upcall_hook.skel.h"
 #include "plugins/ovs/ovs_upcall_ret_hook.skel.h"
 
@@ -63,7 +72,8 @@ static const struct retisc_api *api;
 static struct {
 	/* Rodata of the hooks, written by init() (plugin.h: valid while loaded). */
 	struct retisc_ovs_args args;
-	__u8 track;
+	__u8 track; /* RETISC_OVS_TRACK_* */
+	struct retisc_ovs_handlers handlers;
 } st;
 
 /* -------------------------------------------------------------------------
@@ -720,12 +730,12 @@ static int format_detrace(void *priv, const struct retisc_json *o, const struct 
  * Collector.
  */
 
-/* doc/collectors.md §8.10. */
-static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
+/* The kernel side: kprobes and the openvswitch module's tracepoint. 0 or
+ * -errno with the reason (doc/collectors.md §8.10). */
+static int kernel_side(const struct retisc_collect_env *env, char *reason, size_t reason_sz)
 {
 	int i;
 
-	(void)priv;
 	if (!api->env_fact(env, RETISC_ENV_KPROBES)) {
 		snprintf(reason, reason_sz,
 			 "kprobes are not available on this kernel (needed by the ovs collector)");
@@ -746,6 +756,16 @@ static int can_run(void *priv, const struct retisc_collect_env *env, char *reaso
 	return -ENOENT;
 }
 
+/* doc/collectors.md §8.10: with --ovs-track, the USDT side runs alone
+ * where the kernel side cannot (init() says what is left out). */
+static int can_run(void *priv, const struct retisc_collect_env *env, char *reason, size_t reason_sz)
+{
+	int err = kernel_side(env, reason, reason_sz);
+
+	(void)priv;
+	return err && api->env_option(env, "ovs-track") ? 0 : err;
+}
+
 /* The parameter of target of type, into *idx; a negative errno, logged. */
 static int param(const char *target, const char *type, __s8 *idx)
 {
@@ -760,25 +780,260 @@ static int param(const char *target, const char *type, __s8 *idx)
 	return 0;
 }
 
+/* Hooks, in the order a packet meets them (doc/collectors.md §8.3, §8.5). */
+enum {
+	H_PROCESS,
+	H_LOOKUP,
+	H_UPCALL,
+	H_ENQUEUE,
+	H_UPCALL_RET,
+	H_EXEC,
+	H_ACTION,
+	H_EXEC_RET,
+	H_RECV,
+	H_OP_PUT,
+	H_OP_EXEC,
+	N_HOOKS,
+};
+
+/* Targets of the kernel side's hooks; the USDT ones name the process. */
+static const char *const kernel_targets[N_HOOKS] = {
+	[H_PROCESS] = "kprobe:ovs_dp_process_packet",
+	[H_LOOKUP] = "kretprobe:" OVS_LOOKUP,
+	[H_UPCALL] = "tp:openvswitch:" OVS_TP_UPCALL,
+	[H_ENQUEUE] = "kretprobe:queue_userspace_packet",
+	[H_UPCALL_RET] = "kretprobe:ovs_dp_upcall",
+	[H_EXEC] = "kprobe:ovs_execute_actions",
+	[H_ACTION] = "tp:openvswitch:" OVS_TP_ACTION,
+	[H_EXEC_RET] = "kretprobe:ovs_execute_actions",
+};
+static const char *const usdt_notes[N_HOOKS] = {
+	[H_RECV] = "dpif_recv:recv_upcall",
+	[H_OP_PUT] = "dpif_netlink_operate__:op_flow_put",
+	[H_OP_EXEC] = "dpif_netlink_operate__:op_flow_execute",
+};
+
+/* The hooks' targets as the core reads them after init() (plugin.h): ""
+ * leaves a hook out of the collection. */
+static char targets[N_HOOKS][96];
+
+static void targets_set(bool kernel, bool track, int pid)
+{
+	for (int i = 0; i < N_HOOKS; i++) {
+		targets[i][0] = '\0';
+		if (kernel_targets[i] && kernel && (i != H_ENQUEUE || track))
+			snprintf(targets[i], sizeof(targets[i]), "%s", kernel_targets[i]);
+		else if (usdt_notes[i] && track)
+			snprintf(targets[i], sizeof(targets[i]), "usdt:%d:%s", pid, usdt_notes[i]);
+	}
+}
+
+/* Read /proc/<dir>/<file>'s first line into buf; 0 or -errno. */
+static int proc_line(const char *dir, const char *file, char *buf, size_t sz)
+{
+	char path[384];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/%s", dir, file);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)sz, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The single process named ovs-vswitchd (doc/collectors.md §8.5). */
+static int find_vswitchd(int *pid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char comm[32], stat[512], *paren;
+
+		if (!isdigit((unsigned char)e->d_name[0]) ||
+		    proc_line(e->d_name, "comm", comm, sizeof(comm)) ||
+		    strcmp(comm, "ovs-vswitchd"))
+			continue;
+		/* An exited one that its parent has not reaped yet is not there. */
+		if (!proc_line(e->d_name, "stat", stat, sizeof(stat)) &&
+		    (paren = strrchr(stat, ')')) && paren[1] == ' ' && paren[2] == 'Z')
+			continue;
+		if (!n++)
+			*pid = atoi(e->d_name);
+	}
+	closedir(d);
+	if (!n) {
+		api->log(RETISC_LOG_ERROR, "ovs: --ovs-track: Process not found (ovs-vswitchd)");
+		return -ESRCH;
+	}
+	if (n > 1) {
+		api->log(RETISC_LOG_ERROR,
+			 "ovs: --ovs-track: Too many processes found (%d named ovs-vswitchd)", n);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* Its handler threads, the ones with an upcall batch (§8.5): those of
+ * start-up only. */
+static int list_handlers(int pid)
+{
+	char dir[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	d = opendir(dir);
+	if (!d) {
+		api->log(RETISC_LOG_ERROR, "ovs: --ovs-track: cannot list %s: %s", dir,
+			 strerror(errno));
+		return -errno;
+	}
+	st.handlers.n = 0;
+	while ((e = readdir(d))) {
+		char sub[300], comm[32];
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(sub, sizeof(sub), "%d/task/%s", pid, e->d_name);
+		if (proc_line(sub, "comm", comm, sizeof(comm)) || !strstr(comm, "handler"))
+			continue;
+		if (st.handlers.n == RETISC_OVS_MAX_HANDLERS) {
+			api->log(RETISC_LOG_WARN,
+				 "ovs: ovs-vswitchd has more than %d handler threads: the others' "
+				 "flow operations are not reported",
+				 RETISC_OVS_MAX_HANDLERS);
+			break;
+		}
+		st.handlers.tid[st.handlers.n++] = (__u32)atoi(e->d_name);
+	}
+	closedir(d);
+	if (!st.handlers.n)
+		api->log(RETISC_LOG_WARN,
+			 "ovs: ovs-vswitchd (pid %d) has no handler thread: "
+			 "flow operations will not be reported",
+			 pid);
+	return 0;
+}
+
+/* --ovs-track's process and its USDT notes (doc/collectors.md §8.5). */
+static int track_init(int *pid)
+{
+	char exe[64];
+	int err;
+
+	err = find_vswitchd(pid);
+	if (err)
+		return err;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", *pid);
+	err = retisc_usdt_has_note(exe, "main", "run_start");
+	if (err <= 0) {
+		api->log(RETISC_LOG_ERROR,
+			 "ovs: Cannot find USDT probes in ovs-vswitchd. Was it built with "
+			 "--enable-usdt-probes?%s%s",
+			 err < 0 ? " " : "", err < 0 ? strerror(-err) : "");
+		return err < 0 ? err : -ENOENT;
+	}
+	return list_handlers(*pid);
+}
+
 static int init(void *priv, const struct retisc_collect_env *env)
 {
+	bool track = api->env_option(env, "ovs-track") != NULL;
+	char reason[256];
+	bool kernel;
+	int err, pid = 0;
+
 	(void)priv;
-	(void)env;
-	st.track = 0;
+	/* Without --ovs-track can_run() wants the kernel side: the parameter
+	 * lookups below say what is missing. */
+	kernel = !kernel_side(env, reason, sizeof(reason)) || !track;
+	st.track = !track   ? RETISC_OVS_TRACK_OFF
+		   : kernel ? RETISC_OVS_TRACK_ON
+			    : RETISC_OVS_TRACK_USDT;
+	st.handlers.n = 0;
+	err = ovs_enrich__init(api, env);
+	if (!err && track)
+		err = track_init(&pid);
+	if (err) {
+		/* stop() is only called after a successful init(). */
+		ovs_enrich__stop();
+		return err;
+	}
+	if (!kernel)
+		api->log(RETISC_LOG_WARN,
+			 "ovs: %s: only ovs-vswitchd's side is traced (recv_upcall and "
+			 "flow_operation events, every upcall it receives)",
+			 reason);
+	targets_set(kernel, track, pid);
+	if (!kernel)
+		return 0;
 	/* Parameters by type: the hooks read nothing at a guessed position. */
-	return param("tp:" OVS_TP_UPCALL, "struct dp_upcall_info *", &st.args.upcall_info)
-		       ?: param("tp:" OVS_TP_ACTION, "struct sw_flow_key *", &st.args.key)
-		       ?: param("tp:" OVS_TP_ACTION, "struct nlattr *", &st.args.attr)
-		       ?: param(OVS_LOOKUP, "u32 *", &st.args.n_mask_hit);
+	err = param("tp:" OVS_TP_UPCALL, "struct dp_upcall_info *", &st.args.upcall_info)
+		      ?: param("tp:" OVS_TP_ACTION, "struct sw_flow_key *", &st.args.key)
+		      ?: param("tp:" OVS_TP_ACTION, "struct nlattr *", &st.args.attr)
+		      ?: param(OVS_LOOKUP, "u32 *", &st.args.n_mask_hit);
+	if (!err && track)
+		err = param("queue_userspace_packet", "struct dp_upcall_info *",
+			    &st.args.enqueue_upcall_info);
+	return err;
+}
+
+static int start(void *priv)
+{
+	(void)priv;
+	return ovs_enrich__start();
+}
+
+static void stop(void *priv)
+{
+	(void)priv;
+	ovs_enrich__stop();
+}
+
+static void on_event(void *priv, const struct retisc_json *event)
+{
+	(void)priv;
+	ovs_enrich__on_event(event);
 }
 
 static const char *const known_types[] = {NULL};
+
+static const struct retisc_collector_opt opts[] = {
+	{
+		.name = "ovs-track",
+		.help = "follow upcalls through ovs-vswitchd (its USDT probes; built with\n"
+			"--enable-usdt-probes) and link the packets it sends back",
+	},
+	{
+		.name = "ovs-enrich-flows",
+		.help = "ask ovs-vswitchd (unixctl socket) for the datapath and OpenFlow\n"
+			"flows of each flow hit (ovs-detrace events)",
+	},
+	{
+		.name = "ovs-enrich-rate",
+		.arg = "N",
+		.help = "at most N requests per second to ovs-vswitchd (default 20)",
+	},
+};
 
 static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 {
 	static const struct retisc_hook_rodata rodata[] = {
 		{.name = "retisc_ovs_args", .value = &st.args, .size = sizeof(st.args)},
 		{.name = "retisc_ovs_track", .value = &st.track, .size = sizeof(st.track)},
+	};
+	static const struct retisc_hook_rodata usdt_rodata[] = {
+		{.name = "retisc_ovs_args", .value = &st.args, .size = sizeof(st.args)},
+		{.name = "retisc_ovs_track", .value = &st.track, .size = sizeof(st.track)},
+		{.name = "retisc_ovs_handlers", .value = &st.handlers, .size = sizeof(st.handlers)},
 	};
 	const struct retisc_section_desc secs[] = {
 		{
@@ -799,20 +1054,26 @@ static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 			.format = format_detrace,
 		},
 	};
-#define OVS_HOOK(n, tgt, fl)                                                                       \
-	{                                                                                          \
-		.sz = sizeof(struct retisc_hook_desc), .name = #n, .target = (tgt),                \
-		.rodata = rodata, .n_rodata = sizeof(rodata) / sizeof(rodata[0]), .flags = (fl),   \
+#define OVS_HOOK(i, n, fl, rd)                                                                     \
+	[i] = {.sz = sizeof(struct retisc_hook_desc),                                              \
+	       .name = #n,                                                                         \
+	       .target = targets[i],                                                               \
+	       .rodata = rd,                                                                       \
+	       .n_rodata = sizeof(rd) / sizeof(rd[0]),                                             \
+	       .flags = (fl),                                                                      \
 	}
-	/* doc/collectors.md §8.3, in the order a packet meets them. */
-	struct retisc_hook_desc hooks[] = {
-		OVS_HOOK(ovs_process_hook, "kprobe:ovs_dp_process_packet", RETISC_HOOK_EXCLUSIVE),
-		OVS_HOOK(ovs_lookup_hook, "kretprobe:" OVS_LOOKUP, RETISC_HOOK_STACK_SKB),
-		OVS_HOOK(ovs_upcall_hook, "tp:openvswitch:" OVS_TP_UPCALL, 0),
-		OVS_HOOK(ovs_upcall_ret_hook, "kretprobe:ovs_dp_upcall", 0),
-		OVS_HOOK(ovs_exec_hook, "kprobe:ovs_execute_actions", RETISC_HOOK_EXCLUSIVE),
-		OVS_HOOK(ovs_action_hook, "tp:openvswitch:" OVS_TP_ACTION, 0),
-		OVS_HOOK(ovs_exec_ret_hook, "kretprobe:ovs_execute_actions", RETISC_HOOK_EXCLUSIVE),
+	struct retisc_hook_desc hooks[N_HOOKS] = {
+		OVS_HOOK(H_PROCESS, ovs_process_hook, RETISC_HOOK_EXCLUSIVE, rodata),
+		OVS_HOOK(H_LOOKUP, ovs_lookup_hook, RETISC_HOOK_STACK_SKB, rodata),
+		OVS_HOOK(H_UPCALL, ovs_upcall_hook, 0, rodata),
+		OVS_HOOK(H_ENQUEUE, ovs_enqueue_hook, 0, rodata),
+		OVS_HOOK(H_UPCALL_RET, ovs_upcall_ret_hook, 0, rodata),
+		OVS_HOOK(H_EXEC, ovs_exec_hook, RETISC_HOOK_EXCLUSIVE, rodata),
+		OVS_HOOK(H_ACTION, ovs_action_hook, 0, rodata),
+		OVS_HOOK(H_EXEC_RET, ovs_exec_ret_hook, RETISC_HOOK_EXCLUSIVE, rodata),
+		OVS_HOOK(H_RECV, ovs_recv_hook, 0, usdt_rodata),
+		OVS_HOOK(H_OP_PUT, ovs_op_put_hook, 0, usdt_rodata),
+		OVS_HOOK(H_OP_EXEC, ovs_op_exec_hook, 0, usdt_rodata),
 	};
 #undef OVS_HOOK
 	struct retisc_collector_desc col = {
@@ -820,23 +1081,36 @@ static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.name = "ovs",
 		.known_types = known_types,
 		.hooks = hooks,
-		.n_hooks = sizeof(hooks) / sizeof(hooks[0]),
+		.n_hooks = N_HOOKS,
 		.order = 40,
 		.can_run = can_run,
 		.init = init,
+		.start = start,
+		.stop = stop,
+		.opts = opts,
+		.n_opts = sizeof(opts) / sizeof(opts[0]),
+		.on_event = on_event,
 	};
 
 	api = a;
 	if (!RETISC_API_HAS(a, env_fact) || !RETISC_API_HAS(a, btf_param_index))
 		return -EOPNOTSUPP;
-	st.args = (struct retisc_ovs_args){-1, -1, -1, -1, {0}};
-	hooks[0].obj = ovs_process_hook__elf_bytes(&hooks[0].obj_sz);
-	hooks[1].obj = ovs_lookup_hook__elf_bytes(&hooks[1].obj_sz);
-	hooks[2].obj = ovs_upcall_hook__elf_bytes(&hooks[2].obj_sz);
-	hooks[3].obj = ovs_upcall_ret_hook__elf_bytes(&hooks[3].obj_sz);
-	hooks[4].obj = ovs_exec_hook__elf_bytes(&hooks[4].obj_sz);
-	hooks[5].obj = ovs_action_hook__elf_bytes(&hooks[5].obj_sz);
-	hooks[6].obj = ovs_exec_ret_hook__elf_bytes(&hooks[6].obj_sz);
+#define OVS_ELF(i, n) (hooks[i].obj = n##__elf_bytes(&hooks[i].obj_sz))
+	OVS_ELF(H_PROCESS, ovs_process_hook);
+	OVS_ELF(H_LOOKUP, ovs_lookup_hook);
+	OVS_ELF(H_UPCALL, ovs_upcall_hook);
+	OVS_ELF(H_ENQUEUE, ovs_enqueue_hook);
+	OVS_ELF(H_UPCALL_RET, ovs_upcall_ret_hook);
+	OVS_ELF(H_EXEC, ovs_exec_hook);
+	OVS_ELF(H_ACTION, ovs_action_hook);
+	OVS_ELF(H_EXEC_RET, ovs_exec_ret_hook);
+	OVS_ELF(H_RECV, ovs_recv_hook);
+	OVS_ELF(H_OP_PUT, ovs_op_put_hook);
+	OVS_ELF(H_OP_EXEC, ovs_op_exec_hook);
+#undef OVS_ELF
+	st.args = (struct retisc_ovs_args){-1, -1, -1, -1, -1, {0}};
+	/* Until init() says otherwise: the kernel side without --ovs-track. */
+	targets_set(true, false, 0);
 	return retisc_plugin__register_collector(plugin, a, secs, sizeof(secs) / sizeof(secs[0]),
 						 &col);
 }
@@ -845,7 +1119,7 @@ static const struct retisc_plugin_desc desc = {
 	.sz = sizeof(desc),
 	.abi_version = RETISC_ABI_VERSION,
 	.name = "ovs",
-	.version = "0.1.0",
+	.version = "0.2.0",
 	.init = plugin_init,
 };
 

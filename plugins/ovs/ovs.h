@@ -129,16 +129,33 @@ struct retisc_ovs_flow_lookup {
 	__u32 n_cache_hit;
 };
 
+/* retisc_ovs_track, the hooks' --ovs-track switch. */
+#define RETISC_OVS_TRACK_OFF 0
+#define RETISC_OVS_TRACK_ON 1	/* with the kernel side: recv_upcall gates on upcall_tracking */
+#define RETISC_OVS_TRACK_USDT 2 /* USDT side alone (no kprobes): every upcall received */
+
+/*
+ * ovs-vswitchd's handler threads (--ovs-track), in the USDT hooks' rodata:
+ * slot i of upcall_batches belongs to thread tid[i] (doc/collectors.md
+ * §8.5).
+ */
+#define RETISC_OVS_MAX_HANDLERS 128
+struct retisc_ovs_handlers {
+	__u32 n;
+	__u32 tid[RETISC_OVS_MAX_HANDLERS];
+};
+
 /*
  * Positions of the parameters the hooks read (doc/collectors.md §8.3),
  * from BTF by type (-1: absent), set in the hooks' rodata.
  */
 struct retisc_ovs_args {
-	__s8 upcall_info; /* tp ovs_dp_upcall: const struct dp_upcall_info * */
-	__s8 key;	  /* tp ovs_do_execute_action: struct sw_flow_key * */
-	__s8 attr;	  /* tp ovs_do_execute_action: const struct nlattr * */
-	__s8 n_mask_hit;  /* ovs_flow_tbl_lookup_stats: the first u32 *, then n_cache_hit */
-	__u8 pad[4];
+	__s8 upcall_info;	  /* tp ovs_dp_upcall: const struct dp_upcall_info * */
+	__s8 key;		  /* tp ovs_do_execute_action: struct sw_flow_key * */
+	__s8 attr;		  /* tp ovs_do_execute_action: const struct nlattr * */
+	__s8 n_mask_hit;	  /* ovs_flow_tbl_lookup_stats: the first u32 *, then n_cache_hit */
+	__s8 enqueue_upcall_info; /* queue_userspace_packet: const struct dp_upcall_info * */
+	__u8 pad[3];
 };
 
 #endif

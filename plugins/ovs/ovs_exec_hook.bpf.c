@@ -26,10 +26,9 @@ RETISC_HOOK(ovs_exec)
 		__u32 qid = ovs_queue_id(RETISC_SKB(h->ctx, data), RETISC_SKB(h->ctx, len),
 					 RETISC_SKB(h->ctx, data_len));
 
-		if (bpf_map_lookup_elem(&flow_exec_tracking, &qid)) {
+		if (ovs_tracking_take(&flow_exec_tracking, qid, h->ctx->timestamp)) {
 			fresh.command = 1;
 			fresh.queue_id = qid;
-			bpf_map_delete_elem(&flow_exec_tracking, &qid);
 		}
 	}
 	e = bpf_map_lookup_elem(&inflight_exec, &h->ctx->stack_base);

@@ -16,8 +16,8 @@
 #include "ovs_jhash.h"
 
 /* Parameter positions (ovs.c fills them from BTF; -1: absent). */
-const volatile struct retisc_ovs_args retisc_ovs_args = {-1, -1, -1, -1};
-/* --ovs-track: re-injected packets are looked up by queue id. */
+const volatile struct retisc_ovs_args retisc_ovs_args = {-1, -1, -1, -1, -1};
+/* --ovs-track: RETISC_OVS_TRACK_* (ovs.h). */
 const volatile __u8 retisc_ovs_track = 0;
 
 /* -------------------------------------------------------------------------
@@ -149,13 +149,57 @@ struct {
 	__type(value, struct ovs_exec_ctx);
 } inflight_exec SEC(".maps");
 
-/* Queue ids ovs-vswitchd sends back for execution (--ovs-track). */
+/*
+ * --ovs-track: queue ids of packets queued to ovs-vswitchd (kernel ->
+ * recv_upcall) and of packets it sends back for execution (op_flow_execute
+ * -> ovs_execute_actions), with their insertion time. An entry older than
+ * RETISC_OVS_TRACK_TTL_NS is stale (its packet was lost on the way, or the
+ * collection missed a step) and counts as absent: it is replaced or
+ * deleted where it is met, so no userspace GC thread needs these maps
+ * (doc/collectors.md §8.8).
+ */
+#define RETISC_OVS_TRACK_TTL_NS (60ULL * 1000 * 1000 * 1000)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} upcall_tracking SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, __u64);
 } flow_exec_tracking SEC(".maps");
+
+/*
+ * Register qid at now. An entry still fresh is kept (an identical packet
+ * is in flight: the correlation may be wrong, as in Retis's BPF_NOEXIST);
+ * returns 0 when registered.
+ */
+static __always_inline int ovs_tracking_add(void *map, __u32 qid, __u64 now)
+{
+	__u64 *ts = bpf_map_lookup_elem(map, &qid);
+
+	if (ts && now - *ts < RETISC_OVS_TRACK_TTL_NS)
+		return -1;
+	return bpf_map_update_elem(map, &qid, &now, BPF_ANY) ? -1 : 0;
+}
+
+/* Take qid's entry: 1 when it was there and fresh, else 0. */
+static __always_inline int ovs_tracking_take(void *map, __u32 qid, __u64 now)
+{
+	__u64 *ts = bpf_map_lookup_elem(map, &qid);
+	int fresh;
+
+	if (!ts)
+		return 0;
+	fresh = now - *ts < RETISC_OVS_TRACK_TTL_NS;
+	bpf_map_delete_elem(map, &qid);
+	return fresh;
+}
 
 /* -------------------------------------------------------------------------
  * The queue id of a packet (doc/collectors.md §8.4): its linear bytes from
@@ -175,6 +219,20 @@ static __always_inline __u32 ovs_queue_id(const void *data, __u32 len, __u32 dat
 	if (size > RETISC_OVS_HASH_SIZE)
 		return 0;
 	if (bpf_probe_read_kernel(buf, size, data))
+		__builtin_memset(buf, 0, sizeof(buf));
+	return retisc_jhash(buf, RETISC_OVS_HASH_SIZE, 0);
+}
+
+/* The same from ovs-vswitchd's copy of the packet (USDT arguments). */
+static __always_inline __u32 ovs_queue_id_user(const void *data, __u64 len)
+{
+	__u8 buf[RETISC_OVS_HASH_SIZE] = {};
+	__u32 size = len > RETISC_OVS_HASH_SIZE ? RETISC_OVS_HASH_SIZE : (__u32)len;
+
+	barrier_var(size);
+	if (size > RETISC_OVS_HASH_SIZE)
+		return 0;
+	if (bpf_probe_read_user(buf, size, data))
 		__builtin_memset(buf, 0, sizeof(buf));
 	return retisc_jhash(buf, RETISC_OVS_HASH_SIZE, 0);
 }

@@ -181,11 +181,17 @@ static void test_registration(void **state)
 		{"kprobe:ovs_dp_process_packet", RETISC_HOOK_EXCLUSIVE},
 		{"kretprobe:ovs_flow_tbl_lookup_stats", RETISC_HOOK_STACK_SKB},
 		{"tp:openvswitch:ovs_dp_upcall", 0},
+		/* --ovs-track's, off until init() finds ovs-vswitchd (plugin.h: ""). */
+		{"", 0},
 		{"kretprobe:ovs_dp_upcall", 0},
 		{"kprobe:ovs_execute_actions", RETISC_HOOK_EXCLUSIVE},
 		{"tp:openvswitch:ovs_do_execute_action", 0},
 		{"kretprobe:ovs_execute_actions", RETISC_HOOK_EXCLUSIVE},
+		{"", 0},
+		{"", 0},
+		{"", 0},
 	};
+	static const char *const opts[] = {"ovs-track", "ovs-enrich-flows", "ovs-enrich-rate"};
 	struct retisc_collector *col = retisc_registry__collector_by_name(reg, "ovs");
 
 	(void)state;
@@ -197,14 +203,16 @@ static void test_registration(void **state)
 	assert_int_equal(detrace->owner, -1);
 	assert_int_equal(col->order, 40);
 	assert_null(col->known_types[0]);
-	/* --ovs-track, --ovs-enrich-flows: not in this version (the core
-	 * refuses them). */
-	assert_int_equal(col->n_opts, 0);
+	assert_int_equal(col->n_opts, sizeof(opts) / sizeof(opts[0]));
+	for (size_t i = 0; i < col->n_opts; i++)
+		assert_str_eq(col->opts[i].name, opts[i]);
+	assert_string_equal(col->opts[2].arg, "N");
 	assert_int_equal(col->n_hooks, sizeof(hooks) / sizeof(hooks[0]));
 	for (size_t i = 0; i < col->n_hooks; i++) {
 		assert_str_eq(col->hooks[i].target, hooks[i].target);
 		assert_int_equal(col->hooks[i].flags, hooks[i].flags);
-		assert_int_equal(col->hooks[i].n_rodata, 2);
+		/* The USDT hooks (the last three) also get the handler threads. */
+		assert_int_equal(col->hooks[i].n_rodata, i >= 8 ? 3 : 2);
 	}
 }
 

@@ -35,10 +35,14 @@
 #include "ovs.h"       /* plugins/ovs/ */
 #include "ovs_jhash.h" /* plugins/ovs/ */
 #include "plugins/ovs/ovs_action_hook.skel.h"
+#include "plugins/ovs/ovs_enqueue_hook.skel.h"
 #include "plugins/ovs/ovs_exec_hook.skel.h"
 #include "plugins/ovs/ovs_exec_ret_hook.skel.h"
 #include "plugins/ovs/ovs_lookup_hook.skel.h"
+#include "plugins/ovs/ovs_op_exec_hook.skel.h"
+#include "plugins/ovs/ovs_op_put_hook.skel.h"
 #include "plugins/ovs/ovs_process_hook.skel.h"
+#include "plugins/ovs/ovs_recv_hook.skel.h"
 #include "plugins/ovs/ovs_upcall_hook.skel.h"
 #include "plugins/ovs/ovs_upcall_ret_hook.skel.h"
 #include "plugins/skb/skb_hook.skel.h"
@@ -764,6 +768,9 @@ static const struct retisc_ovs_args ovs_args = {
 
 /* Load one ovs hook against btf_path; its raw tracepoint program's length. */
 #define LOAD_OVS_HOOK(skel_name, core, btf_path, track, len_out)                                   \
+	LOAD_OVS_HOOK_X(skel_name, core, btf_path, track, len_out, (void)0)
+/* extra: a statement run on the open skeleton h_ before loading. */
+#define LOAD_OVS_HOOK_X(skel_name, core, btf_path, track, len_out, extra)                          \
 	do {                                                                                       \
 		LIBBPF_OPTS(bpf_object_open_opts, oo_, .btf_custom_path = (btf_path));             \
 		struct skel_name *h_ = skel_name##__open_opts(&oo_);                               \
@@ -774,6 +781,7 @@ static const struct retisc_ovs_args ovs_args = {
 		h_->rodata->retisc_owner = RETISC_OWNER_OVS;                                       \
 		h_->rodata->retisc_ovs_args = ovs_args;                                            \
 		h_->rodata->retisc_ovs_track = (track);                                            \
+		extra;                                                                             \
 		assert_int_equal(reuse_maps((core)->obj, h_->obj), 0);                             \
 		err_ = skel_name##__load(h_);                                                      \
 		if (err_)                                                                          \
@@ -794,7 +802,7 @@ static void test_ovs_hooks(void **state)
 		{.drop = true, .range = true},
 		{.drop = true, .range = false},
 	};
-	__u32 action_len[3], exec_len[2], len;
+	__u32 action_len[3], exec_len[2], recv_len[2], len;
 	char path[64];
 	struct core *c;
 
@@ -812,9 +820,21 @@ static void test_ovs_hooks(void **state)
 		LOAD_OVS_HOOK(ovs_exec_hook, c, path, 1, &exec_len[1]);
 		LOAD_OVS_HOOK(ovs_exec_ret_hook, c, path, 0, &len);
 		LOAD_OVS_HOOK(ovs_action_hook, c, path, 0, &action_len[i]);
+		/* --ovs-track's hooks; the USDT ones with every handler slot. */
+		LOAD_OVS_HOOK(ovs_enqueue_hook, c, path, RETISC_OVS_TRACK_ON, &len);
+		LOAD_OVS_HOOK_X(ovs_recv_hook, c, path, RETISC_OVS_TRACK_ON, &recv_len[0],
+				h_->rodata->retisc_ovs_handlers.n = RETISC_OVS_MAX_HANDLERS);
+		LOAD_OVS_HOOK_X(ovs_recv_hook, c, path, RETISC_OVS_TRACK_USDT, &recv_len[1],
+				h_->rodata->retisc_ovs_handlers.n = RETISC_OVS_MAX_HANDLERS);
+		LOAD_OVS_HOOK_X(ovs_op_put_hook, c, path, RETISC_OVS_TRACK_ON, &len,
+				h_->rodata->retisc_ovs_handlers.n = RETISC_OVS_MAX_HANDLERS);
+		LOAD_OVS_HOOK_X(ovs_op_exec_hook, c, path, RETISC_OVS_TRACK_ON, &len,
+				h_->rodata->retisc_ovs_handlers.n = RETISC_OVS_MAX_HANDLERS);
 		unlink(path);
 		/* The queue id lookup is only there with --ovs-track. */
 		assert_true(exec_len[0] < exec_len[1]);
+		/* Without the kernel side no upcall_tracking lookup. */
+		assert_true(recv_len[1] < recv_len[0]);
 	}
 	core__destroy(c);
 	/* The drop action's code exists only where the kernel has it, NAT's

@@ -851,6 +851,10 @@ UFID_IP_BA=11111111-2222-3333-4444-000000000004
 
 ovs_cleanup() {
 	ovs-dpctl del-dp $OVS_DP 2>/dev/null
+	# The root ends of the veths now: deleting the namespaces removes them
+	# asynchronously, and the next topo_ovs would find them ("File exists").
+	$IP link del veth-ao 2>/dev/null
+	$IP link del veth-bo 2>/dev/null
 	cleanup_ns
 }
 
@@ -1002,6 +1006,103 @@ test_ovs_upcall() {
 	ovs_cleanup
 }
 
+# (d) The CT action's payload, NAT ranges included, from the module's
+# private struct ovs_conntrack_info: A's IPv4 goes through
+# ct(commit,zone=7,nat(dst=10.202.0.2-10.202.0.3:1000-1001,persistent)).
+test_ovs_ct_nat() {
+	topo_ovs >$T/ovsct.setup 2>&1 &&
+		ovs-dpctl add-flow $OVS_DP "in_port(1),eth(),eth_type(0x0806),arp()" 2 &&
+		ovs-dpctl add-flow $OVS_DP "in_port(2),eth(),eth_type(0x0806),arp()" 1 &&
+		ovs-dpctl add-flow $OVS_DP "in_port(1),eth(),eth_type(0x0800),ipv4()" \
+			"ct(commit,zone=7,nat(dst=10.202.0.2-10.202.0.3:1000-1001,persistent)),2" \
+			>>$T/ovsct.setup 2>&1 || { result ovs-ct-setup 1 $T/ovsct.setup; return; }
+	ovs-dpctl dump-flows $OVS_DP >>$T/ovsct.setup 2>&1
+	collect ovsct -c skb-tracking,skb,ovs -f icmp -o $T/ovsct.json \
+		--cmd "$IP netns exec $NS_A ping -c 1 -W 1 10.202.0.2"
+	single_line $T/ovsct.json
+	# flags: commit 1, ip4 4, nat 16, dst 64, map ips 128, ports 256, persistent 1024.
+	grep -q '"ovs":{"event_type":"action_execute","action":"ct","flags":1493,"zone_id":7,"nat":{"dir":"dst","min_addr":"10.202.0.2","max_addr":"10.202.0.3","min_port":1000,"max_port":1001},"recirc_id":0}' $T/ovsct.json &&
+		grep -qE '\[tp\] openvswitch:ovs_do_execute_action .* exec ct zone 7 nat\(dst=10\.202\.0\.2-10\.202\.0\.3:1000-1001\) commit,persistent$' $T/ovsct.txt
+	result ovs-ct-nat-range $? $T/ovsct.setup $T/ovsct.log $T/ovsct.txt
+	ovs_cleanup
+}
+
+# (e) Debian's own ovs-vswitchd (3.1: no USDT probes, no ofproto/detrace)
+# on the kernel datapath, a bridge with the NORMAL action, run from
+# $T/ovsr. The first ping's packets are real upcalls (a netlink port,
+# upcall_return 0) that ovs-vswitchd sends back for execution and turns
+# into datapath flows; the later ones hit those flows. --ovs-enrich-flows
+# asks it over its control socket for each flow hit: ovs-detrace events
+# whose dpflow is ovs-vswitchd's, which sort copies into the flow lookups.
+OVSR=
+ovs_real_stop() {
+	local p
+	[ -n "$OVSR" ] || return 0
+	for p in ovs-vswitchd ovsdb-server; do
+		[ -s $OVSR/$p.pid ] && kill "$(cat $OVSR/$p.pid)" 2>/dev/null
+	done
+	sleep 1
+	# Its datapath outlives it (and holds the module).
+	ovs-dpctl del-dp ovs-system 2>/dev/null
+	OVSR=
+}
+
+test_ovs_real() {
+	ovs_cleanup
+	OVSR=$T/ovsr
+	rm -rf $OVSR && mkdir -p $OVSR
+	(
+		export OVS_RUNDIR=$OVSR OVS_DBDIR=$OVSR OVS_LOGDIR=$OVSR OVS_SYSCONFDIR=$OVSR
+		mkns $NS_A && mkns $NS_B &&
+			$IP link add veth-oa netns $NS_A type veth peer name veth-ao &&
+			$IP link add veth-ob netns $NS_B type veth peer name veth-bo &&
+			$IP -n $NS_A addr add 10.202.0.1/24 dev veth-oa &&
+			$IP -n $NS_B addr add 10.202.0.2/24 dev veth-ob &&
+			$IP -n $NS_A link set veth-oa up && $IP -n $NS_B link set veth-ob up &&
+			$IP link set veth-ao up && $IP link set veth-bo up &&
+			ovsdb-tool create $OVSR/conf.db /usr/share/openvswitch/vswitch.ovsschema &&
+			ovsdb-server $OVSR/conf.db --remote=punix:$OVSR/db.sock \
+				--pidfile=$OVSR/ovsdb-server.pid --unixctl=$OVSR/ovsdb-server.ctl \
+				--log-file=$OVSR/ovsdb-server.log --detach &&
+			ovs-vsctl --timeout=60 --db=unix:$OVSR/db.sock --no-wait init &&
+			/usr/lib/openvswitch-switch/ovs-vswitchd unix:$OVSR/db.sock \
+				--pidfile=$OVSR/ovs-vswitchd.pid --log-file=$OVSR/ovs-vswitchd.log --detach &&
+			ovs-vsctl --timeout=60 --db=unix:$OVSR/db.sock add-br br-vm -- \
+				add-port br-vm veth-ao -- add-port br-vm veth-bo
+	) >$T/ovsr.setup 2>&1 || {
+		cat $OVSR/*.log >>$T/ovsr.setup 2>/dev/null
+		result ovs-real-setup 1 $T/ovsr.setup
+		ovs_real_stop
+		ovs_cleanup
+		return
+	}
+	OVS_RUNDIR=$OVSR collect ovsr -c skb-tracking,skb,ovs --ovs-enrich-flows -f icmp \
+		-o $T/ovsr.json --cmd "$IP netns exec $NS_A ping -c 4 -i 0.3 -W 2 10.202.0.2"
+	local st=$?
+	ovs-appctl -t $OVSR/ovs-vswitchd.$(cat $OVSR/ovs-vswitchd.pid).ctl dpctl/dump-flows \
+		>>$T/ovsr.setup 2>&1
+	ovs_real_stop
+	cat $OVSR/ovs-vswitchd.log >>$T/ovsr.setup 2>/dev/null
+	single_line $T/ovsr.json
+	$RETISC sort $T/ovsr.json >$T/ovsr.sorted 2>&1
+	[ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/ovsr.log &&
+		grep -q "ovs: Running OpenvSwitch does not support 'ofproto/detrace', only datapath flows will be enriched" $T/ovsr.log &&
+		grep -qE '\[tp\] openvswitch:ovs_dp_upcall .* upcall \(miss\) port [1-9][0-9]* cpu' $T/ovsr.txt &&
+		grep -qE '\[kr\] ovs_dp_upcall .* upcall_ret \([0-9]+/[0-9]+\) ret 0$' $T/ovsr.txt &&
+		grep -qE '\[kr\] ovs_flow_tbl_lookup_stats .* flow hit ufid [0-9a-f-]+ mask' $T/ovsr.txt &&
+		grep -qE 'exec oport [0-9]+$' $T/ovsr.txt
+	result ovs-real-vswitchd-upcalls-and-hits $? $T/ovsr.setup $T/ovsr.log $T/ovsr.txt
+	# The enrichment: an ovs-detrace event for a flow the lookups hit,
+	# its dpflow ovs-vswitchd's (IPv4, with actions), copied by sort.
+	local u
+	u=$(sed -n 's/.*"ovs-detrace":{"ufid":\[\([0-9,]*\)\].*"dpflow":"[^"]*eth_type(0x0800)[^"]*actions:[^"]*".*/\1/p' $T/ovsr.json | head -1)
+	[ -n "$u" ] &&
+		grep -q "\"event_type\":\"flow_lookup\",\"flow\":[1-9][0-9]*,\"sf_acts\":[0-9]*,\"ufid\":\[$u\]" $T/ovsr.json &&
+		grep -qE '^ *odpflow .*eth_type\(0x0800\).*actions:' $T/ovsr.sorted
+	result ovs-real-enrich-flows $? $T/ovsr.json $T/ovsr.sorted
+	ovs_cleanup
+}
+
 # can_run: without kprobes, and without the module (put back after).
 test_ovs_can_run() {
 	local m
@@ -1017,10 +1118,74 @@ test_ovs_can_run() {
 	result ovs-needs-openvswitch $? $T/ovsc2.log $T/ovsc2b.log
 	insmod "$m" && grep -q "^openvswitch " /proc/modules
 	result ovs-module-back $? $T/ovsc2.log
-	# --ovs-track and --ovs-enrich-flows are refused, not ignored.
-	run_retisc ovsc3 collect -c ovs --ovs-track --cmd true
-	grep -q "'--ovs-track' is not available in this version of the ovs collector" $T/ovsc3.log
-	result ovs-track-refused $? $T/ovsc3.log
+	# --ovs-track without an ovs-vswitchd.
+	collect ovsc3 -c ovs --ovs-track --cmd true
+	grep -q "ovs: --ovs-track: Process not found (ovs-vswitchd)" $T/ovsc3.log
+	result ovs-track-no-process $? $T/ovsc3.log
+}
+
+# (c) --ovs-track with the kernel side: /usr/sbin/ovs-vswitchd is
+# tests/vm/ovs_mini_vswitchd.c, which really handles the datapath's
+# upcalls (its vports send them to its netlink socket; it sends each
+# packet back with an output action to the other port, and installs no
+# flow) and fires OVS's USDT probes around that work (recv_upcall with the
+# packet received, op_flow_put without a real put, op_flow_execute).
+# A's ping to B then only works through it. Each echo request and reply
+# must give, in one series of `sort`: the upcall, its upcall_enqueue, the
+# recv_upcall, the put and the execute with the same queue id, and the
+# re-injected packet's output action carrying that queue id; ARP, filtered
+# out by -f icmp, gives no USDT event (no upcall_enqueue: skipped).
+test_ovs_track() {
+	local mini st q
+	topo_ovs >$T/ovst.setup 2>&1 || { result ovs-track-setup 1 $T/ovst.setup; return; }
+	ovs-vswitchd $OVS_DP 1 2 >$T/ovst.mini 2>&1 &
+	mini=$!
+	for _ in $(seq 50); do
+		grep -q ready $T/ovst.mini && break
+		sleep 0.1
+	done
+	collect ovst -c skb-tracking,skb,ovs --ovs-track -f icmp -o $T/ovst.json \
+		--cmd "$IP netns exec $NS_A ping -c 1 -W 3 10.202.0.2"
+	st=$?
+	kill $mini
+	wait $mini 2>/dev/null
+	single_line $T/ovst.json
+	$RETISC sort $T/ovst.json >$T/ovst.sorted 2>&1
+	[ $st = 0 ] && grep -q "Command returned (exit status: 0)" $T/ovst.log &&
+		grep -q "executed" $T/ovst.mini
+	result ovs-track-ping-through-userspace $? $T/ovst.setup $T/ovst.mini $T/ovst.log
+	# Per queue id (one per ICMP packet), the events of each kind.
+	for q in $(sed -n 's/.*"event_type":"upcall_enqueue".*"queue_id":\([0-9]*\).*/\1/p' $T/ovst.json); do
+		echo "q $q:" \
+			"enqueue=$(grep -c "\"event_type\":\"upcall_enqueue\",\"ret\":0,.*\"queue_id\":$q}" $T/ovst.json)" \
+			"recv=$(grep -c "\"event_type\":\"recv_upcall\",.*\"queue_id\":$q," $T/ovst.json)" \
+			"put=$(grep -c "\"op_type\":\"put\",\"queue_id\":$q," $T/ovst.json)" \
+			"exec=$(grep -c "\"op_type\":\"exec\",\"queue_id\":$q," $T/ovst.json)" \
+			"action=$(grep -c "\"event_type\":\"action_execute\",\"action\":\"output\",\"port\":[12],\"recirc_id\":0,\"queue_id\":$q}" $T/ovst.json)"
+	done >$T/ovst.check
+	[ "$(grep -c 'enqueue=1 recv=1 put=1 exec=1 action=1$' $T/ovst.check)" = 2 ] &&
+		[ "$(grep -c '"event_type":"recv_upcall"' $T/ovst.json)" = 2 ] &&
+		[ "$(grep -c '"event_type":"flow_operation"' $T/ovst.json)" = 4 ]
+	result ovs-track-queue-ids $? $T/ovst.check $T/ovst.txt
+	# sort: two series (request, reply), each upcall -> ... -> output q.
+	awk '
+		/^[0-9]/ && !/collected|^[0-9]+$/ { n++; s[n] = "" }
+		/upcall \(miss\) port [0-9]+ cpu/ { s[n] = s[n] "U" }
+		/upcall_enqueue \(miss\) \([0-9]+\/[0-9]+\) q [0-9]+ ret 0$/ { s[n] = s[n] "E" }
+		/upcall_recv q [0-9]+ pkt_size 98$/ { s[n] = s[n] "R" }
+		/flow_put q [0-9]+ ts [0-9]+ \(0\)$/ { s[n] = s[n] "P" }
+		/flow_exec q [0-9]+ ts [0-9]+ \(0\)$/ { s[n] = s[n] "X" }
+		/exec oport [12] q [0-9]+$/ { s[n] = s[n] "O" }
+		END {
+			for (i = 1; i <= n; i++) {
+				print i, s[i]
+				if (s[i] ~ /^UE.*R.*P.*X.*O/)
+					ok++
+			}
+			exit ok != 2
+		}' $T/ovst.sorted >$T/ovst.series 2>&1
+	result ovs-track-sort-one-series $? $T/ovst.series $T/ovst.sorted
+	ovs_cleanup
 }
 
 # Whatever the tests saw, the kernel must not have complained.
@@ -1035,7 +1200,7 @@ TESTS=$(cat /etc/tests)
 	TESTS="modules ping user_kprobe free_probe_merge head_realloc tcp tcp_ids
 		tracepoint_mode head_realloc_tp skb_dev_ns skb_drop ct filter_pcap filter_meta
 		profile_generic kretprobe_args module_probes meta_module_cast probe_stack
-		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_can_run
+		nft_drop nft_jump_policy nft_dnat nft_exit_paths ovs_flows ovs_upcall ovs_track ovs_ct_nat ovs_real ovs_can_run
 		kernel_log"
 for t in $TESTS; do
 	echo "vm: test $t"

@@ -10,7 +10,8 @@
 # kernel package that linux-image-amd64 depends on and Debian's Open
 # vSwitch packages (apt, cached under BUILD/vm/). Builds an initramfs with
 # busybox, the retisc build, iproute2's ip, nftables' nft, Open vSwitch's
-# ovs-dpctl, the shared libraries they need, the kernel modules of the
+# ovs-dpctl, ovs-vswitchd with ovsdb-server and ovs-vsctl, a minimal
+# ovs-vswitchd with USDT probes, the shared libraries they need, the kernel modules of the
 # tests with their dependencies, and tests/vm/init.sh as /init, boots it
 # and reads the results from the serial console. The guest prints PASS/FAIL
 # lines and "N passed, N failed".
@@ -22,7 +23,7 @@
 # when skipped (tests/run-all.sh reads it; a skipped lane counts as one
 # skipped test).
 #
-# Environment: RETISC_VM_TIMEOUT (seconds, default 300), RETISC_VM_KEEP=1
+# Environment: RETISC_VM_TIMEOUT (seconds, default 600), RETISC_VM_KEEP=1
 # keeps the staging tree, RETISC_VM_TESTS (space-separated test names, to
 # run a subset), RETISC_VM_VERBOSE=1 shows what passing tests saw too.
 set -euo pipefail
@@ -31,7 +32,7 @@ BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "$BUILD")
 VM=$BUILD/vm
-TIMEOUT=${RETISC_VM_TIMEOUT:-300}
+TIMEOUT=${RETISC_VM_TIMEOUT:-600}
 # Modules the tests need; their dependencies (modules.dep) and soft
 # dependencies (modules.softdep) are added. nf_tables and nft_ct: the nft
 # rules of the tests (ct state matches); openvswitch: loaded for the
@@ -123,7 +124,7 @@ MODDIR=$KDIR/lib/modules/$KV
 # The ovs tests drive the kernel datapath with ovs-dpctl alone (no
 # ovs-vswitchd): Debian's openvswitch-switch has it, and libxdp1 the one
 # library of it this machine may lack. Downloaded like the kernel, once.
-OVS_PKGS="openvswitch-switch libxdp1"
+OVS_PKGS="openvswitch-switch openvswitch-common libxdp1"
 OVS=$VM/ovs
 for p in $OVS_PKGS; do
 	ls "$VM/dl/${p}"_*_amd64.deb >/dev/null 2>&1 && continue
@@ -157,6 +158,17 @@ for b in ip nft; do
 	cp "$(PATH=/usr/sbin:/sbin command -v $b)" "$ROOT/usr/sbin/$b"
 done
 cp "$OVS/usr/bin/ovs-dpctl" "$ROOT/usr/sbin/ovs-dpctl"
+# Debian's own ovs-vswitchd with its database, for test_ovs_real.
+for b in usr/sbin/ovsdb-server usr/bin/ovsdb-tool usr/bin/ovs-vsctl usr/bin/ovs-appctl; do
+	cp "$OVS/$b" "$ROOT/usr/sbin/"
+done
+mkdir -p "$ROOT/usr/lib/openvswitch-switch" "$ROOT/usr/share/openvswitch"
+cp "$OVS/usr/lib/openvswitch-switch/ovs-vswitchd" "$ROOT/usr/lib/openvswitch-switch/"
+cp "$OVS/usr/share/openvswitch/vswitch.ovsschema" "$ROOT/usr/share/openvswitch/"
+# A minimal ovs-vswitchd handling the datapath's upcalls with OVS's USDT
+# probes (Debian's has none), for --ovs-track (tests/vm/ovs_mini_vswitchd.c).
+${CC:-cc} -O2 -Wall -Wextra -Werror -pthread -o "$ROOT/usr/sbin/ovs-vswitchd" \
+	"$HERE/ovs_mini_vswitchd.c" || die "cannot build ovs_mini_vswitchd.c"
 
 cp "$BUILD/retisc" "$ROOT/opt/retisc/"
 mkdir -p "$ROOT/opt/retisc/plugins"
@@ -165,7 +177,8 @@ cp "$BUILD"/plugins/*.so "$ROOT/opt/retisc/plugins/"
 
 # Shared libraries of every ELF file shipped, and the dynamic loader; those
 # of the extracted packages go where the packages install them.
-libs=$(for f in "$ROOT/opt/retisc/retisc" "$ROOT"/opt/retisc/plugins/*.so "$ROOT"/usr/sbin/*; do
+libs=$(for f in "$ROOT/opt/retisc/retisc" "$ROOT"/opt/retisc/plugins/*.so "$ROOT"/usr/sbin/* \
+	"$ROOT"/usr/lib/openvswitch-switch/ovs-vswitchd; do
 	LD_LIBRARY_PATH=$OVS_LIBS ldd "$f" 2>/dev/null |
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
 done | sort -u)

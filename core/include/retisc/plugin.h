@@ -261,6 +261,13 @@ struct retisc_hook_desc {
 	 * a hook targeted at a kprobe or kretprobe is left out, with its
 	 * probe: a collector whose can_run() accepts that mode runs without
 	 * it (the nft collector's netlink path, doc/collectors.md §7.7).
+	 *
+	 * The core reads the string when the collection builds its probes,
+	 * after every collector's init(): a target that depends on the
+	 * machine (a process id in "usdt:PID:provider:name") may point to
+	 * the plugin's own storage, written by init(). The empty string ""
+	 * turns the hook off for the collection (not loaded, no probe added):
+	 * how a collector leaves out hooks that an option did not ask for.
 	 */
 	const char *target;
 	/*
