@@ -93,6 +93,24 @@ static bool hook_usable(const struct collect *c, const struct retisc_collector *
 	return !kprobe;
 }
 
+/*
+ * libbpf attaches a kprobe through the kprobe PMU or, without it, through
+ * tracefs's kprobe_events. With neither, the attach test below cannot
+ * succeed: saying so up front spares a probe object's BTF parse and load
+ * (about 25 ms of start-up on such kernels).
+ */
+static void kprobe_interfaces(char *reason, size_t sz)
+{
+	static const char *const paths[] = {"/sys/bus/event_source/devices/kprobe/type",
+					    "/sys/kernel/tracing/kprobe_events",
+					    "/sys/kernel/debug/tracing/kprobe_events"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (!access(paths[i], F_OK))
+			return;
+	snprintf(reason, sz, "no kprobe PMU and no kprobe_events in tracefs");
+}
+
 /* doc/tracking.md §9.1: try the first kprobe of the kprobe mode. */
 int collect__pick_tracking_mode(struct collect *c)
 {
@@ -115,6 +133,7 @@ int collect__pick_tracking_mode(struct collect *c)
 		pr_info("skb tracking uses tracepoints only (--tracking-mode tracepoint)");
 		return 0;
 	}
+	kprobe_interfaces(reason, sizeof(reason));
 	for (size_t i = 0; i < ARRAY_SIZE(core_syms) && !reason[0]; i++)
 		if (!retisc_kallsyms__addr(core_syms[i]))
 			snprintf(reason, sizeof(reason), "symbol %s not found", core_syms[i]);
