@@ -120,6 +120,8 @@ static void collect_free(struct collect *c)
 	retisc_insns__release(&c->filters.l3);
 	retisc_insns__release(&c->filters.meta);
 	retisc_strbuf__release(&c->text);
+	retisc_strbuf__release(&c->line);
+	retisc_decode_ctx__release(&c->dc);
 	for (size_t i = 0; i < c->env.n_opts; i++) {
 		free(c->env.opts[i].name);
 	}
@@ -304,6 +306,10 @@ static int collect_output(struct collect *c)
 		pr_err("Cannot create output file %s: %s", c->o.out, strerror(errno));
 		return -errno;
 	}
+	c->direct = !c->o.print && !c->o.probe_stack;
+	for (size_t i = 0; i < c->n_inited; i++)
+		if (c->colls[i]->on_event)
+			c->direct = false;
 	return 0;
 }
 

@@ -146,6 +146,7 @@ static int section_add(struct retisc_registry *reg, const struct retisc_section_
 	s->decode = d->decode;
 	s->format = d->format;
 	s->priv = d->priv;
+	s->encode = d->encode;
 	s->plugin = plugin;
 	reg->n_sections++;
 	if (owner_out)
