@@ -133,6 +133,8 @@ struct retisc_registry *retisc_registry__new(void)
 		.btf_param_index = retisc_btf__param_index,
 		.env_fact = retisc_collect_env__fact,
 		.event_emit = retisc_collect__emit,
+		.json_dump_str = retisc_json__dump_str,
+		.json_dump_str_lossy = retisc_json__dump_str_lossy,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

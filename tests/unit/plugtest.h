@@ -216,4 +216,35 @@ static inline int assert_encode_same(struct retisc_decode_ctx *dc, const void *r
 	return err;
 }
 
+/*
+ * A section's encode() on the raw section that decode() just decoded into
+ * ev (returning decode_err): when it takes it, its text must be the JSON
+ * of what decode() put in ev (the key, or the key's member p.sub).
+ */
+static inline void assert_section_encode_same(const struct retisc_section *s, uint8_t type,
+					      const void *data, size_t size, int decode_err,
+					      const struct retisc_json *ev)
+{
+	struct retisc_strbuf text = RETISC_STRBUF_INIT, want = RETISC_STRBUF_INIT;
+	struct retisc_json_piece p = {.text = &text};
+	const struct retisc_json *v;
+
+	if (!s->encode || s->encode(s->priv, type, data, size, &p)) {
+		retisc_strbuf__release(&text);
+		return;
+	}
+	assert_int_equal(decode_err, 0);
+	assert_non_null(p.key);
+	v = retisc_json__obj_get(ev, p.key);
+	if (p.sub)
+		v = retisc_json__obj_get(v, p.sub);
+	assert_non_null(v);
+	assert_int_equal(retisc_json__dump(v, &want), 0);
+	if (strcmp(retisc_strbuf__str(&text), retisc_strbuf__str(&want)))
+		fail_msg("encode() of %s\n got: %s\nwant: %s", p.key, retisc_strbuf__str(&text),
+			 retisc_strbuf__str(&want));
+	retisc_strbuf__release(&text);
+	retisc_strbuf__release(&want);
+}
+
 #endif /* __RETISC_PLUGTEST_H */

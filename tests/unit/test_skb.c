@@ -87,9 +87,13 @@ static int feed(struct retisc_json *ev, int owner, uint8_t type, const void *dat
 {
 	const struct retisc_section *s = retisc_registry__section_by_owner(reg, owner);
 
+	int err;
+
 	assert_non_null(s);
 	assert_non_null(s->decode);
-	return s->decode(s->priv, ev, type, data, size);
+	err = s->decode(s->priv, ev, type, data, size);
+	assert_section_encode_same(s, type, data, size, err, ev);
+	return err;
 }
 
 static struct retisc_json *parse(const char *json)
@@ -858,8 +862,8 @@ static void test_synthetic_eth(void **state)
 /*
  * The direct path (doc/architecture.md §4.3) writes skb-tracking, packet
  * and every sub-object of skb, in any arrival order, as the tree path
- * does; an event with a section it has no encoder for (dev) and a
- * repeated sub-object go to the tree path.
+ * does; a repeated sub-object, a malformed packet and a dev section
+ * without a name go to the tree path.
  */
 static void test_direct_path(void **state)
 {
@@ -872,7 +876,7 @@ static void test_direct_path(void **state)
 	struct retisc_decode_ctx dc = {.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
 	struct retisc_skb_packet p;
 	struct retisc_dev_raw dev;
-	struct rawbuf r = {};
+	struct rawbuf r = {}, r0 = {};
 	struct retisc_json *ev;
 	size_t base;
 
@@ -892,14 +896,13 @@ static void test_direct_path(void **state)
 	retisc_json__free(ev);
 
 	/* A packet of 0 bytes captured. */
-	r.len = 0;
-	raw_put_probe(&r, 1, 0, 1, "x", 0, RETISC_PROBE_RAW_TP);
+	raw_put_probe(&r0, 1, 0, 1, "x", 0, RETISC_PROBE_RAW_TP);
 	raw_packet(&p, 98, EX1_DATA);
 	p.capture_len = 0;
-	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, 8);
-	ev = retisc_event__decode(&dc, r.b, r.len);
+	raw_put(&r0, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, 8);
+	ev = retisc_event__decode(&dc, r0.b, r0.len);
 	assert_non_null(ev);
-	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), 0);
+	assert_int_equal(assert_encode_same(&dc, r0.b, r0.len, ev), 0);
 	retisc_json__free(ev);
 
 	/* A repeated sub-object; a malformed packet; a dev section. */
@@ -914,8 +917,15 @@ static void test_direct_path(void **state)
 	ev = retisc_event__decode(&dc, r.b, r.len);
 	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), -EAGAIN);
 	retisc_json__free(ev);
+	/* dev: a name, and what is no name (no section). */
 	r.len = base;
 	dev_raw(&dev, "lo", 2, 1, 0);
+	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
+	ev = retisc_event__decode(&dc, r.b, r.len);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), 0);
+	retisc_json__free(ev);
+	r.len = base;
+	dev_raw(&dev, "eth\xff", 4, 1, 0);
 	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
 	ev = retisc_event__decode(&dc, r.b, r.len);
 	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), -EAGAIN);

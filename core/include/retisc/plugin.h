@@ -632,6 +632,15 @@ struct retisc_api {
 	 * -EINVAL (event is NULL or not an object) or -ENOMEM.
 	 */
 	int (*event_emit)(struct retisc_json *event);
+
+	/*
+	 * For section encoders (retisc_section_desc.encode): append s, n
+	 * bytes, as the quoted JSON string a retisc_json__new_strn(s, n)
+	 * (__lossy: a new_str_lossy(s, n)) node dumps to. 0 or -ENOMEM.
+	 * Check with RETISC_API_HAS().
+	 */
+	int (*json_dump_str)(struct retisc_strbuf *sb, const char *s, size_t n);
+	int (*json_dump_str_lossy)(struct retisc_strbuf *sb, const char *s, size_t n);
 	size_t : 0;
 };
 
