@@ -317,6 +317,13 @@ struct enc_entry {
 	size_t n;
 };
 
+/* Keys are literals: the same address is the usual match, the first byte
+ * the usual mismatch. */
+static bool enc_key_eq(const char *a, const char *b)
+{
+	return a == b || (a[0] == b[0] && !strcmp(a, b));
+}
+
 /* The rank sort_sections() would give key (literals: cached by address). */
 static uint32_t enc_rank(struct retisc_decode_ctx *dc, const char *key)
 {
@@ -477,7 +484,7 @@ int retisc_event__encode(struct retisc_decode_ctx *dc, const void *data, size_t 
 	for (size_t i = 0; i < n_pc; i++) {
 		size_t e;
 
-		for (e = 0; e < n_ent && strcmp(ent[e].key, pc[i].key); e++)
+		for (e = 0; e < n_ent && !enc_key_eq(ent[e].key, pc[i].key); e++)
 			;
 		if (e == n_ent)
 			ent[n_ent++] = (struct enc_entry){.key = pc[i].key,
@@ -513,7 +520,7 @@ int retisc_event__encode(struct retisc_decode_ctx *dc, const void *data, size_t 
 		for (size_t i = 0; i < n_pc; i++) {
 			size_t j;
 
-			if (strcmp(pc[i].key, ent[e].key))
+			if (!enc_key_eq(pc[i].key, ent[e].key))
 				continue;
 			for (j = k; j > 0 && pc[by_key[j - 1]].sub_rank > pc[i].sub_rank; j--)
 				by_key[j] = by_key[j - 1];
