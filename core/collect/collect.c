@@ -307,9 +307,12 @@ static int collect_output(struct collect *c)
 		return -errno;
 	}
 	c->direct = !c->o.print && !c->o.probe_stack;
-	for (size_t i = 0; i < c->n_inited; i++)
-		if (c->colls[i]->on_event)
+	for (size_t i = 0; i < c->n_inited; i++) {
+		const struct retisc_collector *col = c->colls[i];
+
+		if (col->on_event && (!col->on_event_needed || col->on_event_needed(col->priv)))
 			c->direct = false;
+	}
 	return 0;
 }
 

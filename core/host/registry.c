@@ -695,6 +695,7 @@ static int api_register_collector(struct retisc_plugin *plugin,
 	c->stop = d.stop;
 	/* Zero for descriptors older than the field (desc_copy()). */
 	c->on_event = d.on_event;
+	c->on_event_needed = d.on_event_needed;
 	c->priv = d.priv;
 	c->plugin = plugin;
 	c->owner = -1;

@@ -44,6 +44,7 @@ struct retisc_collector {
 	int (*start)(void *priv);
 	void (*stop)(void *priv);
 	void (*on_event)(void *priv, const struct retisc_json *event);
+	bool (*on_event_needed)(void *priv);
 	void *priv;
 	struct retisc_plugin *plugin;
 	int owner; /* owner id of the collector's first section, for its hooks */

@@ -424,9 +424,17 @@ struct retisc_collector_desc {
 	 * emitted from here (api->event_emit()) is written before this one.
 	 */
 	void (*on_event)(void *priv, const struct retisc_json *event);
+	/*
+	 * Optional, asked after init(): does on_event() have work in this
+	 * collection? false lets the core write the events it can as text
+	 * without building them as trees, and without calling on_event() for
+	 * them (doc/architecture.md §4.3). Absent: every event goes to
+	 * on_event().
+	 */
+	bool (*on_event_needed)(void *priv);
 	size_t : 0;
 };
-#define retisc_collector_desc__last_field on_event
+#define retisc_collector_desc__last_field on_event_needed
 
 /* -------------------------------------------------------------------------
  * Processors: `retisc process <name> [ARGS]` (and aliases).
