@@ -659,9 +659,95 @@ static int rodata_set(struct bpf_object *obj, const char *var, const void *val, 
 	return -ENOENT;
 }
 
+/*
+ * Hook objects, then probe instances, load on up to LOAD_THREADS threads
+ * (the caller's among them): each is a libbpf object of its own (libbpf
+ * allows distinct objects on distinct threads) and its load is mostly the
+ * kernel's BTF parse and the verifier, 10 ms a hook and 35 ms a probe
+ * here, so start-up gains what a second CPU can take. Loading object i
+ * touches only its own slot (and a probe its own chain slots); the rest of
+ * c is read only meanwhile.
+ */
+#define LOAD_THREADS 4
+
+struct loader {
+	struct collect *c;
+	size_t n;
+	int (*load_one)(struct collect *c, size_t i);
+	atomic_size_t next;
+	atomic_bool failed;
+	int *errs;
+};
+
+static void *loader_main(void *arg)
+{
+	struct loader *l = arg;
+	size_t i;
+
+	while (!atomic_load(&l->failed) && (i = atomic_fetch_add(&l->next, 1)) < l->n) {
+		l->errs[i] = l->load_one(l->c, i);
+		if (l->errs[i])
+			atomic_store(&l->failed, true);
+	}
+	return NULL;
+}
+
+static int load_parallel(struct collect *c, size_t n, int (*load_one)(struct collect *c, size_t i))
+{
+	struct loader l = {.c = c, .n = n, .load_one = load_one};
+	pthread_t t[LOAD_THREADS - 1];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t started = 0, want;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	l.errs = calloc(n, sizeof(*l.errs));
+	if (!l.errs)
+		return -ENOMEM;
+	want = cpus > 1 ? (size_t)cpus : 1;
+	want = want < LOAD_THREADS ? want : LOAD_THREADS;
+	want = want < n ? want : n;
+	while (started + 1 < want && !pthread_create(&t[started], NULL, loader_main, &l))
+		started++;
+	loader_main(&l);
+	while (started)
+		pthread_join(t[--started], NULL);
+	/* The first failure in order, as a serial load would report. */
+	for (size_t i = 0; i < n && !err; i++)
+		err = l.errs[i];
+	free(l.errs);
+	return err;
+}
+
+/*
+ * The hooks of one collector share their maps (reuse_collector_maps(): a
+ * later hook takes the fds of an earlier one, once loaded): the first hook
+ * of each collector's run in c->hooks loads the whole run, in order; the
+ * others have nothing to do. Collectors load in parallel.
+ */
+static int hook_load_one(struct collect *c, size_t i)
+{
+	const struct retisc_collector *col = c->hooks[i].coll;
+	int err = 0;
+
+	if (i && c->hooks[i - 1].coll == col)
+		return 0;
+	for (size_t h = i; !err && h < c->n_hooks && c->hooks[h].coll == col; h++) {
+		struct hook_inst *hi = &c->hooks[h];
+
+		err = reuse_collector_maps(c, col, hi->obj) ?: bpf_object__load(hi->obj);
+		if (err)
+			pr_err("Collector %s: cannot load hook %s: %s", col->name, hi->desc->name,
+			       strerror(-err));
+	}
+	return err;
+}
+
 int collect__load_hooks(struct collect *c)
 {
 	bool tp = need_type(c, 0), kp = need_type(c, 1);
+	int err;
 
 	for (size_t i = 0; i < c->n_colls; i++) {
 		const struct retisc_collector *col = c->colls[i];
@@ -671,7 +757,6 @@ int collect__load_hooks(struct collect *c)
 			LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = col->hooks[h].name);
 			struct bpf_program *ptp, *pkp;
 			__u8 owner = (__u8)(col->owner > 0 ? col->owner : 0);
-			int err;
 
 			if (!hook_usable(c, col, &col->hooks[h]))
 				continue;
@@ -717,18 +802,27 @@ int collect__load_hooks(struct collect *c)
 					return err;
 				}
 			}
-			err = reuse_core_maps(c, hi->obj) ?: reuse_collector_maps(c, col, hi->obj)
-								   ?: bpf_object__load(hi->obj);
+			err = reuse_core_maps(c, hi->obj);
 			if (err) {
 				pr_err("Collector %s: cannot load hook %s: %s", col->name,
 				       col->hooks[h].name, strerror(-err));
 				return err;
 			}
-			hi->fd_tp = tp ? bpf_program__fd(ptp) : -1;
-			hi->fd_kp = kp ? bpf_program__fd(pkp) : -1;
 		}
 	}
-	return 0;
+	/* The loads themselves in parallel (load_parallel()), then the fds. */
+	err = load_parallel(c, c->n_hooks, hook_load_one);
+	for (size_t i = 0; !err && i < c->n_hooks; i++) {
+		struct hook_inst *hi = &c->hooks[i];
+
+		hi->fd_tp = tp ? bpf_program__fd(bpf_object__find_program_by_name(hi->obj,
+										  "retisc_hook_tp"))
+			       : -1;
+		hi->fd_kp = kp ? bpf_program__fd(bpf_object__find_program_by_name(hi->obj,
+										  "retisc_hook_kp"))
+			       : -1;
+	}
+	return err;
 }
 
 /* Does targeted hook hi target p? Canonical names: "skb:kfree_skb" == tp:skb:kfree_skb. */
@@ -849,64 +943,6 @@ static int probe_load_one(struct collect *c, size_t i)
 	return err;
 }
 
-/*
- * Probe instances load on up to LOAD_THREADS threads (the caller's among
- * them): each is a libbpf object of its own (libbpf allows distinct objects
- * on distinct threads) and its load is mostly the kernel's BTF parse and
- * the verifier, 35 ms a probe here, so start-up gains what a second CPU
- * can take. A probe's instance touches only its own slot of c->probes and
- * its own chain slots; the rest of c is read only meanwhile.
- */
-#define LOAD_THREADS 4
-
-struct probe_loader {
-	struct collect *c;
-	atomic_size_t next;
-	atomic_bool failed;
-	int *errs;
-};
-
-static void *probe_loader_main(void *arg)
-{
-	struct probe_loader *l = arg;
-	size_t i;
-
-	while (!atomic_load(&l->failed) && (i = atomic_fetch_add(&l->next, 1)) < l->c->n_probes) {
-		l->errs[i] = probe_load_one(l->c, i);
-		if (l->errs[i])
-			atomic_store(&l->failed, true);
-	}
-	return NULL;
-}
-
-static int load_probes_parallel(struct collect *c)
-{
-	struct probe_loader l = {.c = c};
-	pthread_t t[LOAD_THREADS - 1];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = 0, want;
-	int err = 0;
-
-	if (!c->n_probes)
-		return 0;
-	l.errs = calloc(c->n_probes, sizeof(*l.errs));
-	if (!l.errs)
-		return -ENOMEM;
-	want = cpus > 1 ? (size_t)cpus : 1;
-	want = want < LOAD_THREADS ? want : LOAD_THREADS;
-	want = want < c->n_probes ? want : c->n_probes;
-	while (n + 1 < want && !pthread_create(&t[n], NULL, probe_loader_main, &l))
-		n++;
-	probe_loader_main(&l);
-	while (n)
-		pthread_join(t[--n], NULL);
-	/* The first failure in probe order, as a serial load would report. */
-	for (size_t i = 0; i < c->n_probes && !err; i++)
-		err = l.errs[i];
-	free(l.errs);
-	return err;
-}
-
 int collect__load_probes(struct collect *c)
 {
 	uint64_t a, b;
@@ -920,7 +956,7 @@ int collect__load_probes(struct collect *c)
 	else
 		pr_debug("Cannot retrieve init stack address: using THREAD_SIZE 16384");
 	c->stack_tracking = need_stack_tracking(c);
-	return load_probes_parallel(c);
+	return load_parallel(c, c->n_probes, probe_load_one);
 }
 
 /* Attach one loaded probe (kretprobes: both halves). 0 or a negative errno. */
