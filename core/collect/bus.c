@@ -73,6 +73,21 @@ static void write_failed(struct collect *c, int err)
 	atomic_store(&c->stop_bus, true);
 }
 
+/* Count one event written for --stop-after: 0, or -ECANCELED at the count. */
+static int count_event(struct collect *c)
+{
+	unsigned long long n = atomic_fetch_add(&c->n_events, 1) + 1;
+
+	if (c->o.stop_after && n >= c->o.stop_after) {
+		if (n == c->o.stop_after)
+			pr_info("Reached stop count (%llu), terminating...",
+				(unsigned long long)c->o.stop_after);
+		atomic_store(&c->stop_bus, true);
+		return -ECANCELED;
+	}
+	return 0;
+}
+
 /*
  * Write and/or print one event, then count it for --stop-after. Takes ev.
  * 0, or -ECANCELED once the stop count is reached (the ring buffer
@@ -80,7 +95,6 @@ static void write_failed(struct collect *c, int err)
  */
 static int write_event(struct collect *c, struct retisc_json *ev)
 {
-	unsigned long long n;
 	int err;
 
 	if (c->writer) {
@@ -96,15 +110,29 @@ static int write_event(struct collect *c, struct retisc_json *ev)
 			fwrite(c->text.buf, 1, c->text.len, stdout);
 	}
 	retisc_json__free(ev);
-	n = atomic_fetch_add(&c->n_events, 1) + 1;
-	if (c->o.stop_after && n >= c->o.stop_after) {
-		if (n == c->o.stop_after)
-			pr_info("Reached stop count (%llu), terminating...",
-				(unsigned long long)c->o.stop_after);
-		atomic_store(&c->stop_bus, true);
-		return -ECANCELED;
-	}
-	return 0;
+	return count_event(c);
+}
+
+/*
+ * The direct path (doc/architecture.md §4.3): the event as a line, no
+ * tree. 0 or -ECANCELED when written; -EAGAIN when it needs the tree path.
+ */
+static int write_direct(struct collect *c, const void *data, size_t size)
+{
+	int err;
+
+	retisc_strbuf__reset(&c->line);
+	err = retisc_event__encode(&c->dc, data, size, &c->line);
+	if (err)
+		return -EAGAIN;
+	/* What collectors emitted meanwhile goes first (plugin.h, event_emit). */
+	err = collect__emit_drain(c);
+	if (err)
+		return err;
+	err = retisc_writer__write_line(c->writer, c->line.buf, c->line.len);
+	if (err && !atomic_load(&c->write_err))
+		write_failed(c, err);
+	return count_event(c);
 }
 
 static bool stop_count_reached(const struct collect *c)
@@ -143,6 +171,11 @@ int collect__on_event(void *priv, void *data, size_t size)
 	struct retisc_json *ev;
 	int err;
 
+	if (c->direct) {
+		err = write_direct(c, data, size);
+		if (err != -EAGAIN)
+			return err;
+	}
 	ev = retisc_event__decode(&c->dc, data, size);
 	if (!ev) {
 		pr_warn("Skipping an event that could not be decoded: %s", strerror(errno));

@@ -5,6 +5,7 @@
  * probe instance per probe, fill the tail-call chains, open the output,
  * attach, enable, poll until told to stop, then detach, drain and report.
  */
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include "collect_int.h"
@@ -119,6 +120,8 @@ static void collect_free(struct collect *c)
 	retisc_insns__release(&c->filters.l3);
 	retisc_insns__release(&c->filters.meta);
 	retisc_strbuf__release(&c->text);
+	retisc_strbuf__release(&c->line);
+	retisc_decode_ctx__release(&c->dc);
 	for (size_t i = 0; i < c->env.n_opts; i++) {
 		free(c->env.opts[i].name);
 	}
@@ -156,6 +159,8 @@ static int collect_environment(struct collect *c)
 		return -EPERM;
 	}
 	libbpf_set_print(libbpf_log);
+	/* Needed for THREAD_SIZE after the core and hooks are loaded. */
+	retisc_kallsyms__prefetch();
 	nofile_raise();
 	if (c->o.kconf.n && env_add(c, "kconf", &c->o.kconf))
 		return -ENOMEM;
@@ -227,12 +232,27 @@ static int collect_collectors(struct collect *c)
 	return 0;
 }
 
-/* Probes, filters, then every BPF object. */
+/*
+ * Probes, filters, then every BPF object. libbpf parses the kernel's BTF
+ * (5 MB, and as much again of index) for each object it loads, a dozen of
+ * them, and frees it after: above malloc's mmap threshold every parse
+ * maps, faults in and unmaps that memory again, about 80 ms of start-up.
+ * Kept in the heap meanwhile, then trimmed once it is all loaded.
+ */
 static int collect_load(struct collect *c)
 {
-	return collect__build_probes(c) ?: collect__compile_filters(c) ?: collect__load_core(c)
-								      ?: collect__load_hooks(c)
-								      ?: collect__load_probes(c);
+	int err;
+
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	err = collect__build_probes(c) ?: collect__compile_filters(c) ?: collect__load_core(c)
+								    ?: collect__load_hooks(c)
+								    ?: collect__load_probes(c);
+	/* glibc's defaults (the dynamic threshold is off once set). */
+	mallopt(M_TRIM_THRESHOLD, 128 << 10);
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	malloc_trim(0);
+	return err;
 }
 
 /* doc/files.md §5: the first [0-9]+(M|G)B substring of --out-rotate, unanchored. */
@@ -288,6 +308,13 @@ static int collect_output(struct collect *c)
 	if (!c->writer) {
 		pr_err("Cannot create output file %s: %s", c->o.out, strerror(errno));
 		return -errno;
+	}
+	c->direct = !c->o.print && !c->o.probe_stack;
+	for (size_t i = 0; i < c->n_inited; i++) {
+		const struct retisc_collector *col = c->colls[i];
+
+		if (col->on_event && (!col->on_event_needed || col->on_event_needed(col->priv)))
+			c->direct = false;
 	}
 	return 0;
 }

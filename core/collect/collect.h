@@ -29,9 +29,28 @@ struct retisc_decode_ctx {
 	void *priv;
 	int stack_map_fd;   /* -1: stacks not resolved */
 	uint64_t malformed; /* sections skipped because they were malformed */
+	/* retisc_event__encode()'s scratch and its key -> rank cache. */
+	struct retisc_strbuf text;
+	struct {
+		const char *key;
+		uint32_t rank;
+	} ranks[16];
+	size_t n_ranks;
 };
 struct retisc_json *retisc_event__decode(struct retisc_decode_ctx *dc, const void *data,
 					 size_t size);
+
+/*
+ * The event as one compact JSON line (no newline) appended to out, the
+ * bytes retisc_json__dump() of retisc_event__decode() would write, without
+ * building a tree (doc/architecture.md §4.3). 0; -EAGAIN when the event
+ * needs the tree path (a section without an encoder, a stack, a malformed
+ * or repeated section: decode() handles, logs and counts those); -ENOMEM.
+ */
+int retisc_event__encode(struct retisc_decode_ctx *dc, const void *data, size_t size,
+			 struct retisc_strbuf *out);
+/* Free what decoding allocated in dc (not dc itself). */
+void retisc_decode_ctx__release(struct retisc_decode_ctx *dc);
 
 /* Reorder an event's top-level keys by section rank (doc/events.md §2). */
 int retisc_event__sort_sections(const struct retisc_registry *reg, struct retisc_json *event);

@@ -190,6 +190,13 @@ struct collect {
 	struct retisc_renderer renderer;
 	struct retisc_strbuf text;
 	struct retisc_decode_ctx dc;
+	/*
+	 * Events go from raw bytes to a JSON line without a tree when only
+	 * the file needs them (no --print, no --probe-stack, no collector's
+	 * on_event): doc/architecture.md §4.3. line is that event's text.
+	 */
+	bool direct;
+	struct retisc_strbuf line;
 	struct retisc_ringbuf *rb;
 	pthread_t bus_thread, gc_thread;
 	bool bus_started, gc_started;

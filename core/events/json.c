@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "retisc/json.h"
+#include "retisc/json_text.h"
 #include "retisc/strbuf.h"
 
 /* Deepest container nesting the parser accepts. */
@@ -480,6 +481,32 @@ struct retisc_json *retisc_json__new_str_lossy(const char *s, size_t n)
 		}
 	}
 	return v;
+}
+
+int retisc_json__dump_str_lossy(struct retisc_strbuf *sb, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct retisc_json *v;
+	size_t i = 0, k;
+	bool ok = true;
+	int err;
+
+	if (!s && n)
+		return -EINVAL;
+	n = n ? strnlen(s, n) : 0;
+	while (i < n && p[i] < 0x80)
+		i++;
+	for (; i < n && ok; i += k)
+		k = utf8_seq(p + i, n - i, &ok);
+	if (ok)
+		return retisc_json__dump_str(sb, s, n);
+	/* Rare: build the replaced string the one way there is. */
+	v = retisc_json__new_str_lossy(s, n);
+	if (!v)
+		return -ENOMEM;
+	err = retisc_json__dump_str(sb, v->str.s, v->str.len);
+	retisc_json__free(v);
+	return err;
 }
 
 /* Free v, whose children (if any) were already detached. */
@@ -1098,54 +1125,10 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Write v < 100 as two digits at p (which then points past them). */
-static const char json_pairs[] = "00010203040506070809101112131415161718192021222324"
-				 "25262728293031323334353637383940414243444546474849"
-				 "50515253545556575859606162636465666768697071727374"
-				 "75767778798081828384858687888990919293949596979899";
-
-/*
- * printf() is the hot spot of event output; integers do not need it. Two
- * digits per step, in 32-bit arithmetic once the value fits: kernel
- * addresses have twenty digits.
- */
+/* printf() is the hot spot of event output; integers do not need it. */
 static int dump_u64(struct retisc_strbuf *sb, uint64_t u, bool neg)
 {
-	char buf[21], *p = buf + sizeof(buf);
-	uint32_t v;
-	size_t n;
-
-	while (u > UINT32_MAX) {
-		/* Eight digits of the low part, then go on with the rest. */
-		v = (uint32_t)(u % 100000000);
-		u /= 100000000;
-		for (int i = 0; i < 4; i++) {
-			p -= 2;
-			memcpy(p, json_pairs + 2 * (v % 100), 2);
-			v /= 100;
-		}
-	}
-	v = (uint32_t)u;
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, json_pairs + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, json_pairs + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	if (neg)
-		*--p = '-';
-	n = (size_t)(buf + sizeof(buf) - p);
-	if (retisc_strbuf__reserve(sb, n))
-		return -ENOMEM;
-	memcpy(sb->buf + sb->len, p, n);
-	sb->len += n;
-	sb->buf[sb->len] = '\0';
-	return 0;
+	return retisc_json_text__uint(sb, u, neg);
 }
 
 static int dump_double(struct retisc_strbuf *sb, double d)

@@ -135,6 +135,8 @@ struct retisc_registry *retisc_registry__new(void)
 		.event_emit = retisc_collect__emit,
 		.reader_next_line = retisc_reader__next_line,
 		.reader_parse_line = retisc_reader__parse_line,
+		.json_dump_str = retisc_json__dump_str,
+		.json_dump_str_lossy = retisc_json__dump_str_lossy,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

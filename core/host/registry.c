@@ -163,6 +163,7 @@ static int section_add(struct retisc_registry *reg, const struct retisc_section_
 	s->decode = d->decode;
 	s->format = d->format;
 	s->priv = d->priv;
+	s->encode = d->encode;
 	s->plugin = plugin;
 	reg->n_sections++;
 	if (owner_out)
@@ -736,6 +737,7 @@ static int api_register_collector(struct retisc_plugin *plugin,
 	c->stop = d.stop;
 	/* Zero for descriptors older than the field (desc_copy()). */
 	c->on_event = d.on_event;
+	c->on_event_needed = d.on_event_needed;
 	c->priv = d.priv;
 	c->plugin = plugin;
 	c->owner = -1;

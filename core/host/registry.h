@@ -26,6 +26,8 @@ struct retisc_section {
 		      size_t size);
 	int (*format)(void *priv, const struct retisc_json *section, const struct retisc_fmt *f);
 	void *priv;
+	int (*encode)(void *priv, uint8_t data_type, const void *data, size_t size,
+		      struct retisc_json_piece *p);
 	struct retisc_plugin *plugin;
 };
 
@@ -42,6 +44,7 @@ struct retisc_collector {
 	int (*start)(void *priv);
 	void (*stop)(void *priv);
 	void (*on_event)(void *priv, const struct retisc_json *event);
+	bool (*on_event_needed)(void *priv);
 	void *priv;
 	struct retisc_plugin *plugin;
 	int owner; /* owner id of the collector's first section, for its hooks */

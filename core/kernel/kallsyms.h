@@ -14,5 +14,13 @@ size_t retisc_kallsyms__count(const char *name);
 /* Symbol containing addr: its name (borrowed) and *off, or NULL. */
 const char *retisc_kallsyms__sym(uint64_t addr, uint64_t *off);
 void retisc_kallsyms__release(void);
+/*
+ * Read the file on a thread of its own now, so that the kernel's 40 ms of
+ * formatting it overlap other start-up work; lookups wait for it.
+ */
+void retisc_kallsyms__prefetch(void);
+/* Replace the cache with the symbols of a file in /proc/kallsyms format
+ * (tests). 0, or -ENOENT if it cannot be read. */
+int retisc_kallsyms__load_path(const char *path);
 
 #endif

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include <retisc/event.h>
+#include <retisc/json_text.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 
@@ -99,6 +100,31 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "dev", d, err);
 }
 
+/* decode()'s section as text (plugin.h, encode). */
+static int encode(void *priv, uint8_t type, const void *data, size_t size,
+		  struct retisc_json_piece *p)
+{
+	struct retisc_strbuf *sb = p->text;
+	struct retisc_dev_raw raw;
+	size_t name_len;
+
+	(void)priv;
+	if (type != RETISC_DEV_TYPE || size < sizeof(raw) || !RETISC_API_HAS(api, json_dump_str))
+		return -EINVAL;
+	memcpy(&raw, data, sizeof(raw));
+	name_len = strnlen((const char *)raw.dev_name, sizeof(raw.dev_name));
+	/* No section then: the tree path leaves it out. */
+	if (!utf8_valid(raw.dev_name, name_len))
+		return -EINVAL;
+	p->key = "dev";
+	return retisc_strbuf__putc(sb, '{') ?: retisc_json_text__key(sb, "name", true)
+	       ?: api->json_dump_str(sb, (const char *)raw.dev_name, name_len)
+	       ?: retisc_json_text__key_u64(sb, "ifindex", false, raw.ifindex)
+	       ?: ((int32_t)raw.iif > 0 ? retisc_json_text__key_u64(sb, "rx_ifindex", false, raw.iif)
+				       : 0)
+	       ?: retisc_strbuf__putc(sb, '}');
+}
+
 /* doc/events.md §4.10: if {ifindex}[ ({name})][ rxif {rx_ifindex}] */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
@@ -130,6 +156,7 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.owner = RETISC_OWNER_DEV,
 		.place = RETISC_PLACE_BODY,
 		.decode = decode,
+		.encode = encode,
 		.format = format,
 	};
 	struct retisc_hook_desc hook = {

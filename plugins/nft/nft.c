@@ -322,6 +322,13 @@ static void on_event(void *priv, const struct retisc_json *ev)
 	retisc_nft_matcher__on_event(st.matcher, ts, pkt ? &s : NULL);
 }
 
+/* Only the netlink path matches messages to events (plugin.h). */
+static bool on_event_needed(void *priv)
+{
+	(void)priv;
+	return st.netlink;
+}
+
 static void netlink_cleanup(void)
 {
 	retisc_nft_nl__free(st.nl);
@@ -542,6 +549,7 @@ static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.opts = opts,
 		.n_opts = sizeof(opts) / sizeof(opts[0]),
 		.on_event = on_event,
+		.on_event_needed = on_event_needed,
 	};
 
 	api = a;

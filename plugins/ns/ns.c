@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 #include <retisc/event.h>
+#include <retisc/json_text.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 
@@ -41,6 +42,24 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "netns", n, err);
 }
 
+/* decode()'s section as text (plugin.h, encode). */
+static int encode(void *priv, uint8_t type, const void *data, size_t size,
+		  struct retisc_json_piece *p)
+{
+	struct retisc_strbuf *sb = p->text;
+	struct retisc_ns_raw raw;
+
+	(void)priv;
+	if (type != RETISC_NS_TYPE || size < sizeof(raw))
+		return -EINVAL;
+	memcpy(&raw, data, sizeof(raw));
+	p->key = "netns";
+	return retisc_strbuf__putc(sb, '{')
+	       ?: (raw.has_cookie ? retisc_json_text__key_u64(sb, "cookie", true, raw.cookie) : 0)
+	       ?: retisc_json_text__key_u64(sb, "inum", !raw.has_cookie, raw.inum)
+	       ?: retisc_strbuf__putc(sb, '}');
+}
+
 /* doc/events.md §4.9: ns {cookie:#x}/{inum} or ns {inum} */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
@@ -67,6 +86,7 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.owner = RETISC_OWNER_NS,
 		.place = RETISC_PLACE_BODY,
 		.decode = decode,
+		.encode = encode,
 		.format = format,
 	};
 	struct retisc_hook_desc hook = {

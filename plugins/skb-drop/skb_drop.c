@@ -20,6 +20,7 @@
 #include <linux/types.h>
 
 #include <retisc/event.h>
+#include <retisc/json_text.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 
@@ -339,6 +340,46 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	return retisc_api__put_section(api, event, "skb-drop", s, err);
 }
 
+/* decode()'s section as text (plugin.h, encode); an unknown subsystem is
+ * left to decode(), which warns about it once. */
+static int encode(void *priv, uint8_t type, const void *data, size_t size,
+		  struct retisc_json_piece *p)
+{
+	struct retisc_strbuf *sb = p->text;
+	struct retisc_raw_skb_drop raw;
+	const char *subsys = NULL, *reason;
+	char reason_num[16];
+
+	(void)priv;
+	if (type != RETISC_SKB_DROP_TYPE_REASON || size < sizeof(raw) ||
+	    !RETISC_API_HAS(api, json_dump_str))
+		return -EINVAL;
+	memcpy(&raw, data, sizeof(raw));
+	tables_get();
+	if (raw.drop_reason < 0) {
+		reason = "NOT_SPECIFIED";
+	} else {
+		uint32_t id = (uint32_t)raw.drop_reason >> SUBSYS_SHIFT;
+		const struct subsys *ss = subsys_by_id(id);
+
+		if (!ss)
+			return -ENOENT;
+		snprintf(reason_num, sizeof(reason_num), "%d", raw.drop_reason);
+		reason = reason_name(&ss->reasons, raw.drop_reason);
+		if (id)
+			subsys = ss->name;
+		if (!reason)
+			reason = reason_num;
+	}
+	p->key = "skb-drop";
+	return retisc_strbuf__putc(sb, '{')
+	       ?: (subsys ? retisc_json_text__key(sb, "subsys", true)
+				    ?: api->json_dump_str(sb, subsys, strlen(subsys))
+			  : 0)
+	       ?: retisc_json_text__key(sb, "drop_reason", !subsys)
+	       ?: api->json_dump_str(sb, reason, strlen(reason)) ?: retisc_strbuf__putc(sb, '}');
+}
+
 /* doc/events.md §4.6: drop (reason {drop_reason}) / drop (reason {subsys}/{drop_reason}) */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
@@ -431,6 +472,7 @@ static int plugin_init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.owner = RETISC_OWNER_SKB_DROP,
 		.place = RETISC_PLACE_FIRST_LINE,
 		.decode = decode,
+		.encode = encode,
 		.format = format,
 	};
 	/* Both are always loaded: each is a no-op where the other applies. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <retisc/event.h>
+#include <retisc/json_text.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 
@@ -36,6 +37,27 @@ static int decode(void *priv, struct retisc_json *event, uint8_t type, const voi
 	if (!err && raw.lost)
 		err = retisc_api__put_u64(api, s, "lost", raw.lost);
 	return retisc_api__put_section(api, event, "skb-tracking", s, err);
+}
+
+/* decode()'s section as text (plugin.h, encode). */
+static int encode(void *priv, uint8_t type, const void *data, size_t size,
+		  struct retisc_json_piece *p)
+{
+	struct retisc_raw_skb_tracking raw = {};
+	struct retisc_strbuf *sb = p->text;
+
+	(void)priv;
+	(void)type;
+	if (size < 24)
+		return -EINVAL;
+	memcpy(&raw, data, size < sizeof(raw) ? size : sizeof(raw));
+	p->key = "skb-tracking";
+	return retisc_strbuf__putc(sb, '{')
+	       ?: retisc_json_text__key_u64(sb, "orig_head", true, raw.orig_head)
+	       ?: retisc_json_text__key_u64(sb, "timestamp", false, raw.timestamp)
+	       ?: retisc_json_text__key_u64(sb, "skb", false, raw.skb)
+	       ?: (raw.lost ? retisc_json_text__key_u64(sb, "lost", false, raw.lost) : 0)
+	       ?: retisc_strbuf__putc(sb, '}');
 }
 
 /* doc/events.md §4.4: #{id:x} (skb {skb:x}) */
@@ -72,6 +94,7 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 		.place = RETISC_PLACE_FIRST_LINE,
 		.decode = decode,
 		.format = format,
+		.encode = encode,
 	};
 	struct retisc_hook_desc hook = {
 		.sz = sizeof(hook),

@@ -19,6 +19,7 @@
 
 #include <retisc/base64.h>
 #include <retisc/event.h>
+#include <retisc/json_text.h>
 #include <retisc/plugin.h>
 #include <retisc/plugin_util.h>
 
@@ -74,6 +75,28 @@ static int packet_decode(struct retisc_json *event, const void *data, size_t siz
 	return retisc_api__put_section(api, event, "packet", p, err);
 }
 
+/* packet_decode() as text. */
+static int packet_encode(struct retisc_json_piece *p, const void *data, size_t size)
+{
+	struct retisc_skb_packet raw;
+	const size_t hdr = offsetof(struct retisc_skb_packet, packet);
+	struct retisc_strbuf *sb = p->text;
+
+	if (size < hdr)
+		return -EINVAL;
+	memcpy(&raw, data, size < sizeof(raw) ? size : sizeof(raw));
+	if (raw.capture_len > RETISC_SKB_CAPTURE_MAX || raw.capture_len > size - hdr ||
+	    raw.capture_len > raw.len)
+		return -EINVAL;
+	p->key = "packet";
+	/* Base64 needs no JSON escape. */
+	return retisc_strbuf__putc(sb, '{') ?: retisc_json_text__key_u64(sb, "len", true, raw.len)
+	       ?: retisc_json_text__key_u64(sb, "capture_len", false, raw.capture_len)
+	       ?: retisc_json_text__key(sb, "data", false) ?: retisc_strbuf__putc(sb, '"')
+	       ?: retisc_base64__encode(sb, raw.packet, raw.capture_len)
+	       ?: retisc_strbuf__append(sb, "\"}", 2);
+}
+
 /* doc/events.md §4.8 order of the sub-objects of `skb`. */
 static const char *const skb_keys[] = {"vlan_accel", "meta", "data_ref", "gso"};
 
@@ -111,43 +134,77 @@ static int skb_put(struct retisc_json *event, const char *key, struct retisc_jso
 	return api->json_obj_insert(skb, pos, key, v);
 }
 
+/*
+ * The keys of each sub-object of `skb`, in order, listed once for both
+ * ways of writing them: X(kind, key, value) with kind u64 or bool.
+ */
+#define VLAN_KEYS(X, r)                                                                            \
+	X(u64, "proto", (r)->proto)                                                                \
+	X(u64, "pcp", (r)->pcp)                                                                    \
+	X(bool, "dei", (r)->dei == 1)                                                              \
+	X(u64, "vid", (r)->vid)
+#define META_KEYS(X, r)                                                                            \
+	X(u64, "len", (r)->len)                                                                    \
+	X(u64, "data_len", (r)->data_len)                                                          \
+	X(u64, "hash", (r)->hash)                                                                  \
+	X(u64, "ip_summed", (r)->ip_summed)                                                        \
+	X(u64, "csum", (r)->csum)                                                                  \
+	X(u64, "csum_level", (r)->csum_level)                                                      \
+	X(u64, "priority", (r)->priority)
+#define DATA_REF_KEYS(X, r)                                                                        \
+	X(bool, "nohdr", (r)->nohdr == 1)                                                          \
+	X(bool, "cloned", (r)->cloned == 1)                                                        \
+	X(u64, "fclone", (r)->fclone)                                                              \
+	X(u64, "users", (r)->users)                                                                \
+	X(u64, "dataref", (r)->dataref)
+#define GSO_KEYS(X, r)                                                                             \
+	X(u64, "flags", (r)->flags)                                                                \
+	X(u64, "frags", (r)->nr_frags)                                                             \
+	X(u64, "size", (r)->gso_size)                                                              \
+	X(u64, "segs", (r)->gso_segs)                                                              \
+	X(u64, "type", (r)->gso_type)
+
 /* Fill o, an empty object, with the keys of one sub-object of `skb`. */
+#define PUT_NODE(kind, key, val) retisc_api__put_##kind(api, o, key, val) ?:
+
 static int vlan_fill(struct retisc_json *o, const struct retisc_skb_vlan *r)
 {
-	return retisc_api__put_u64(api, o, "proto", r->proto) ?:
-	       retisc_api__put_u64(api, o, "pcp", r->pcp) ?:
-	       retisc_api__put_bool(api, o, "dei", r->dei == 1) ?:
-	       retisc_api__put_u64(api, o, "vid", r->vid);
+	return VLAN_KEYS(PUT_NODE, r) 0;
 }
 
 static int meta_fill(struct retisc_json *o, const struct retisc_skb_meta *r)
 {
-	return retisc_api__put_u64(api, o, "len", r->len) ?:
-	       retisc_api__put_u64(api, o, "data_len", r->data_len) ?:
-	       retisc_api__put_u64(api, o, "hash", r->hash) ?:
-	       retisc_api__put_u64(api, o, "ip_summed", r->ip_summed) ?:
-	       retisc_api__put_u64(api, o, "csum", r->csum) ?:
-	       retisc_api__put_u64(api, o, "csum_level", r->csum_level) ?:
-	       retisc_api__put_u64(api, o, "priority", r->priority);
+	return META_KEYS(PUT_NODE, r) 0;
 }
 
 static int data_ref_fill(struct retisc_json *o, const struct retisc_skb_data_ref *r)
 {
-	return retisc_api__put_bool(api, o, "nohdr", r->nohdr == 1) ?:
-	       retisc_api__put_bool(api, o, "cloned", r->cloned == 1) ?:
-	       retisc_api__put_u64(api, o, "fclone", r->fclone) ?:
-	       retisc_api__put_u64(api, o, "users", r->users) ?:
-	       retisc_api__put_u64(api, o, "dataref", r->dataref);
+	return DATA_REF_KEYS(PUT_NODE, r) 0;
 }
 
 static int gso_fill(struct retisc_json *o, const struct retisc_skb_gso *r)
 {
-	return retisc_api__put_u64(api, o, "flags", r->flags) ?:
-	       retisc_api__put_u64(api, o, "frags", r->nr_frags) ?:
-	       retisc_api__put_u64(api, o, "size", r->gso_size) ?:
-	       retisc_api__put_u64(api, o, "segs", r->gso_segs) ?:
-	       retisc_api__put_u64(api, o, "type", r->gso_type);
+	return GSO_KEYS(PUT_NODE, r) 0;
 }
+
+/* The same as text (plugin.h, encode): `,"key":value` after the first. */
+static int text_u64(struct retisc_strbuf *sb, const char *key, bool *first, uint64_t v)
+{
+	int err = retisc_json_text__key(sb, key, *first) ?: retisc_json_text__u64(sb, v);
+
+	*first = false;
+	return err;
+}
+
+static int text_bool(struct retisc_strbuf *sb, const char *key, bool *first, bool v)
+{
+	int err = retisc_json_text__key(sb, key, *first) ?: retisc_json_text__bool(sb, v);
+
+	*first = false;
+	return err;
+}
+
+#define PUT_TEXT(kind, key, val) text_##kind(sb, key, &first, val) ?:
 
 static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
 		      size_t size)
@@ -211,6 +268,66 @@ static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const
 		return err;
 	}
 	return skb_put(event, key, v);
+}
+
+static int skb_encode(void *priv, uint8_t type, const void *data, size_t size,
+		      struct retisc_json_piece *p)
+{
+	union {
+		struct retisc_skb_vlan vlan;
+		struct retisc_skb_meta meta;
+		struct retisc_skb_data_ref data_ref;
+		struct retisc_skb_gso gso;
+	} r;
+	struct retisc_strbuf *sb = p->text;
+	bool first = true;
+	size_t need;
+	int err;
+
+	(void)priv;
+	switch (type) {
+	case RETISC_SKB_PACKET:
+		return packet_encode(p, data, size);
+	case RETISC_SKB_VLAN:
+		need = sizeof(r.vlan);
+		break;
+	case RETISC_SKB_META:
+		need = sizeof(r.meta);
+		break;
+	case RETISC_SKB_DATA_REF:
+		need = sizeof(r.data_ref);
+		break;
+	case RETISC_SKB_GSO:
+		need = sizeof(r.gso);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (size < need)
+		return -EINVAL;
+	memcpy(&r, data, need);
+	p->key = "skb";
+	err = retisc_strbuf__putc(sb, '{');
+	switch (type) {
+	case RETISC_SKB_VLAN:
+		p->sub = "vlan_accel";
+		err = err ?: VLAN_KEYS(PUT_TEXT, &r.vlan) 0;
+		break;
+	case RETISC_SKB_META:
+		p->sub = "meta";
+		err = err ?: META_KEYS(PUT_TEXT, &r.meta) 0;
+		break;
+	case RETISC_SKB_DATA_REF:
+		p->sub = "data_ref";
+		err = err ?: DATA_REF_KEYS(PUT_TEXT, &r.data_ref) 0;
+		break;
+	default:
+		p->sub = "gso";
+		err = err ?: GSO_KEYS(PUT_TEXT, &r.gso) 0;
+		break;
+	}
+	p->sub_rank = (uint32_t)skb_key_rank(p->sub);
+	return err ?: retisc_strbuf__putc(sb, '}');
 }
 
 /* -------------------------------------------------------------------------
@@ -459,6 +576,7 @@ static int init(struct retisc_plugin *plugin, const struct retisc_api *a)
 			.place = RETISC_PLACE_BODY,
 			.decode = skb_decode,
 			.format = skb_format,
+			.encode = skb_encode,
 		},
 		{
 			.sz = sizeof(secs[1]),

@@ -2,7 +2,8 @@
 /*
  * A raw event as the ring buffer delivers it (doc/events.md §7: section
  * headers and payloads) through the core's decoder and every plugin's
- * section decoders, then rendered.
+ * section decoders, then rendered; and through the direct path, whose line
+ * must be the tree's JSON.
  */
 #include "fuzz.h"
 
@@ -37,11 +38,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct retisc_strbuf out = RETISC_STRBUF_INIT;
 	struct retisc_json *ev = retisc_event__decode(&dc, data, size);
 
+	struct retisc_strbuf line = RETISC_STRBUF_INIT;
+
+	/* The direct path (doc/architecture.md §4.3) writes what the tree
+	 * path writes, or leaves the record to it. */
+	if (!retisc_event__encode(&dc, data, size, &line)) {
+		if (!ev || retisc_json__dump(ev, &out) || strcmp(out.buf, line.buf))
+			abort();
+		retisc_strbuf__reset(&out);
+	}
 	if (ev) {
 		retisc_renderer__event_framed(&rend, ev, &out);
 		retisc_json__dump(ev, &out);
 		retisc_json__free(ev);
 	}
 	retisc_strbuf__release(&out);
+	retisc_strbuf__release(&line);
+	retisc_decode_ctx__release(&dc);
 	return 0;
 }

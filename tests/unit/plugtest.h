@@ -21,6 +21,7 @@
 #include <retisc/json.h>
 #include <retisc/strbuf.h>
 
+#include "collect.h"
 #include "log.h"
 #include "registry.h"
 
@@ -187,6 +188,63 @@ static inline void assert_json(const struct retisc_json *v, const char *want)
 	if (strcmp(retisc_strbuf__str(&sb), want))
 		fail_msg("JSON\n got: %s\nwant: %s", retisc_strbuf__str(&sb), want);
 	retisc_strbuf__release(&sb);
+}
+
+/*
+ * The direct path (retisc_event__encode(), doc/architecture.md §4.3) on the
+ * record that gave ev: when it takes the record, its line must be ev's
+ * JSON byte for byte. Returns its result (0 or -EAGAIN).
+ */
+static inline int assert_encode_same(struct retisc_decode_ctx *dc, const void *raw, size_t len,
+				     const struct retisc_json *ev)
+{
+	struct retisc_strbuf got = RETISC_STRBUF_INIT, want = RETISC_STRBUF_INIT;
+	int err = retisc_event__encode(dc, raw, len, &got);
+
+	if (!err) {
+		assert_int_equal(retisc_json__dump(ev, &want), 0);
+		if (strcmp(retisc_strbuf__str(&got), retisc_strbuf__str(&want)))
+			fail_msg("direct path\n got: %s\nwant: %s", retisc_strbuf__str(&got),
+				 retisc_strbuf__str(&want));
+	} else {
+		assert_int_equal(err, -EAGAIN);
+		assert_int_equal(got.len, 0);
+	}
+	retisc_strbuf__release(&got);
+	retisc_strbuf__release(&want);
+	retisc_decode_ctx__release(dc);
+	return err;
+}
+
+/*
+ * A section's encode() on the raw section that decode() just decoded into
+ * ev (returning decode_err): when it takes it, its text must be the JSON
+ * of what decode() put in ev (the key, or the key's member p.sub).
+ */
+static inline void assert_section_encode_same(const struct retisc_section *s, uint8_t type,
+					      const void *data, size_t size, int decode_err,
+					      const struct retisc_json *ev)
+{
+	struct retisc_strbuf text = RETISC_STRBUF_INIT, want = RETISC_STRBUF_INIT;
+	struct retisc_json_piece p = {.text = &text};
+	const struct retisc_json *v;
+
+	if (!s->encode || s->encode(s->priv, type, data, size, &p)) {
+		retisc_strbuf__release(&text);
+		return;
+	}
+	assert_int_equal(decode_err, 0);
+	assert_non_null(p.key);
+	v = retisc_json__obj_get(ev, p.key);
+	if (p.sub)
+		v = retisc_json__obj_get(v, p.sub);
+	assert_non_null(v);
+	assert_int_equal(retisc_json__dump(v, &want), 0);
+	if (strcmp(retisc_strbuf__str(&text), retisc_strbuf__str(&want)))
+		fail_msg("encode() of %s\n got: %s\nwant: %s", p.key, retisc_strbuf__str(&text),
+			 retisc_strbuf__str(&want));
+	retisc_strbuf__release(&text);
+	retisc_strbuf__release(&want);
 }
 
 #endif /* __RETISC_PLUGTEST_H */

@@ -116,8 +116,29 @@ static uint64_t decode_with(struct retisc_decode_ctx *dc, const struct rawbuf *r
 	if (!ev)
 		fail_msg("decode failed: %s; log:\n%s", strerror(errno), retisc_strbuf__str(&logs));
 	assert_json(ev, want);
+	assert_encode_same(dc, r->b, r->len, ev);
 	retisc_json__free(ev);
 	return dc->malformed;
+}
+
+/* Does the direct path take r (0), or leave it to the tree (-EAGAIN)? */
+static int encode_rc(const struct rawbuf *r)
+{
+	struct retisc_decode_ctx dc = ctx();
+	struct retisc_json *ev = retisc_event__decode(&dc, r->b, r->len);
+	int err;
+
+	if (!ev) {
+		struct retisc_strbuf out = RETISC_STRBUF_INIT;
+
+		err = retisc_event__encode(&dc, r->b, r->len, &out);
+		retisc_strbuf__release(&out);
+		retisc_decode_ctx__release(&dc);
+		return err;
+	}
+	err = assert_encode_same(&dc, r->b, r->len, ev);
+	retisc_json__free(ev);
+	return err;
 }
 
 static uint64_t decode(const struct rawbuf *r, const char *want)
@@ -557,6 +578,63 @@ static void test_no_common(void **state)
 	assert_int_equal(decode_fails(&r, EINVAL), 0);
 }
 
+/*
+ * Which records the direct path writes itself (doc/architecture.md §4.3):
+ * core sections and skb-tracking; anything else goes to the tree path, and
+ * then decode_with() above checks both give the same bytes when it does.
+ */
+static void test_direct_path(void **state)
+{
+	struct retisc_raw_userspace u = {.probe_id = 0};
+	const char comm[16] = "x";
+	struct rawbuf r = {};
+
+	(void)state;
+	put_probe(&r);
+	assert_int_equal(encode_rc(&r), 0);
+	put_tracking(&r, 1, 2, 3, 0, 24);
+	assert_int_equal(encode_rc(&r), 0);
+	/* skb-tracking's lost counter, and a common section without a task. */
+	r.len = 0;
+	put_common(&r, 5, 1);
+	put_tracking(&r, 1, 2, 3, 7, sizeof(struct retisc_raw_skb_tracking));
+	assert_int_equal(encode_rc(&r), 0);
+	/* A section whose owner has no encoder (good-a). */
+	raw_put(&r, (uint8_t)good_a_owner, 0, NULL, 0);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	/* A stack, a USDT section. */
+	r.len = 0;
+	put_common(&r, 5, 1);
+	put_kernel(&r, 0, 3, RETISC_PROBE_KPROBE);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	r.len = 0;
+	put_common(&r, 5, 1);
+	raw_put(&r, RETISC_OWNER_USERSPACE, RETISC_USERSPACE_TYPE_PROBE, &u, sizeof(u));
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	/* Repeated sections, which the tree path overwrites. */
+	r.len = 0;
+	put_probe(&r);
+	put_common(&r, 6, 1);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	r.len = 0;
+	put_probe(&r);
+	put_tracking(&r, 1, 2, 3, 0, 24);
+	put_tracking(&r, 1, 2, 4, 0, 24);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	/* Malformed: short tracking, trailing bytes, no common event. */
+	r.len = 0;
+	put_probe(&r);
+	put_tracking(&r, 1, 2, 3, 0, 16);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	r.len = 0;
+	put_probe(&r);
+	raw_put_bytes(&r, "\x01", 1);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+	r.len = 0;
+	put_task(&r, 1, comm);
+	assert_int_equal(encode_rc(&r), -EAGAIN);
+}
+
 /* The counter accumulates over the records decoded with one context. */
 static void test_malformed_counter(void **state)
 {
@@ -591,6 +669,7 @@ int main(void)
 		cmocka_unit_test_setup(test_short_common, plug_setup),
 		cmocka_unit_test_setup(test_no_common, plug_setup),
 		cmocka_unit_test_setup(test_malformed_counter, plug_setup),
+		cmocka_unit_test_setup(test_direct_path, plug_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -278,12 +278,37 @@ static void test_bus_stop_after(void **state)
 	assert_str_eq(bus_close(&b), "99e 100 199e");
 }
 
+/*
+ * The direct path (doc/architecture.md §4.3, no collector watching events):
+ * the same order and --stop-after count, events written as text; the
+ * collector's on_event() is not called for them.
+ */
+static void test_bus_direct(void **state)
+{
+	struct bus b;
+
+	(void)state;
+	bus_open(&b, 4);
+	b.c.direct = true;
+	assert_int_equal(bus_event(&b, 100), 0);
+	assert_int_equal(retisc_collect__emit(ev_ts(150)), 0);
+	assert_int_equal(bus_event(&b, 200), 0);
+	assert_int_equal(retisc_collect__emit(ev_ts(250)), 0);
+	assert_int_equal(retisc_collect__emit(ev_ts(260)), 0);
+	assert_int_equal(bus_event(&b, 300), -ECANCELED);
+	assert_int_equal(seen_events, 0);
+	assert_int_equal(atomic_load(&b.c.n_events), 4);
+	assert_str_eq(bus_close(&b), "100 150e 200 250e");
+	retisc_strbuf__release(&b.c.line);
+	retisc_decode_ctx__release(&b.c.dc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queue),	       cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_queue_threads),  cmocka_unit_test(test_bus_order),
-		cmocka_unit_test(test_bus_stop_after),
+		cmocka_unit_test(test_bus_stop_after), cmocka_unit_test(test_bus_direct),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

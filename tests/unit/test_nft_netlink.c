@@ -63,6 +63,8 @@ static void test_registration(void **state)
 	(void)state;
 	assert_non_null(col);
 	assert_non_null(col->on_event);
+	/* Asked after init(): only the netlink path needs the events. */
+	assert_non_null(col->on_event_needed);
 	assert_non_null(col->start);
 	assert_non_null(col->stop);
 	assert_true(RETISC_API_HAS(api, event_emit));

@@ -87,9 +87,13 @@ static int feed(struct retisc_json *ev, int owner, uint8_t type, const void *dat
 {
 	const struct retisc_section *s = retisc_registry__section_by_owner(reg, owner);
 
+	int err;
+
 	assert_non_null(s);
 	assert_non_null(s->decode);
-	return s->decode(s->priv, ev, type, data, size);
+	err = s->decode(s->priv, ev, type, data, size);
+	assert_section_encode_same(s, type, data, size, err, ev);
+	return err;
 }
 
 static struct retisc_json *parse(const char *json)
@@ -719,6 +723,7 @@ static void test_example1(void **state)
 	assert_non_null(ev);
 	assert_int_equal(dc.malformed, 0);
 	assert_json(ev, dq(EX1_JSON));
+	assert_encode_same(&dc, r.b, r.len, ev);
 
 	assert_string_equal(render(ev, true, false, false),
 			    "30419169061793 (6) [ping] 11330 [tp] net:net_dev_start_xmit "
@@ -854,6 +859,79 @@ static void test_synthetic_eth(void **state)
 	retisc_json__free(ev);
 }
 
+/*
+ * The direct path (doc/architecture.md §4.3) writes skb-tracking, packet
+ * and every sub-object of skb, in any arrival order, as the tree path
+ * does; a repeated sub-object, a malformed packet and a dev section
+ * without a name go to the tree path.
+ */
+static void test_direct_path(void **state)
+{
+	struct retisc_raw_skb_tracking trk = {.orig_head = 0xffff8e95c3b67c00ULL,
+					      .timestamp = 30419169061793ULL,
+					      .skb = 0xffff8e95d3009100ULL};
+	struct retisc_skb_vlan vlan = {.proto = 0x8100, .pcp = 5, .dei = 2, .vid = 100};
+	struct retisc_skb_gso gso = {.flags = 2, .nr_frags = 3, .gso_size = 1448, .gso_segs = 4};
+	struct retisc_skb_data_ref dref = {.nohdr = 1, .cloned = 3, .users = 2, .dataref = 3};
+	struct retisc_decode_ctx dc = {.reg = reg, .symbol_of = symbol_of, .stack_map_fd = -1};
+	struct retisc_skb_packet p;
+	struct retisc_dev_raw dev;
+	struct rawbuf r = {}, r0 = {};
+	struct retisc_json *ev;
+	size_t base;
+
+	(void)state;
+	raw_put_probe(&r, 30419169061793ULL, 6, (11330ULL << 32) | 11330, "ping", 0,
+		      RETISC_PROBE_RAW_TP);
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_GSO, &gso, sizeof(gso));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_META, &ex1_meta, sizeof(ex1_meta));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, raw_packet(&p, 98, EX1_DATA));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_DATA_REF, &dref, sizeof(dref));
+	raw_put(&r, RETISC_OWNER_SKB_TRACKING, 1, &trk, sizeof(trk));
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_VLAN, &vlan, sizeof(vlan));
+	base = r.len;
+	ev = retisc_event__decode(&dc, r.b, r.len);
+	assert_non_null(ev);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), 0);
+	retisc_json__free(ev);
+
+	/* A packet of 0 bytes captured. */
+	raw_put_probe(&r0, 1, 0, 1, "x", 0, RETISC_PROBE_RAW_TP);
+	raw_packet(&p, 98, EX1_DATA);
+	p.capture_len = 0;
+	raw_put(&r0, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, 8);
+	ev = retisc_event__decode(&dc, r0.b, r0.len);
+	assert_non_null(ev);
+	assert_int_equal(assert_encode_same(&dc, r0.b, r0.len, ev), 0);
+	retisc_json__free(ev);
+
+	/* A repeated sub-object; a malformed packet; a dev section. */
+	r.len = base;
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_VLAN, &vlan, sizeof(vlan));
+	ev = retisc_event__decode(&dc, r.b, r.len);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), -EAGAIN);
+	retisc_json__free(ev);
+	r.len = base;
+	raw_packet(&p, 10, EX1_DATA);
+	raw_put(&r, RETISC_OWNER_SKB, RETISC_SKB_PACKET, &p, 8 + 98);
+	ev = retisc_event__decode(&dc, r.b, r.len);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), -EAGAIN);
+	retisc_json__free(ev);
+	/* dev: a name, and what is no name (no section). */
+	r.len = base;
+	dev_raw(&dev, "lo", 2, 1, 0);
+	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
+	ev = retisc_event__decode(&dc, r.b, r.len);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), 0);
+	retisc_json__free(ev);
+	r.len = base;
+	dev_raw(&dev, "eth\xff", 4, 1, 0);
+	raw_put(&r, RETISC_OWNER_DEV, RETISC_DEV_TYPE, &dev, sizeof(dev));
+	ev = retisc_event__decode(&dc, r.b, r.len);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), -EAGAIN);
+	retisc_json__free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -873,6 +951,7 @@ int main(void)
 		cmocka_unit_test_setup(test_example2, plug_setup),
 		cmocka_unit_test_setup(test_example3, plug_setup),
 		cmocka_unit_test_setup(test_synthetic_eth, plug_setup),
+		cmocka_unit_test_setup(test_direct_path, plug_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -86,6 +86,7 @@ static int decode_raw(uint8_t type, const void *data, size_t size, struct retisc
 
 	assert_non_null(ev);
 	err = sec->decode(sec->priv, ev, type, data, size);
+	assert_section_encode_same(sec, type, data, size, err, ev);
 	*out = ev;
 	return err;
 }
@@ -355,6 +356,7 @@ static void test_raw_event(void **state)
 		    "18446620263873328896,\"timestamp\":4152973315001,\"skb\":"
 		    "18446620276943748352},\"skb-drop\":{\"drop_reason\":\"NO_SOCKET\"}}");
 	assert_int_equal(dc.malformed, 0);
+	assert_int_equal(assert_encode_same(&dc, r.b, r.len, ev), 0);
 	retisc_json__free(ev);
 }
 

@@ -145,6 +145,8 @@ struct retisc_json *retisc_json__parse(const char *s, size_t len, char *err, siz
 int retisc_json__dump(const struct retisc_json *v, struct retisc_strbuf *sb);
 /* Append s (n bytes) as a quoted JSON string with the escaping above. */
 int retisc_json__dump_str(struct retisc_strbuf *sb, const char *s, size_t n);
+/* The same for the string retisc_json__new_str_lossy(s, n) would hold. */
+int retisc_json__dump_str_lossy(struct retisc_strbuf *sb, const char *s, size_t n);
 
 #ifdef __cplusplus
 }

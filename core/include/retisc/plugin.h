@@ -164,6 +164,19 @@ enum retisc_section_place {
 	RETISC_PLACE_FIRST_LINE, /* appended to the first line (tracking, drop) */
 };
 
+/* What a section encoder writes (retisc_section_desc.encode). */
+struct retisc_json_piece {
+	/* Output: the event key (e.g. "packet"), a literal of the plugin. */
+	const char *key;
+	/* Output: NULL when text is the key's whole value, else the member
+	 * of the key's object it is the value of (e.g. "meta" of "skb"). */
+	const char *sub;
+	/* Output: order of the members of one key's object. */
+	uint32_t sub_rank;
+	/* Append the value's JSON here (it may hold other pieces before). */
+	struct retisc_strbuf *text;
+};
+
 struct retisc_section_desc {
 	size_t sz;
 	/* JSON key of the section, e.g. "skb-tracking". Unique. Required. */
@@ -213,9 +226,22 @@ struct retisc_section_desc {
 	 * frees it; release it in the plugin's fini().
 	 */
 	void *priv;
+	/*
+	 * Optional, bus thread: the JSON text decode() would add for this
+	 * raw section, appended to p->text (retisc/json_text.h), with the key
+	 * it goes under in p->key (and in p->sub when it is one member of an
+	 * object that several raw sections fill, p->sub_rank ordering those
+	 * members). The core writes events as text this way when nothing
+	 * needs them as trees (doc/architecture.md §4.3); the bytes must be
+	 * those of decode() then retisc_json__dump(). Any error, malformed
+	 * data included, sends the whole event through decode() instead, so
+	 * an encoder need not log or count anything.
+	 */
+	int (*encode)(void *priv, uint8_t data_type, const void *data, size_t size,
+		      struct retisc_json_piece *p);
 	size_t : 0;
 };
-#define retisc_section_desc__last_field priv
+#define retisc_section_desc__last_field encode
 
 /* -------------------------------------------------------------------------
  * Collectors.
@@ -407,9 +433,17 @@ struct retisc_collector_desc {
 	 * emitted from here (api->event_emit()) is written before this one.
 	 */
 	void (*on_event)(void *priv, const struct retisc_json *event);
+	/*
+	 * Optional, asked after init(): does on_event() have work in this
+	 * collection? false lets the core write the events it can as text
+	 * without building them as trees, and without calling on_event() for
+	 * them (doc/architecture.md §4.3). Absent: every event goes to
+	 * on_event().
+	 */
+	bool (*on_event_needed)(void *priv);
 	size_t : 0;
 };
-#define retisc_collector_desc__last_field on_event
+#define retisc_collector_desc__last_field on_event_needed
 
 /* -------------------------------------------------------------------------
  * Processors: `retisc process <name> [ARGS]` (and aliases).
@@ -769,6 +803,15 @@ struct retisc_api {
 	int (*reader_parse_line)(const struct retisc_reader *r, const char *path,
 				 unsigned long line, const char *text, size_t len,
 				 struct retisc_json **out, char *err, size_t errsz);
+
+	/*
+	 * For section encoders (retisc_section_desc.encode): append s, n
+	 * bytes, as the quoted JSON string a retisc_json__new_strn(s, n)
+	 * (__lossy: a new_str_lossy(s, n)) node dumps to. 0 or -ENOMEM.
+	 * Check with RETISC_API_HAS().
+	 */
+	int (*json_dump_str)(struct retisc_strbuf *sb, const char *s, size_t n);
+	int (*json_dump_str_lossy)(struct retisc_strbuf *sb, const char *s, size_t n);
 	size_t : 0;
 };
 
