@@ -309,7 +309,8 @@ static int collect_output(struct collect *c)
 		pr_err("Cannot create output file %s: %s", c->o.out, strerror(errno));
 		return -errno;
 	}
-	c->direct = !c->o.print && !c->o.probe_stack;
+	/* Sinks get the parsed event too (plugin.h, retisc_sink_record). */
+	c->direct = !c->o.print && !c->o.probe_stack && !c->n_sinks;
 	for (size_t i = 0; i < c->n_inited; i++) {
 		const struct retisc_collector *col = c->colls[i];
 
