@@ -18,7 +18,9 @@
 
 /* Details are fixed-size text for people: a very long device or probe name
  * is cut rather than failing the line. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 static const char *const fate_names[RETISC_FATE__N] = {
 	[RETISC_FATE_DELIVERED] = "delivered", [RETISC_FATE_TRANSMITTED] = "transmitted",

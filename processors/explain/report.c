@@ -587,7 +587,9 @@ static int journey_section(const struct retisc_api *api, struct retisc_strbuf *s
 		/* Before the first probe event (a netlink one): no negative time. */
 		retisc_xp__fmt_ns(st[i].ts > st[first].ts ? st[i].ts - st[first].ts : 0, at,
 				  sizeof(at));
-		snprintf(ns, sizeof(ns), st[i].has_ns ? "%" PRIu64 : "", st[i].netns);
+		ns[0] = '\0';
+		if (st[i].has_ns)
+			snprintf(ns, sizeof(ns), "%" PRIu64, st[i].netns);
 		err = retisc_strbuf__printf(sb, "<tr><td>+%s</td><td class=\"mono\">", at) ?:
 		      esc(sb, st[i].sym) ?: retisc_strbuf__printf(sb, "</td><td>%s</td><td>", ns) ?:
 		      esc(sb, st[i].dev) ?: retisc_strbuf__puts(sb, "</td><td class=\"mono\">") ?:
