@@ -206,6 +206,23 @@ static int text_bool(struct retisc_strbuf *sb, const char *key, bool *first, boo
 
 #define PUT_TEXT(kind, key, val) text_##kind(sb, key, &first, val) ?:
 
+/* Size of the raw sub-section of type (skb.h), 0 when unknown. */
+static size_t raw_size(uint8_t type)
+{
+	switch (type) {
+	case RETISC_SKB_VLAN:
+		return sizeof(struct retisc_skb_vlan);
+	case RETISC_SKB_META:
+		return sizeof(struct retisc_skb_meta);
+	case RETISC_SKB_DATA_REF:
+		return sizeof(struct retisc_skb_data_ref);
+	case RETISC_SKB_GSO:
+		return sizeof(struct retisc_skb_gso);
+	default:
+		return 0;
+	}
+}
+
 static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const void *data,
 		      size_t size)
 {
@@ -221,25 +238,10 @@ static int skb_decode(void *priv, struct retisc_json *event, uint8_t type, const
 	int err;
 
 	(void)priv;
-	switch (type) {
-	case RETISC_SKB_PACKET:
+	if (type == RETISC_SKB_PACKET)
 		return packet_decode(event, data, size);
-	case RETISC_SKB_VLAN:
-		need = sizeof(r.vlan);
-		break;
-	case RETISC_SKB_META:
-		need = sizeof(r.meta);
-		break;
-	case RETISC_SKB_DATA_REF:
-		need = sizeof(r.data_ref);
-		break;
-	case RETISC_SKB_GSO:
-		need = sizeof(r.gso);
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (size < need)
+	need = raw_size(type);
+	if (!need || size < need)
 		return -EINVAL;
 	memcpy(&r, data, need);
 	v = api->json_new_object();
@@ -285,25 +287,10 @@ static int skb_encode(void *priv, uint8_t type, const void *data, size_t size,
 	int err;
 
 	(void)priv;
-	switch (type) {
-	case RETISC_SKB_PACKET:
+	if (type == RETISC_SKB_PACKET)
 		return packet_encode(p, data, size);
-	case RETISC_SKB_VLAN:
-		need = sizeof(r.vlan);
-		break;
-	case RETISC_SKB_META:
-		need = sizeof(r.meta);
-		break;
-	case RETISC_SKB_DATA_REF:
-		need = sizeof(r.data_ref);
-		break;
-	case RETISC_SKB_GSO:
-		need = sizeof(r.gso);
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (size < need)
+	need = raw_size(type);
+	if (!need || size < need)
 		return -EINVAL;
 	memcpy(&r, data, need);
 	p->key = "skb";
