@@ -136,10 +136,18 @@ static int put_num(struct retisc_strbuf *out, const char *pre, uint64_t v, unsig
 {
 	char buf[24], *q = buf + sizeof(buf);
 
-	do {
-		*--q = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
+	/* Constant divisors: a division by a variable base is a slow div. */
+	if (base == 16) {
+		do {
+			*--q = "0123456789abcdef"[v & 0xf];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			*--q = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
 	while ((size_t)(buf + sizeof(buf) - q) < width)
 		*--q = '0';
 	return retisc_strbuf__puts(out, pre) ?:

@@ -113,10 +113,18 @@ static int fast_put_num(struct retisc_strbuf *sb, uint64_t v, unsigned int base,
 {
 	char buf[24], *q = buf + sizeof(buf);
 
-	do {
-		*--q = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
+	/* Constant divisors: a division by a variable base is a slow div. */
+	if (base == 16) {
+		do {
+			*--q = "0123456789abcdef"[v & 0xf];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			*--q = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
 	while ((size_t)(buf + sizeof(buf) - q) < width && q > buf)
 		*--q = '0';
 	return retisc_strbuf__append(sb, q, (size_t)(buf + sizeof(buf) - q));
