@@ -89,10 +89,25 @@ struct json_block {
 	struct json_block *next;
 };
 
+/*
+ * A parse arena (retisc_json__arena_begin()): chunks of memory carved
+ * front to back, newest first; the oldest is kept from one use to the next.
+ */
+#define JSON_ARENA_CHUNK (64u << 10)
+#define JSON_ARENA_ALIGN 16
+
+struct json_chunk {
+	struct json_chunk *next;
+	size_t size, used;
+	_Alignas(JSON_ARENA_ALIGN) unsigned char data[];
+};
+
 struct json_cache {
 	struct json_block *head[JSON_BLOCK_CLASSES];
 	unsigned int n[JSON_BLOCK_CLASSES];
 	bool registered;
+	bool arena_on;
+	struct json_chunk *arena;
 };
 
 static __thread struct json_cache json_cache;
@@ -101,9 +116,15 @@ static pthread_once_t json_cache_once = PTHREAD_ONCE_INIT;
 
 static void json_cache_drain(void *unused)
 {
+	struct json_chunk *ch;
 	struct json_block *b;
 
 	(void)unused;
+	while ((ch = json_cache.arena)) {
+		json_cache.arena = ch->next;
+		free(ch);
+	}
+	json_cache.arena_on = false;
 	for (int c = 0; c < JSON_BLOCK_CLASSES; c++) {
 		while ((b = json_cache.head[c])) {
 			json_cache.head[c] = b->next;
@@ -120,6 +141,74 @@ static void json_cache_key_init(void)
 		json_cache_key = (pthread_key_t)-1;
 }
 
+/* Have this thread's cache (and arena) freed when it exits. */
+static bool json_cache_register(void)
+{
+	if (json_cache.registered)
+		return true;
+	pthread_once(&json_cache_once, json_cache_key_init);
+	if (json_cache_key == (pthread_key_t)-1 || pthread_setspecific(json_cache_key, &json_cache))
+		return false;
+	json_cache.registered = true;
+	return true;
+}
+
+static bool json_in_arena(const void *p)
+{
+	for (const struct json_chunk *ch = json_cache.arena; ch; ch = ch->next)
+		if ((uintptr_t)p - (uintptr_t)ch->data < ch->size)
+			return true;
+	return false;
+}
+
+static void *json_arena_alloc(size_t n)
+{
+	struct json_chunk *ch = json_cache.arena;
+	size_t size;
+
+	if (n > SIZE_MAX - JSON_ARENA_CHUNK)
+		return NULL;
+	n = (n + JSON_ARENA_ALIGN - 1) & ~(size_t)(JSON_ARENA_ALIGN - 1);
+	if (!ch || ch->size - ch->used < n) {
+		/* What does not fit in a chunk gets one of its own. */
+		size = n > JSON_ARENA_CHUNK ? n : JSON_ARENA_CHUNK;
+		ch = malloc(sizeof(*ch) + size);
+		if (!ch)
+			return NULL;
+		ch->size = size;
+		ch->used = 0;
+		ch->next = json_cache.arena;
+		json_cache.arena = ch;
+	}
+	ch->used += n;
+	return ch->data + ch->used - n;
+}
+
+int retisc_json__arena_begin(void)
+{
+	if (json_cache.arena_on)
+		return -EBUSY;
+	if (!json_cache_register())
+		return -ENOMEM;
+	json_cache.arena_on = true;
+	return 0;
+}
+
+void retisc_json__arena_end(void)
+{
+	struct json_chunk *ch;
+
+	if (!json_cache.arena_on)
+		return;
+	json_cache.arena_on = false;
+	while ((ch = json_cache.arena) && ch->next) {
+		json_cache.arena = ch->next;
+		free(ch);
+	}
+	if (ch)
+		ch->used = 0;
+}
+
 /* Class of a block of n <= JSON_BLOCK_MAX bytes; it holds (class + 1) * 16. */
 static int json_class(size_t n)
 {
@@ -132,6 +221,8 @@ static void *json_mem_alloc(size_t n)
 	struct json_block *b;
 	int c;
 
+	if (json_cache.arena_on)
+		return json_arena_alloc(n);
 	if (n > JSON_BLOCK_MAX)
 		return malloc(n);
 	c = json_class(n);
@@ -150,18 +241,16 @@ static void json_mem_free(void *p, size_t n)
 
 	if (!p)
 		return;
+	/* Arena blocks all go at once, in retisc_json__arena_end(). */
+	if (json_cache.arena_on && json_in_arena(p))
+		return;
 	if (n > JSON_BLOCK_MAX)
 		goto out;
 	c = json_class(n);
 	if (json_cache.n[c] >= JSON_CACHE_DEPTH)
 		goto out;
-	if (!json_cache.registered) {
-		pthread_once(&json_cache_once, json_cache_key_init);
-		if (json_cache_key == (pthread_key_t)-1 ||
-		    pthread_setspecific(json_cache_key, &json_cache))
-			goto out;
-		json_cache.registered = true;
-	}
+	if (!json_cache_register())
+		goto out;
 	b->next = json_cache.head[c];
 	json_cache.head[c] = b;
 	json_cache.n[c]++;
@@ -217,7 +306,8 @@ static void *json_arr_resize(void *items, size_t size)
 
 	if (size > SIZE_MAX - sizeof(*h))
 		return NULL;
-	if (h && old + sizeof(*h) > JSON_BLOCK_MAX && total > JSON_BLOCK_MAX) {
+	if (h && old + sizeof(*h) > JSON_BLOCK_MAX && total > JSON_BLOCK_MAX &&
+	    !(json_cache.arena_on && json_in_arena(h))) {
 		n = realloc(h, total);
 	} else {
 		n = json_mem_alloc(total);
@@ -554,6 +644,9 @@ void retisc_json__free(struct retisc_json *v)
 	struct retisc_json *child, *up;
 
 	if (!v)
+		return;
+	/* A tree built in the arena is all in it: nothing to walk. */
+	if (json_cache.arena_on && json_in_arena(v))
 		return;
 	if (!json_is_container(v)) {
 		json_free_node(v);
