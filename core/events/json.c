@@ -215,14 +215,11 @@ static int json_class(size_t n)
 	return n ? (int)((n - 1) / JSON_BLOCK_STEP) : 0;
 }
 
-/* n bytes, not zeroed; release with json_mem_free(p, n). */
-static void *json_mem_alloc(size_t n)
+static void *json_block_alloc(size_t n)
 {
 	struct json_block *b;
 	int c;
 
-	if (json_cache.arena_on)
-		return json_arena_alloc(n);
 	if (n > JSON_BLOCK_MAX)
 		return malloc(n);
 	c = json_class(n);
@@ -232,6 +229,24 @@ static void *json_mem_alloc(size_t n)
 	json_cache.head[c] = b->next;
 	json_cache.n[c]--;
 	return b;
+}
+
+/*
+ * n bytes, not zeroed; release with json_mem_free(p, n). Small enough to
+ * be inlined: in the arena, most allocations are the bump below.
+ */
+static inline void *json_mem_alloc(size_t n)
+{
+	struct json_chunk *ch = json_cache.arena;
+	size_t r = (n + JSON_ARENA_ALIGN - 1) & ~(size_t)(JSON_ARENA_ALIGN - 1);
+
+	if (!json_cache.arena_on)
+		return json_block_alloc(n);
+	if (ch && r >= n && ch->size - ch->used >= r) {
+		ch->used += r;
+		return ch->data + ch->used - r;
+	}
+	return json_arena_alloc(n);
 }
 
 static void json_mem_free(void *p, size_t n)
@@ -919,11 +934,33 @@ static struct json_member *obj_find_n(const struct retisc_json *obj, const char 
 	return NULL;
 }
 
+/* Member m's key is the C string key (which cannot hold a NUL). */
+static bool member_is(const struct json_member *m, const char *key)
+{
+	for (size_t i = 0; i < m->klen; i++)
+		if (m->key[i] != key[i] || !key[i])
+			return false;
+	return !key[m->klen];
+}
+
+/*
+ * Renderers look up a few dozen keys of a few members each per event:
+ * comparing in place costs less than strlen() then memcmp() calls.
+ */
 static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
 {
 	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
 		return NULL;
-	return obj_find_n(obj, key, strlen(key), idx);
+	for (size_t i = 0; i < obj->obj.len; i++) {
+		struct json_member *m = &obj->obj.m[i];
+
+		if (m->key[0] == key[0] && member_is(m, key)) {
+			if (idx)
+				*idx = i;
+			return m;
+		}
+	}
+	return NULL;
 }
 
 int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc_json *v)
@@ -1140,12 +1177,36 @@ static const char json_esc[256] = {
  * Tests 8 at a time (any byte below n: (x - n) & ~x has its top bit set),
  * because event strings are mostly long base64 runs with nothing to escape.
  */
-static bool json_word_needs_escape(uint64_t x)
+static uint64_t json_word_escapes(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
 	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
 
 	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
+static bool json_word_needs_escape(uint64_t x)
+{
+	return json_word_escapes(x);
+}
+
+/*
+ * Offset in word w (8 bytes loaded from memory) of its first byte that needs
+ * an escape, 8 if none. A borrow only flags bytes above a true match, so
+ * the lowest flag is exact. Byte order: the lowest address is the lowest
+ * byte on little-endian machines only.
+ */
+static size_t json_word_first_escape(uint64_t w)
+{
+	uint64_t m = json_word_escapes(w);
+
+	if (!m)
+		return 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	return (size_t)__builtin_clzll(m) / 8;
+#endif
 }
 
 /*
@@ -1533,13 +1594,18 @@ static int parse_string(struct json_parser *p, const char **out, size_t *outlen)
 	size_t n;
 	char c;
 
-	/* Eight bytes at a time through the long runs (base64 packets). */
+	/* Eight bytes at a time through the long runs (base64 packets), and
+	 * straight to the first special byte of the last word. */
 	for (run = begin; run + 8 <= p->len; run += 8) {
 		uint64_t w;
+		size_t k;
 
 		memcpy(&w, s + run, 8);
-		if (json_word_needs_escape(w))
+		k = json_word_first_escape(w);
+		if (k < 8) {
+			run += k;
 			break;
+		}
 	}
 	for (; run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
 		;
@@ -1727,12 +1793,13 @@ static struct retisc_json *parse_number(struct json_parser *p)
 			return NULL;
 		}
 	} else if (is_digit(p->s[p->pos])) {
-		for (; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++) {
+		/* 19 digits always fit in 64 bits: only the 20th is checked. */
+		for (size_t ndig = 0; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++, ndig++) {
 			d = (unsigned int)(p->s[p->pos] - '0');
-			if (mag > (UINT64_MAX - d) / 10)
-				overflow = true;
-			else
+			if (ndig < 19 || (ndig == 19 && mag <= (UINT64_MAX - d) / 10))
 				mag = mag * 10 + d;
+			else
+				overflow = true;
 		}
 	} else {
 		perr(p, start, "invalid number");

@@ -199,6 +199,12 @@ static void test_integers(void **state)
 	retisc_json__free(v);
 
 	assert_parse_err("18446744073709551616", "integer out of range at column 1");
+	/* 19 digits are taken unchecked, the 20th is checked. */
+	assert_roundtrip("[9999999999999999999,10000000000000000000,18446744073709551609]",
+			 "[9999999999999999999,10000000000000000000,18446744073709551609]");
+	assert_parse_err("[19999999999999999999]", "integer out of range at column 2");
+	assert_parse_err("[184467440737095516150]", "integer out of range at column 2");
+	assert_parse_err("-18446744073709551616", "integer out of range at column 1");
 	assert_parse_err("[1,-9223372036854775809]", "integer out of range at column 4");
 	assert_parse_err("{\"a\":99999999999999999999999}", "integer out of range at column 6");
 	/* With a fraction it is a double, which has the range. */
@@ -328,6 +334,7 @@ static void test_parse_escapes(void **state)
 	struct retisc_json *v;
 	const char *s;
 	size_t len;
+	uint64_t u;
 
 	(void)state;
 	v = parse_ok("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\"");
@@ -338,6 +345,26 @@ static void test_parse_escapes(void **state)
 	/* Written back with the canonical escapes: '/' and non-ASCII verbatim. */
 	assert_dump(v, "\"\\\"\\\\/\\b\\f\\n\\r\\tA\xc3\xa9\xe2\x82\xac\"");
 	retisc_json__free(v);
+
+	/* Lookups by C string never match a key holding a NUL past its end. */
+	v = parse_ok("{\"a\\u0000b\":1,\"a\\u0000\":2,\"\":3,\"ab\":4,\"a\":5}");
+	assert_int_equal(retisc_json__obj_len(v), 5);
+	assert_true(retisc_json__obj_get_u64(v, "a", &u) && u == 5);
+	assert_true(retisc_json__obj_get_u64(v, "", &u) && u == 3);
+	assert_true(retisc_json__obj_get_u64(v, "ab", &u) && u == 4);
+	assert_null(retisc_json__obj_get(v, "a\x01"));
+	assert_null(retisc_json__obj_get(v, "abc"));
+	retisc_json__free(v);
+	/* A string whose closing quote or escape is at every offset of a word. */
+	for (size_t k = 0; k < 20; k++) {
+		char in[64], want[64];
+
+		snprintf(in, sizeof(in), "[\"%.*s\",\"%.*s\\n\"]", (int)k,
+			 "abcdefghijklmnopqrstuvwxyz", (int)k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		snprintf(want, sizeof(want), "[\"%.*s\",\"%.*s\\n\"]", (int)k,
+			 "abcdefghijklmnopqrstuvwxyz", (int)k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		assert_roundtrip(in, want);
+	}
 
 	/* \u0000 is kept inside the string. */
 	v = parse_ok("\"a\\u0000b\"");
