@@ -74,11 +74,14 @@ struct retisc_json {
  * freed up to a million times a second by the bus thread; off the main
  * thread every malloc() and free() takes its arena's lock, which made
  * allocation half of the collect's userspace time. Classes every 16 bytes
- * (malloc's own granularity, so held trees take no more memory) up to 128;
- * blocks past JSON_CACHE_DEPTH per class go back to malloc.
+ * (malloc's own granularity, so held trees take no more memory) up to 256:
+ * an object of 5 to 8 members (an event's top level, skb's meta) has a
+ * 200-byte member array, which print's workers would otherwise malloc and
+ * free for every event. Blocks past JSON_CACHE_DEPTH per class go back to
+ * malloc.
  */
 #define JSON_BLOCK_STEP 16
-#define JSON_BLOCK_CLASSES 8
+#define JSON_BLOCK_CLASSES 16
 #define JSON_BLOCK_MAX (JSON_BLOCK_STEP * JSON_BLOCK_CLASSES)
 #define JSON_CACHE_DEPTH 512
 
@@ -86,10 +89,25 @@ struct json_block {
 	struct json_block *next;
 };
 
+/*
+ * A parse arena (retisc_json__arena_begin()): chunks of memory carved
+ * front to back, newest first; the oldest is kept from one use to the next.
+ */
+#define JSON_ARENA_CHUNK (64u << 10)
+#define JSON_ARENA_ALIGN 16
+
+struct json_chunk {
+	struct json_chunk *next;
+	size_t size, used;
+	_Alignas(JSON_ARENA_ALIGN) unsigned char data[];
+};
+
 struct json_cache {
 	struct json_block *head[JSON_BLOCK_CLASSES];
 	unsigned int n[JSON_BLOCK_CLASSES];
 	bool registered;
+	bool arena_on;
+	struct json_chunk *arena;
 };
 
 static __thread struct json_cache json_cache;
@@ -98,9 +116,15 @@ static pthread_once_t json_cache_once = PTHREAD_ONCE_INIT;
 
 static void json_cache_drain(void *unused)
 {
+	struct json_chunk *ch;
 	struct json_block *b;
 
 	(void)unused;
+	while ((ch = json_cache.arena)) {
+		json_cache.arena = ch->next;
+		free(ch);
+	}
+	json_cache.arena_on = false;
 	for (int c = 0; c < JSON_BLOCK_CLASSES; c++) {
 		while ((b = json_cache.head[c])) {
 			json_cache.head[c] = b->next;
@@ -117,14 +141,81 @@ static void json_cache_key_init(void)
 		json_cache_key = (pthread_key_t)-1;
 }
 
+/* Have this thread's cache (and arena) freed when it exits. */
+static bool json_cache_register(void)
+{
+	if (json_cache.registered)
+		return true;
+	pthread_once(&json_cache_once, json_cache_key_init);
+	if (json_cache_key == (pthread_key_t)-1 || pthread_setspecific(json_cache_key, &json_cache))
+		return false;
+	json_cache.registered = true;
+	return true;
+}
+
+static bool json_in_arena(const void *p)
+{
+	for (const struct json_chunk *ch = json_cache.arena; ch; ch = ch->next)
+		if ((uintptr_t)p - (uintptr_t)ch->data < ch->size)
+			return true;
+	return false;
+}
+
+static void *json_arena_alloc(size_t n)
+{
+	struct json_chunk *ch = json_cache.arena;
+	size_t size;
+
+	if (n > SIZE_MAX - JSON_ARENA_CHUNK)
+		return NULL;
+	n = (n + JSON_ARENA_ALIGN - 1) & ~(size_t)(JSON_ARENA_ALIGN - 1);
+	if (!ch || ch->size - ch->used < n) {
+		/* What does not fit in a chunk gets one of its own. */
+		size = n > JSON_ARENA_CHUNK ? n : JSON_ARENA_CHUNK;
+		ch = malloc(sizeof(*ch) + size);
+		if (!ch)
+			return NULL;
+		ch->size = size;
+		ch->used = 0;
+		ch->next = json_cache.arena;
+		json_cache.arena = ch;
+	}
+	ch->used += n;
+	return ch->data + ch->used - n;
+}
+
+int retisc_json__arena_begin(void)
+{
+	if (json_cache.arena_on)
+		return -EBUSY;
+	if (!json_cache_register())
+		return -ENOMEM;
+	json_cache.arena_on = true;
+	return 0;
+}
+
+void retisc_json__arena_end(void)
+{
+	struct json_chunk *ch;
+
+	if (!json_cache.arena_on)
+		return;
+	json_cache.arena_on = false;
+	while ((ch = json_cache.arena) && ch->next) {
+		json_cache.arena = ch->next;
+		free(ch);
+	}
+	if (ch)
+		ch->used = 0;
+}
+
 /* Class of a block of n <= JSON_BLOCK_MAX bytes; it holds (class + 1) * 16. */
 static int json_class(size_t n)
 {
 	return n ? (int)((n - 1) / JSON_BLOCK_STEP) : 0;
 }
 
-/* n bytes, not zeroed; release with json_mem_free(p, n). */
-static void *json_mem_alloc(size_t n)
+static void *json_block_alloc(size_t n)
 {
 	struct json_block *b;
 	int c;
@@ -140,6 +231,24 @@ static void *json_mem_alloc(size_t n)
 	return b;
 }
 
+/*
+ * n bytes, not zeroed; release with json_mem_free(p, n). Small enough to
+ * be inlined: in the arena, most allocations are the bump below.
+ */
+static inline void *json_mem_alloc(size_t n)
+{
+	struct json_chunk *ch = json_cache.arena;
+	size_t r = (n + JSON_ARENA_ALIGN - 1) & ~(size_t)(JSON_ARENA_ALIGN - 1);
+
+	if (!json_cache.arena_on)
+		return json_block_alloc(n);
+	if (ch && r >= n && ch->size - ch->used >= r) {
+		ch->used += r;
+		return ch->data + ch->used - r;
+	}
+	return json_arena_alloc(n);
+}
+
 static void json_mem_free(void *p, size_t n)
 {
 	struct json_block *b = p;
@@ -147,18 +256,16 @@ static void json_mem_free(void *p, size_t n)
 
 	if (!p)
 		return;
+	/* Arena blocks all go at once, in retisc_json__arena_end(). */
+	if (json_cache.arena_on && json_in_arena(p))
+		return;
 	if (n > JSON_BLOCK_MAX)
 		goto out;
 	c = json_class(n);
 	if (json_cache.n[c] >= JSON_CACHE_DEPTH)
 		goto out;
-	if (!json_cache.registered) {
-		pthread_once(&json_cache_once, json_cache_key_init);
-		if (json_cache_key == (pthread_key_t)-1 ||
-		    pthread_setspecific(json_cache_key, &json_cache))
-			goto out;
-		json_cache.registered = true;
-	}
+	if (!json_cache_register())
+		goto out;
 	b->next = json_cache.head[c];
 	json_cache.head[c] = b;
 	json_cache.n[c]++;
@@ -214,7 +321,8 @@ static void *json_arr_resize(void *items, size_t size)
 
 	if (size > SIZE_MAX - sizeof(*h))
 		return NULL;
-	if (h && old + sizeof(*h) > JSON_BLOCK_MAX && total > JSON_BLOCK_MAX) {
+	if (h && old + sizeof(*h) > JSON_BLOCK_MAX && total > JSON_BLOCK_MAX &&
+	    !(json_cache.arena_on && json_in_arena(h))) {
 		n = realloc(h, total);
 	} else {
 		n = json_mem_alloc(total);
@@ -552,6 +660,9 @@ void retisc_json__free(struct retisc_json *v)
 
 	if (!v)
 		return;
+	/* A tree built in the arena is all in it: nothing to walk. */
+	if (json_cache.arena_on && json_in_arena(v))
+		return;
 	if (!json_is_container(v)) {
 		json_free_node(v);
 		return;
@@ -823,11 +934,33 @@ static struct json_member *obj_find_n(const struct retisc_json *obj, const char 
 	return NULL;
 }
 
+/* Member m's key is the C string key (which cannot hold a NUL). */
+static bool member_is(const struct json_member *m, const char *key)
+{
+	for (size_t i = 0; i < m->klen; i++)
+		if (m->key[i] != key[i] || !key[i])
+			return false;
+	return !key[m->klen];
+}
+
+/*
+ * Renderers look up a few dozen keys of a few members each per event:
+ * comparing in place costs less than strlen() then memcmp() calls.
+ */
 static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
 {
 	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
 		return NULL;
-	return obj_find_n(obj, key, strlen(key), idx);
+	for (size_t i = 0; i < obj->obj.len; i++) {
+		struct json_member *m = &obj->obj.m[i];
+
+		if (m->key[0] == key[0] && member_is(m, key)) {
+			if (idx)
+				*idx = i;
+			return m;
+		}
+	}
+	return NULL;
 }
 
 int retisc_json__obj_set(struct retisc_json *obj, const char *key, struct retisc_json *v)
@@ -1044,12 +1177,36 @@ static const char json_esc[256] = {
  * Tests 8 at a time (any byte below n: (x - n) & ~x has its top bit set),
  * because event strings are mostly long base64 runs with nothing to escape.
  */
-static bool json_word_needs_escape(uint64_t x)
+static uint64_t json_word_escapes(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
 	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
 
 	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
+static bool json_word_needs_escape(uint64_t x)
+{
+	return json_word_escapes(x);
+}
+
+/*
+ * Offset in word w (8 bytes loaded from memory) of its first byte that needs
+ * an escape, 8 if none. A borrow only flags bytes above a true match, so
+ * the lowest flag is exact. Byte order: the lowest address is the lowest
+ * byte on little-endian machines only.
+ */
+static size_t json_word_first_escape(uint64_t w)
+{
+	uint64_t m = json_word_escapes(w);
+
+	if (!m)
+		return 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	return (size_t)__builtin_clzll(m) / 8;
+#endif
 }
 
 /*
@@ -1315,8 +1472,11 @@ static void perr_nomem(struct json_parser *p)
 		snprintf(p->err, p->errsz, "out of memory at column %zu", p->pos + 1);
 }
 
-static void skip_ws(struct json_parser *p)
+static inline void skip_ws(struct json_parser *p)
 {
+	/* Compact lines (events files) have no white space at all. */
+	if (p->pos < p->len && (unsigned char)p->s[p->pos] > ' ')
+		return;
 	while (p->pos < p->len) {
 		char c = p->s[p->pos];
 
@@ -1434,13 +1594,18 @@ static int parse_string(struct json_parser *p, const char **out, size_t *outlen)
 	size_t n;
 	char c;
 
-	/* Eight bytes at a time through the long runs (base64 packets). */
+	/* Eight bytes at a time through the long runs (base64 packets), and
+	 * straight to the first special byte of the last word. */
 	for (run = begin; run + 8 <= p->len; run += 8) {
 		uint64_t w;
+		size_t k;
 
 		memcpy(&w, s + run, 8);
-		if (json_word_needs_escape(w))
+		k = json_word_first_escape(w);
+		if (k < 8) {
+			run += k;
 			break;
+		}
 	}
 	for (; run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
 		;
@@ -1628,12 +1793,13 @@ static struct retisc_json *parse_number(struct json_parser *p)
 			return NULL;
 		}
 	} else if (is_digit(p->s[p->pos])) {
-		for (; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++) {
+		/* 19 digits always fit in 64 bits: only the 20th is checked. */
+		for (size_t ndig = 0; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++, ndig++) {
 			d = (unsigned int)(p->s[p->pos] - '0');
-			if (mag > (UINT64_MAX - d) / 10)
-				overflow = true;
-			else
+			if (ndig < 19 || (ndig == 19 && mag <= (UINT64_MAX - d) / 10))
 				mag = mag * 10 + d;
+			else
+				overflow = true;
 		}
 	} else {
 		perr(p, start, "invalid number");
@@ -1767,7 +1933,8 @@ static int member_cmp(const void *a, const void *b)
 
 static bool member_key_eq(const struct json_member *x, const struct json_member *y)
 {
-	return x->klen == y->klen && !memcmp(x->key, y->key, x->klen);
+	/* Keys end with a NUL, so [0] exists even when empty. */
+	return x->klen == y->klen && x->key[0] == y->key[0] && !memcmp(x->key, y->key, x->klen);
 }
 
 /*

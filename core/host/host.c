@@ -137,6 +137,8 @@ struct retisc_registry *retisc_registry__new(void)
 		.reader_parse_line = retisc_reader__parse_line,
 		.json_dump_str = retisc_json__dump_str,
 		.json_dump_str_lossy = retisc_json__dump_str_lossy,
+		.json_arena_begin = retisc_json__arena_begin,
+		.json_arena_end = retisc_json__arena_end,
 	};
 	struct retisc_registry *reg = retisc_registry__create(&services);
 	int err;

@@ -60,10 +60,41 @@ static int encode(void *priv, uint8_t type, const void *data, size_t size,
 	       ?: retisc_strbuf__putc(sb, '}');
 }
 
+/*
+ * pre, then v in base 10 or 16 (lower case) with at least width digits
+ * (zero-padded), then post: the text of printf's %llu / %0*llx. Every
+ * event of a tracked packet comes through here, and vsnprintf()'s setup
+ * costs more than the formatting (print's hot path, doc/processing.md §1.1).
+ */
+static int put_num(struct retisc_strbuf *out, const char *pre, uint64_t v, unsigned int base,
+		   unsigned int width, const char *post)
+{
+	char buf[24], *q = buf + sizeof(buf);
+
+	/* Constant divisors: a division by a variable base is a slow div. */
+	if (base == 16) {
+		do {
+			*--q = "0123456789abcdef"[v & 0xf];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			*--q = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
+	while ((size_t)(buf + sizeof(buf) - q) < width)
+		*--q = '0';
+	return retisc_strbuf__puts(out, pre) ?:
+		       retisc_strbuf__append(out, q, (size_t)(buf + sizeof(buf) - q)) ?:
+		       retisc_strbuf__puts(out, post);
+}
+
 /* doc/events.md §4.4: #{id:x} (skb {skb:x}) */
 static int format(void *priv, const struct retisc_json *sec, const struct retisc_fmt *f)
 {
 	uint64_t head, ts, skb, lost = 0;
+	int err;
 
 	(void)priv;
 	if (!retisc_api__get_u64(api, sec, "orig_head", &head) ||
@@ -71,15 +102,14 @@ static int format(void *priv, const struct retisc_json *sec, const struct retisc
 	    !retisc_api__get_u64(api, sec, "skb", &skb))
 		return -EINVAL;
 	if (ts)
-		retisc_strbuf__printf(f->out, "#%llx%016llx", (unsigned long long)ts,
-				      (unsigned long long)head);
+		err = put_num(f->out, "#", ts, 16, 0, "") ?: put_num(f->out, "", head, 16, 16, "");
 	else
-		retisc_strbuf__printf(f->out, "#%llx", (unsigned long long)head);
-	retisc_strbuf__printf(f->out, " (skb %llx)", (unsigned long long)skb);
+		err = put_num(f->out, "#", head, 16, 0, "");
+	err = err ?: put_num(f->out, " (skb ", skb, 16, 0, ")");
 	/* retisc: events of this packet lost just before this one. */
-	if (retisc_api__get_u64(api, sec, "lost", &lost) && lost)
-		retisc_strbuf__printf(f->out, " [%llu lost]", (unsigned long long)lost);
-	return 0;
+	if (!err && retisc_api__get_u64(api, sec, "lost", &lost) && lost)
+		err = put_num(f->out, " [", lost, 10, 0, " lost]");
+	return err;
 }
 
 static const char *const known_types[] = {"struct sk_buff *", NULL};

@@ -113,10 +113,18 @@ static int fast_put_num(struct retisc_strbuf *sb, uint64_t v, unsigned int base,
 {
 	char buf[24], *q = buf + sizeof(buf);
 
-	do {
-		*--q = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
+	/* Constant divisors: a division by a variable base is a slow div. */
+	if (base == 16) {
+		do {
+			*--q = "0123456789abcdef"[v & 0xf];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			*--q = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
 	while ((size_t)(buf + sizeof(buf) - q) < width && q > buf)
 		*--q = '0';
 	return retisc_strbuf__append(sb, q, (size_t)(buf + sizeof(buf) - q));
@@ -276,9 +284,23 @@ static void put_mac(struct pf_ctx *c, const uint8_t *m)
 	putf(c, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/* Dotted quad, as "%u.%u.%u.%u": two per IPv4 packet, so written here. */
 static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 {
-	putf(c, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+	char buf[16], *q = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = a[i];
+
+		if (v >= 100)
+			*q++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*q++ = (char)('0' + v / 10 % 10);
+		*q++ = (char)('0' + v % 10);
+		*q++ = '.';
+	}
+	if (!c->err)
+		c->err = retisc_strbuf__append(c->sb, buf, (size_t)(q - buf - 1));
 }
 
 /* doc/events.md §6.8, shared with the other plugins that print addresses. */

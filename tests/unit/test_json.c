@@ -199,6 +199,12 @@ static void test_integers(void **state)
 	retisc_json__free(v);
 
 	assert_parse_err("18446744073709551616", "integer out of range at column 1");
+	/* 19 digits are taken unchecked, the 20th is checked. */
+	assert_roundtrip("[9999999999999999999,10000000000000000000,18446744073709551609]",
+			 "[9999999999999999999,10000000000000000000,18446744073709551609]");
+	assert_parse_err("[19999999999999999999]", "integer out of range at column 2");
+	assert_parse_err("[184467440737095516150]", "integer out of range at column 2");
+	assert_parse_err("-18446744073709551616", "integer out of range at column 1");
 	assert_parse_err("[1,-9223372036854775809]", "integer out of range at column 4");
 	assert_parse_err("{\"a\":99999999999999999999999}", "integer out of range at column 6");
 	/* With a fraction it is a double, which has the range. */
@@ -328,6 +334,7 @@ static void test_parse_escapes(void **state)
 	struct retisc_json *v;
 	const char *s;
 	size_t len;
+	uint64_t u;
 
 	(void)state;
 	v = parse_ok("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\"");
@@ -338,6 +345,26 @@ static void test_parse_escapes(void **state)
 	/* Written back with the canonical escapes: '/' and non-ASCII verbatim. */
 	assert_dump(v, "\"\\\"\\\\/\\b\\f\\n\\r\\tA\xc3\xa9\xe2\x82\xac\"");
 	retisc_json__free(v);
+
+	/* Lookups by C string never match a key holding a NUL past its end. */
+	v = parse_ok("{\"a\\u0000b\":1,\"a\\u0000\":2,\"\":3,\"ab\":4,\"a\":5}");
+	assert_int_equal(retisc_json__obj_len(v), 5);
+	assert_true(retisc_json__obj_get_u64(v, "a", &u) && u == 5);
+	assert_true(retisc_json__obj_get_u64(v, "", &u) && u == 3);
+	assert_true(retisc_json__obj_get_u64(v, "ab", &u) && u == 4);
+	assert_null(retisc_json__obj_get(v, "a\x01"));
+	assert_null(retisc_json__obj_get(v, "abc"));
+	retisc_json__free(v);
+	/* A string whose closing quote or escape is at every offset of a word. */
+	for (size_t k = 0; k < 20; k++) {
+		char in[64], want[64];
+
+		snprintf(in, sizeof(in), "[\"%.*s\",\"%.*s\\n\"]", (int)k,
+			 "abcdefghijklmnopqrstuvwxyz", (int)k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		snprintf(want, sizeof(want), "[\"%.*s\",\"%.*s\\n\"]", (int)k,
+			 "abcdefghijklmnopqrstuvwxyz", (int)k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		assert_roundtrip(in, want);
+	}
 
 	/* \u0000 is kept inside the string. */
 	v = parse_ok("\"a\\u0000b\"");
@@ -886,6 +913,72 @@ static void test_jansson_accepts_dump(void **state)
 	retisc_strbuf__release(&sb);
 }
 
+/*
+ * The parse arena (print's workers): same values as without it, big
+ * strings and member arrays that outgrow their blocks included, and the
+ * thread back to ordinary allocation after the end.
+ */
+static void test_arena(void **state)
+{
+	struct retisc_strbuf in = RETISC_STRBUF_INIT, want = RETISC_STRBUF_INIT;
+	struct retisc_json *heap, *v, *w;
+	char *big;
+	int i;
+
+	(void)state;
+	big = malloc(200001);
+	assert_non_null(big);
+	memset(big, 'x', 200000);
+	big[200000] = '\0';
+	/* 40 members, every even key twice (the last value wins), a string
+	 * larger than an arena chunk. */
+	retisc_strbuf__putc(&in, '{');
+	retisc_strbuf__putc(&want, '{');
+	for (i = 0; i < 40; i++)
+		retisc_strbuf__printf(&in, "\"k%d\":%d,", i, i);
+	for (i = 0; i < 40; i += 2)
+		retisc_strbuf__printf(&in, "\"k%d\":[%d],", i, i + 1000);
+	retisc_strbuf__printf(&in, "\"big\":\"%s\"}", big);
+	for (i = 0; i < 40; i++)
+		retisc_strbuf__printf(&want, i % 2 ? "\"k%d\":%d," : "\"k%d\":[%d],", i,
+				      i % 2 ? i : i + 1000);
+	retisc_strbuf__printf(&want, "\"big\":\"%s\"}", big);
+
+	heap = parse_ok(retis_event);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(retisc_json__arena_begin(), 0);
+		assert_int_equal(retisc_json__arena_begin(), -EBUSY);
+		v = parse_ok(in.buf);
+		assert_int_equal(retisc_json__obj_len(v), 41);
+		assert_dump(v, want.buf);
+		/* Values built in the arena may be modified in it. */
+		w = parse_ok(retis_event);
+		for (i = 0; i < 20; i++)
+			assert_int_equal(retisc_json__arr_append(retisc_json__obj_get(v, "k0"),
+								 retisc_json__new_u64(i)),
+					 0);
+		assert_int_equal(retisc_json__arr_len(retisc_json__obj_get(v, "k0")), 21);
+		assert_int_equal(retisc_json__obj_set(v, "k1", w), 0);
+		assert_int_equal(retisc_json__obj_len(v), 41);
+		/* Ordinary values are read and freed as usual meanwhile. */
+		assert_dump(heap, retis_event);
+		if (round == 2) {
+			retisc_json__free(heap);
+			heap = NULL;
+		}
+		retisc_json__free(v);
+		retisc_json__arena_end();
+		retisc_json__arena_end();
+	}
+	/* Back to the heap: a value freed one node at a time. */
+	v = parse_ok(in.buf);
+	assert_dump(v, want.buf);
+	retisc_json__free(v);
+	free(big);
+	retisc_strbuf__release(&in);
+	retisc_strbuf__release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -909,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_types_and_errors),
 		cmocka_unit_test(test_jansson_accepts_dump),
+		cmocka_unit_test(test_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,17 @@ struct retisc_json *retisc_json__new_str_lossy(const char *s, size_t n);
 struct retisc_json *retisc_json__copy(const struct retisc_json *v);
 /* Recursive free. Accepts NULL. */
 void retisc_json__free(struct retisc_json *v);
+/*
+ * Parse arena of the calling thread (doc/processing.md §1.1). Between
+ * __arena_begin() and __arena_end(), the values this thread builds (parsed
+ * or not) are carved from one arena, retisc_json__free() of them costs
+ * nothing, and __arena_end() releases them all at once: none may be used
+ * after it. Values built before __arena_begin() may be read and freed in
+ * between, but neither modified nor put into arena values.
+ * __arena_begin(): 0, -EBUSY (already begun) or -ENOMEM.
+ */
+int retisc_json__arena_begin(void);
+void retisc_json__arena_end(void);
 
 /* Type of v; RETISC_JSON_NULL for a NULL pointer. */
 enum retisc_json_type retisc_json__type(const struct retisc_json *v);

@@ -812,6 +812,15 @@ struct retisc_api {
 	 */
 	int (*json_dump_str)(struct retisc_strbuf *sb, const char *s, size_t n);
 	int (*json_dump_str_lossy)(struct retisc_strbuf *sb, const char *s, size_t n);
+
+	/*
+	 * The calling thread's parse arena (retisc_json__arena_begin() and
+	 * __arena_end() in retisc/json.h, same contracts): for a worker that
+	 * parses, renders and frees one line after another (print,
+	 * doc/processing.md §1.1). Check with RETISC_API_HAS().
+	 */
+	int (*json_arena_begin)(void);
+	void (*json_arena_end)(void);
 	size_t : 0;
 };
 
