@@ -134,24 +134,7 @@ static void offset_from_startup(struct retisc_renderer *r, const struct retisc_j
 static int put_num(struct retisc_strbuf *out, const char *pre, uint64_t v, unsigned int base,
 		   unsigned int width, const char *post)
 {
-	char buf[24], *q = buf + sizeof(buf);
-
-	/* Constant divisors: a division by a variable base is a slow div. */
-	if (base == 16) {
-		do {
-			*--q = "0123456789abcdef"[v & 0xf];
-			v >>= 4;
-		} while (v);
-	} else {
-		do {
-			*--q = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-	}
-	while ((size_t)(buf + sizeof(buf) - q) < width)
-		*--q = '0';
-	return retisc_strbuf__puts(out, pre) ?:
-		       retisc_strbuf__append(out, q, (size_t)(buf + sizeof(buf) - q)) ?:
+	return retisc_strbuf__puts(out, pre) ?: retisc_strbuf__put_num(out, v, base, width) ?:
 		       retisc_strbuf__puts(out, post);
 }
 

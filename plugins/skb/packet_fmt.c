@@ -108,28 +108,6 @@ static void put(struct pf_ctx *c, const char *s)
 		c->err = retisc_strbuf__puts(c->sb, s);
 }
 
-/* v in base (10 or 16, lower case), at least width digits, zero-padded. */
-static int fast_put_num(struct retisc_strbuf *sb, uint64_t v, unsigned int base, unsigned int width)
-{
-	char buf[24], *q = buf + sizeof(buf);
-
-	/* Constant divisors: a division by a variable base is a slow div. */
-	if (base == 16) {
-		do {
-			*--q = "0123456789abcdef"[v & 0xf];
-			v >>= 4;
-		} while (v);
-	} else {
-		do {
-			*--q = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-	}
-	while ((size_t)(buf + sizeof(buf) - q) < width && q > buf)
-		*--q = '0';
-	return retisc_strbuf__append(sb, q, (size_t)(buf + sizeof(buf) - q));
-}
-
 /*
  * printf() for the conversions this file uses, with the same text: %u, %x
  * (optionally zero-padded to a one-digit width), %zu, %s, %%. A packet line
@@ -155,11 +133,11 @@ static int fast_vformat(struct retisc_strbuf *sb, const char *fmt, va_list ap)
 		}
 		if (*p == 'z' && p[1] == 'u') {
 			p++;
-			err = err ?: fast_put_num(sb, va_arg(ap, size_t), 10, width);
+			err = err ?: retisc_strbuf__put_num(sb, va_arg(ap, size_t), 10, width);
 		} else if (*p == 'u' || *p == 'x') {
 			err = err
-				      ?: fast_put_num(sb, va_arg(ap, unsigned int),
-						      *p == 'u' ? 10 : 16, width);
+				      ?: retisc_strbuf__put_num(sb, va_arg(ap, unsigned int),
+								*p == 'u' ? 10 : 16, width);
 		} else if (*p == 's' && !width) {
 			err = err ?: retisc_strbuf__puts(sb, va_arg(ap, const char *));
 		} else if (*p == '%' && !width) {
