@@ -371,23 +371,7 @@ static int vlan_format(struct retisc_strbuf *out, const struct retisc_json *v)
 static int put_u64(struct retisc_strbuf *out, const char *pre, uint64_t v, bool hex,
 		   const char *post)
 {
-	char buf[24], *q = buf + sizeof(buf);
-	unsigned int base = hex ? 16 : 10;
-
-	/* Constant divisors: a division by a variable base is a slow div. */
-	if (base == 16) {
-		do {
-			*--q = "0123456789abcdef"[v & 0xf];
-			v >>= 4;
-		} while (v);
-	} else {
-		do {
-			*--q = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-	}
-	return retisc_strbuf__puts(out, pre) ?:
-		       retisc_strbuf__append(out, q, (size_t)(buf + sizeof(buf) - q)) ?:
+	return retisc_strbuf__puts(out, pre) ?: retisc_strbuf__put_num(out, v, hex ? 16 : 10, 0) ?:
 		       retisc_strbuf__puts(out, post);
 }
 
