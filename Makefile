@@ -61,7 +61,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test unit-test live-test bench vm-test verifier-test format install uninstall \
+.PHONY: all clean deps test unit-test live-test bench vm-test fleet-vm-test verifier-test format install uninstall \
 	fuzz fuzz-build soak
 
 # --- sources ---------------------------------------------------------------
@@ -295,6 +295,10 @@ soak: all
 # part of make test, or alone.
 vm-test: all
 	$(Q)tests/vm/run.sh $(BUILD)
+
+# Two kernels, one NATS server: this machine and a VM lane guest (doc/fleet.md §6).
+fleet-vm-test: all
+	$(Q)tests/vm/fleet.sh $(BUILD)
 
 # --- installation --------------------------------------------------------------
 # The plugin SDK: userspace headers, and the BPF hook SDK installed next to

@@ -1,6 +1,8 @@
 #!/bin/bash
 # README's test command, `make test`: the unit tests (tests/run-unit.sh),
-# the live tests (tests/run-live.sh), the VM lane (tests/vm/run.sh) and the
+# the live tests (tests/run-live.sh), the VM lane (tests/vm/run.sh), the
+# two-kernel fleet test (tests/vm/fleet.sh: this machine and a VM lane
+# guest over a tap link, doc/fleet.md §6) and the
 # fuzz targets for FUZZ_SECONDS (30) each (tests/fuzz/run.sh), each
 # run whatever the ones before gave, then one summary with the counts of
 # each. The VM lane skips (status 77) when QEMU or Debian's kernel package
@@ -44,6 +46,7 @@ part() {
 part "unit tests" "$HERE/run-unit.sh" "$BUILD"
 part "live tests" "$HERE/run-live.sh" "$BUILD"
 part "VM lane" "$HERE/vm/run.sh" "$BUILD"
+part "fleet VM" "$HERE/vm/fleet.sh" "$BUILD"
 part "fuzzing" "$HERE/fuzz/run.sh" "$BUILD" "${FUZZ_SECONDS:-30}"
 
 echo "=== summary"
@@ -53,7 +56,8 @@ if [ ${#FAILED[@]} -gt 0 ]; then
 	exit 1
 fi
 if [ ${#SKIPPED[@]} -gt 0 ]; then
-	echo "make test: passed, ${SKIPPED[*]} skipped (see above)"
+	skipped=$(printf '%s, ' "${SKIPPED[@]}")
+	echo "make test: passed, ${skipped%, } skipped (see above)"
 else
 	echo "make test: passed"
 fi

@@ -16,6 +16,7 @@ struct st_event {
 	uint64_t k1, k2; /* tracking key; k1 = 0: untracked (own series) */
 	uint64_t ident;
 	uint64_t src, dst; /* folded IP addresses: the packet's direction */
+	bool xmit;	   /* handed to a device's driver: leaving, if on the uplink */
 	struct retisc_json *ev;
 	size_t series;
 };
@@ -24,6 +25,8 @@ struct st_series {
 	int host;
 	size_t first_ev, n_ev; /* in s->ev after sorting */
 	int64_t first, last;
+	int64_t leave; /* the last xmit event's time, else last */
+	bool has_xmit;
 	uint64_t ident;
 	uint64_t src, dst; /* of the event that gave the identity */
 	size_t parent;	   /* union-find */
@@ -143,6 +146,62 @@ static void packet_dir(const uint8_t *p, size_t n, uint64_t *src, uint64_t *dst)
 	}
 }
 
+/*
+ * What tells two transmissions of one TCP segment apart, which the
+ * tracking guard's identity deliberately does not (on one host a
+ * retransmission is the same packet; on the wire it is another one, and
+ * every pure ACK of a receiver has the same sequence number): the IPv4 id,
+ * the ack number and the timestamp option's value, none of which NAT
+ * rewrites. Mixed into the identity's length and key bits (its kind and
+ * flags stay); 0 when the header is not in the buffer.
+ */
+static uint64_t tcp_transmission(const struct retisc_ident_buf *buf, __u32 avail)
+{
+	struct retisc_ident_l3 r = {};
+	const __u8 *b = buf->b;
+	__u32 off = 0, inner = 0, l4, hl, o;
+	__u16 et, iet;
+	uint8_t key[12] = {};
+
+	et = retisc_ident__eth(b, avail, &off);
+	if (!et || retisc_ident__l3(b, avail, et, off, &r))
+		return 0;
+	iet = retisc_ident__tunnel(b, avail, &r, &inner);
+	if (iet == RETISC_IDENT_TUNNEL_CUT)
+		return 0;
+	if (iet) {
+		off = inner;
+		if (iet == 0x6558 && !(iet = retisc_ident__eth(b, avail, &off)))
+			return 0;
+		if (retisc_ident__l3(b, avail, iet, off, &r))
+			return 0;
+	}
+	l4 = r.l4;
+	if (r.proto != 6 || l4 + 20 > avail)
+		return 0;
+	hl = (retisc_ident__u8(b, l4 + 12) >> 4) * 4u;
+	memcpy(key, &r.id, 2);
+	memcpy(key + 2, b + l4 + 8, 4); /* ack */
+	for (o = l4 + 20; o + 1 < l4 + hl && o + 1 < avail;) {
+		__u8 kind = retisc_ident__u8(b, o), len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		len = retisc_ident__u8(b, o + 1);
+		if (len < 2)
+			break;
+		if (kind == 8 && len == 10 && o + 6 <= avail)
+			memcpy(key + 6, b + o + 2, 4); /* TSval */
+		o += len;
+	}
+	/* Kind and flags stay: the identity remains a TCP one. */
+	return fold(key, sizeof(key)) & 0x0000ffffffffffffull;
+}
+
 /* Identity of the packet section's bytes (they start at the MAC header),
  * and the packet's direction in e. */
 static uint64_t event_ident(const struct retisc_api *api, const struct retisc_json *ev,
@@ -153,6 +212,7 @@ static uint64_t event_ident(const struct retisc_api *api, const struct retisc_js
 	const char *data;
 	size_t len;
 	ssize_t n;
+	uint64_t ident;
 	uint8_t raw[2048];
 
 	data = api->json_get_str(api->json_obj_get(pkt, "data"), &len);
@@ -163,9 +223,27 @@ static uint64_t event_ident(const struct retisc_api *api, const struct retisc_js
 		return 0;
 	packet_dir(raw, (size_t)n, &e->src, &e->dst);
 	memcpy(buf.b, raw, (size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b));
-	return retisc_pkt_ident(&buf,
-				(__u32)((size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b)),
-				RETISC_IDENT_AT_MAC);
+	ident = retisc_pkt_ident(&buf,
+				 (__u32)((size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b)),
+				 RETISC_IDENT_AT_MAC);
+	if (RETISC_IDENT_KIND(ident) == RETISC_IDENT_TCP)
+		ident ^= tcp_transmission(
+			&buf, (__u32)((size_t)n < sizeof(buf.b) ? (size_t)n : sizeof(buf.b)));
+	return ident;
+}
+
+/*
+ * A device transmit probe (net:net_dev_start_xmit, dev_hard_start_xmit,
+ * __dev_queue_xmit...): where a packet leaves its host. Events after it
+ * on the sender (the driver's completion freeing the buffer, which a
+ * virtio NIC does late) may come after the receiver's first event.
+ */
+static bool event_is_xmit(const struct retisc_api *api, const struct retisc_json *ev)
+{
+	const char *sym = api->json_get_str(
+		api->json_obj_get(api->json_obj_get(ev, "kernel"), "symbol"), NULL);
+
+	return sym && strstr(sym, "dev") && strstr(sym, "xmit");
 }
 
 int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
@@ -219,6 +297,7 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 		e->k2 = ++s->untracked;
 	}
 	e->ident = event_ident(api, ev, e);
+	e->xmit = event_is_xmit(api, ev);
 	s->n_ev++;
 	return 0;
 }
@@ -264,8 +343,10 @@ static int build_series(struct stitch *s)
 		struct st_event *e = &s->ev[i];
 		struct st_series *cur = s->n_ser ? &s->ser[s->n_ser - 1] : NULL;
 
+		/* A tracking id holding two packets (a buffer recycled with no
+		 * end of life seen, doc/tracking.md §9) is two series here. */
 		if (!cur || i == 0 || e->host != e[-1].host || e->k1 != e[-1].k1 ||
-		    e->k2 != e[-1].k2) {
+		    e->k2 != e[-1].k2 || (e->ident && cur->ident && e->ident != cur->ident)) {
 			cur = &s->ser[s->n_ser];
 			cur->host = e->host;
 			cur->first_ev = i;
@@ -275,6 +356,9 @@ static int build_series(struct stitch *s)
 		}
 		cur->n_ev++;
 		cur->last = e->wall;
+		if (e->xmit || !cur->has_xmit)
+			cur->leave = e->wall;
+		cur->has_xmit |= e->xmit;
 		if (!cur->ident) {
 			cur->ident = e->ident;
 			cur->src = e->src;
@@ -386,15 +470,15 @@ static size_t two_way_split(const struct stitch *s, const struct pair *p, size_t
 	*margin = -1;
 	if (!min_lo)
 		return 0;
-	/* min_lo[i]: the lowest (first on h - last on 0) of pairs i..n-1. */
+	/* min_lo[i]: the lowest (first on h - leave on 0) of pairs i..n-1. */
 	min_lo[n] = INT64_MAX;
 	for (size_t i = n; i-- > 0;) {
-		int64_t lo = s->ser[p[i].b].first - s->ser[p[i].a].last;
+		int64_t lo = s->ser[p[i].b].first - s->ser[p[i].a].leave;
 
 		min_lo[i] = lo < min_lo[i + 1] ? lo : min_lo[i + 1];
 	}
 	for (size_t k = 1; k < n; k++) {
-		int64_t hi = s->ser[p[k - 1].b].last - s->ser[p[k - 1].a].first;
+		int64_t hi = s->ser[p[k - 1].b].leave - s->ser[p[k - 1].a].first;
 
 		if (hi > max_hi)
 			max_hi = hi;
@@ -410,11 +494,14 @@ static size_t two_way_split(const struct stitch *s, const struct pair *p, size_t
 
 /*
  * The offset of host h to host 0, NTP's way: a packet from 0 to h gives
- * (first on h) - (last on 0) = offset + delay, one from h to 0 gives
- * (last on h) - (first on 0) = offset - delay; with both, the delays
- * cancel in the mean of the two medians. The direction of a matched
- * packet is not known, but each pair's interval [(first on h) - (last on
- * 0), (last on h) - (first on 0)] lies wholly above the offset (0 to h) or
+ * (first on h) - (leave on 0) = offset + delay, one from h to 0 gives
+ * (leave on h) - (first on 0) = offset - delay; with both, the delays
+ * cancel in the mean of the two medians. "Leave" is the last device
+ * transmit of the series, not its last event: a NIC may free a sent
+ * buffer after the other host received the packet (virtio-net does, seen
+ * with a QEMU guest). The direction of a matched
+ * packet is not known, but each pair's interval [(first on h) - (leave on
+ * 0), (leave on h) - (first on 0)] lies wholly above the offset (0 to h) or
  * wholly below it (h to 0): sorted by their middles, the two directions
  * are the split where no interval of the lower part reaches into the upper
  * part (doc/processing.md §9). A split at the widest gap of the middles alone
@@ -453,8 +540,8 @@ static int estimate_offset(struct stitch *s, int h)
 				}
 				p[n++] = (struct pair){.a = i,
 						       .b = j,
-						       .mid = (b->first + b->last) / 2 -
-							      (a->first + a->last) / 2};
+						       .mid = (b->first + b->leave) / 2 -
+							      (a->first + a->leave) / 2};
 			}
 		}
 	}
@@ -472,10 +559,10 @@ static int estimate_offset(struct stitch *s, int h)
 		int64_t lo, hi;
 
 		for (size_t i = 0; i < split; i++) /* h to 0 */
-			v[i] = s->ser[p[i].b].last - s->ser[p[i].a].first;
+			v[i] = s->ser[p[i].b].leave - s->ser[p[i].a].first;
 		lo = median(v, split);
 		for (size_t i = split; i < n; i++) /* 0 to h */
-			v[i - split] = s->ser[p[i].b].first - s->ser[p[i].a].last;
+			v[i - split] = s->ser[p[i].b].first - s->ser[p[i].a].leave;
 		hi = median(v, n - split);
 		s->hosts[h].off.ns = -(lo + (hi - lo) / 2);
 		s->hosts[h].off.two_way = true;
@@ -598,6 +685,7 @@ int stitch__run(struct stitch *s)
 
 		s->ser[i].first += off;
 		s->ser[i].last += off;
+		s->ser[i].leave += off;
 	}
 	return assemble(s);
 }

@@ -26,6 +26,11 @@
 # Environment: RETISC_VM_TIMEOUT (seconds, default 600), RETISC_VM_KEEP=1
 # keeps the staging tree, RETISC_VM_TESTS (space-separated test names, to
 # run a subset), RETISC_VM_VERBOSE=1 shows what passing tests saw too.
+# RETISC_VM_NETNS and RETISC_VM_TAP give the guest a network: QEMU runs in
+# that namespace of this machine with a virtio NIC on that (existing) tap
+# device, the guest's eth0; RETISC_VM_FLEET is written to the guest's
+# /etc/fleet for its fleet test (tests/vm/fleet.sh, the two-kernel fleet
+# test, uses all three).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -38,6 +43,10 @@ TIMEOUT=${RETISC_VM_TIMEOUT:-600}
 # rules of the tests (ct state matches); openvswitch: loaded for the
 # probes on module functions.
 MODULES="veth vxlan nf_tables nft_ct nft_chain_nat nft_nat openvswitch"
+NETNS=${RETISC_VM_NETNS:-}
+TAP=${RETISC_VM_TAP:-}
+# The guest's NIC: QEMU's virtio-net, whose driver is a module in Debian.
+[ -z "$TAP" ] || MODULES="$MODULES virtio_pci virtio_net"
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'vm: %s\n' "$*" >&2; }
@@ -281,6 +290,7 @@ cp "$HERE/tcp_segments.awk" "$ROOT/opt/tcp_segments.awk"
 chmod 755 "$ROOT/init"
 echo "${RETISC_VM_TESTS:-}" >"$ROOT/etc/tests"
 echo "${RETISC_VM_VERBOSE:-0}" >"$ROOT/etc/verbose"
+echo "${RETISC_VM_FLEET:-}" >"$ROOT/etc/fleet"
 
 # Uncompressed: decompressing in the emulated guest costs more than
 # loading a few more megabytes.
@@ -293,8 +303,16 @@ CONSOLE=$VM/console.log
 log "booting (TCG, timeout ${TIMEOUT}s); console in $CONSOLE"
 start=$(date +%s)
 set +e
-# -nic none: the guest needs no network to the outside, and gets none.
-timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nographic -nic none -no-reboot \
+# -nic none: the guest needs no network to the outside, and gets none;
+# with a tap, its only link is that device in $NETNS.
+nic=(-nic none)
+in_ns=()
+if [ -n "$TAP" ]; then
+	nic=(-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no"
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56")
+	[ -z "$NETNS" ] || in_ns=(ip netns exec "$NETNS")
+fi
+timeout --foreground -k 10 "$TIMEOUT" "${in_ns[@]}" qemu-system-x86_64 -nographic "${nic[@]}" -no-reboot \
 	-m 1024 -smp 2 -kernel "$VMLINUZ" -initrd "$VM/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
 	# SeaBIOS clears the screen: keep the log plain text.
