@@ -493,10 +493,15 @@ static size_t two_way_split(const struct stitch *s, const struct pair *p, size_t
 }
 
 /*
- * The offset of host h to host 0, NTP's way: a packet from 0 to h gives
+ * The offset of host h to host 0: a packet from 0 to h gives
  * (first on h) - (leave on 0) = offset + delay, one from h to 0 gives
- * (leave on h) - (first on 0) = offset - delay; with both, the delays
- * cancel in the mean of the two medians. "Leave" is the last device
+ * (leave on h) - (first on 0) = offset - delay; with both, the offset
+ * lies between the highest of the latter and the lowest of the former,
+ * and the middle of that window is taken (NTP's minimum-delay filter:
+ * the fastest packet of each way bounds it best). Medians of the two
+ * ways put a guest's receptions before the host's sends when the
+ * delays of one way vary by more than the other's (seen with a QEMU
+ * guest, doc/fleet.md §6). "Leave" is the last device
  * transmit of the series, not its last event: a NIC may free a sent
  * buffer after the other host received the packet (virtio-net does, seen
  * with a QEMU guest). The direction of a matched
@@ -556,14 +561,18 @@ static int estimate_offset(struct stitch *s, int h)
 		goto out;
 	}
 	if (split) {
-		int64_t lo, hi;
+		int64_t lo = INT64_MIN, hi = INT64_MAX, d;
 
-		for (size_t i = 0; i < split; i++) /* h to 0 */
-			v[i] = s->ser[p[i].b].leave - s->ser[p[i].a].first;
-		lo = median(v, split);
-		for (size_t i = split; i < n; i++) /* 0 to h */
-			v[i - split] = s->ser[p[i].b].first - s->ser[p[i].a].leave;
-		hi = median(v, n - split);
+		/* The middle of what every matched packet allows: no packet
+		 * arrives before it left, whichever way it went. */
+		for (size_t i = 0; i < split; i++) { /* h to 0 */
+			d = s->ser[p[i].b].leave - s->ser[p[i].a].first;
+			lo = d > lo ? d : lo;
+		}
+		for (size_t i = split; i < n; i++) { /* 0 to h */
+			d = s->ser[p[i].b].first - s->ser[p[i].a].leave;
+			hi = d < hi ? d : hi;
+		}
 		s->hosts[h].off.ns = -(lo + (hi - lo) / 2);
 		s->hosts[h].off.two_way = true;
 	} else {

@@ -23,7 +23,7 @@
 #define HOST_ARG "fleet-host=%s"
 #define GUEST_ARG "fleet-guest=%s"
 #define OFFSET_LINE                                                                                \
-	"clock of fleet-guest: +502.875 ms to align with fleet-host (27 matched packet(s), both "  \
+	"clock of fleet-guest: +502.878 ms to align with fleet-host (27 matched packet(s), both "  \
 	"ways)"
 
 static const char *host_in(void)
@@ -101,7 +101,7 @@ static void test_clock_shift(void **state)
 	       ring_path(GUEST_ARG, tmp_file("guest-5s.json", shifted.buf)));
 	assert_int_equal(r.status, 0);
 	assert_str_eq(r.out, want);
-	assert_contains(pt_log(&r), "clock of fleet-guest: -4497.125 ms to align with fleet-host "
+	assert_contains(pt_log(&r), "clock of fleet-guest: -4497.122 ms to align with fleet-host "
 				    "(27 matched packet(s), both ways)");
 	pt_free(&r);
 	retisc_strbuf__release(&shifted);
