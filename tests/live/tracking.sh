@@ -119,7 +119,7 @@ tap_acks() {
 test_tracking_tap_acks() {
 	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return $SKIP; }
 	tap_acks tap-acks || return 1
-	grep -qE "identity guard (19|[2-9][0-9])," "$TMP/tap-acks.log" || return 1
+	grep -qE "identity guard [1-9][0-9]," "$TMP/tap-acks.log" || return 1
 	$TRK_CHECK acks "$TMP/tap-acks.json" 20 8090 || return 1
 	# The control: the same ACKs merge without the guard.
 	tap_acks tap-acks-ctl --tracking-guard off || return 1
