@@ -3,7 +3,9 @@
 never hold two packets.
 
 The packet bytes are parsed here, independently of retisc: a TCP segment is
-(addresses, ports, sequence number, SYN/FIN/RST, payload length); an ICMP
+(addresses, ports, sequence number, SYN/FIN/RST, payload length), plus the
+ack number and window for a pure ACK (a receiver's ACKs all have one
+sequence number; TCP never retransmits one); an ICMP
 echo is (addresses, type, id, sequence); a UDP datagram of tcp_peer.py is
 (addresses, ports, the number in its payload).
 
@@ -18,6 +20,9 @@ segment and sub-ranges of it, never bytes outside it.
       least one segment was transmitted twice and kept one id over both
   check_tracking.py flood FILE MIN_IDS
       every id holds one ICMP echo or one UDP datagram
+  check_tracking.py acks FILE N PORT
+      the N pure ACKs sent from PORT were received (netif_receive_skb) under
+      N ids, and no id holds two segments
 """
 import base64
 import struct
@@ -26,6 +31,7 @@ import sys
 from checklib import fail, load, tid
 
 XMIT = "net:net_dev_start_xmit"
+RECV = "net:netif_receive_skb"
 
 
 def ipv4(e):
@@ -53,13 +59,17 @@ def tcp_segment(e, ports):
         return None
     doff = (l4[12] >> 4) * 4
     flags = l4[13] & 0x07  # FIN, SYN, RST
-    return (src, dst, sport, dport, seq, flags, tot - ihl - doff)
+    plen = tot - ihl - doff
+    # A pure ACK: (ack number, window).
+    acked = struct.unpack_from("!IxxH", l4, 8) if not plen and not flags else None
+    return (src, dst, sport, dport, seq, flags, plen, acked)
 
 
 def show(seg):
-    src, dst, sport, dport, seq, flags, plen = seg
+    src, dst, sport, dport, seq, flags, plen, acked = seg
     f = "".join(c for c, b in (("F", 1), ("S", 2), ("R", 4)) if flags & b) or "."
-    return f"{'.'.join(map(str, src))}:{sport}>{'.'.join(map(str, dst))}:{dport} [{f}] seq {seq} len {plen}"
+    a = f" ack {acked[0]} win {acked[1]}" if acked else ""
+    return f"{'.'.join(map(str, src))}:{sport}>{'.'.join(map(str, dst))}:{dport} [{f}] seq {seq} len {plen}{a}"
 
 
 def merged_ids(events, key):
@@ -79,16 +89,18 @@ def merged_ids(events, key):
 
 def within(first, seg):
     """seg is first, or the part of its bytes a trim kept: same addresses,
-    ports, SYN and RST, sequence range inside first's."""
+    ports, SYN and RST, sequence range inside first's. Pure ACKs are never
+    trimmed."""
+    if seg[7] or first[7]:
+        return seg == first
     if seg[:4] != first[:4] or (seg[5] & ~first[5]) or (seg[5] & 6) != (first[5] & 6):
         return False
     d = (seg[4] - first[4]) % 2**32
     return d + seg[6] <= first[6]
 
 
-def tcp(path, min_ids, retrans=None):
-    ports = {8080, 8081}
-    events = load(path)
+def tcp_merged(events, ports):
+    """{id: segments} of the events, failing if an id holds two segments."""
     by_id, _ = merged_ids(events, lambda e: tcp_segment(e, ports))
     merged = {i: segs for i, segs in by_id.items()
               if any(not within(segs[0], s) for s in segs[1:])}
@@ -96,6 +108,13 @@ def tcp(path, min_ids, retrans=None):
         first = list(merged.values())[:5]
         fail(f"{len(merged)} of {len(by_id)} ids hold more than one TCP segment, e.g. "
              + "; ".join(" | ".join(show(s) for s in segs) for segs in first))
+    return by_id
+
+
+def tcp(path, min_ids, retrans=None):
+    ports = {8080, 8081}
+    events = load(path)
+    by_id = tcp_merged(events, ports)
     if len(by_id) < int(min_ids):
         fail(f"only {len(by_id)} tracked TCP segments (want {min_ids})")
     msg = f"ok: {len(by_id)} ids, each holding one TCP segment"
@@ -120,6 +139,24 @@ def tcp(path, min_ids, retrans=None):
             fail(f"no retransmitted segment kept its id ({len(again)} retransmitted)")
         msg += f"; {len(again)} segments retransmitted, {len(kept)} kept one id"
     print(msg)
+
+
+def acks(path, n, port):
+    port, n = int(port), int(n)
+    events = load(path)
+    ids = {}
+    for e in events:
+        if e["kernel"]["symbol"] != RECV or "skb-tracking" not in e:
+            continue
+        s = tcp_segment(e, {port})
+        if s and s[2] == port and s[7]:
+            ids.setdefault(s[7], set()).add(tid(e))
+    # Each ACK is seen once on receive; an id per ACK, none shared.
+    all_ids = set().union(*ids.values()) if ids else set()
+    if len(ids) != n or len(all_ids) != n:
+        fail(f"{len(ids)} pure ACKs received (want {n}) under {len(all_ids)} ids")
+    by_id = tcp_merged(events, {port})
+    print(f"ok: {n} pure ACKs under {n} ids; {len(by_id)} ids, each holding one TCP segment")
 
 
 def flood_key(e):
@@ -154,5 +191,7 @@ if __name__ == "__main__":
         tcp(*sys.argv[2:])
     elif cmd == "flood":
         flood(*sys.argv[2:])
+    elif cmd == "acks":
+        acks(*sys.argv[2:])
     else:
         fail(f"unknown check {cmd}")

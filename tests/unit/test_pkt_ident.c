@@ -169,6 +169,79 @@ static void test_tcp(void **state)
 	assert_true(ident_mac(&b, 0) == retisc_ident__make(RETISC_IDENT_TCP, 0, 30000, 1));
 }
 
+/* TCP window of a packet built by tcp_pkt(). */
+static void tcp_window(struct pkt *p, uint16_t win)
+{
+	put16(p->b + 14 + 20 + 14, win);
+}
+
+/*
+ * Pure ACKs (no payload, no SYN/FIN/RST): a receiver's ACKs all carry its
+ * one sequence number, so the ack number and the window tell them apart;
+ * TCP never retransmits one, so nothing on the way changes them either.
+ */
+static void test_tcp_pure_ack(void **state)
+{
+	struct pkt a, b;
+	uint64_t id;
+
+	(void)state;
+	tcp_pkt(&a, 1, 0x11223344, 0x55667788, 0x10, 0);
+	tcp_window(&a, 501);
+	id = ident_mac(&a, 0);
+	assert_true(id == retisc_ident__make(RETISC_IDENT_TCP, RETISC_IDENT_TCP_PURE_ACK, 501,
+					     0x11223344 ^ 0x55667788));
+	assert_true(ident_net(&a, 14, 0x0800) == id);
+	/* The receiver's next ACK: same sequence number, more acknowledged. */
+	tcp_pkt(&b, 2, 0x11223344, 0x55667788 + 1448, 0x10, 0);
+	tcp_window(&b, 501);
+	assert_true(retisc_pkt_ident__differs(id, ident_mac(&b, 0)));
+	/* A window update: same sequence and ack numbers, another window. */
+	tcp_pkt(&b, 2, 0x11223344, 0x55667788, 0x10, 0);
+	tcp_window(&b, 1002);
+	assert_true(retisc_pkt_ident__differs(id, ident_mac(&b, 0)));
+	/* The same ACK after NAT (addresses, ports) and with another IPv4 id. */
+	tcp_pkt(&b, 9, 0x11223344, 0x55667788, 0x10, 0);
+	tcp_window(&b, 501);
+	b.b[14 + 15] = 9;
+	put16(b.b + 14 + 20, 40001);
+	put16(b.b + 14 + 20 + 2, 80);
+	assert_true(ident_mac(&b, 0) == id);
+	assert_false(retisc_pkt_ident__differs(id, ident_mac(&b, 0)));
+	/* The ACK's bytes end before its window: unknown, not another ACK. */
+	a.len = 14 + 20 + 15;
+	assert_true(ident_mac(&a, 0) == 0);
+	a.len = 14 + 20 + 16;
+	assert_true(ident_mac(&a, 0) == id);
+	/* With options (timestamps): still a pure ACK. */
+	tcp_pkt(&b, 1, 0x11223344, 0x55667788, 0x10, 12);
+	b.b[14 + 20 + 12] = 8 << 4;
+	tcp_window(&b, 501);
+	assert_true(ident_mac(&b, 0) == id);
+
+	/* Data: a retransmission acknowledges more and advertises another
+	 * window, and is the same segment. */
+	tcp_pkt(&a, 1, 0x11223344, 0x55667788, 0x18, 100);
+	tcp_window(&a, 501);
+	id = ident_mac(&a, 0);
+	assert_true(id == retisc_ident__make(RETISC_IDENT_TCP, 0, 100, 0x11223344));
+	tcp_pkt(&b, 2, 0x11223344, 0x55667788 + 5000, 0x18, 100);
+	tcp_window(&b, 2000);
+	assert_true(ident_mac(&b, 0) == id);
+	assert_false(retisc_pkt_ident__differs(id, ident_mac(&b, 0)));
+	/* A FIN without data is retransmitted too: its ack number is left out. */
+	tcp_pkt(&a, 1, 0x11223344, 0x55667788, 0x11, 0);
+	id = ident_mac(&a, 0);
+	assert_true(id == retisc_ident__make(RETISC_IDENT_TCP, 0x01, 0, 0x11223344));
+	tcp_pkt(&b, 2, 0x11223344, 0x55667788 + 1, 0x11, 0);
+	tcp_window(&b, 64);
+	assert_false(retisc_pkt_ident__differs(id, ident_mac(&b, 0)));
+	/* A pure ACK is another packet than the data segment of its sequence. */
+	tcp_pkt(&a, 1, 0x11223344, 0x55667788, 0x18, 100);
+	tcp_pkt(&b, 1, 0x11223344, 0x55667788, 0x10, 0);
+	assert_true(retisc_pkt_ident__differs(ident_mac(&a, 0), ident_mac(&b, 0)));
+}
+
 static void udp_pkt(struct pkt *p, uint32_t *l3, const char *payload, uint16_t ipid)
 {
 	memset(p, 0, sizeof(*p));
@@ -363,11 +436,9 @@ static void test_differs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcp),
-		cmocka_unit_test(test_udp_nat),
-		cmocka_unit_test(test_icmp),
-		cmocka_unit_test(test_encapsulation),
-		cmocka_unit_test(test_ipv6_and_fragments),
+		cmocka_unit_test(test_tcp),	      cmocka_unit_test(test_tcp_pure_ack),
+		cmocka_unit_test(test_udp_nat),	      cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_encapsulation), cmocka_unit_test(test_ipv6_and_fragments),
 		cmocka_unit_test(test_differs),
 	};
 

@@ -12,7 +12,8 @@
  * identity is made of fields that NAT, clones, retransmissions and head
  * reallocation leave alone:
  *
- *	TCP	sequence number, SYN/FIN/RST, payload length
+ *	TCP	sequence number, SYN/FIN/RST, payload length; a pure ACK
+ *		(no payload, no SYN/FIN/RST): sequence and ack numbers, window
  *	UDP	length, IPv4 id, checksum less the addresses and ports (NAT
  *		adjusts the checksum by exactly what it rewrites), unless the
  *		checksum is partial (offloaded: only the pseudo header is there)
@@ -22,9 +23,12 @@
  *
  * Addresses and ports are left out (NAT rewrites them); the IPv4 id is left
  * out of TCP (every transmission of a segment gets a new one) and the ack
- * number too (a retransmission acknowledges more). One level of
- * encapsulation (VXLAN, Geneve, GRE, IP in IP) is looked through, so that a
- * packet keeps its identity when a tunnel wraps it in place.
+ * number of a segment that carries data or SYN/FIN/RST too (a
+ * retransmission acknowledges more). A pure ACK is never retransmitted (TCP
+ * builds a new one each time), and all the pure ACKs of a receiver have one
+ * sequence number: only the ack number and the window tell them apart. One
+ * level of encapsulation (VXLAN, Geneve, GRE, IP in IP) is looked through,
+ * so that a packet keeps its identity when a tunnel wraps it in place.
  */
 #ifndef __RETISC_PKT_IDENT_H
 #define __RETISC_PKT_IDENT_H
@@ -43,9 +47,11 @@
 /*
  * Identity layout (0: unknown, the guard does not compare):
  *	bits 56-63	kind (RETISC_IDENT_*)
- *	bits 48-55	flags: TCP FIN/SYN/RST, ICMP type, UDP csum known (0x80)
- *	bits 32-47	length (payload or datagram)
- *	bits  0-31	key: TCP seq, ICMP id << 16 | seq, UDP IPv4 id << 16 | csum
+ *	bits 48-55	flags: TCP FIN/SYN/RST or pure ACK (0x08), ICMP type,
+ *			UDP csum known (0x80)
+ *	bits 32-47	length (payload or datagram); TCP pure ACK: window
+ *	bits  0-31	key: TCP seq (pure ACK: seq ^ ack), ICMP id << 16 | seq,
+ *			UDP IPv4 id << 16 | csum
  */
 #define RETISC_IDENT_TCP 1
 #define RETISC_IDENT_UDP 2
@@ -53,6 +59,7 @@
 #define RETISC_IDENT_OTHER 4
 #define RETISC_IDENT_FRAG 5
 #define RETISC_IDENT_UDP_CSUM 0x80
+#define RETISC_IDENT_TCP_PURE_ACK 0x08
 
 #define RETISC_IDENT_KIND(id) ((__u8)((id) >> 56))
 
@@ -298,7 +305,7 @@ RETISC_IDENT_INLINE __u64 retisc_ident__l4(const __u8 *b, __u32 avail, __u32 l3,
 {
 	__u32 l4 = r->l4, hl;
 	__u16 usum;
-	__u8 type;
+	__u8 type, tflags;
 
 	if (r->frag)
 		return r->frag;
@@ -311,8 +318,16 @@ RETISC_IDENT_INLINE __u64 retisc_ident__l4(const __u8 *b, __u32 avail, __u32 l3,
 		hl = (retisc_ident__u8(b, l4 + 12) >> 4) * 4;
 		if (hl < 20 || r->len < hl)
 			return 0;
-		return retisc_ident__make(RETISC_IDENT_TCP, retisc_ident__u8(b, l4 + 13) & 0x07,
-					  (__u16)(r->len - hl), RETISC_IDENT_U32(b, l4 + 4));
+		tflags = retisc_ident__u8(b, l4 + 13) & 0x07;
+		if (r->len > hl || tflags)
+			return retisc_ident__make(RETISC_IDENT_TCP, tflags, (__u16)(r->len - hl),
+						  RETISC_IDENT_U32(b, l4 + 4));
+		/* A pure ACK: never retransmitted, each is a new segment. */
+		if (l4 + 16 > avail)
+			return 0;
+		return retisc_ident__make(
+			RETISC_IDENT_TCP, RETISC_IDENT_TCP_PURE_ACK, RETISC_IDENT_U16(b, l4 + 14),
+			RETISC_IDENT_U32(b, l4 + 4) ^ RETISC_IDENT_U32(b, l4 + 8));
 	case 17:
 		if (l4 + 8 > avail)
 			return 0;
