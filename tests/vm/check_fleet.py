@@ -9,12 +9,14 @@ host's own events. HOST sent a ping and a TCP connection to GUEST over one
 link: every packet either of them put on that link (a device transmit
 event) must be exactly one journey, starting on its sender, crossing to
 the other host once its sender handed it to the device, with each host's
-events in that host's own time order, and holding that one packet only.
+events in that host's own time order, and holding that one packet only;
+and no tracking id of either host may be in two journeys.
 """
 import re
 import sys
 
-EVENT = re.compile(r"^(?P<cont>\s+↳ )?\[(?P<hosts>[^\]]+)\] (?P<ts>\d+) .*? (?P<sym>\S+) #")
+EVENT = re.compile(r"^(?P<cont>\s+↳ )?\[(?P<hosts>[^\]]+)\] (?P<ts>\d+) .*? (?P<sym>\S+) "
+                   r"#(?P<id>[0-9a-f]+)")
 PLAIN = re.compile(r"^(?P<ts>\d+) .*? (?P<sym>\S+) #")
 XMIT = "net:net_dev_start_xmit"
 RECV = "net:netif_receive_skb"
@@ -111,6 +113,16 @@ def main():
         if not evs[arrive[0] if arrive else 0]["cont"] or \
                 "%s → %s" % (start, other) not in evs[arrive[0] if arrive else 0]["hosts"]:
             fail("journey %d: the host change is not shown as [%s → %s]" % (n, start, other))
+
+    # Tracking never merged two packets on either kernel (tracepoint mode
+    # here, kprobe mode in the guest): an id is in one journey only.
+    ids = {}
+    for n, evs in enumerate(js):
+        for e in evs:
+            ids.setdefault((e["host"], e["id"]), set()).add(n)
+    for (h, tid), ns in sorted(ids.items()):
+        if len(ns) > 1:
+            fail("%s's tracking id %s holds the packets of %d journeys" % (h, tid, len(ns)))
 
     for pkt, ns in by_pkt.items():
         if len(ns) > 1:
