@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Checks of the two-kernel fleet test (tests/vm/fleet.sh, doc/fleet.md §6).
+"""Checks of the fleet test on several kernels (tests/vm/fleet.sh, doc/fleet.md §6).
 
-Usage: check_fleet.py STITCH_TEXT STITCH_LOG HOST GUEST HOST_TEXT GUEST_TEXT
+Usage: check_fleet.py STITCH_TEXT STITCH_LOG NAME=ADDRESS=TEXT...
 
-STITCH_TEXT is `retisc stitch --cross` over both hosts' streams, STITCH_LOG
-its standard error; HOST_TEXT and GUEST_TEXT are `retisc print` of each
-host's own events. HOST sent a ping and a TCP connection to GUEST over one
-link: every packet either of them put on that link (a device transmit
-event) must be exactly one journey, starting on its sender, crossing to
-the other host once its sender handed it to the device, with each host's
-events in that host's own time order, and holding that one packet only;
-and no tracking id of either host may be in two journeys.
+STITCH_TEXT is `retisc stitch --cross` over the hosts' streams, the first
+host the reference; STITCH_LOG its standard error; each NAME=ADDRESS=TEXT
+a host, its IPv4 address and `retisc print` of its own events. The first
+host bridges the others: a packet from one host to another crosses the
+hosts on its path, [source, destination], or [source, first host,
+destination] between two others.
+
+Every packet a host sent from its own address (a device transmit event)
+must be exactly one journey, holding that packet only, visiting the hosts
+of its path in that order (by each host's first event), each host entered
+after the previous one transmitted it, each host's events in that host's
+own time order, and received by its destination; every other host's clock
+is estimated both ways; no tracking id of any host is in two journeys.
 """
 import re
 import sys
@@ -18,6 +23,7 @@ import sys
 EVENT = re.compile(r"^(?P<cont>\s+↳ )?\[(?P<hosts>[^\]]+)\] (?P<ts>\d+) .*? (?P<sym>\S+) "
                    r"#(?P<id>[0-9a-f]+)")
 PLAIN = re.compile(r"^(?P<ts>\d+) .*? (?P<sym>\S+) #")
+PKT = re.compile(r"^\s+(\d+\.\d+\.\d+\.\d+)(?:\.\d+)? > (\d+\.\d+\.\d+\.\d+)")
 XMIT = "net:net_dev_start_xmit"
 RECV = "net:netif_receive_skb"
 
@@ -30,16 +36,16 @@ def fail(msg):
 
 
 def events_of(lines, pattern):
-    """Events as dicts: host label, ts, symbol, first packet line."""
+    """Events as dicts (the pattern's groups), with their first packet line."""
     evs = []
     for i, line in enumerate(lines):
         m = pattern.match(line)
         if not m:
             continue
         pkt = ""
-        if i + 1 < len(lines) and re.match(r"^\s+\d+\.\d+\.\d+\.\d+", lines[i + 1]):
+        if i + 1 < len(lines) and PKT.match(lines[i + 1]):
             pkt = lines[i + 1].strip()
-        evs.append(dict(m.groupdict(), pkt=pkt, line=line))
+        evs.append(dict(m.groupdict(), pkt=pkt))
     return evs
 
 
@@ -58,64 +64,79 @@ def journeys(text):
     return out
 
 
-def sent(text):
-    """Packet lines of a host's own device transmits, and of its receives."""
-    evs = events_of(text.split("\n"), PLAIN)
-    return ([e["pkt"] for e in evs if e["sym"] == XMIT and e["pkt"]],
-            [e["pkt"] for e in evs if e["sym"] == RECV and e["pkt"]])
+def addresses(pkt):
+    m = PKT.match("  " + pkt)
+    return (m.group(1), m.group(2)) if m else (None, None)
 
 
 def main():
-    stitch, log, host, guest, host_text, guest_text = sys.argv[1:7]
+    stitch, log = sys.argv[1:3]
+    hosts = []  # (name, address, text)
+    for arg in sys.argv[3:]:
+        name, addr, path = arg.split("=", 2)
+        hosts.append((name, addr, open(path).read()))
+    ref = hosts[0][0]
+    name_of = {addr: name for name, addr, _ in hosts}
+
     err = open(log).read()
-    m = re.search(r"clock of %s: ([+-][0-9.]+) ms to align with %s \((\d+) matched packet\(s\), "
-                  r"both ways\)" % (re.escape(guest), re.escape(host)), err)
-    if not m:
-        fail("no two-way clock estimate in the log: %r" % err.strip())
-    else:
-        print("clock offset %s ms, %s matched packets" % (m.group(1), m.group(2)))
+    for name, _, _ in hosts[1:]:
+        m = re.search(r"clock of %s: ([+-][0-9.]+) ms to align with %s \((\d+) matched "
+                      r"packet\(s\), both ways\)" % (re.escape(name), re.escape(ref)), err)
+        if not m:
+            fail("no two-way clock estimate of %s in the log: %r" % (name, err.strip()))
+        else:
+            print("clock of %s: %s ms, %s matched packets" % (name, m.group(1), m.group(2)))
+
+    # What each host sent from its own address, and received.
+    sent, recv = {}, {}
+    for name, addr, text in hosts:
+        evs = events_of(text.split("\n"), PLAIN)
+        sent[name] = []
+        for e in evs:
+            if e["sym"] == XMIT and addresses(e["pkt"])[0] == addr and e["pkt"] not in sent[name]:
+                sent[name].append(e["pkt"])
+        recv[name] = {e["pkt"] for e in evs if e["sym"] == RECV and e["pkt"]}
 
     js = journeys(open(stitch).read())
-    h_sent, h_recv = sent(open(host_text).read())
-    g_sent, g_recv = sent(open(guest_text).read())
-    src_of = {host: "10.250.0.1", guest: "10.250.0.2"}
-    print("%d journeys; host sent %d and received %d packets, guest sent %d and received %d"
-          % (len(js), len(h_sent), len(h_recv), len(g_sent), len(g_recv)))
+    print("%d journeys; sent: %s" % (len(js), ", ".join(
+        "%s %d" % (n, len(sent[n])) for n, _, _ in hosts)))
 
     by_pkt = {}
+    paths = {}
     for n, evs in enumerate(js):
-        if not evs:
-            fail("journey %d has no event" % n)
-            continue
-        start = evs[0]["host"]
-        other = guest if start == host else host
         pkts = {e["pkt"] for e in evs if e["pkt"]}
         if len(pkts) != 1:
             fail("journey %d holds %d packets: %s" % (n, len(pkts), sorted(pkts)))
             continue
         pkt = pkts.pop()
         by_pkt.setdefault(pkt, []).append(n)
-        if not pkt.startswith(src_of.get(start, "?") + " ") and \
-                not pkt.startswith(src_of.get(start, "?") + "."):
-            fail("journey %d starts on %s but its packet is %s" % (n, start, pkt))
-        # Each host's events in its own time order.
-        for h in (host, guest):
+        src, dst = addresses(pkt)
+        if src not in name_of or dst not in name_of:
+            fail("journey %d: a packet between unknown hosts: %s" % (n, pkt))
+            continue
+        want = [name_of[src]] + ([ref] if ref not in (name_of[src], name_of[dst]) else []) + \
+            [name_of[dst]]
+        visited = []
+        for e in evs:
+            if e["host"] not in visited:
+                visited.append(e["host"])
+        paths[pkt] = visited
+        if visited != want:
+            fail("journey %d visits %s, its path is %s: %s" % (n, visited, want, pkt))
+            continue
+        for h in visited:
             ts = [e["ts"] for e in evs if e["host"] == h]
             if ts != sorted(ts):
                 fail("journey %d: %s's events out of order: %s" % (n, h, ts))
-        # The packet reaches the other host after its sender transmitted it.
-        xmit = [i for i, e in enumerate(evs) if e["host"] == start and e["sym"] == XMIT]
-        arrive = [i for i, e in enumerate(evs) if e["host"] == other]
-        if not xmit or not arrive:
-            fail("journey %d: no transmit on %s or no event on %s" % (n, start, other))
-        elif arrive[0] < xmit[0]:
-            fail("journey %d: on %s before %s transmitted it" % (n, other, start))
-        if not evs[arrive[0] if arrive else 0]["cont"] or \
-                "%s → %s" % (start, other) not in evs[arrive[0] if arrive else 0]["hosts"]:
-            fail("journey %d: the host change is not shown as [%s → %s]" % (n, start, other))
+        for a, b in zip(visited, visited[1:]):
+            enter = next(i for i, e in enumerate(evs) if e["host"] == b)
+            if not any(e["host"] == a and e["sym"] == XMIT for e in evs[:enter]):
+                fail("journey %d: on %s before %s transmitted it" % (n, b, a))
+            # The arrow names the host of the event printed before (a
+            # sender's late buffer free may come between).
+            if not evs[enter]["hosts"].endswith(" → %s" % b):
+                fail("journey %d: the change to %s is not shown as [… → %s]" % (n, b, b))
 
-    # Tracking never merged two packets on either kernel (tracepoint mode
-    # here, kprobe mode in the guest): an id is in one journey only.
     ids = {}
     for n, evs in enumerate(js):
         for e in evs:
@@ -123,38 +144,41 @@ def main():
     for (h, tid), ns in sorted(ids.items()):
         if len(ns) > 1:
             fail("%s's tracking id %s holds the packets of %d journeys" % (h, tid, len(ns)))
-
     for pkt, ns in by_pkt.items():
         if len(ns) > 1:
             fail("packet in %d journeys (%s): %s" % (len(ns), ns, pkt))
-    # Every packet put on the link is a journey across both hosts, and it
-    # was received on the other side.
-    for who, out, peer_recv in ((host, h_sent, g_recv), (guest, g_sent, h_recv)):
-        for pkt in out:
+
+    total = 0
+    for name, _, _ in hosts:
+        for pkt in sent[name]:
+            total += 1
             if pkt not in by_pkt:
-                fail("%s sent a packet that is no cross-host journey: %s" % (who, pkt))
-            if pkt not in peer_recv:
-                fail("%s sent a packet the other host did not receive: %s" % (who, pkt))
-    if len(by_pkt) != len(h_sent) + len(g_sent):
-        fail("%d journeys for %d packets sent" % (len(by_pkt), len(h_sent) + len(g_sent)))
+                fail("%s sent a packet that is no cross-host journey: %s" % (name, pkt))
+            dst = name_of.get(addresses(pkt)[1])
+            if dst and pkt not in recv[dst]:
+                fail("%s sent a packet %s did not receive: %s" % (name, dst, pkt))
+    if len(by_pkt) != total:
+        fail("%d journeys for %d packets sent" % (len(by_pkt), total))
 
-    def count(who, what):
-        return sum(1 for evs in js if evs and evs[0]["host"] == who and what in evs[0]["pkt"])
+    # What fleet.sh sent: 5 pings and a TCP connection to the first guest,
+    # 3 pings to the second, 3 pings from the first guest to the second.
+    def count(src, dst, what):
+        return sum(1 for pkt, p in paths.items()
+                   if p[0] == src and p[-1] == dst and what in pkt)
 
-    pings = (count(host, "proto ICMP (1) type 8 "), count(guest, "proto ICMP (1) type 0 "))
-    tcp = (count(host, "proto TCP (6)"), count(guest, "proto TCP (6)"))
-    print("ping: %d requests %s -> %s, %d replies back; TCP: %d segments %s -> %s, %d back"
-          % (pings[0], host, guest, pings[1], tcp[0], host, guest, tcp[1]))
-    if pings != (5, 5):
-        fail("expected 5 echo requests and 5 replies as journeys, got %s" % (pings,))
-    # The handshake, the 64 KiB and the close: SYN, data segments and FIN
-    # from the host; SYN-ACK and FIN at least from the guest.
-    if tcp[0] < 4 or tcp[1] < 2:
-        fail("too few TCP journeys: %s" % (tcp,))
-    for flag, who in (("[S]", host), ("[S.]", guest)):
-        if not any(evs and evs[0]["host"] == who and "flags %s" % flag in evs[0]["pkt"]
-                   for evs in js):
-            fail("no %s journey from %s" % (flag, who))
+    g1, g2 = hosts[1][0], hosts[2][0] if len(hosts) > 2 else None
+    want = [(ref, g1, "proto ICMP (1) type 8 ", 5), (g1, ref, "proto ICMP (1) type 0 ", 5),
+            (ref, g1, "flags [S] ", 1), (g1, ref, "flags [S.] ", 1),
+            (ref, g1, "proto TCP (6) flags [P.] ", 2)]
+    if g2:
+        want += [(ref, g2, "proto ICMP (1) type 8 ", 3), (g2, ref, "proto ICMP (1) type 0 ", 3),
+                 (g1, g2, "proto ICMP (1) type 8 ", 3), (g2, g1, "proto ICMP (1) type 0 ", 3)]
+    for src, dst, what, n in want:
+        got = count(src, dst, what)
+        print("%s -> %s %s: %d journey(s)" % (src, dst, what.strip(), got))
+        if got < n or ("ICMP" in what and got != n):
+            fail("expected %s%d '%s' journeys %s -> %s, got %d"
+                 % ("" if "ICMP" in what else ">= ", n, what.strip(), src, dst, got))
     print("%d check(s) failed" % len(failures) if failures else "all checks passed")
     return 1 if failures else 0
 

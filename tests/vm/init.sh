@@ -1189,43 +1189,48 @@ test_ovs_track() {
 }
 
 # Whatever the tests saw, the kernel must not have complained.
-# The guest half of the two-kernel fleet test (tests/vm/fleet.sh, which
-# runs the other half on the host and checks the stitched journeys): run
-# only when selected, with /etc/fleet = "<guest address/prefix> <sink URL>
-# <probes...> -f <filter>". The guest, with a host name and a machine id of its own,
-# collects with kprobe tracking and publishes to the host's nats-server
-# over its NIC; a TCP listener takes the host's connection on port 5001;
-# the host's connection to port 5002 ends the collection. The console
-# line "fleet: ready" tells the host that the probes are attached.
+# A guest's half of the fleet test on three kernels (tests/vm/fleet.sh,
+# which runs the host's half and checks the stitched journeys): run only
+# when selected. /etc/fleet sets FLEET_NAME (host name), FLEET_ADDR
+# (address/prefix of eth0), FLEET_URL (sink), FLEET_PEER (the other
+# guest's address), FLEET_PROBES and FLEET_FILTER. The guest, with a
+# machine id of its own, collects with kprobe tracking and publishes to
+# the host's nats-server over its NIC. The host's connections: port 5001
+# takes data, port 5003 makes the guest ping its peer (the packets cross
+# the host's bridge: three kernels on one journey), port 5002 ends the
+# collection. The console line "fleet: ready" tells the host that the
+# probes are attached.
 test_fleet() {
-	local addr url probes filter st
-	read -r addr url probes </etc/fleet
-	filter=${probes#* -f }
-	probes=${probes%% -f *}
-	[ -n "$url" ] || { result fleet-config 1; return; }
-	hostname fleet-guest
+	local st srv pinger
+	. /etc/fleet
+	[ -n "${FLEET_URL:-}" ] || { result fleet-config 1; return; }
+	hostname "$FLEET_NAME"
 	tr -d - </proc/sys/kernel/random/uuid >/etc/machine-id
 	mkdir -p /var/tmp
-	$IP link set lo up && $IP addr add "$addr" dev eth0 && $IP link set eth0 up ||
+	$IP link set lo up && $IP addr add "$FLEET_ADDR" dev eth0 && $IP link set eth0 up ||
 		{ result fleet-eth0 1; return; }
-	printf '#!/bin/sh\ncat >/dev/null\n' >$T/sink.sh && chmod +x $T/sink.sh
+	printf '#!/bin/sh\ncat >/dev/null\n' >$T/sink.sh
+	printf '#!/bin/sh\nping -c 3 -i 0.3 -W 5 %s\n' "$FLEET_PEER" >$T/ping-peer.sh
+	chmod +x $T/sink.sh $T/ping-peer.sh
 	nc -ll -p 5001 -e $T/sink.sh &
-	local srv=$!
+	srv=$!
+	nc -ll -p 5003 -e $T/ping-peer.sh &
+	pinger=$!
 	# The --cmd waits for the host's "done" connection; the console is
 	# the one channel the host reads.
-	RETISC_NATS_DRAIN_MS=60000 timeout -s INT 240 $RETISC collect -c skb-tracking,skb $probes \
-		-f "$filter" -o $T/fleet.json --sink "$url" \
+	RETISC_NATS_DRAIN_MS=60000 timeout -s INT 240 $RETISC collect -c skb-tracking,skb \
+		$FLEET_PROBES -f "$FLEET_FILTER" -o $T/fleet.json --sink "$FLEET_URL" \
 		--cmd "echo fleet: ready >/dev/console; nc -l -p 5002 >/dev/null" >$T/fleet.log 2>&1
 	st=$?
 	echo "exit status $st" >>$T/fleet.log
-	kill $srv 2>/dev/null
-	wait $srv 2>/dev/null
-	echo "fleet: guest wrote $(wc -l <$T/fleet.json) event(s)"
+	kill $srv $pinger 2>/dev/null
+	wait $srv $pinger 2>/dev/null
+	echo "fleet: $FLEET_NAME wrote $(wc -l <$T/fleet.json) event(s)"
 	# The host compares them with what the stream holds.
 	sed 's/^/fleet-json: /' $T/fleet.json
 	# Every event the file got reached the server.
-	[ $st = 0 ] && grep -q "sink $url: $(wc -l <$T/fleet.json) event(s) delivered" $T/fleet.log &&
-		! grep -q "event(s) lost" $T/fleet.log
+	[ $st = 0 ] && grep -q "sink $FLEET_URL: $(wc -l <$T/fleet.json) event(s) delivered" \
+		$T/fleet.log && ! grep -q "event(s) lost" $T/fleet.log
 	result fleet-guest-collect-sink $? $T/fleet.log
 }
 

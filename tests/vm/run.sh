@@ -28,9 +28,12 @@
 # run a subset), RETISC_VM_VERBOSE=1 shows what passing tests saw too.
 # RETISC_VM_NETNS and RETISC_VM_TAP give the guest a network: QEMU runs in
 # that namespace of this machine with a virtio NIC on that (existing) tap
-# device, the guest's eth0; RETISC_VM_FLEET is written to the guest's
-# /etc/fleet for its fleet test (tests/vm/fleet.sh, the two-kernel fleet
-# test, uses all three).
+# device, the guest's eth0, MAC address RETISC_VM_MAC; RETISC_VM_FLEET is
+# written to the guest's /etc/fleet for its fleet test. RETISC_VM_NAME
+# names an instance: its staging tree, initramfs and console log
+# (BUILD/vm/console-NAME.log) are its own, so that two guests run at once
+# once the first has downloaded and extracted what they share
+# (tests/vm/fleet.sh, the fleet test on three kernels, uses all of them).
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -153,7 +156,8 @@ fi
 OVS_LIBS=$OVS/usr/lib/x86_64-linux-gnu:$OVS/lib/x86_64-linux-gnu
 
 # --- initramfs -----------------------------------------------------------------
-ROOT=$VM/root
+INSTANCE=${RETISC_VM_NAME:+-$RETISC_VM_NAME}
+ROOT=$VM/root$INSTANCE
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,opt/retisc,lib/modules}
 
@@ -294,12 +298,13 @@ echo "${RETISC_VM_FLEET:-}" >"$ROOT/etc/fleet"
 
 # Uncompressed: decompressing in the emulated guest costs more than
 # loading a few more megabytes.
-(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$VM/initramfs.cpio"
-log "initramfs $(du -h "$VM/initramfs.cpio" | cut -f1), kernel $KV"
+INITRD=$VM/initramfs$INSTANCE.cpio
+(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$INITRD"
+log "initramfs $(du -h "$INITRD" | cut -f1), kernel $KV"
 [ "${RETISC_VM_KEEP:-0}" = 1 ] || rm -rf "$ROOT"
 
 # --- boot ------------------------------------------------------------------------
-CONSOLE=$VM/console.log
+CONSOLE=$VM/console$INSTANCE.log
 log "booting (TCG, timeout ${TIMEOUT}s); console in $CONSOLE"
 start=$(date +%s)
 set +e
@@ -309,11 +314,11 @@ nic=(-nic none)
 in_ns=()
 if [ -n "$TAP" ]; then
 	nic=(-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no"
-		-device "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56")
+		-device "virtio-net-pci,netdev=n0,mac=${RETISC_VM_MAC:-52:54:00:12:34:56}")
 	[ -z "$NETNS" ] || in_ns=(ip netns exec "$NETNS")
 fi
 timeout --foreground -k 10 "$TIMEOUT" "${in_ns[@]}" qemu-system-x86_64 -nographic "${nic[@]}" -no-reboot \
-	-m 1024 -smp 2 -kernel "$VMLINUZ" -initrd "$VM/initramfs.cpio" \
+	-m 1024 -smp 2 -kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
 	# SeaBIOS clears the screen: keep the log plain text.
 	sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' | tee "$CONSOLE"
