@@ -12,6 +12,7 @@
 
 struct st_event {
 	int host;
+	bool has_run;	 /* a startup event of the host came before it */
 	int64_t wall;	 /* host's wall clock: monotonic + startup offset */
 	uint64_t k1, k2; /* tracking key; k1 = 0: untracked (own series) */
 	uint64_t ident;
@@ -32,8 +33,13 @@ struct st_series {
 
 struct st_host {
 	char *name;
-	int64_t startup_off;
+	/* The offset of the run being read (its last startup event), and the
+	 * first run's, for events that came before any startup event. */
+	int64_t run_off, first_off;
 	bool has_startup;
+	struct retisc_json **startups; /* in input order, kept for the output */
+	int64_t *offs;		       /* their clock offsets */
+	size_t n_startups;
 	struct stitch_offset off;
 };
 
@@ -78,8 +84,13 @@ void stitch__free(struct stitch *s)
 		return;
 	for (size_t i = 0; i < s->n_ev; i++)
 		s->api->json_free(s->ev[i].ev);
-	for (size_t i = 0; i < s->n_hosts; i++)
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		for (size_t k = 0; k < s->hosts[i].n_startups; k++)
+			s->api->json_free(s->hosts[i].startups[k]);
+		free(s->hosts[i].startups);
+		free(s->hosts[i].offs);
 		free(s->hosts[i].name);
+	}
 	for (size_t i = 0; i < s->n_jr; i++)
 		free(s->jr[i].ev);
 	free(s->hosts);
@@ -183,13 +194,29 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 	if (startup) {
 		const struct retisc_json *off =
 			api->json_obj_get(startup, "clock_monotonic_offset");
-		int64_t sec = 0, nsec = 0;
+		struct st_host *h = &s->hosts[host];
+		struct retisc_json **v;
+		int64_t sec = 0, nsec = 0, *o;
 
+		v = realloc(h->startups, (h->n_startups + 1) * sizeof(*v));
+		if (v)
+			h->startups = v;
+		o = v ? realloc(h->offs, (h->n_startups + 1) * sizeof(*o)) : NULL;
+		if (!o) {
+			api->json_free(ev);
+			return -ENOMEM;
+		}
+		h->offs = o;
 		api->json_get_i64(api->json_obj_get(off, "sec"), &sec);
 		api->json_get_i64(api->json_obj_get(off, "nsec"), &nsec);
-		s->hosts[host].startup_off = sec * 1000000000LL + nsec;
-		s->hosts[host].has_startup = true;
-		api->json_free(ev);
+		/* Each run (a host's collection) has its own offset: its events
+		 * follow its startup event (a file, or a stream, doc/fleet.md §3). */
+		h->run_off = sec * 1000000000LL + nsec;
+		h->offs[h->n_startups] = h->run_off;
+		h->startups[h->n_startups++] = ev;
+		if (!h->has_startup)
+			h->first_off = h->run_off;
+		h->has_startup = true;
 		return 0;
 	}
 	if (s->n_ev == s->cap_ev) {
@@ -208,8 +235,10 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 	e->host = host;
 	e->ev = ev;
 	retisc_api__get_u64(api, api->json_obj_get(ev, "common"), "timestamp", &ts);
-	/* The startup offset is added in stitch__run(): it may come late. */
-	e->wall = (int64_t)ts;
+	/* Without a startup event yet, the offset is the host's first run's,
+	 * added in stitch__run(). */
+	e->has_run = s->hosts[host].has_startup;
+	e->wall = (int64_t)ts + (e->has_run ? s->hosts[host].run_off : 0);
 	trk = api->json_obj_get(ev, "skb-tracking");
 	if (trk && retisc_api__get_u64(api, trk, "orig_head", &e->k1) &&
 	    retisc_api__get_u64(api, trk, "timestamp", &e->k2) && e->k1) {
@@ -220,6 +249,14 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 	}
 	e->ident = event_ident(api, ev, e);
 	s->n_ev++;
+	return 0;
+}
+
+int stitch__use_run(struct stitch *s, int host, size_t i)
+{
+	if (i >= stitch__host_startups(s, host))
+		return -EINVAL;
+	s->hosts[host].run_off = s->hosts[host].offs[i];
 	return 0;
 }
 
@@ -584,7 +621,8 @@ int stitch__run(struct stitch *s)
 	int err;
 
 	for (size_t i = 0; i < s->n_ev; i++)
-		s->ev[i].wall += s->hosts[s->ev[i].host].startup_off;
+		if (!s->ev[i].has_run)
+			s->ev[i].wall += s->hosts[s->ev[i].host].first_off;
 	err = build_series(s) ?: index_idents(s);
 	for (size_t h = 1; !err && h < s->n_hosts; h++)
 		err = estimate_offset(s, (int)h);
@@ -645,4 +683,26 @@ const struct retisc_json *stitch__journey_event(const struct stitch *s, size_t j
 	if (wall_ns)
 		*wall_ns = e->wall;
 	return e->ev;
+}
+
+size_t stitch__host_startups(const struct stitch *s, int host)
+{
+	return host >= 0 && (size_t)host < s->n_hosts ? s->hosts[host].n_startups : 0;
+}
+
+const struct retisc_json *stitch__host_startup(const struct stitch *s, int host, size_t i)
+{
+	return i < stitch__host_startups(s, host) ? s->hosts[host].startups[i] : NULL;
+}
+
+const struct retisc_json *stitch__journey_head(const struct stitch *s, size_t j, size_t i)
+{
+	const struct st_event *e;
+
+	if (j >= s->n_jr || i >= s->jr[j].n_ev)
+		return NULL;
+	e = &s->ev[s->jr[j].ev[i]];
+	if (!e->k1)
+		return NULL;
+	return s->ev[s->ser[e->series].first_ev].ev;
 }

@@ -3,9 +3,13 @@
  * Cross-host stitching (processors/stitch/stitch_engine.c) on recorded
  * two-host streams built here: ICMP echoes both ways with host B's clock
  * 5 s ahead, one request NATed on the way (addresses rewritten, identity
- * kept), one that never arrives, and a one-way stream.
+ * kept), one that never arrives, and a one-way stream. Then `retisc
+ * stitch -o` on the recorded set of tests/fixtures/stitch-gen.py (a TCP
+ * handshake through DNAT + SNAT, a lost packet, two boots' clocks 3.000412
+ * s apart; the same as one interleaved stream), whose expected journeys
+ * the script computes from the true times.
  */
-#include "testutil.h"
+#include "proctest.h"
 
 #include <inttypes.h>
 
@@ -229,6 +233,91 @@ static void test_two_way_long_series(void **state)
 	stitch__free(s);
 }
 
+static void expect_file(const char *path, const char *want_path)
+{
+	size_t n, want_n;
+	char *got = slurp(path, &n), *want = slurp(want_path, &want_n);
+
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_str_eq(got, want);
+	free(got);
+	free(want);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Two files, one per host: the journeys as JSON, exactly. */
+static void test_json_out(void **state)
+{
+	const char *out = tmp_path("journeys.json");
+	char a[PATH_MAX], b[PATH_MAX];
+	struct pt_run r;
+
+	(void)state;
+	snprintf(a, sizeof(a), "a=%s", fixture("stitch-a.json"));
+	snprintf(b, sizeof(b), "b=%s", fixture("stitch-b.json"));
+	pt_run(&r, "stitch", "-o", out, a, b);
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, "");
+	assert_contains(pt_log(&r),
+			"clock of b: -3000.412 ms to align with a (4 matched packet(s), "
+			"both ways)");
+	pt_free(&r);
+	expect_file(out, fixture("expected/stitch-journeys.json"));
+}
+
+/* One input holding every host, runs interleaved (a stream read with
+ * annotate=1): split by identity, each run on its own clock offset. */
+static void test_json_stream(void **state)
+{
+	const char *out = tmp_path("stream-journeys.json");
+	struct pt_run r;
+
+	(void)state;
+	pt_run(&r, "stitch", "--out", out, fixture("stitch-stream.json"));
+	assert_int_equal(r.status, 0);
+	assert_contains(pt_log(&r),
+			"clock of b: -3000.412 ms to align with a (4 matched packet(s), "
+			"both ways)");
+	assert_contains(pt_log(&r), "clock of a/boot-a2: no packet matched with a, not aligned");
+	pt_free(&r);
+	expect_file(out, fixture("expected/stitch-stream-journeys.json"));
+}
+
+/* --cross leaves out the packet that never arrived; --print adds the text. */
+static void test_json_cross_print(void **state)
+{
+	const char *out = tmp_path("cross.json");
+	char a[PATH_MAX], b[PATH_MAX], *json;
+	struct pt_run r;
+	size_t n;
+
+	(void)state;
+	snprintf(a, sizeof(a), "a=%s", fixture("stitch-a.json"));
+	snprintf(b, sizeof(b), "b=%s", fixture("stitch-b.json"));
+	pt_run(&r, "stitch", "--cross", "--print", "--format", "single-line", "-o", out, a, b);
+	assert_int_equal(r.status, 0);
+	json = slurp(out, &n);
+	assert_non_null(json);
+	assert_int_equal(count_lines(json), 5); /* the startups, 4 journeys */
+	assert_not_contains(json, "\"timestamp\":6000015000");
+	free(json);
+	/* 9 events, a blank line after each journey */
+	assert_int_equal(count_lines(r.out), 9 + 4);
+	assert_contains(r.out,
+			"  \u21b3 [a \u2192 b] 10007540512000 (0) [tp] net:netif_receive_skb");
+	assert_not_contains(r.out, "6000015000");
+	pt_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +326,12 @@ int main(void)
 		cmocka_unit_test(test_one_way_jitter),
 		cmocka_unit_test(test_two_way_long_series),
 	};
+	const struct CMUnitTest proc_tests[] = {
+		cmocka_unit_test(test_json_out),
+		cmocka_unit_test(test_json_stream),
+		cmocka_unit_test(test_json_cross_print),
+	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, teardown) |
+	       cmocka_run_group_tests(proc_tests, pt_group_setup, pt_group_teardown);
 }
