@@ -404,6 +404,32 @@ test_fleet_token() {
 		{ fleet_server_stop; return 1; }
 	expect_fail 1 "nats://127.0.0.1:$FLEET_PORT/fleet_tok: cannot connect: Authentication Violation" \
 		"$RETISC" print "$url/fleet_tok" || { fleet_server_stop; return 1; }
+	# The token file named by a profile (doc/cli.md §5.1), the sink too.
+	cat >"$TMP/fleet-cred.yaml" <<-EOF
+		version: 1.0
+		name: fleet-cred
+		collect:
+		  - args:
+		      sink: $url/fleet.tok
+		    credentials:
+		      nats:
+		        token_file: $TMP/token
+	EOF
+	chmod 600 "$TMP/fleet-cred.yaml"
+	"$RETISC" -p "$TMP/fleet-cred.yaml" collect -c skb-tracking,skb $IFDUMP -f icmp \
+		-o "$TMP/f9.json" --cmd "$FLEET_TRAFFIC" >"$TMP/f9.log" 2>&1 ||
+		{ cat "$TMP/f9.log"; fleet_server_stop; return 1; }
+	grep -q "Sink credentials: RETISC_NATS_TOKEN_FILE=$TMP/token (profile)" "$TMP/f9.log" &&
+		grep -q "sink $url/fleet.tok: $(wc -l <"$TMP/f9.json") event(s) delivered" "$TMP/f9.log" ||
+		{ cat "$TMP/f9.log"; fleet_server_stop; return 1; }
+	# The environment wins over the profile: a wrong token, refused.
+	printf 'wrong\n' >"$TMP/token-bad"
+	RETISC_NATS_TOKEN_FILE=$TMP/token-bad RETISC_NATS_DRAIN_MS=500 "$RETISC" -p "$TMP/fleet-cred.yaml" \
+		collect -c skb-tracking,skb $IFDUMP -f icmp -o "$TMP/f10.json" \
+		--cmd "$FLEET_TRAFFIC; sleep 1.5" >"$TMP/f10.log" 2>&1 ||
+		{ cat "$TMP/f10.log"; fleet_server_stop; return 1; }
+	grep -q "sink $url/fleet.tok: $(wc -l <"$TMP/f10.json") event(s) lost" "$TMP/f10.log" &&
+		! grep -q "Sink credentials" "$TMP/f10.log" || { cat "$TMP/f10.log"; fleet_server_stop; return 1; }
 	RETISC_NATS_DRAIN_MS=500 "$RETISC" collect -c skb-tracking,skb $IFDUMP -f icmp \
 		-o "$TMP/f8.json" --sink "$url/fleet.tok" --cmd "$FLEET_TRAFFIC; sleep 1.5" \
 		>"$TMP/f8.log" 2>&1 || { cat "$TMP/f8.log"; fleet_server_stop; return 1; }
