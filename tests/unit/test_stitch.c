@@ -5,9 +5,9 @@
  * 5 s ahead, one request NATed on the way (addresses rewritten, identity
  * kept), one that never arrives, and a one-way stream. Then `retisc
  * stitch -o` on the recorded set of tests/fixtures/stitch-gen.py (a TCP
- * handshake through DNAT + SNAT, a lost packet, two boots' clocks 3.000412
- * s apart; the same as one interleaved stream), whose expected journeys
- * the script computes from the true times.
+ * handshake and a UDP query through DNAT + SNAT, a lost packet, two boots'
+ * clocks 3.000412 s apart; the same as one interleaved stream), whose
+ * expected journeys the script computes from the true times.
  */
 #include "proctest.h"
 
@@ -268,7 +268,7 @@ static void test_json_out(void **state)
 	assert_int_equal(r.status, 0);
 	assert_str_eq(r.out, "");
 	assert_contains(pt_log(&r),
-			"clock of b: -3000.412 ms to align with a (4 matched packet(s), "
+			"clock of b: -3000.412 ms to align with a (6 matched packet(s), "
 			"both ways)");
 	pt_free(&r);
 	expect_file(out, fixture("expected/stitch-journeys.json"));
@@ -285,7 +285,7 @@ static void test_json_stream(void **state)
 	pt_run(&r, "stitch", "--out", out, fixture("stitch-stream.json"));
 	assert_int_equal(r.status, 0);
 	assert_contains(pt_log(&r),
-			"clock of b: -3000.412 ms to align with a (4 matched packet(s), "
+			"clock of b: -3000.412 ms to align with a (6 matched packet(s), "
 			"both ways)");
 	assert_contains(pt_log(&r), "clock of a/boot-a2: no packet matched with a, not aligned");
 	pt_free(&r);
@@ -307,11 +307,11 @@ static void test_json_cross_print(void **state)
 	assert_int_equal(r.status, 0);
 	json = slurp(out, &n);
 	assert_non_null(json);
-	assert_int_equal(count_lines(json), 5); /* the startups, 4 journeys */
+	assert_int_equal(count_lines(json), 7); /* the startups, 6 journeys */
 	assert_not_contains(json, "\"timestamp\":6000015000");
 	free(json);
-	/* 9 events, a blank line after each journey */
-	assert_int_equal(count_lines(r.out), 9 + 4);
+	/* 13 events, a blank line after each journey */
+	assert_int_equal(count_lines(r.out), 13 + 6);
 	assert_contains(r.out,
 			"  \u21b3 [a \u2192 b] 10007540512000 (0) [tp] net:netif_receive_skb");
 	assert_not_contains(r.out, "6000015000");
