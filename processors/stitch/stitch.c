@@ -299,11 +299,21 @@ static int render(const struct retisc_api *api, struct stitch *s, struct retisc_
 	return err;
 }
 
-/* Set key to v (taken) in obj; -ENOMEM when v is NULL or on failure. */
+/* Set key to v in obj, which takes v whatever happens; -ENOMEM when v is
+ * NULL (an allocation failed) or on failure. */
 static int obj_put(const struct retisc_api *api, struct retisc_json *obj, const char *key,
 		   struct retisc_json *v)
 {
 	return v && !api->json_obj_set(obj, key, v) ? 0 : -ENOMEM;
+}
+
+/* A new empty object set as obj's key (obj owns it), or NULL. */
+static struct retisc_json *obj_section(const struct retisc_api *api, struct retisc_json *obj,
+				       const char *key)
+{
+	struct retisc_json *v = api->json_new_object();
+
+	return obj_put(api, obj, key, v) ? NULL : v;
 }
 
 /*
@@ -315,39 +325,14 @@ static int obj_put(const struct retisc_api *api, struct retisc_json *obj, const 
 static int put_tracking(const struct retisc_api *api, struct retisc_json *ev,
 			const struct retisc_json *head, size_t idx)
 {
+	static const char *const keys[] = {"orig_head", "timestamp", "skb"};
 	const struct retisc_json *skb_trk = api->json_obj_get(head, "skb-tracking");
 	struct retisc_json *tr, *skb;
 	size_t pos, n;
-	uint64_t v;
+	int err = 0;
 
 	if (!skb_trk || api->json_obj_get(ev, "tracking"))
 		return 0;
-	tr = api->json_new_object();
-	skb = api->json_new_object();
-	if (!tr || !skb) {
-		api->json_free(tr);
-		api->json_free(skb);
-		return -ENOMEM;
-	}
-	if (api->json_obj_set(tr, "skb", skb)) {
-		api->json_free(tr);
-		api->json_free(skb);
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < 3; k++) {
-		static const char *const keys[] = {"orig_head", "timestamp", "skb"};
-
-		v = 0;
-		retisc_api__get_u64(api, skb_trk, keys[k], &v);
-		if (obj_put(api, skb, keys[k], api->json_new_u64(v))) {
-			api->json_free(tr);
-			return -ENOMEM;
-		}
-	}
-	if (obj_put(api, tr, "idx", api->json_new_u64(idx))) {
-		api->json_free(tr);
-		return -ENOMEM;
-	}
 	n = api->json_obj_len(ev);
 	for (pos = 0; pos < n; pos++) {
 		const char *key = api->json_obj_key(ev, pos);
@@ -355,11 +340,20 @@ static int put_tracking(const struct retisc_api *api, struct retisc_json *ev,
 		if (strcmp(key, "common") && strcmp(key, "kernel") && strcmp(key, "userspace"))
 			break;
 	}
-	if (api->json_obj_insert(ev, pos, "tracking", tr)) {
-		api->json_free(tr);
+	/* ev owns tr from the insertion on, whatever happens. */
+	tr = api->json_new_object();
+	if (!tr || api->json_obj_insert(ev, pos, "tracking", tr))
 		return -ENOMEM;
+	skb = obj_section(api, tr, "skb");
+	if (!skb)
+		return -ENOMEM;
+	for (size_t k = 0; k < 3 && !err; k++) {
+		uint64_t v = 0;
+
+		retisc_api__get_u64(api, skb_trk, keys[k], &v);
+		err = obj_put(api, skb, keys[k], api->json_new_u64(v));
 	}
-	return 0;
+	return err ?: obj_put(api, tr, "idx", api->json_new_u64(idx));
 }
 
 /* A host's clock alignment, on its startup events. */
@@ -367,12 +361,10 @@ static int put_host(const struct retisc_api *api, struct stitch *s, int host,
 		    struct retisc_json *ev)
 {
 	const struct stitch_offset *o = stitch__offset(s, host);
-	struct retisc_json *st = api->json_new_object();
+	struct retisc_json *st = obj_section(api, ev, "stitch");
 
-	if (!st || api->json_obj_set(ev, "stitch", st)) {
-		api->json_free(st);
+	if (!st)
 		return -ENOMEM;
-	}
 	return obj_put(api, st, "host", api->json_new_str(stitch__host_name(s, host))) ?:
 	       obj_put(api, st, "clock_offset", api->json_new_i64(o->ns)) ?:
 	       obj_put(api, st, "matched", api->json_new_u64(o->matches)) ?:
@@ -414,13 +406,10 @@ static int render_json(const struct retisc_api *api, struct stitch *s, bool cros
 			int host;
 
 			ev = api->json_copy(stitch__journey_event(s, j, i, &host, &wall));
-			st = api->json_new_object();
-			err = ev && st ? put_tracking(api, ev, stitch__journey_head(s, j, i), i)
-				       : -ENOMEM;
-			if (!err && api->json_obj_set(ev, "stitch", st))
-				err = -ENOMEM;
-			if (err)
-				api->json_free(st);
+			err = ev ? put_tracking(api, ev, stitch__journey_head(s, j, i), i)
+				 : -ENOMEM;
+			st = err ? NULL : obj_section(api, ev, "stitch");
+			err = err ?: !st ? -ENOMEM : 0;
 			err = err ?: obj_put(api, st, "host",
 					     api->json_new_str(stitch__host_name(s, host))) ?:
 				      obj_put(api, st, "time", api->json_new_i64(wall)) ?:

@@ -33,6 +33,7 @@ struct nrun {
 	/* by=event: the run's clock offset (its startup event), and the
 	 * startup event held back until one of its events is selected. */
 	int64_t off;
+	bool has_off;
 	char *held;
 	size_t held_len;
 };
@@ -179,16 +180,17 @@ static bool line_i64(const char *data, size_t len, const char *a, const char *b,
 /*
  * by=event: whether an event is inside since/until by its own time, the
  * event's monotonic timestamp plus its run's startup offset (the host's
- * wall clock when the run started). An event without a timestamp stays.
+ * wall clock when the run started). An event without a timestamp, or of
+ * a run whose startup event is gone, stays: its time is not known.
  */
 static bool event_selected(const struct nsource *src, const struct nrun *r, const char *data,
 			   size_t len)
 {
 	int64_t ts;
 
-	if (!line_i64(data, len, "common", "timestamp", NULL, &ts))
+	if (!r || !r->has_off || !line_i64(data, len, "common", "timestamp", NULL, &ts))
 		return true;
-	ts += r ? r->off : 0;
+	ts += r->off;
 	return !(src->u.has_since && ts < src->u.since_ns) &&
 	       !(src->u.has_until && ts > src->u.until_ns);
 }
@@ -219,6 +221,7 @@ static int emit(void *priv, const char *run, const char *data, size_t len)
 		line_i64(data, len, "startup", "clock_monotonic_offset", "sec", &sec);
 		line_i64(data, len, "startup", "clock_monotonic_offset", "nsec", &nsec);
 		r->off = sec * 1000000000LL + nsec;
+		r->has_off = true;
 		free(r->held);
 		r->held = ann ? ann : malloc(len ? len : 1);
 		if (!r->held)
