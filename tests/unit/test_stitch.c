@@ -272,6 +272,11 @@ static void test_json_out(void **state)
 			"both ways)");
 	pt_free(&r);
 	expect_file(out, fixture("expected/stitch-journeys.json"));
+	/* A series file to the other processors (doc/files.md §9). */
+	pt_run(&r, "print", "--format", "single-line", out);
+	assert_int_equal(r.status, 0);
+	assert_contains(r.out, "  \u21b3 10007540512000 (0) [tp] net:netif_receive_skb");
+	pt_free(&r);
 }
 
 /* One input holding every host, runs interleaved (a stream read with
