@@ -362,13 +362,18 @@ static int put_host(const struct retisc_api *api, struct stitch *s, int host,
 {
 	const struct stitch_offset *o = stitch__offset(s, host);
 	struct retisc_json *st = obj_section(api, ev, "stitch");
+	int err;
 
 	if (!st)
 		return -ENOMEM;
-	return obj_put(api, st, "host", api->json_new_str(stitch__host_name(s, host))) ?:
-	       obj_put(api, st, "clock_offset", api->json_new_i64(o->ns)) ?:
-	       obj_put(api, st, "matched", api->json_new_u64(o->matches)) ?:
-	       obj_put(api, st, "both_ways", api->json_new_bool(o->two_way));
+	err = obj_put(api, st, "host", api->json_new_str(stitch__host_name(s, host))) ?:
+	      obj_put(api, st, "clock_offset", api->json_new_i64(o->ns)) ?:
+	      obj_put(api, st, "matched", api->json_new_u64(o->matches)) ?:
+	      obj_put(api, st, "both_ways", api->json_new_bool(o->two_way));
+	/* Aligned through another host: which one. */
+	if (!err && o->matches && o->via)
+		err = obj_put(api, st, "via", api->json_new_str(stitch__host_name(s, o->via)));
+	return err;
 }
 
 /*
@@ -438,10 +443,21 @@ static void report_offsets(const struct retisc_api *api, struct stitch *s)
 				 stitch__host_name(s, (int)h), stitch__host_name(s, 0));
 			continue;
 		}
-		api->log(RETISC_LOG_INFO,
-			 "clock of %s: %+.3f ms to align with %s (%zu matched packet(s), %s)",
-			 stitch__host_name(s, (int)h), (double)o->ns / 1e6, stitch__host_name(s, 0),
-			 o->matches, o->two_way ? "both ways" : "one way: includes the link delay");
+		if (o->via)
+			api->log(RETISC_LOG_INFO,
+				 "clock of %s: %+.3f ms to align with %s, through %s (%zu matched "
+				 "packet(s) with %s, %s)",
+				 stitch__host_name(s, (int)h), (double)o->ns / 1e6,
+				 stitch__host_name(s, 0), stitch__host_name(s, o->via), o->matches,
+				 stitch__host_name(s, o->via),
+				 o->two_way ? "both ways" : "one way: includes the link delay");
+		else
+			api->log(RETISC_LOG_INFO,
+				 "clock of %s: %+.3f ms to align with %s (%zu matched packet(s), "
+				 "%s)",
+				 stitch__host_name(s, (int)h), (double)o->ns / 1e6,
+				 stitch__host_name(s, 0), o->matches,
+				 o->two_way ? "both ways" : "one way: includes the link delay");
 	}
 }
 

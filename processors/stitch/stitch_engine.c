@@ -457,7 +457,7 @@ static size_t two_way_split(const struct stitch *s, const struct pair *p, size_t
  * part (doc/processing.md §9). A split at the widest gap of the middles alone
  * failed when series durations vary more than the link delay (one kernel).
  */
-static int estimate_offset(struct stitch *s, int h)
+static int estimate_offset(struct stitch *s, int ref, int h, struct stitch_offset *out)
 {
 	struct pair *p = NULL;
 	size_t n = 0, cap = 0, split = 0;
@@ -470,7 +470,7 @@ static int estimate_offset(struct stitch *s, int h)
 			size_t i = s->by_ident[x];
 			const struct st_series *a = &s->ser[i];
 
-			if (a->host != 0)
+			if (a->host != ref)
 				continue;
 			for (size_t y = k; y < end; y++) {
 				size_t j = s->by_ident[y];
@@ -495,7 +495,7 @@ static int estimate_offset(struct stitch *s, int h)
 			}
 		}
 	}
-	s->hosts[h].off = (struct stitch_offset){0};
+	*out = (struct stitch_offset){.via = ref};
 	if (!n)
 		goto out;
 	qsort(p, n, sizeof(*p), pair_cmp);
@@ -514,17 +514,55 @@ static int estimate_offset(struct stitch *s, int h)
 		for (size_t i = split; i < n; i++) /* 0 to h */
 			v[i - split] = s->ser[p[i].b].first - s->ser[p[i].a].last;
 		hi = median(v, n - split);
-		s->hosts[h].off.ns = -(lo + (hi - lo) / 2);
-		s->hosts[h].off.two_way = true;
+		out->ns = -(lo + (hi - lo) / 2);
+		out->two_way = true;
 	} else {
 		for (size_t i = 0; i < n; i++)
 			v[i] = p[i].mid;
-		s->hosts[h].off.ns = -median(v, n);
+		out->ns = -median(v, n);
 	}
-	s->hosts[h].off.matches = n;
+	out->matches = n;
 	free(v);
 out:
 	free(p);
+	return err;
+}
+
+/*
+ * Every host's offset to host 0: from the packets it exchanged with host 0
+ * when there are any, else through a host already aligned (the one with
+ * the most matched packets), repeated while that aligns more hosts: a host
+ * that only talks to a middle host still gets on the reference clock.
+ */
+static int align(struct stitch *s)
+{
+	struct stitch_offset o;
+	bool more = true;
+	int err = 0;
+
+	for (size_t h = 1; h < s->n_hosts && !err; h++)
+		err = estimate_offset(s, 0, (int)h, &s->hosts[h].off);
+	while (more && !err) {
+		more = false;
+		for (size_t h = 1; h < s->n_hosts && !err; h++) {
+			struct stitch_offset best = {0};
+
+			if (s->hosts[h].off.matches)
+				continue;
+			for (size_t r = 1; r < s->n_hosts && !err; r++) {
+				if (r == h || !s->hosts[r].off.matches)
+					continue;
+				err = estimate_offset(s, (int)r, (int)h, &o);
+				if (!err && o.matches > best.matches)
+					best = o;
+			}
+			if (!best.matches)
+				continue;
+			best.ns += s->hosts[best.via].off.ns;
+			s->hosts[h].off = best;
+			more = true;
+		}
+	}
 	return err;
 }
 
@@ -623,9 +661,7 @@ int stitch__run(struct stitch *s)
 	for (size_t i = 0; i < s->n_ev; i++)
 		if (!s->ev[i].has_run)
 			s->ev[i].wall += s->hosts[s->ev[i].host].first_off;
-	err = build_series(s) ?: index_idents(s);
-	for (size_t h = 1; !err && h < s->n_hosts; h++)
-		err = estimate_offset(s, (int)h);
+	err = build_series(s) ?: index_idents(s) ?: align(s);
 	if (err)
 		return err;
 	/* Everything on host 0's clock from here. */

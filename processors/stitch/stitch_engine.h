@@ -25,6 +25,8 @@ struct stitch_offset {
 	int64_t ns;	/* add to the host's wall times */
 	size_t matches; /* matched packets it was estimated from */
 	bool two_way;	/* packets both ways: the link delay cancels */
+	int via;	/* the host whose packets gave it: 0, else a host
+			 * aligned before (this host exchanged none with 0) */
 };
 
 /* window_ns: how far apart (after the offset) two sightings of one packet

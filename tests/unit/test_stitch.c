@@ -233,6 +233,59 @@ static void test_two_way_long_series(void **state)
 	stitch__free(s);
 }
 
+/* Host c only talks to b, b to a: c gets on a's clock through b. */
+static void test_chained_offset(void **state)
+{
+	struct stitch *s = stitch__new(api, 1000 * MS);
+	const struct stitch_offset *off;
+	const uint32_t c_ip = 0x0a000203; /* 10.0.2.3 */
+
+	(void)state;
+	stitch__add_host(s, "a");
+	stitch__add_host(s, "b");
+	stitch__add_host(s, "c");
+	add_startup(s, 0, 1000);
+	add_startup(s, 1, 1005); /* b 5 s ahead of a */
+	add_startup(s, 2, 998);	 /* c 2 s behind a */
+	for (uint16_t q = 1; q <= 3; q++) {
+		uint64_t t = q * 1000 * MS;
+
+		/* a <-> b, 100 us each way */
+		add(s, 0, t, 10 + q, t, "net_dev_start_xmit", A_IP, B_IP, 8, q);
+		add(s, 1, t + 100000, 20 + q, t, "netif_receive_skb", A_IP, B_IP, 8, q);
+		add(s, 1, t + 150000, 30 + q, t, "net_dev_start_xmit", B_IP, A_IP, 0, q);
+		add(s, 0, t + 250000, 40 + q, t, "netif_receive_skb", B_IP, A_IP, 0, q);
+		/* b <-> c, 300 us each way, other echoes */
+		t += 500 * MS;
+		add(s, 1, t, 50 + q, t, "net_dev_start_xmit", B_IP, c_ip, 8, 100 + q);
+		add(s, 2, t + 300000, 60 + q, t, "netif_receive_skb", B_IP, c_ip, 8, 100 + q);
+		add(s, 2, t + 400000, 70 + q, t, "net_dev_start_xmit", c_ip, B_IP, 0, 100 + q);
+		add(s, 1, t + 700000, 80 + q, t, "netif_receive_skb", c_ip, B_IP, 0, 100 + q);
+	}
+	assert_int_equal(stitch__run(s), 0);
+	off = stitch__offset(s, 1);
+	assert_int_equal(off->via, 0);
+	assert_int_equal(off->matches, 6);
+	assert_int_equal(off->ns, -5000 * (int64_t)MS);
+	off = stitch__offset(s, 2);
+	assert_int_equal(off->via, 1);
+	assert_int_equal(off->matches, 6);
+	assert_true(off->two_way);
+	assert_int_equal(off->ns, 2000 * (int64_t)MS);
+	/* 12 echoes, each over two hosts, c's on a's clock: 300 us after b. */
+	assert_int_equal(stitch__n_journeys(s), 12);
+	for (size_t j = 0; j < 12; j++) {
+		int64_t t0, t1;
+		int h0, h1;
+
+		assert_int_equal(stitch__journey_hosts(s, j), 2);
+		stitch__journey_event(s, j, 0, &h0, &t0);
+		stitch__journey_event(s, j, 1, &h1, &t1);
+		assert_int_equal(t1 - t0, h0 == 2 || h1 == 2 ? 300000 : 100000);
+	}
+	stitch__free(s);
+}
+
 static void expect_file(const char *path, const char *want_path)
 {
 	size_t n, want_n;
@@ -326,10 +379,9 @@ static void test_json_cross_print(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_hosts),
-		cmocka_unit_test(test_one_way),
-		cmocka_unit_test(test_one_way_jitter),
-		cmocka_unit_test(test_two_way_long_series),
+		cmocka_unit_test(test_two_hosts),      cmocka_unit_test(test_one_way),
+		cmocka_unit_test(test_one_way_jitter), cmocka_unit_test(test_two_way_long_series),
+		cmocka_unit_test(test_chained_offset),
 	};
 	const struct CMUnitTest proc_tests[] = {
 		cmocka_unit_test(test_json_out),
