@@ -309,6 +309,8 @@ static int expand_profiles(enum retisc_profile_cmd target, int gargc, char **gar
 	ret = retisc_profile__expand(g.profiles, (const char *const *)dirs, target, NULL, extra,
 				     err, sizeof(err));
 	retisc_profile__dirs_free(dirs);
+	if (!ret)
+		ret = retisc_profile_args__setenv(extra);
 	if (ret) {
 		pr_err("%s", err[0] ? err : strerror(-ret));
 		return 1;

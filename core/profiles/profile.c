@@ -79,8 +79,28 @@ static void strv_free(char **v, size_t n)
 void retisc_profile_args__release(struct retisc_profile_args *a)
 {
 	strv_free(a->v, a->n);
+	strv_free(a->env, a->n_env);
 	a->v = NULL;
 	a->n = 0;
+	a->env = NULL;
+	a->n_env = 0;
+}
+
+int retisc_profile_args__setenv(const struct retisc_profile_args *a)
+{
+	for (size_t i = 0; i + 1 < a->n_env; i += 2) {
+		const char *name = a->env[i], *val = a->env[i + 1];
+
+		if (getenv(name)) {
+			pr_debug("%s: already set (environment, or an earlier profile), not %s",
+				 name, val);
+			continue;
+		}
+		if (setenv(name, val, 0))
+			return -errno;
+		pr_info("Sink credentials: %s=%s (profile)", name, val);
+	}
+	return 0;
 }
 
 static void entry_release(struct retisc_profile_entry *e)
@@ -90,6 +110,7 @@ static void entry_release(struct retisc_profile_entry *e)
 		free(e->when[i].arg);
 	free(e->when);
 	strv_free(e->args, e->n_args);
+	strv_free(e->env, e->n_env);
 }
 
 void retisc_profile__free(struct retisc_profile *p)
@@ -566,7 +587,81 @@ out:
 struct entry_ctx {
 	struct retisc_profile_entry *e;
 	yaml_node_t *args;
+	enum retisc_profile_cmd cmd;
 };
+
+/*
+ * `credentials` (doc/cli.md §5.1): per sink scheme, the *files* holding
+ * secrets, which become the sink's RETISC_<SCHEME>_<KEY> variables. A
+ * secret itself is refused: a profile is a file many read, and its
+ * arguments end up in startup.cmdline.
+ */
+static const char *const cred_keys[] = {"creds", "token_file", "user", "password_file",
+					"ca",	 "cert",       "key"};
+static const char *const cred_secrets[][2] = {
+	{"password", "password_file"},
+	{"token", "token_file"},
+	{"seed", "creds"},
+	{"nkey", "creds"},
+	{"jwt", "creds"},
+	{"secret", "a *_file key"},
+};
+
+struct cred_ctx {
+	struct retisc_profile_entry *e;
+	const char *scheme;
+};
+
+static int cred_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *priv)
+{
+	struct cred_ctx *cc = priv;
+	char name[128];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cred_secrets) / sizeof(cred_secrets[0]); i++)
+		if (!strcmp(key, cred_secrets[i][0]))
+			return perr(c, k,
+				    "key '%s' in credentials.%s: no secret in a profile, name the "
+				    "file that holds it (%s)",
+				    key, cc->scheme, cred_secrets[i][1]);
+	for (i = 0; i < sizeof(cred_keys) / sizeof(cred_keys[0]); i++)
+		if (!strcmp(key, cred_keys[i]))
+			break;
+	if (i == sizeof(cred_keys) / sizeof(cred_keys[0]))
+		return perr(c, k,
+			    "unknown key '%s' in credentials.%s (expected creds, token_file, user, "
+			    "password_file, ca, cert, key)",
+			    key, cc->scheme);
+	if (v->type != YAML_SCALAR_NODE || is_null(v) || !*sval(v))
+		return perr(c, v, "key '%s' in credentials.%s: expected a string, found %s", key,
+			    cc->scheme, node_kind(v));
+	if (strcmp(key, "user") && sval(v)[0] != '/')
+		return perr(c, v,
+			    "key '%s' in credentials.%s: expected an absolute file path, "
+			    "found '%s'",
+			    key, cc->scheme, sval(v));
+	n = (size_t)snprintf(name, sizeof(name), "RETISC_%s_%s", cc->scheme, key);
+	for (i = 0; i < n && i < sizeof(name); i++)
+		name[i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+	return strv_push(&cc->e->env, &cc->e->n_env, name)
+		       ?: strv_push(&cc->e->env, &cc->e->n_env, sval(v));
+}
+
+static int cred_scheme(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *priv)
+{
+	struct cred_ctx cc = {.e = priv, .scheme = key};
+	char what[80];
+
+	if (strlen(key) > 32 ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(key) || key[0] == '-')
+		return perr(c, k, "credentials: '%s' is not a sink scheme (lower case, e.g. nats)",
+			    key);
+	if (v->type != YAML_MAPPING_NODE)
+		return perr(c, v, "key '%s' in credentials: expected a mapping, found %s", key,
+			    node_kind(v));
+	snprintf(what, sizeof(what), "credentials.%s", key);
+	return for_each_pair(c, v, what, true, cred_pair, &cc);
+}
 
 static int entry_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *priv)
 {
@@ -576,6 +671,16 @@ static int entry_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node
 
 	if (!strcmp(key, "name"))
 		return want_string(c, key, v, &e->name);
+	if (!strcmp(key, "credentials")) {
+		if (ec->cmd != RETISC_PROFILE_COLLECT)
+			return perr(c, k, "key 'credentials': only in collect entries (sinks)");
+		if (v->type != YAML_MAPPING_NODE)
+			return perr(c, v,
+				    "key 'credentials': expected a mapping of sink schemes, "
+				    "found %s",
+				    node_kind(v));
+		return for_each_pair(c, v, "credentials", true, cred_scheme, e);
+	}
 	if (!strcmp(key, "args")) {
 		if (v->type != YAML_MAPPING_NODE)
 			return perr(c, v, "key 'args': expected a mapping of options, found %s",
@@ -584,7 +689,8 @@ static int entry_pair(struct pctx *c, const char *key, yaml_node_t *k, yaml_node
 		return 0;
 	}
 	if (strcmp(key, "when"))
-		return perr(c, k, "unknown key '%s' in entry (expected name, when, args)", key);
+		return perr(c, k, "unknown key '%s' in entry (expected name, when, args%s)", key,
+			    ec->cmd == RETISC_PROFILE_COLLECT ? ", credentials" : "");
 	if (is_null(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE)
@@ -639,6 +745,7 @@ static int parse_entries(struct pctx *c, const char *key, yaml_node_t *v, struct
 		memset(e, 0, sizeof(*e));
 		e->line = node_line(en);
 		ec.e = e;
+		ec.cmd = cmd;
 		err = for_each_pair(c, en, key, true, entry_pair, &ec);
 		if (err)
 			return err;
@@ -1500,6 +1607,8 @@ int retisc_profile__expand(const char *const *values, const char *const *dirs,
 					pr_info("Applying profile %s: %s", p->name, e->name);
 				for (size_t a = 0; a < e->n_args && !ret; a++)
 					ret = strv_push(&out->v, &out->n, e->args[a]);
+				for (size_t a = 0; a < e->n_env && !ret; a++)
+					ret = strv_push(&out->env, &out->n_env, e->env[a]);
 			}
 			retisc_profile__free(p);
 		}

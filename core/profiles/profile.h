@@ -65,6 +65,10 @@ struct retisc_profile_entry {
 	/* Generated arguments (doc/cli.md §5.2), NULL-terminated. */
 	char **args;
 	size_t n_args;
+	/* collect: sink credential files (doc/cli.md §5.1), pairs of
+	 * variable name and value: RETISC_NATS_TOKEN_FILE, /etc/...; */
+	char **env;
+	size_t n_env;
 	unsigned long line;
 };
 
@@ -224,9 +228,19 @@ int retisc_profile__select(const struct retisc_profile *p, enum retisc_profile_c
 struct retisc_profile_args {
 	char **v;
 	size_t n;
+	/* Sink credential variables (name, value pairs) of the entries, in
+	 * -p order: retisc_profile_args__setenv() sets them. */
+	char **env;
+	size_t n_env;
 };
 
 void retisc_profile_args__release(struct retisc_profile_args *a);
+/*
+ * Set the credential variables of a that the environment does not set: the
+ * environment wins, then the first profile naming a variable (doc/cli.md
+ * §5.4). 0 or -errno.
+ */
+int retisc_profile_args__setenv(const struct retisc_profile_args *a);
 
 /*
  * Apply the -p values (each a comma list) in order (doc/cli.md §5.4): open each

@@ -12,6 +12,7 @@
 
 struct st_event {
 	int host;
+	bool has_run;	 /* a startup event of the host came before it */
 	int64_t wall;	 /* host's wall clock: monotonic + startup offset */
 	uint64_t k1, k2; /* tracking key; k1 = 0: untracked (own series) */
 	uint64_t ident;
@@ -35,8 +36,13 @@ struct st_series {
 
 struct st_host {
 	char *name;
-	int64_t startup_off;
+	/* The offset of the run being read (its last startup event), and the
+	 * first run's, for events that came before any startup event. */
+	int64_t run_off, first_off;
 	bool has_startup;
+	struct retisc_json **startups; /* in input order, kept for the output */
+	int64_t *offs;		       /* their clock offsets */
+	size_t n_startups;
 	struct stitch_offset off;
 };
 
@@ -81,8 +87,13 @@ void stitch__free(struct stitch *s)
 		return;
 	for (size_t i = 0; i < s->n_ev; i++)
 		s->api->json_free(s->ev[i].ev);
-	for (size_t i = 0; i < s->n_hosts; i++)
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		for (size_t k = 0; k < s->hosts[i].n_startups; k++)
+			s->api->json_free(s->hosts[i].startups[k]);
+		free(s->hosts[i].startups);
+		free(s->hosts[i].offs);
 		free(s->hosts[i].name);
+	}
 	for (size_t i = 0; i < s->n_jr; i++)
 		free(s->jr[i].ev);
 	free(s->hosts);
@@ -261,13 +272,29 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 	if (startup) {
 		const struct retisc_json *off =
 			api->json_obj_get(startup, "clock_monotonic_offset");
-		int64_t sec = 0, nsec = 0;
+		struct st_host *h = &s->hosts[host];
+		struct retisc_json **v;
+		int64_t sec = 0, nsec = 0, *o;
 
+		v = realloc(h->startups, (h->n_startups + 1) * sizeof(*v));
+		if (v)
+			h->startups = v;
+		o = v ? realloc(h->offs, (h->n_startups + 1) * sizeof(*o)) : NULL;
+		if (!o) {
+			api->json_free(ev);
+			return -ENOMEM;
+		}
+		h->offs = o;
 		api->json_get_i64(api->json_obj_get(off, "sec"), &sec);
 		api->json_get_i64(api->json_obj_get(off, "nsec"), &nsec);
-		s->hosts[host].startup_off = sec * 1000000000LL + nsec;
-		s->hosts[host].has_startup = true;
-		api->json_free(ev);
+		/* Each run (a host's collection) has its own offset: its events
+		 * follow its startup event (a file, or a stream, doc/fleet.md §3). */
+		h->run_off = sec * 1000000000LL + nsec;
+		h->offs[h->n_startups] = h->run_off;
+		h->startups[h->n_startups++] = ev;
+		if (!h->has_startup)
+			h->first_off = h->run_off;
+		h->has_startup = true;
 		return 0;
 	}
 	if (s->n_ev == s->cap_ev) {
@@ -286,8 +313,10 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 	e->host = host;
 	e->ev = ev;
 	retisc_api__get_u64(api, api->json_obj_get(ev, "common"), "timestamp", &ts);
-	/* The startup offset is added in stitch__run(): it may come late. */
-	e->wall = (int64_t)ts;
+	/* Without a startup event yet, the offset is the host's first run's,
+	 * added in stitch__run(). */
+	e->has_run = s->hosts[host].has_startup;
+	e->wall = (int64_t)ts + (e->has_run ? s->hosts[host].run_off : 0);
 	trk = api->json_obj_get(ev, "skb-tracking");
 	if (trk && retisc_api__get_u64(api, trk, "orig_head", &e->k1) &&
 	    retisc_api__get_u64(api, trk, "timestamp", &e->k2) && e->k1) {
@@ -299,6 +328,14 @@ int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev)
 	e->ident = event_ident(api, ev, e);
 	e->xmit = event_is_xmit(api, ev);
 	s->n_ev++;
+	return 0;
+}
+
+int stitch__use_run(struct stitch *s, int host, size_t i)
+{
+	if (i >= stitch__host_startups(s, host))
+		return -EINVAL;
+	s->hosts[host].run_off = s->hosts[host].offs[i];
 	return 0;
 }
 
@@ -512,7 +549,7 @@ static size_t two_way_split(const struct stitch *s, const struct pair *p, size_t
  * part (doc/processing.md §9). A split at the widest gap of the middles alone
  * failed when series durations vary more than the link delay (one kernel).
  */
-static int estimate_offset(struct stitch *s, int h)
+static int estimate_offset(struct stitch *s, int ref, int h, struct stitch_offset *out)
 {
 	struct pair *p = NULL;
 	size_t n = 0, cap = 0, split = 0;
@@ -525,7 +562,7 @@ static int estimate_offset(struct stitch *s, int h)
 			size_t i = s->by_ident[x];
 			const struct st_series *a = &s->ser[i];
 
-			if (a->host != 0)
+			if (a->host != ref)
 				continue;
 			for (size_t y = k; y < end; y++) {
 				size_t j = s->by_ident[y];
@@ -550,7 +587,7 @@ static int estimate_offset(struct stitch *s, int h)
 			}
 		}
 	}
-	s->hosts[h].off = (struct stitch_offset){0};
+	*out = (struct stitch_offset){.via = ref};
 	if (!n)
 		goto out;
 	qsort(p, n, sizeof(*p), pair_cmp);
@@ -573,17 +610,55 @@ static int estimate_offset(struct stitch *s, int h)
 			d = s->ser[p[i].b].first - s->ser[p[i].a].leave;
 			hi = d < hi ? d : hi;
 		}
-		s->hosts[h].off.ns = -(lo + (hi - lo) / 2);
-		s->hosts[h].off.two_way = true;
+		out->ns = -(lo + (hi - lo) / 2);
+		out->two_way = true;
 	} else {
 		for (size_t i = 0; i < n; i++)
 			v[i] = p[i].mid;
-		s->hosts[h].off.ns = -median(v, n);
+		out->ns = -median(v, n);
 	}
-	s->hosts[h].off.matches = n;
+	out->matches = n;
 	free(v);
 out:
 	free(p);
+	return err;
+}
+
+/*
+ * Every host's offset to host 0: from the packets it exchanged with host 0
+ * when there are any, else through a host already aligned (the one with
+ * the most matched packets), repeated while that aligns more hosts: a host
+ * that only talks to a middle host still gets on the reference clock.
+ */
+static int align(struct stitch *s)
+{
+	struct stitch_offset o;
+	bool more = true;
+	int err = 0;
+
+	for (size_t h = 1; h < s->n_hosts && !err; h++)
+		err = estimate_offset(s, 0, (int)h, &s->hosts[h].off);
+	while (more && !err) {
+		more = false;
+		for (size_t h = 1; h < s->n_hosts && !err; h++) {
+			struct stitch_offset best = {0};
+
+			if (s->hosts[h].off.matches)
+				continue;
+			for (size_t r = 1; r < s->n_hosts && !err; r++) {
+				if (r == h || !s->hosts[r].off.matches)
+					continue;
+				err = estimate_offset(s, (int)r, (int)h, &o);
+				if (!err && o.matches > best.matches)
+					best = o;
+			}
+			if (!best.matches)
+				continue;
+			best.ns += s->hosts[best.via].off.ns;
+			s->hosts[h].off = best;
+			more = true;
+		}
+	}
 	return err;
 }
 
@@ -680,10 +755,9 @@ int stitch__run(struct stitch *s)
 	int err;
 
 	for (size_t i = 0; i < s->n_ev; i++)
-		s->ev[i].wall += s->hosts[s->ev[i].host].startup_off;
-	err = build_series(s) ?: index_idents(s);
-	for (size_t h = 1; !err && h < s->n_hosts; h++)
-		err = estimate_offset(s, (int)h);
+		if (!s->ev[i].has_run)
+			s->ev[i].wall += s->hosts[s->ev[i].host].first_off;
+	err = build_series(s) ?: index_idents(s) ?: align(s);
 	if (err)
 		return err;
 	/* Everything on host 0's clock from here. */
@@ -742,4 +816,26 @@ const struct retisc_json *stitch__journey_event(const struct stitch *s, size_t j
 	if (wall_ns)
 		*wall_ns = e->wall;
 	return e->ev;
+}
+
+size_t stitch__host_startups(const struct stitch *s, int host)
+{
+	return host >= 0 && (size_t)host < s->n_hosts ? s->hosts[host].n_startups : 0;
+}
+
+const struct retisc_json *stitch__host_startup(const struct stitch *s, int host, size_t i)
+{
+	return i < stitch__host_startups(s, host) ? s->hosts[host].startups[i] : NULL;
+}
+
+const struct retisc_json *stitch__journey_head(const struct stitch *s, size_t j, size_t i)
+{
+	const struct st_event *e;
+
+	if (j >= s->n_jr || i >= s->jr[j].n_ev)
+		return NULL;
+	e = &s->ev[s->jr[j].ev[i]];
+	if (!e->k1)
+		return NULL;
+	return s->ev[s->ser[e->series].first_ev].ev;
 }

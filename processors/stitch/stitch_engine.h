@@ -25,6 +25,8 @@ struct stitch_offset {
 	int64_t ns;	/* add to the host's wall times */
 	size_t matches; /* matched packets it was estimated from */
 	bool two_way;	/* packets both ways: the link delay cancels */
+	int via;	/* the host whose packets gave it: 0, else a host
+			 * aligned before (this host exchanged none with 0) */
 };
 
 /* window_ns: how far apart (after the offset) two sightings of one packet
@@ -40,6 +42,9 @@ int stitch__add_host(struct stitch *s, const char *name);
 /* One event of host (owned by s from the call on, also on error). The
  * host's startup event gives its clock offset. 0 or -errno. */
 int stitch__add_event(struct stitch *s, int host, struct retisc_json *ev);
+/* The host's next events belong to the run of its startup event i (runs
+ * of one host interleave in a stream): 0 or -EINVAL. */
+int stitch__use_run(struct stitch *s, int host, size_t i);
 /* Match, estimate, assemble. 0 or -errno. */
 int stitch__run(struct stitch *s);
 
@@ -54,5 +59,11 @@ size_t stitch__journey_hosts(const struct stitch *s, size_t j);
 /* Event i of journey j (time order, reference clock): its host and time. */
 const struct retisc_json *stitch__journey_event(const struct stitch *s, size_t j, size_t i,
 						int *host, int64_t *wall_ns);
+/* The host's startup events (one per run), in input order. */
+size_t stitch__host_startups(const struct stitch *s, int host);
+const struct retisc_json *stitch__host_startup(const struct stitch *s, int host, size_t i);
+/* The first event of the series (one host, one tracking id) that event i
+ * of journey j belongs to; NULL for an untracked event. */
+const struct retisc_json *stitch__journey_head(const struct stitch *s, size_t j, size_t i);
 
 #endif

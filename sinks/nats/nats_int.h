@@ -29,7 +29,9 @@ struct nats_url {
 	char host[256];	    /* input: only this host's events */
 	uint64_t spool_max; /* sink: spool bound in bytes (0: default) */
 	bool has_since, has_until;
-	int64_t since_ns, until_ns; /* input: UNIX time ns (server store time) */
+	int64_t since_ns, until_ns; /* input: UNIX time ns */
+	bool by_event;		    /* input: since/until on event times, not store times */
+	bool annotate;		    /* input: startup events get a `fleet` section */
 };
 
 /*
@@ -71,13 +73,17 @@ void nats_order__free(struct nats_order *o);
  * negative errno.
  */
 int nats_order__push(struct nats_order *o, const char *run, uint64_t seq, const char *data,
-		     size_t len, int (*emit)(void *priv, const char *data, size_t len), void *priv);
+		     size_t len,
+		     int (*emit)(void *priv, const char *run, const char *data, size_t len),
+		     void *priv);
+/* emit() gets the record's run: the records of several runs interleave. */
 /* The run's records before seq are not wanted (a selection starting later):
  * its next expected record is seq. 0 or -ENOMEM. */
 int nats_order__skip_to(struct nats_order *o, const char *run, uint64_t seq);
 /* End of the input: emit what still waits, per run in seq order; *gaps is
  * set to the number of sequence numbers never seen. */
-int nats_order__finish(struct nats_order *o, int (*emit)(void *priv, const char *data, size_t len),
+int nats_order__finish(struct nats_order *o,
+		       int (*emit)(void *priv, const char *run, const char *data, size_t len),
 		       void *priv, uint64_t *gaps);
 
 #ifdef RETISC_HAVE_LIBNATS

@@ -26,6 +26,18 @@
 #define FETCH_BATCH 512
 #define FETCH_WAIT_MS 500
 
+/* A run (one collection on one host) met in the stream. */
+struct nrun {
+	char run[24];
+	struct nats_host_id id; /* from its headers */
+	/* by=event: the run's clock offset (its startup event), and the
+	 * startup event held back until one of its events is selected. */
+	int64_t off;
+	bool has_off;
+	char *held;
+	size_t held_len;
+};
+
 struct nsource {
 	struct nats_url u;
 	natsOptions *opts;
@@ -38,7 +50,7 @@ struct nsource {
 	uint64_t pending;  /* what the consumer had to deliver then */
 	bool broken;
 	/* Runs whose startup event was seen or looked up. */
-	char (*runs)[24];
+	struct nrun *runs;
 	size_t n_runs;
 	uint64_t records, dups, startups;
 	pthread_t thread;
@@ -72,10 +84,16 @@ static bool is_startup(const char *data, size_t len)
 	return memmem(data, len, key, sizeof(key) - 1) != NULL;
 }
 
-/* Ordered records go out as lines. */
-static int emit(void *priv, const char *data, size_t len)
+static struct nrun *run_find(struct nsource *src, const char *run)
 {
-	struct nsource *src = priv;
+	for (size_t i = 0; i < src->n_runs; i++)
+		if (!strcmp(src->runs[i].run, run))
+			return &src->runs[i];
+	return NULL;
+}
+
+static int line_write(struct nsource *src, const char *data, size_t len)
+{
 	int ret;
 
 	if (is_startup(data, len))
@@ -85,12 +103,154 @@ static int emit(void *priv, const char *data, size_t len)
 	return ret ?: fd_write(src, "\n", 1);
 }
 
-static bool run_known(struct nsource *src, const char *run)
+/* s as a JSON string (the identity comes from headers: anything goes). */
+static void json_str(char *out, size_t sz, const char *s)
 {
-	for (size_t i = 0; i < src->n_runs; i++)
-		if (!strcmp(src->runs[i], run))
-			return true;
-	return false;
+	size_t n = 0;
+
+	out[n++] = '"';
+	for (; *s && n + 8 < sz; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			n += (size_t)snprintf(out + n, sz - n, "\\%c", ch);
+		else if (ch < 0x20)
+			n += (size_t)snprintf(out + n, sz - n, "\\u%04x", ch);
+		else
+			out[n++] = (char)ch;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+}
+
+/*
+ * annotate=1: a `fleet` section with the run's identity from its headers
+ * (doc/fleet.md §3) on the startup event, and the run alone on the others,
+ * so that a processor reading one stream, where runs interleave, can split
+ * it by host (stitch does). A new allocation, or NULL.
+ */
+static char *record_annotate(const struct nrun *r, bool startup, const char *data, size_t len,
+			     size_t *out_len)
+{
+	char host[600], mid[150], boot[150], run[60], *buf;
+	size_t cap;
+	int n;
+
+	while (len && data[len - 1] != '}')
+		len--;
+	if (!len)
+		return NULL;
+	json_str(host, sizeof(host), r->id.host);
+	json_str(mid, sizeof(mid), r->id.machine);
+	json_str(boot, sizeof(boot), r->id.boot);
+	json_str(run, sizeof(run), r->run);
+	cap = len + 100 + strlen(host) + strlen(mid) + strlen(boot) + strlen(run);
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	memcpy(buf, data, len - 1);
+	if (startup)
+		n = snprintf(
+			buf + len - 1, cap - (len - 1),
+			",\"fleet\":{\"host\":%s,\"machine_id\":%s,\"boot_id\":%s,\"run\":%s}}",
+			host, mid, boot, run);
+	else
+		n = snprintf(buf + len - 1, cap - (len - 1), ",\"fleet\":{\"run\":%s}}", run);
+	*out_len = len - 1 + (size_t)n;
+	return buf;
+}
+
+/* An i64 at path a.b (b NULL: a) of a JSON object line; false when absent. */
+static bool line_i64(const char *data, size_t len, const char *a, const char *b, const char *c,
+		     int64_t *out)
+{
+	struct retisc_json *j = nats_api->json_parse(data, len, NULL, 0);
+	const struct retisc_json *v = j ? nats_api->json_obj_get(j, a) : NULL;
+	bool ok;
+
+	if (v && b)
+		v = nats_api->json_obj_get(v, b);
+	if (v && c)
+		v = nats_api->json_obj_get(v, c);
+	ok = v && nats_api->json_get_i64(v, out);
+	nats_api->json_free(j);
+	return ok;
+}
+
+/*
+ * by=event: whether an event is inside since/until by its own time, the
+ * event's monotonic timestamp plus its run's startup offset (the host's
+ * wall clock when the run started). An event without a timestamp, or of
+ * a run whose startup event is gone, stays: its time is not known.
+ */
+static bool event_selected(const struct nsource *src, const struct nrun *r, const char *data,
+			   size_t len)
+{
+	int64_t ts;
+
+	if (!r || !r->has_off || !line_i64(data, len, "common", "timestamp", NULL, &ts))
+		return true;
+	ts += r->off;
+	return !(src->u.has_since && ts < src->u.since_ns) &&
+	       !(src->u.has_until && ts > src->u.until_ns);
+}
+
+/* Ordered records go out as lines. */
+static int emit(void *priv, const char *run, const char *data, size_t len)
+{
+	struct nsource *src = priv;
+	struct nrun *r = run_find(src, run);
+	int64_t sec = 0, nsec = 0;
+	char *ann = NULL;
+	int ret;
+
+	if (is_startup(data, len)) {
+		if (src->u.annotate && r) {
+			ann = record_annotate(r, true, data, len, &len);
+			if (!ann)
+				return -ENOMEM;
+			data = ann;
+		}
+		if (!src->u.by_event || !r) {
+			ret = line_write(src, data, len);
+			free(ann);
+			return ret;
+		}
+		/* Held until one of the run's events is selected: a run
+		 * wholly outside since/until does not show. */
+		line_i64(data, len, "startup", "clock_monotonic_offset", "sec", &sec);
+		line_i64(data, len, "startup", "clock_monotonic_offset", "nsec", &nsec);
+		r->off = sec * 1000000000LL + nsec;
+		r->has_off = true;
+		free(r->held);
+		r->held = ann ? ann : malloc(len ? len : 1);
+		if (!r->held)
+			return -ENOMEM;
+		if (!ann)
+			memcpy(r->held, data, len);
+		r->held_len = len;
+		return 0;
+	}
+	if (src->u.by_event) {
+		if (!event_selected(src, r, data, len))
+			return 0;
+		if (r && r->held) {
+			ret = line_write(src, r->held, r->held_len);
+			free(r->held);
+			r->held = NULL;
+			if (ret)
+				return ret;
+		}
+	}
+	if (src->u.annotate && r) {
+		ann = record_annotate(r, false, data, len, &len);
+		if (!ann)
+			return -ENOMEM;
+		data = ann;
+	}
+	ret = line_write(src, data, len);
+	free(ann);
+	return ret;
 }
 
 /*
@@ -100,19 +260,31 @@ static bool run_known(struct nsource *src, const char *run)
  */
 static int run_startup(struct nsource *src, natsMsg *m, const char *run, uint64_t seq)
 {
+	const char *s, *hdr;
 	char subj[320];
 	natsMsg *st = NULL;
-	const char *s;
-	char(*v)[24];
+	struct nrun *v;
 	int ret = 0;
 
-	if (run_known(src, run))
+	if (run_find(src, run))
 		return 0;
 	v = realloc(src->runs, (src->n_runs + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	src->runs = v;
-	snprintf(src->runs[src->n_runs++], sizeof(*v), "%s", run);
+	v = &src->runs[src->n_runs++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->run, sizeof(v->run), "%s", run);
+	/* Every message of a run has the same identity headers (publish.c). */
+	hdr = NULL;
+	natsMsgHeader_Get(m, "Retisc-Host", &hdr);
+	snprintf(v->id.host, sizeof(v->id.host), "%s", hdr ? hdr : "unknown");
+	hdr = NULL;
+	natsMsgHeader_Get(m, "Retisc-Machine-Id", &hdr);
+	snprintf(v->id.machine, sizeof(v->id.machine), "%s", hdr ? hdr : "unknown");
+	hdr = NULL;
+	natsMsgHeader_Get(m, "Retisc-Boot-Id", &hdr);
+	snprintf(v->id.boot, sizeof(v->id.boot), "%s", hdr ? hdr : "unknown");
 	s = natsMsg_GetSubject(m);
 	if (seq == 1 || strstr(s, ".startup."))
 		return 0; /* it is the startup event itself */
@@ -142,7 +314,8 @@ static int source_msg(struct nsource *src, natsMsg *m, uint64_t *stream_seq, uin
 		return -EPROTO;
 	*stream_seq = md->Sequence.Stream;
 	*pending = md->NumPending;
-	if (src->u.has_until && md->Timestamp > src->u.until_ns) {
+	/* By event time, a later store time says nothing (replays). */
+	if (src->u.has_until && !src->u.by_event && md->Timestamp > src->u.until_ns) {
 		jsMsgMetaData_Destroy(md);
 		return 0;
 	}
@@ -232,6 +405,8 @@ static void source_free(struct nsource *src)
 	nats_order__free(src->order);
 	if (src->fd >= 0)
 		close(src->fd);
+	for (size_t i = 0; i < src->n_runs; i++)
+		free(src->runs[i].held);
 	free(src->runs);
 	free(src);
 }
@@ -294,7 +469,10 @@ int nats_source_open(void *priv, const char *url, int fd, char *err, size_t errs
 	} else {
 		cc.AckPolicy = js_AckNone;
 	}
-	if (src->u.has_since) {
+	/* By event time, the whole stream is read: event times are the hosts'
+	 * clocks, store times the server's, and a replay is stored long after
+	 * its events. */
+	if (src->u.has_since && !src->u.by_event) {
 		cc.DeliverPolicy = js_DeliverByStartTime;
 		cc.OptStartTime = src->u.since_ns;
 	}

@@ -127,6 +127,18 @@ static int url_param(const char *kv, size_t n, bool input, struct nats_url *u, c
 		strcpy(u->durable, val);
 	} else if (input && !strcmp(key, "host")) {
 		strcpy(u->host, val);
+	} else if (input && !strcmp(key, "by")) {
+		if (strcmp(val, "event") && strcmp(val, "store")) {
+			snprintf(err, errsz, "bad value '%s' for by (event or store)", val);
+			return -EINVAL;
+		}
+		u->by_event = val[0] == 'e';
+	} else if (input && !strcmp(key, "annotate")) {
+		if (strcmp(val, "0") && strcmp(val, "1")) {
+			snprintf(err, errsz, "bad value '%s' for annotate (0 or 1)", val);
+			return -EINVAL;
+		}
+		u->annotate = val[0] == '1';
 	} else if (input && (!strcmp(key, "since") || !strcmp(key, "until"))) {
 		bool since = key[0] == 's';
 
@@ -140,7 +152,7 @@ static int url_param(const char *kv, size_t n, bool input, struct nats_url *u, c
 		*(since ? &u->has_since : &u->has_until) = true;
 	} else {
 		snprintf(err, errsz, "unknown parameter '%s' (%s)", key,
-			 input ? "durable, host, since, until" : "stream, spool");
+			 input ? "annotate, by, durable, host, since, until" : "stream, spool");
 		return -EINVAL;
 	}
 	return 0;
@@ -307,7 +319,8 @@ static struct order_run *order_run(struct nats_order *o, const char *run)
 
 /* Emit the waiting records from the front while they are in order. */
 static int order_drain(struct order_run *r, bool all,
-		       int (*emit)(void *priv, const char *data, size_t len), void *priv)
+		       int (*emit)(void *priv, const char *run, const char *data, size_t len),
+		       void *priv)
 {
 	size_t k = 0;
 	int ret = 0;
@@ -316,7 +329,7 @@ static int order_drain(struct order_run *r, bool all,
 		if (r->wait[k].seq > r->next)
 			r->gaps += r->wait[k].seq - r->next;
 		if (!ret)
-			ret = emit(priv, r->wait[k].data, r->wait[k].len);
+			ret = emit(priv, r->run, r->wait[k].data, r->wait[k].len);
 		r->next = r->wait[k].seq + 1;
 		free(r->wait[k].data);
 		k++;
@@ -327,7 +340,9 @@ static int order_drain(struct order_run *r, bool all,
 }
 
 int nats_order__push(struct nats_order *o, const char *run, uint64_t seq, const char *data,
-		     size_t len, int (*emit)(void *priv, const char *data, size_t len), void *priv)
+		     size_t len,
+		     int (*emit)(void *priv, const char *run, const char *data, size_t len),
+		     void *priv)
 {
 	struct order_run *r = order_run(o, run);
 	size_t pos;
@@ -338,7 +353,7 @@ int nats_order__push(struct nats_order *o, const char *run, uint64_t seq, const 
 	if (seq < r->next)
 		return 1;
 	if (seq == r->next) {
-		ret = emit(priv, data, len);
+		ret = emit(priv, r->run, data, len);
 		r->next++;
 		return ret ?: order_drain(r, false, emit, priv);
 	}
@@ -375,7 +390,8 @@ int nats_order__push(struct nats_order *o, const char *run, uint64_t seq, const 
 	return 0;
 }
 
-int nats_order__finish(struct nats_order *o, int (*emit)(void *priv, const char *data, size_t len),
+int nats_order__finish(struct nats_order *o,
+		       int (*emit)(void *priv, const char *run, const char *data, size_t len),
 		       void *priv, uint64_t *gaps)
 {
 	int ret = 0;

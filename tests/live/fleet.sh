@@ -221,6 +221,28 @@ test_fleet_two_hosts() {
 		{ fleet_server_stop; return 1; }
 	expect_fail 1 "nothing to read" $FLEET_READ stats "$url/fleet_multi?until=$((t0 - 3600))" ||
 		{ fleet_server_stop; return 1; }
+	# By the events' own times (by=event): split alpha's events at their
+	# median wall time (timestamp + startup offset), both halves exactly;
+	# a window before every event shows no run at all (no startup alone).
+	local split
+	split=$(python3 - "$TMP/f4a.json" <<-'EOF'
+		import json, sys
+		lines = [json.loads(l) for l in open(sys.argv[1])]
+		o = lines[0]["startup"]["clock_monotonic_offset"]
+		off = o["sec"] * 10**9 + o["nsec"]
+		walls = sorted(e["common"]["timestamp"] + off for e in lines[1:])
+		m = walls[len(walls) // 2]
+		print("%d.%09d %d %d" % (m // 10**9, m % 10**9, sum(w >= m for w in walls),
+		                         sum(w <= m for w in walls)))
+	EOF
+	) || { fleet_server_stop; return 1; }
+	set -- $split
+	echo "alpha split at $1: $2 event(s) from it, $3 up to it"
+	$FLEET_READ stats "$url/fleet_multi?host=alpha&by=event&since=$1" | grep -qx "Number of events: $2" &&
+		$FLEET_READ stats "$url/fleet_multi?host=alpha&by=event&until=$1" |
+		grep -qx "Number of events: $3" || { echo "by=event selection differs"; fleet_server_stop; return 1; }
+	expect_fail 1 "nothing to read" $FLEET_READ stats "$url/fleet_multi?by=event&until=$((t0 - 3600))" ||
+		{ fleet_server_stop; return 1; }
 	# A durable consumer reads everything once.
 	$FLEET_READ stats "$url/fleet_multi?durable=nightly" | cmp -s - "$TMP/f4.stats" ||
 		{ echo "durable read differs"; fleet_server_stop; return 1; }
@@ -260,7 +282,54 @@ test_fleet_stitch() {
 	wait $bpid || { cat "$TMP/f5b.log"; fleet_server_stop; return 1; }
 	$FLEET_READ stitch --cross "$url/fleet_stitch?host=alpha" "$url/fleet_stitch?host=beta" \
 		>"$TMP/f5.txt" 2>"$TMP/f5.err" || { cat "$TMP/f5.err"; fleet_server_stop; return 1; }
+	# The whole stream, split by the publishers' identity, as JSON
+	# (doc/files.md §9): 10 journeys over both hosts.
+	$FLEET_READ stitch --cross -o "$TMP/f5s.jsonl" "$url/fleet_stitch" 2>"$TMP/f5s.err" ||
+		{ cat "$TMP/f5s.err"; fleet_server_stop; return 1; }
 	fleet_server_stop
+	cat "$TMP/f5s.err"
+	grep -qE "clock of (beta|alpha): .* ms to align with (alpha|beta) \(10 matched packet\(s\)" \
+		"$TMP/f5s.err" || return 1
+	python3 - "$TMP/f5s.jsonl" "$TMP/f5a.json" "$TMP/f5b.json" <<-'EOF' || return 1
+		import json, sys
+		lines = [json.loads(l) for l in open(sys.argv[1])]
+		starts = {s["stitch"]["host"]: s for s in lines[0]}
+		assert sorted(starts) == ["alpha", "beta"], starts.keys()
+		for h in starts:
+		    assert starts[h]["fleet"]["host"] == h and starts[h]["stitch"]["matched"] in (0, 10)
+		jr = lines[1:]
+		assert len(jr) == 10, len(jr)
+		n = 0
+		for j in jr:
+		    hosts = [e["stitch"]["host"] for e in j]
+		    assert set(hosts) == {"alpha", "beta"}, hosts
+		    times = [e["stitch"]["time"] for e in j]
+		    assert times == sorted(times), times
+		    for i, e in enumerate(j):
+		        assert "fleet" not in e and e["tracking"]["idx"] == i
+		        o = starts[e["stitch"]["host"]]["startup"]["clock_monotonic_offset"]
+		        assert e["stitch"]["time"] == e["common"]["timestamp"] + o["sec"] * 10**9 + \
+		            o["nsec"] + e["stitch"]["clock_offset"]
+		    n += len(j)
+		# Every event of the journeys is one of the files' (by content).
+		files = set()
+		for f in sys.argv[2:]:
+		    files.update(l.strip() for l in open(f))
+		for j in jr:
+		    for e in j:
+		        del e["stitch"], e["tracking"]
+		        assert json.dumps(e, separators=(",", ":")) in files
+		print("stream split: %d journeys, %d events" % (len(jr), n))
+	EOF
+	# The same journeys as from the two files, given in the order the
+	# stream met the hosts (the first is the reference clock).
+	local first order
+	first=$(head -1 "$TMP/f5s.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stitch"]["host"])')
+	order="beta=$TMP/f5b.json alpha=$TMP/f5a.json"
+	[ "$first" = alpha ] && order="alpha=$TMP/f5a.json beta=$TMP/f5b.json"
+	"$RETISC" stitch --cross -o "$TMP/f5f.jsonl" $order 2>/dev/null || return 1
+	cmp <(tail -n +2 "$TMP/f5s.jsonl") <(tail -n +2 "$TMP/f5f.jsonl") ||
+		{ echo "journeys from the stream and from the files differ"; return 1; }
 	cat "$TMP/f5.err"
 	# One kernel: a packet's later events follow it into the other
 	# namespace's file (the filter tracks what it matched), so the series
@@ -344,6 +413,32 @@ test_fleet_token() {
 		{ fleet_server_stop; return 1; }
 	expect_fail 1 "nats://127.0.0.1:$FLEET_PORT/fleet_tok: cannot connect: Authentication Violation" \
 		"$RETISC" print "$url/fleet_tok" || { fleet_server_stop; return 1; }
+	# The token file named by a profile (doc/cli.md §5.1), the sink too.
+	cat >"$TMP/fleet-cred.yaml" <<-EOF
+		version: 1.0
+		name: fleet-cred
+		collect:
+		  - args:
+		      sink: $url/fleet.tok
+		    credentials:
+		      nats:
+		        token_file: $TMP/token
+	EOF
+	chmod 600 "$TMP/fleet-cred.yaml"
+	"$RETISC" -p "$TMP/fleet-cred.yaml" collect -c skb-tracking,skb $IFDUMP -f icmp \
+		-o "$TMP/f9.json" --cmd "$FLEET_TRAFFIC" >"$TMP/f9.log" 2>&1 ||
+		{ cat "$TMP/f9.log"; fleet_server_stop; return 1; }
+	grep -q "Sink credentials: RETISC_NATS_TOKEN_FILE=$TMP/token (profile)" "$TMP/f9.log" &&
+		grep -q "sink $url/fleet.tok: $(wc -l <"$TMP/f9.json") event(s) delivered" "$TMP/f9.log" ||
+		{ cat "$TMP/f9.log"; fleet_server_stop; return 1; }
+	# The environment wins over the profile: a wrong token, refused.
+	printf 'wrong\n' >"$TMP/token-bad"
+	RETISC_NATS_TOKEN_FILE=$TMP/token-bad RETISC_NATS_DRAIN_MS=500 "$RETISC" -p "$TMP/fleet-cred.yaml" \
+		collect -c skb-tracking,skb $IFDUMP -f icmp -o "$TMP/f10.json" \
+		--cmd "$FLEET_TRAFFIC; sleep 1.5" >"$TMP/f10.log" 2>&1 ||
+		{ cat "$TMP/f10.log"; fleet_server_stop; return 1; }
+	grep -q "sink $url/fleet.tok: $(wc -l <"$TMP/f10.json") event(s) lost" "$TMP/f10.log" &&
+		! grep -q "Sink credentials" "$TMP/f10.log" || { cat "$TMP/f10.log"; fleet_server_stop; return 1; }
 	RETISC_NATS_DRAIN_MS=500 "$RETISC" collect -c skb-tracking,skb $IFDUMP -f icmp \
 		-o "$TMP/f8.json" --sink "$url/fleet.tok" --cmd "$FLEET_TRAFFIC; sleep 1.5" \
 		>"$TMP/f8.log" 2>&1 || { cat "$TMP/f8.log"; fleet_server_stop; return 1; }

@@ -44,6 +44,10 @@ static void test_sink_url_errors(void **state)
 		 "bad time 'yesterday' for since (UTC YYYY-MM-DDTHH:MM:SS[.frac][Z] or UNIX "
 		 "seconds)"},
 		{"nats://h/S?durable", true, "bad parameter 'durable' (KEY=VALUE)"},
+		{"nats://h/S?by=arrival", true, "bad value 'arrival' for by (event or store)"},
+		{"nats://h/S?annotate=yes", true, "bad value 'yes' for annotate (0 or 1)"},
+		{"nats://h/S?stream=x", true,
+		 "unknown parameter 'stream' (annotate, by, durable, host, since, until)"},
 	};
 	struct nats_url u;
 	char err[256];
@@ -73,6 +77,16 @@ static void test_input_url_times(void **state)
 	assert_int_equal(u.until_ns, 1764952260250000000LL);
 	assert_str_eq(u.durable, "me");
 	assert_str_eq(u.host, "node-1");
+	assert_false(u.by_event);
+	assert_false(u.annotate);
+	assert_int_equal(nats_url__parse("nats://h/EV?since=1&by=event&annotate=1", true, &u, err,
+					 sizeof(err)),
+			 0);
+	assert_true(u.by_event);
+	assert_true(u.annotate);
+	assert_int_equal(u.since_ns, 1000000000LL);
+	assert_int_equal(nats_url__parse("nats://h/EV?by=store", true, &u, err, sizeof(err)), 0);
+	assert_false(u.by_event);
 	assert_int_equal(nats_time__parse("2026-12-05T16:30:00.5", &ns), 0);
 	assert_int_equal(ns, 1796488200500000000LL);
 	assert_int_equal(nats_time__parse("2026-12-05T16:30:00+01", &ns), -EINVAL);
@@ -83,10 +97,12 @@ struct sink_out {
 	size_t len;
 };
 
-static int collect_out(void *priv, const char *data, size_t len)
+/* "RUN:DATA " per record: the run handed to emit() is checked too. */
+static int collect_out(void *priv, const char *run, const char *data, size_t len)
 {
 	struct sink_out *o = priv;
 
+	o->len += (size_t)sprintf(o->buf + o->len, "%s:", run);
 	memcpy(o->buf + o->len, data, len);
 	o->len += len;
 	o->buf[o->len++] = ' ';
@@ -111,9 +127,9 @@ static void test_order(void **state)
 	assert_int_equal(nats_order__push(o, "B", 3, "b3", 2, collect_out, &out), 0);
 	assert_int_equal(nats_order__push(o, "A", 2, "a2", 2, collect_out, &out), 0);
 	assert_int_equal(nats_order__push(o, "A", 1, "a1", 2, collect_out, &out), 1);
-	assert_str_eq(out.buf, "a1 b1 a2 a3 ");
+	assert_str_eq(out.buf, "A:a1 B:b1 A:a2 A:a3 ");
 	assert_int_equal(nats_order__finish(o, collect_out, &out, &gaps), 0);
-	assert_str_eq(out.buf, "a1 b1 a2 a3 b3 ");
+	assert_str_eq(out.buf, "A:a1 B:b1 A:a2 A:a3 B:b3 ");
 	assert_int_equal(gaps, 1);
 	nats_order__free(o);
 }
@@ -132,7 +148,7 @@ static void test_order_skip(void **state)
 	assert_int_equal(nats_order__push(o, "A", 40, "a40", 3, collect_out, &out), 0);
 	assert_int_equal(nats_order__push(o, "A", 41, "a41", 3, collect_out, &out), 0);
 	assert_int_equal(nats_order__finish(o, collect_out, &out, &gaps), 0);
-	assert_str_eq(out.buf, "s a40 a41 ");
+	assert_str_eq(out.buf, "A:s A:a40 A:a41 ");
 	assert_int_equal(gaps, 0);
 	nats_order__free(o);
 }

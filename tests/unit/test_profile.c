@@ -877,6 +877,84 @@ static void test_expand(void **state)
 	retisc_profile_args__release(&out);
 }
 
+/* Sink credential files (doc/cli.md §5.1): variables, never secrets. */
+static void test_credentials(void **state)
+{
+	const char *dirs[] = {tmp_dir, NULL};
+	const char *vals[] = {"fleet,fleet2", NULL};
+	struct retisc_profile_args out = {};
+	struct retisc_profile_file *f;
+	const struct retisc_profile_entry *e;
+
+	(void)state;
+	f = parse("version: 1.0\nname: x\ncollect:\n  - args: {sink: nats://broker/ev}\n"
+		  "    credentials:\n      nats:\n        token_file: /etc/retisc/nats.token\n"
+		  "        ca: /etc/retisc/ca.pem\n        user: retisc\n"
+		  "      my-sink:\n        password_file: /run/pw\n");
+	assert_non_null(f);
+	e = &f->profiles[0]->entries[RETISC_PROFILE_COLLECT][0];
+	assert_int_equal(e->n_env, 8);
+	assert_str_eq(e->env[0], "RETISC_NATS_TOKEN_FILE");
+	assert_str_eq(e->env[1], "/etc/retisc/nats.token");
+	assert_str_eq(e->env[2], "RETISC_NATS_CA");
+	assert_str_eq(e->env[4], "RETISC_NATS_USER");
+	assert_str_eq(e->env[5], "retisc");
+	assert_str_eq(e->env[6], "RETISC_MY_SINK_PASSWORD_FILE");
+	assert_str_eq(e->env[7], "/run/pw");
+	assert_int_equal(e->n_args, 2);
+	retisc_profile_file__free(f);
+
+	parse_fails("version: 1.0\nname: x\ncollect:\n  - args: {}\n    credentials:\n"
+		    "      nats:\n        password: hunter2\n",
+		    7,
+		    "key 'password' in credentials.nats: no secret in a profile, name the file "
+		    "that holds it (password_file)");
+	parse_fails("version: 1.0\nname: x\ncollect:\n  - args: {}\n    credentials:\n"
+		    "      nats: {token: abc}\n",
+		    6, "key 'token' in credentials.nats: no secret in a profile");
+	parse_fails("version: 1.0\nname: x\ncollect:\n  - args: {}\n    credentials:\n"
+		    "      nats: {token_file: nats.token}\n",
+		    6,
+		    "key 'token_file' in credentials.nats: expected an absolute file path, found "
+		    "'nats.token'");
+	parse_fails("version: 1.0\nname: x\ncollect:\n  - args: {}\n    credentials:\n"
+		    "      nats: {tokenfile: /x}\n",
+		    6, "unknown key 'tokenfile' in credentials.nats (expected creds, token_file");
+	parse_fails("version: 1.0\nname: x\ncollect:\n  - args: {}\n    credentials:\n"
+		    "      NATS: {ca: /x}\n",
+		    6, "credentials: 'NATS' is not a sink scheme");
+	parse_fails("version: 1.0\nname: x\ncollect:\n  - args: {}\n    credentials: /x\n", 5,
+		    "key 'credentials': expected a mapping of sink schemes, found a string");
+	parse_fails("version: 1.0\nname: x\npcap:\n  - args: {}\n    credentials: {}\n", 5,
+		    "key 'credentials': only in collect entries (sinks)");
+
+	/* Applied: the environment wins, then the first profile. */
+	write_file("fleet.yaml",
+		   "version: 1.0\nname: fleet\ncollect:\n  - args: {}\n    credentials:\n"
+		   "      nats: {token_file: /p1/token, ca: /p1/ca.pem}\n",
+		   0644);
+	write_file("fleet2.yaml",
+		   "version: 1.0\nname: fleet2\ncollect:\n  - args: {}\n    credentials:\n"
+		   "      nats: {token_file: /p2/token, cert: /p2/cert.pem}\n",
+		   0644);
+	unsetenv("RETISC_NATS_TOKEN_FILE");
+	unsetenv("RETISC_NATS_CERT");
+	setenv("RETISC_NATS_CA", "/env/ca.pem", 1);
+	assert_int_equal(retisc_profile__expand(vals, dirs, RETISC_PROFILE_COLLECT, NULL, &out, err,
+						sizeof(err)),
+			 0);
+	assert_int_equal(out.n_env, 8);
+	assert_int_equal(retisc_profile_args__setenv(&out), 0);
+	assert_str_eq(getenv("RETISC_NATS_TOKEN_FILE"), "/p1/token");
+	assert_str_eq(getenv("RETISC_NATS_CA"), "/env/ca.pem");
+	assert_str_eq(getenv("RETISC_NATS_CERT"), "/p2/cert.pem");
+	assert_true(has_log("Sink credentials: RETISC_NATS_TOKEN_FILE=/p1/token (profile)\n"));
+	retisc_profile_args__release(&out);
+	unsetenv("RETISC_NATS_TOKEN_FILE");
+	unsetenv("RETISC_NATS_CERT");
+	unsetenv("RETISC_NATS_CA");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +973,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

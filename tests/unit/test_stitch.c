@@ -3,9 +3,13 @@
  * Cross-host stitching (processors/stitch/stitch_engine.c) on recorded
  * two-host streams built here: ICMP echoes both ways with host B's clock
  * 5 s ahead, one request NATed on the way (addresses rewritten, identity
- * kept), one that never arrives, and a one-way stream.
+ * kept), one that never arrives, and a one-way stream. Then `retisc
+ * stitch -o` on the recorded set of tests/fixtures/stitch-gen.py (a TCP
+ * handshake and a UDP query through DNAT + SNAT, a lost packet, two boots'
+ * clocks 3.000412 s apart; the same as one interleaved stream), whose
+ * expected journeys the script computes from the true times.
  */
-#include "testutil.h"
+#include "proctest.h"
 
 #include <inttypes.h>
 
@@ -229,14 +233,162 @@ static void test_two_way_long_series(void **state)
 	stitch__free(s);
 }
 
+/* Host c only talks to b, b to a: c gets on a's clock through b. */
+static void test_chained_offset(void **state)
+{
+	struct stitch *s = stitch__new(api, 1000 * MS);
+	const struct stitch_offset *off;
+	const uint32_t c_ip = 0x0a000203; /* 10.0.2.3 */
+
+	(void)state;
+	stitch__add_host(s, "a");
+	stitch__add_host(s, "b");
+	stitch__add_host(s, "c");
+	add_startup(s, 0, 1000);
+	add_startup(s, 1, 1005); /* b 5 s ahead of a */
+	add_startup(s, 2, 998);	 /* c 2 s behind a */
+	for (uint16_t q = 1; q <= 3; q++) {
+		uint64_t t = q * 1000 * MS;
+
+		/* a <-> b, 100 us each way */
+		add(s, 0, t, 10 + q, t, "net_dev_start_xmit", A_IP, B_IP, 8, q);
+		add(s, 1, t + 100000, 20 + q, t, "netif_receive_skb", A_IP, B_IP, 8, q);
+		add(s, 1, t + 150000, 30 + q, t, "net_dev_start_xmit", B_IP, A_IP, 0, q);
+		add(s, 0, t + 250000, 40 + q, t, "netif_receive_skb", B_IP, A_IP, 0, q);
+		/* b <-> c, 300 us each way, other echoes */
+		t += 500 * MS;
+		add(s, 1, t, 50 + q, t, "net_dev_start_xmit", B_IP, c_ip, 8, 100 + q);
+		add(s, 2, t + 300000, 60 + q, t, "netif_receive_skb", B_IP, c_ip, 8, 100 + q);
+		add(s, 2, t + 400000, 70 + q, t, "net_dev_start_xmit", c_ip, B_IP, 0, 100 + q);
+		add(s, 1, t + 700000, 80 + q, t, "netif_receive_skb", c_ip, B_IP, 0, 100 + q);
+	}
+	assert_int_equal(stitch__run(s), 0);
+	off = stitch__offset(s, 1);
+	assert_int_equal(off->via, 0);
+	assert_int_equal(off->matches, 6);
+	assert_int_equal(off->ns, -5000 * (int64_t)MS);
+	off = stitch__offset(s, 2);
+	assert_int_equal(off->via, 1);
+	assert_int_equal(off->matches, 6);
+	assert_true(off->two_way);
+	assert_int_equal(off->ns, 2000 * (int64_t)MS);
+	/* 12 echoes, each over two hosts, c's on a's clock: 300 us after b. */
+	assert_int_equal(stitch__n_journeys(s), 12);
+	for (size_t j = 0; j < 12; j++) {
+		int64_t t0, t1;
+		int h0, h1;
+
+		assert_int_equal(stitch__journey_hosts(s, j), 2);
+		stitch__journey_event(s, j, 0, &h0, &t0);
+		stitch__journey_event(s, j, 1, &h1, &t1);
+		assert_int_equal(t1 - t0, h0 == 2 || h1 == 2 ? 300000 : 100000);
+	}
+	stitch__free(s);
+}
+
+static void expect_file(const char *path, const char *want_path)
+{
+	size_t n, want_n;
+	char *got = slurp(path, &n), *want = slurp(want_path, &want_n);
+
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_str_eq(got, want);
+	free(got);
+	free(want);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Two files, one per host: the journeys as JSON, exactly. */
+static void test_json_out(void **state)
+{
+	const char *out = tmp_path("journeys.json");
+	char a[PATH_MAX], b[PATH_MAX];
+	struct pt_run r;
+
+	(void)state;
+	snprintf(a, sizeof(a), "a=%s", fixture("stitch-a.json"));
+	snprintf(b, sizeof(b), "b=%s", fixture("stitch-b.json"));
+	pt_run(&r, "stitch", "-o", out, a, b);
+	assert_int_equal(r.status, 0);
+	assert_str_eq(r.out, "");
+	assert_contains(pt_log(&r),
+			"clock of b: -3000.412 ms to align with a (6 matched packet(s), "
+			"both ways)");
+	pt_free(&r);
+	expect_file(out, fixture("expected/stitch-journeys.json"));
+	/* A series file to the other processors (doc/files.md §9). */
+	pt_run(&r, "print", "--format", "single-line", out);
+	assert_int_equal(r.status, 0);
+	assert_contains(r.out, "  \u21b3 10007540512000 (0) [tp] net:netif_receive_skb");
+	pt_free(&r);
+}
+
+/* One input holding every host, runs interleaved (a stream read with
+ * annotate=1): split by identity, each run on its own clock offset. */
+static void test_json_stream(void **state)
+{
+	const char *out = tmp_path("stream-journeys.json");
+	struct pt_run r;
+
+	(void)state;
+	pt_run(&r, "stitch", "--out", out, fixture("stitch-stream.json"));
+	assert_int_equal(r.status, 0);
+	assert_contains(pt_log(&r),
+			"clock of b: -3000.412 ms to align with a (6 matched packet(s), "
+			"both ways)");
+	assert_contains(pt_log(&r), "clock of a/boot-a2: no packet matched with a, not aligned");
+	pt_free(&r);
+	expect_file(out, fixture("expected/stitch-stream-journeys.json"));
+}
+
+/* --cross leaves out the packet that never arrived; --print adds the text. */
+static void test_json_cross_print(void **state)
+{
+	const char *out = tmp_path("cross.json");
+	char a[PATH_MAX], b[PATH_MAX], *json;
+	struct pt_run r;
+	size_t n;
+
+	(void)state;
+	snprintf(a, sizeof(a), "a=%s", fixture("stitch-a.json"));
+	snprintf(b, sizeof(b), "b=%s", fixture("stitch-b.json"));
+	pt_run(&r, "stitch", "--cross", "--print", "--format", "single-line", "-o", out, a, b);
+	assert_int_equal(r.status, 0);
+	json = slurp(out, &n);
+	assert_non_null(json);
+	assert_int_equal(count_lines(json), 7); /* the startups, 6 journeys */
+	assert_not_contains(json, "\"timestamp\":6000015000");
+	free(json);
+	/* 13 events, a blank line after each journey */
+	assert_int_equal(count_lines(r.out), 13 + 6);
+	assert_contains(r.out,
+			"  \u21b3 [a \u2192 b] 10007540512000 (0) [tp] net:netif_receive_skb");
+	assert_not_contains(r.out, "6000015000");
+	pt_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_hosts),
-		cmocka_unit_test(test_one_way),
-		cmocka_unit_test(test_one_way_jitter),
-		cmocka_unit_test(test_two_way_long_series),
+		cmocka_unit_test(test_two_hosts),      cmocka_unit_test(test_one_way),
+		cmocka_unit_test(test_one_way_jitter), cmocka_unit_test(test_two_way_long_series),
+		cmocka_unit_test(test_chained_offset),
+	};
+	const struct CMUnitTest proc_tests[] = {
+		cmocka_unit_test(test_json_out),
+		cmocka_unit_test(test_json_stream),
+		cmocka_unit_test(test_json_cross_print),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, teardown) |
+	       cmocka_run_group_tests(proc_tests, pt_group_setup, pt_group_teardown);
 }
