@@ -296,7 +296,7 @@ soak: all
 vm-test: all
 	$(Q)tests/vm/run.sh $(BUILD)
 
-# Two kernels, one NATS server: this machine and a VM lane guest (doc/fleet.md §6).
+# Three kernels, one NATS server: this machine and two VM lane guests (doc/fleet.md §6).
 fleet-vm-test: all
 	$(Q)tests/vm/fleet.sh $(BUILD)
 

@@ -1,8 +1,8 @@
 #!/bin/bash
 # README's test command, `make test`: the unit tests (tests/run-unit.sh),
 # the live tests (tests/run-live.sh), the VM lane (tests/vm/run.sh), the
-# two-kernel fleet test (tests/vm/fleet.sh: this machine and a VM lane
-# guest over a tap link, doc/fleet.md §6) and the
+# fleet test on three kernels (tests/vm/fleet.sh: this machine and two VM
+# lane guests on tap links, doc/fleet.md §6) and the
 # fuzz targets for FUZZ_SECONDS (30) each (tests/fuzz/run.sh), each
 # run whatever the ones before gave, then one summary with the counts of
 # each. The VM lane skips (status 77) when QEMU or Debian's kernel package

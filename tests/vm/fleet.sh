@@ -261,4 +261,21 @@ cat "$W/stitch.err"
 st=$?
 cat "$W/check.log"
 result fleet-stitch-one-journey-per-packet $st "$W/stitch.err" "$W/stitch.txt"
+# The whole stream, split by the hosts' identities (no host= per input):
+# the same journeys; as JSON (-o), one line per journey, every event with
+# its host.
+in_ns "$RETISC" stitch --cross "$URL/$STREAM" >"$W/stitch-one.txt" 2>"$W/stitch-one.err" &&
+	cmp "$W/stitch.txt" "$W/stitch-one.txt" >>"$W/stitch-one.err" &&
+	in_ns "$RETISC" stitch --cross -o "$W/stitch.json" "$URL/$STREAM" 2>>"$W/stitch-one.err" &&
+	python3 - "$W/stitch.json" "$(grep -c '^\[' "$W/stitch.txt")" >>"$W/stitch-one.err" 2>&1 <<-'EOF'
+		import json, sys
+		lines = open(sys.argv[1]).read().splitlines()
+		journeys = [json.loads(l) for l in lines[1:]]
+		hosts = {e["stitch"]["host"] for j in journeys for e in j}
+		print("%d journeys in JSON, hosts %s" % (len(journeys), sorted(hosts)))
+		assert len(journeys) == int(sys.argv[2]), "not the text's journeys"
+		assert hosts == {"fleet-host", "fleet-guest", "fleet-guest2"}, hosts
+		assert all(len({e["stitch"]["host"] for e in j}) > 1 for j in journeys)
+	EOF
+result fleet-stitch-one-stream-and-json $? "$W/stitch-one.err"
 finish
