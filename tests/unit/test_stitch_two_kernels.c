@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `retisc stitch` on streams recorded on two kernels by the two-kernel
- * fleet test (tests/vm/fleet.sh, doc/fleet.md §6): this machine (tracepoint
+ * `retisc stitch` on streams recorded on two kernels by the fleet VM test
+ * (tests/vm/fleet.sh, doc/fleet.md §6) when it had one guest, and before
+ * the tracking guard told pure ACKs apart: this machine (tracepoint
  * tracking, 6.18) and the VM lane's QEMU guest (kprobe tracking, 6.1), one
  * tap link, a ping (5 requests, 5 replies) and a TCP connection carrying
  * 64 KiB from the host to the guest (tests/fixtures/stitch-vm-*.json).
