@@ -2182,8 +2182,8 @@ static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
 			return NULL;
 		return retisc_json__new_strn(str, n);
 	case '0' ... '9':
-		/* Up to 19 digits always fit; longer or non-integers go below,
-		 * and so do leading zeros (invalid). */
+		/* Integers up to UINT64_MAX; others, and leading zeros
+		 * (invalid), go below. */
 		begin = p->pos;
 		mag = 0;
 		n = begin;
@@ -2201,6 +2201,12 @@ static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
 #endif
 			for (; n < p->len && n - begin < 19 && is_digit(s[n]); n++)
 				mag = mag * 10 + (unsigned int)(s[n] - '0');
+			/* A 20th digit (kernel addresses) if it fits. */
+			if (n < p->len && is_digit(s[n]) &&
+			    mag <= (UINT64_MAX - (unsigned int)(s[n] - '0')) / 10) {
+				mag = mag * 10 + (unsigned int)(s[n] - '0');
+				n++;
+			}
 		} else {
 			n++;
 		}

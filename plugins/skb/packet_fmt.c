@@ -169,6 +169,20 @@ static void putf(struct pf_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * pre, v in decimal or (0x-less) hex, then post if not NULL: the putf()
+ * of the conversions every IP packet has, without walking a format.
+ */
+static void put_u(struct pf_ctx *c, const char *pre, uint64_t v, unsigned int base,
+		  const char *post)
+{
+	if (c->err)
+		return;
+	c->err = retisc_strbuf__puts(c->sb, pre) ?: retisc_strbuf__put_num(c->sb, v, base, 0);
+	if (post && !c->err)
+		c->err = retisc_strbuf__puts(c->sb, post);
+}
+
 static int unsupported(struct pf_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int unsupported(struct pf_ctx *c, const char *fmt, ...)
@@ -251,10 +265,13 @@ static void put_proto(struct pf_ctx *c, uint8_t p)
 {
 	const char *name = ipproto_names[p];
 
-	if (name)
-		putf(c, " proto %s (%u)", name, p);
-	else
-		putf(c, " proto (%u)", p);
+	if (name) {
+		put(c, " proto ");
+		put(c, name);
+		put_u(c, " (", p, 10, ")");
+	} else {
+		put_u(c, " proto (", p, 10, ")");
+	}
 }
 
 static void put_mac(struct pf_ctx *c, const uint8_t *m)
@@ -465,14 +482,16 @@ static int fmt_ipv4(struct pf_ctx *c, struct pkt_slice s)
 	ports = has_ports(proto, payload);
 	put_ipv4(c, s.p + 12);
 	if (ports)
-		putf(c, ".%u", rd16(payload, 0));
+		put_u(c, ".", rd16(payload, 0), 10, NULL);
 	put(c, " > ");
 	put_ipv4(c, s.p + 16);
 	if (ports)
-		putf(c, ".%u", rd16(payload, 2));
+		put_u(c, ".", rd16(payload, 2), 10, NULL);
 
-	putf(c, " tos 0x%x%s ttl %u id %u off %u", rd8(s, 1) >> 2, ecn_text(rd8(s, 1)), rd8(s, 8),
-	     rd16(s, 4), (rd16(s, 6) & 0x1fffu) * 8);
+	put_u(c, " tos 0x", rd8(s, 1) >> 2, 16, ecn_text(rd8(s, 1)));
+	put_u(c, " ttl ", rd8(s, 8), 10, NULL);
+	put_u(c, " id ", rd16(s, 4), 10, NULL);
+	put_u(c, " off ", (rd16(s, 6) & 0x1fffu) * 8, 10, NULL);
 	if (flags) {
 		bool first = true;
 
@@ -492,7 +511,7 @@ static int fmt_ipv4(struct pf_ctx *c, struct pkt_slice s)
 		put(c, "]");
 	}
 	if (tot > 0)
-		putf(c, " len %zu", tot);
+		put_u(c, " len ", tot, 10, NULL);
 	put_ipv4_opts(c, sl_range(s, 20, sat_sub(hlen, 20)));
 	put_proto(c, proto);
 	return fmt_l4(c, proto, payload, l4len);
@@ -693,18 +712,19 @@ static int fmt_tcp(struct pf_ctx *c, struct pkt_slice s, size_t len)
 	if (rd8(s, 12) & 0x01)
 		flags[n++] = 'e';
 	flags[n] = '\0';
-	putf(c, " flags [%s]", flags);
+	put(c, " flags [");
+	put(c, flags);
+	put(c, "]");
 
 	doff = rd8(s, 12) >> 4;
 	seq = rd32(s, 4);
 	data = sat_sub(len, (size_t)doff * 4);
+	put_u(c, " seq ", seq, 10, NULL);
 	if (data > 0)
-		putf(c, " seq %u:%u", seq, (uint32_t)(seq + data));
-	else
-		putf(c, " seq %u", seq);
+		put_u(c, ":", (uint32_t)(seq + data), 10, NULL);
 	if (fl & 0x10)
-		putf(c, " ack %u", rd32(s, 8));
-	putf(c, " win %u", rd16(s, 14));
+		put_u(c, " ack ", rd32(s, 8), 10, NULL);
+	put_u(c, " win ", rd16(s, 14), 10, NULL);
 
 	if (doff * 4 > 20) {
 		struct pkt_slice opts = sl_range(s, 20, (size_t)doff * 4 - 20);
@@ -815,7 +835,7 @@ static int fmt_udp(struct pf_ctx *c, struct pkt_slice s)
 
 	if (s.len < 8)
 		return PF_TRUNCATED;
-	putf(c, " len %zu", sat_sub(rd16(s, 4), 8));
+	put_u(c, " len ", sat_sub(rd16(s, 4), 8), 10, NULL);
 	/* Tunnels get all the bytes after the header: §6.5 does not cut at ulen. */
 	dport = rd16(s, 2);
 	if (dport == 4789 || dport == 8472)
