@@ -2180,7 +2180,10 @@ static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
 	case '"':
 		if (parse_string(p, &str, &n))
 			return NULL;
-		return retisc_json__new_strn(str, n);
+		v = json_alloc_str(n);
+		if (v)
+			memcpy(v->str.s, str, n);
+		return v;
 	case '0' ... '9':
 		/* Integers up to UINT64_MAX; others, and leading zeros
 		 * (invalid), go below. */
@@ -2213,9 +2216,12 @@ static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
 		if (n < p->len && (is_digit(s[n]) || s[n] == '.' || s[n] == 'e' || s[n] == 'E'))
 			break;
 		p->pos = n;
-		v = json_alloc(RETISC_JSON_UINT);
-		if (v)
+		/* Not json_alloc(): a scalar needs no zeroed container fields. */
+		v = json_mem_alloc(sizeof(*v));
+		if (v) {
+			v->type = RETISC_JSON_UINT;
 			v->u = mag;
+		}
 		return v;
 	default:
 		break;
