@@ -282,8 +282,12 @@ static void put_mac(struct pf_ctx *c, const uint8_t *m)
 /* Dotted quad, as "%u.%u.%u.%u": two per IPv4 packet, so written here. */
 static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 {
-	char buf[16], *q = buf;
+	char *q;
 
+	/* Written in place: at most 4 * 4 bytes, the last '.' dropped. */
+	if (c->err || (c->err = retisc_strbuf__reserve(c->sb, 16)))
+		return;
+	q = c->sb->buf + c->sb->len;
 	for (int i = 0; i < 4; i++) {
 		unsigned int v = a[i];
 
@@ -294,8 +298,8 @@ static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 		*q++ = (char)('0' + v % 10);
 		*q++ = '.';
 	}
-	if (!c->err)
-		c->err = retisc_strbuf__append(c->sb, buf, (size_t)(q - buf - 1));
+	c->sb->len = (size_t)(q - 1 - c->sb->buf);
+	c->sb->buf[c->sb->len] = '\0';
 }
 
 /* doc/events.md §6.8, shared with the other plugins that print addresses. */
