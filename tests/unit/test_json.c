@@ -1027,6 +1027,7 @@ static void test_fast_path(void **state)
 		"retis-1.5.json",     "retisc-sorted.json",	 "ovs-retis.json",
 		"sort-events.json",   "sort-events.sorted.json", "sort-text.json",
 		"sort-annotate.json", "explain-mix.json",	 "render-series-drop.json",
+		"print-gen.json",
 	};
 	static const char *const cases[] = {
 		"{}",
