@@ -102,7 +102,8 @@ static size_t sat_sub(size_t a, size_t b)
 
 /* --- output -------------------------------------------------------------- */
 
-static void put(struct pf_ctx *c, const char *s)
+/* Always inlined: the strlen() of the constant strings callers pass folds away. */
+static inline __attribute__((always_inline)) void put(struct pf_ctx *c, const char *s)
 {
 	if (!c->err)
 		c->err = retisc_strbuf__puts(c->sb, s);
@@ -173,8 +174,9 @@ static void putf(struct pf_ctx *c, const char *fmt, ...)
  * pre, v in decimal or (0x-less) hex, then post if not NULL: the putf()
  * of the conversions every IP packet has, without walking a format.
  */
-static void put_u(struct pf_ctx *c, const char *pre, uint64_t v, unsigned int base,
-		  const char *post)
+/* Always inlined: the strlen() of the constant strings callers pass folds away. */
+static inline __attribute__((always_inline)) void
+put_u(struct pf_ctx *c, const char *pre, uint64_t v, unsigned int base, const char *post)
 {
 	if (c->err)
 		return;
