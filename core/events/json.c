@@ -1995,6 +1995,241 @@ static int obj_dedup(struct retisc_json *obj)
 	return 0;
 }
 
+/*
+ * Compact fast path. Events files are compact JSON (no white space, no
+ * repeated keys, keys without escapes) written by our own writer: for such
+ * a line, a recursive descent that gathers each container's members on the
+ * stack and allocates its array once, at its exact size, builds the same
+ * tree as the general parser below for a fraction of the work (growing
+ * arrays, the state machine, the pairwise dedup of every object). Anything
+ * else, errors included, makes it give up and leaves the line to the
+ * general parser, which then decides (and words any error) alone.
+ */
+#define JSON_FAST_DEPTH 32
+#define JSON_FAST_MEMBERS 32
+#define JSON_FAST_ITEMS 64
+
+static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth);
+
+/* Whether the 8 bytes of w are all ASCII digits, and their value (the
+ * first byte, at the lowest address, most significant). Little-endian. */
+static inline bool json_eight_digits(uint64_t w)
+{
+	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull;
+
+	return ((w & hi) | (((w + 0x0606060606060606ull) & hi) >> 4)) == 0x3333333333333333ull;
+}
+
+static inline uint64_t json_eight_digits_value(uint64_t w)
+{
+	w = ((w & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
+	w = ((w & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
+	return ((w & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
+}
+
+/* The members of a fast-path object; false if it had a repeated key. */
+static bool fast_keys_unique(const struct json_member *m, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (member_key_eq(&m[j], &m[i]))
+				return false;
+	return true;
+}
+
+static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth)
+{
+	struct json_member m[JSON_FAST_MEMBERS];
+	const char *s = p->s;
+	struct retisc_json *obj;
+	size_t n = 0, i;
+
+	p->pos++;
+	if (p->pos < p->len && s[p->pos] == '}') {
+		p->pos++;
+		return json_alloc(RETISC_JSON_OBJECT);
+	}
+	for (;;) {
+		size_t begin, end;
+		char *key;
+
+		if (n == JSON_FAST_MEMBERS || p->pos >= p->len || s[p->pos] != '"')
+			goto bail;
+		begin = p->pos + 1;
+		end = begin;
+		for (;;) {
+			uint64_t w;
+			size_t k;
+
+			if (end + 8 > p->len) {
+				while (end < p->len && !json_esc[(unsigned char)s[end]])
+					end++;
+				break;
+			}
+			memcpy(&w, s + end, 8);
+			k = json_word_first_escape(w);
+			end += k;
+			if (k < 8)
+				break;
+		}
+		if (end + 1 >= p->len || s[end] != '"' || s[end + 1] != ':')
+			goto bail;
+		key = json_mem_alloc(end - begin + 1);
+		if (!key)
+			goto bail;
+		memcpy(key, s + begin, end - begin);
+		key[end - begin] = '\0';
+		p->pos = end + 2;
+		m[n].key = key;
+		m[n].klen = end - begin;
+		m[n].val = fast_value(p, depth);
+		if (!m[n].val) {
+			json_key_free(key, end - begin);
+			goto bail;
+		}
+		n++;
+		if (p->pos >= p->len)
+			goto bail;
+		if (s[p->pos] == '}')
+			break;
+		if (s[p->pos] != ',')
+			goto bail;
+		p->pos++;
+	}
+	p->pos++;
+	if (n > 1 && !fast_keys_unique(m, n))
+		goto bail;
+	obj = json_alloc(RETISC_JSON_OBJECT);
+	if (!obj)
+		goto bail;
+	obj->obj.m = json_arr_resize(NULL, n * sizeof(*m));
+	if (!obj->obj.m) {
+		json_mem_free(obj, sizeof(*obj));
+		goto bail;
+	}
+	memcpy(obj->obj.m, m, n * sizeof(*m));
+	obj->obj.len = obj->obj.cap = n;
+	return obj;
+bail:
+	for (i = 0; i < n; i++) {
+		retisc_json__free(m[i].val);
+		json_key_free(m[i].key, m[i].klen);
+	}
+	return NULL;
+}
+
+static struct retisc_json *fast_array(struct json_parser *p, unsigned int depth)
+{
+	struct retisc_json *items[JSON_FAST_ITEMS], *arr;
+	const char *s = p->s;
+	size_t n = 0, i;
+
+	p->pos++;
+	if (p->pos < p->len && s[p->pos] == ']') {
+		p->pos++;
+		return json_alloc(RETISC_JSON_ARRAY);
+	}
+	for (;;) {
+		if (n == JSON_FAST_ITEMS)
+			goto bail;
+		items[n] = fast_value(p, depth);
+		if (!items[n])
+			goto bail;
+		n++;
+		if (p->pos >= p->len)
+			goto bail;
+		if (s[p->pos] == ']')
+			break;
+		if (s[p->pos] != ',')
+			goto bail;
+		p->pos++;
+	}
+	p->pos++;
+	arr = json_alloc(RETISC_JSON_ARRAY);
+	if (!arr)
+		goto bail;
+	arr->arr.items = json_arr_resize(NULL, n * sizeof(*items));
+	if (!arr->arr.items) {
+		json_mem_free(arr, sizeof(*arr));
+		goto bail;
+	}
+	memcpy(arr->arr.items, items, n * sizeof(*items));
+	arr->arr.len = arr->arr.cap = n;
+	return arr;
+bail:
+	for (i = 0; i < n; i++)
+		retisc_json__free(items[i]);
+	return NULL;
+}
+
+static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
+{
+	const char *s = p->s;
+	struct retisc_json *v;
+	size_t begin, n;
+	uint64_t mag;
+	const char *str;
+
+	if (p->pos >= p->len)
+		return NULL;
+	switch (s[p->pos]) {
+	case '{':
+		return depth < JSON_FAST_DEPTH ? fast_object(p, depth + 1) : NULL;
+	case '[':
+		return depth < JSON_FAST_DEPTH ? fast_array(p, depth + 1) : NULL;
+	case '"':
+		if (parse_string(p, &str, &n))
+			return NULL;
+		v = json_alloc_str(n);
+		if (v)
+			memcpy(v->str.s, str, n);
+		return v;
+	case '0' ... '9':
+		/* Integers up to UINT64_MAX; others, and leading zeros
+		 * (invalid), go below. */
+		begin = p->pos;
+		mag = 0;
+		n = begin;
+		if (s[n] != '0') {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			uint64_t w;
+
+			while (n + 8 <= p->len && n - begin <= 11) {
+				memcpy(&w, s + n, 8);
+				if (!json_eight_digits(w))
+					break;
+				mag = mag * 100000000 + json_eight_digits_value(w);
+				n += 8;
+			}
+#endif
+			for (; n < p->len && n - begin < 19 && is_digit(s[n]); n++)
+				mag = mag * 10 + (unsigned int)(s[n] - '0');
+			/* A 20th digit (kernel addresses) if it fits. */
+			if (n < p->len && is_digit(s[n]) &&
+			    mag <= (UINT64_MAX - (unsigned int)(s[n] - '0')) / 10) {
+				mag = mag * 10 + (unsigned int)(s[n] - '0');
+				n++;
+			}
+		} else {
+			n++;
+		}
+		if (n < p->len && (is_digit(s[n]) || s[n] == '.' || s[n] == 'e' || s[n] == 'E'))
+			break;
+		p->pos = n;
+		/* Not json_alloc(): a scalar needs no zeroed container fields. */
+		v = json_mem_alloc(sizeof(*v));
+		if (v) {
+			v->type = RETISC_JSON_UINT;
+			v->u = mag;
+		}
+		return v;
+	default:
+		break;
+	}
+	/* Other numbers and literals; an error here just ends the fast path. */
+	return s[p->pos] == '-' || is_digit(s[p->pos]) ? parse_number(p) : parse_literal(p);
+}
+
 struct retisc_json *retisc_json__parse(const char *s, size_t len, char *err, size_t errsz)
 {
 	struct json_parser p = {
@@ -2015,6 +2250,16 @@ struct retisc_json *retisc_json__parse(const char *s, size_t len, char *err, siz
 	if (!s && len) {
 		errno = EINVAL;
 		return NULL;
+	}
+	if (len && (s[0] == '{' || s[0] == '[')) {
+		struct json_parser fp = {.s = s, .len = len, .scratch = RETISC_STRBUF_INIT};
+
+		root = fast_value(&fp, 0);
+		retisc_strbuf__release(&fp.scratch);
+		if (root && fp.pos == len)
+			return root;
+		retisc_json__free(root);
+		root = NULL;
 	}
 	for (;;) {
 		v = parse_value(&p, depth);

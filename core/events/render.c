@@ -131,8 +131,10 @@ static void offset_from_startup(struct retisc_renderer *r, const struct retisc_j
  * numbers, and printf()'s setup costs more than the formatting (print's
  * hot path, doc/processing.md §1.1).
  */
-static int put_num(struct retisc_strbuf *out, const char *pre, uint64_t v, unsigned int base,
-		   unsigned int width, const char *post)
+/* Always inlined: the strlen() of the constant strings callers pass folds away. */
+static inline __attribute__((always_inline)) int put_num(struct retisc_strbuf *out, const char *pre,
+							 uint64_t v, unsigned int base,
+							 unsigned int width, const char *post)
 {
 	return retisc_strbuf__puts(out, pre) ?: retisc_strbuf__put_num(out, v, base, width) ?:
 		       retisc_strbuf__puts(out, post);

@@ -102,7 +102,8 @@ static size_t sat_sub(size_t a, size_t b)
 
 /* --- output -------------------------------------------------------------- */
 
-static void put(struct pf_ctx *c, const char *s)
+/* Always inlined: the strlen() of the constant strings callers pass folds away. */
+static inline __attribute__((always_inline)) void put(struct pf_ctx *c, const char *s)
 {
 	if (!c->err)
 		c->err = retisc_strbuf__puts(c->sb, s);
@@ -167,6 +168,21 @@ static void putf(struct pf_ctx *c, const char *fmt, ...)
 	}
 	va_end(cp);
 	va_end(ap);
+}
+
+/*
+ * pre, v in decimal or (0x-less) hex, then post if not NULL: the putf()
+ * of the conversions every IP packet has, without walking a format.
+ */
+/* Always inlined: the strlen() of the constant strings callers pass folds away. */
+static inline __attribute__((always_inline)) void
+put_u(struct pf_ctx *c, const char *pre, uint64_t v, unsigned int base, const char *post)
+{
+	if (c->err)
+		return;
+	c->err = retisc_strbuf__puts(c->sb, pre) ?: retisc_strbuf__put_num(c->sb, v, base, 0);
+	if (post && !c->err)
+		c->err = retisc_strbuf__puts(c->sb, post);
 }
 
 static int unsupported(struct pf_ctx *c, const char *fmt, ...)
@@ -251,10 +267,13 @@ static void put_proto(struct pf_ctx *c, uint8_t p)
 {
 	const char *name = ipproto_names[p];
 
-	if (name)
-		putf(c, " proto %s (%u)", name, p);
-	else
-		putf(c, " proto (%u)", p);
+	if (name) {
+		put(c, " proto ");
+		put(c, name);
+		put_u(c, " (", p, 10, ")");
+	} else {
+		put_u(c, " proto (", p, 10, ")");
+	}
 }
 
 static void put_mac(struct pf_ctx *c, const uint8_t *m)
@@ -265,8 +284,12 @@ static void put_mac(struct pf_ctx *c, const uint8_t *m)
 /* Dotted quad, as "%u.%u.%u.%u": two per IPv4 packet, so written here. */
 static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 {
-	char buf[16], *q = buf;
+	char *q;
 
+	/* Written in place: at most 4 * 4 bytes, the last '.' dropped. */
+	if (c->err || (c->err = retisc_strbuf__reserve(c->sb, 16)))
+		return;
+	q = c->sb->buf + c->sb->len;
 	for (int i = 0; i < 4; i++) {
 		unsigned int v = a[i];
 
@@ -277,8 +300,8 @@ static void put_ipv4(struct pf_ctx *c, const uint8_t *a)
 		*q++ = (char)('0' + v % 10);
 		*q++ = '.';
 	}
-	if (!c->err)
-		c->err = retisc_strbuf__append(c->sb, buf, (size_t)(q - buf - 1));
+	c->sb->len = (size_t)(q - 1 - c->sb->buf);
+	c->sb->buf[c->sb->len] = '\0';
 }
 
 /* doc/events.md §6.8, shared with the other plugins that print addresses. */
@@ -465,14 +488,16 @@ static int fmt_ipv4(struct pf_ctx *c, struct pkt_slice s)
 	ports = has_ports(proto, payload);
 	put_ipv4(c, s.p + 12);
 	if (ports)
-		putf(c, ".%u", rd16(payload, 0));
+		put_u(c, ".", rd16(payload, 0), 10, NULL);
 	put(c, " > ");
 	put_ipv4(c, s.p + 16);
 	if (ports)
-		putf(c, ".%u", rd16(payload, 2));
+		put_u(c, ".", rd16(payload, 2), 10, NULL);
 
-	putf(c, " tos 0x%x%s ttl %u id %u off %u", rd8(s, 1) >> 2, ecn_text(rd8(s, 1)), rd8(s, 8),
-	     rd16(s, 4), (rd16(s, 6) & 0x1fffu) * 8);
+	put_u(c, " tos 0x", rd8(s, 1) >> 2, 16, ecn_text(rd8(s, 1)));
+	put_u(c, " ttl ", rd8(s, 8), 10, NULL);
+	put_u(c, " id ", rd16(s, 4), 10, NULL);
+	put_u(c, " off ", (rd16(s, 6) & 0x1fffu) * 8, 10, NULL);
 	if (flags) {
 		bool first = true;
 
@@ -492,7 +517,7 @@ static int fmt_ipv4(struct pf_ctx *c, struct pkt_slice s)
 		put(c, "]");
 	}
 	if (tot > 0)
-		putf(c, " len %zu", tot);
+		put_u(c, " len ", tot, 10, NULL);
 	put_ipv4_opts(c, sl_range(s, 20, sat_sub(hlen, 20)));
 	put_proto(c, proto);
 	return fmt_l4(c, proto, payload, l4len);
@@ -693,18 +718,19 @@ static int fmt_tcp(struct pf_ctx *c, struct pkt_slice s, size_t len)
 	if (rd8(s, 12) & 0x01)
 		flags[n++] = 'e';
 	flags[n] = '\0';
-	putf(c, " flags [%s]", flags);
+	put(c, " flags [");
+	put(c, flags);
+	put(c, "]");
 
 	doff = rd8(s, 12) >> 4;
 	seq = rd32(s, 4);
 	data = sat_sub(len, (size_t)doff * 4);
+	put_u(c, " seq ", seq, 10, NULL);
 	if (data > 0)
-		putf(c, " seq %u:%u", seq, (uint32_t)(seq + data));
-	else
-		putf(c, " seq %u", seq);
+		put_u(c, ":", (uint32_t)(seq + data), 10, NULL);
 	if (fl & 0x10)
-		putf(c, " ack %u", rd32(s, 8));
-	putf(c, " win %u", rd16(s, 14));
+		put_u(c, " ack ", rd32(s, 8), 10, NULL);
+	put_u(c, " win ", rd16(s, 14), 10, NULL);
 
 	if (doff * 4 > 20) {
 		struct pkt_slice opts = sl_range(s, 20, (size_t)doff * 4 - 20);
@@ -815,7 +841,7 @@ static int fmt_udp(struct pf_ctx *c, struct pkt_slice s)
 
 	if (s.len < 8)
 		return PF_TRUNCATED;
-	putf(c, " len %zu", sat_sub(rd16(s, 4), 8));
+	put_u(c, " len ", sat_sub(rd16(s, 4), 8), 10, NULL);
 	/* Tunnels get all the bytes after the header: §6.5 does not cut at ulen. */
 	dport = rd16(s, 2);
 	if (dport == 4789 || dport == 8472)

@@ -368,8 +368,9 @@ static int vlan_format(struct retisc_strbuf *out, const struct retisc_json *v)
 
 /* pre, v in decimal (or 0x-less hex), post: printf("%s%llu%s") without
  * printf, whose setup costs more than the formatting (print's hot path). */
-static int put_u64(struct retisc_strbuf *out, const char *pre, uint64_t v, bool hex,
-		   const char *post)
+/* Always inlined: the strlen() of the constant strings callers pass folds away. */
+static inline __attribute__((always_inline)) int put_u64(struct retisc_strbuf *out, const char *pre,
+							 uint64_t v, bool hex, const char *post)
 {
 	return retisc_strbuf__puts(out, pre) ?: retisc_strbuf__put_num(out, v, hex ? 16 : 10, 0) ?:
 		       retisc_strbuf__puts(out, post);

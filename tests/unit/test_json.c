@@ -979,6 +979,142 @@ static void test_arena(void **state)
 	retisc_strbuf__release(&want);
 }
 
+/*
+ * in parsed as it is and behind a space (which the compact fast path
+ * leaves to the general parser): both fail, or both give the same text,
+ * in the arena and on the heap alike.
+ */
+static void assert_same_tree(const char *in, size_t n)
+{
+	struct retisc_strbuf a = RETISC_STRBUF_INIT, b = RETISC_STRBUF_INIT;
+	char *spaced = malloc(n + 2), err[128];
+	struct retisc_json *x, *y;
+
+	assert_non_null(spaced);
+	spaced[0] = ' ';
+	memcpy(spaced + 1, in, n);
+	spaced[n + 1] = '\0';
+	for (int arena = 0; arena < 2; arena++) {
+		if (arena)
+			assert_int_equal(retisc_json__arena_begin(), 0);
+		x = retisc_json__parse(in, n, err, sizeof(err));
+		y = retisc_json__parse(spaced, n + 1, err, sizeof(err));
+		if (!x != !y)
+			fail_msg("'%.*s': fast path %s, general parser %s", (int)n, in,
+				 x ? "accepts" : "refuses", y ? "accepts" : "refuses");
+		if (x) {
+			retisc_strbuf__reset(&a);
+			retisc_strbuf__reset(&b);
+			assert_int_equal(retisc_json__dump(x, &a), 0);
+			assert_int_equal(retisc_json__dump(y, &b), 0);
+			if (a.len != b.len || memcmp(a.buf, b.buf, a.len))
+				fail_msg("'%.*s': '%s' vs '%s'", (int)n, in, a.buf, b.buf);
+		}
+		retisc_json__free(x);
+		retisc_json__free(y);
+		if (arena)
+			retisc_json__arena_end();
+	}
+	free(spaced);
+	retisc_strbuf__release(&a);
+	retisc_strbuf__release(&b);
+}
+
+static void test_fast_path(void **state)
+{
+	static const char *const fixtures[] = {
+		"retisc-1.7.json",    "retis-1.6.json",		 "retis-1.6-sorted.json",
+		"retis-1.5.json",     "retisc-sorted.json",	 "ovs-retis.json",
+		"sort-events.json",   "sort-events.sorted.json", "sort-text.json",
+		"sort-annotate.json", "explain-mix.json",	 "render-series-drop.json",
+		"print-gen.json",
+	};
+	static const char *const cases[] = {
+		"{}",
+		"[]",
+		"{\"a\":{},\"b\":[]}",
+		"{\"a\":[1,2,[3,{}],[]],\"b\":{\"c\":\"d\"}}",
+		"{\"a\":1,\"a\":2}",
+		"{\"a\":1,\"b\":2,\"a\":[3]}",
+		"{\"a\\u0000b\":1,\"a\":2}",
+		"{\"a\\\"\":1}",
+		"{\"k\":\"x\\n\\u00e9\"}",
+		"{\"n\":0}",
+		"{\"n\":01}",
+		"{\"n\":-0}",
+		"{\"n\":-12}",
+		"{\"n\":9223372036854775808}",
+		"{\"n\":1234567890123456789}",
+		"{\"n\":12345678901234567890}",
+		"{\"n\":18446744073709551615}",
+		"{\"n\":18446744073709551616}",
+		"{\"n\":123456781234567812345678}",
+		"{\"n\":12345678}",
+		"{\"n\":1234567a}",
+		"{\"n\":1.5e3}",
+		"{\"n\":1E2}",
+		"{\"n\":10.}",
+		"{\"t\":true,\"f\":false,\"z\":null}",
+		"{\"a\":tru}",
+		"{\"a\":1}x",
+		"{\"a\":1",
+		"{\"a\":1,}",
+		"[1,]",
+		"[1 ,2]",
+		"{\"a\" :1}",
+		"{\"a\":1 }",
+		"{\"a\":1}\n",
+		"{\"a\x01\":1}",
+		"{\"a\":\"b\x01\"}",
+		"{\"abcdefghijklmnop\":\"\",\"abcdefgh\":1}",
+		"{\"a",
+		"{\"abcdefghij",
+		"{\"abcdefghij\"",
+		"[\"x\"",
+		"[12345678901",
+		"{\"a\":[{\"b\":[{\"c\":[0]}]}]}",
+	};
+	struct retisc_strbuf in = RETISC_STRBUF_INIT;
+	char *text, *line, *save = NULL;
+	int i;
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]); f++) {
+		text = fixture_read(fixtures[f]);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			assert_same_tree(line, strlen(line));
+		free(text);
+	}
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (size_t n = 0; n <= strlen(cases[c]); n++)
+			assert_same_tree(cases[c], n);
+	/* Past the fast path's limits: depth, members, items. */
+	for (int d = 30; d <= 34; d++) {
+		retisc_strbuf__reset(&in);
+		for (i = 0; i < d; i++)
+			retisc_strbuf__puts(&in, i % 2 ? "[" : "{\"k\":");
+		retisc_strbuf__putc(&in, '1');
+		for (i = d - 1; i >= 0; i--)
+			retisc_strbuf__puts(&in, i % 2 ? "]" : "}");
+		assert_same_tree(in.buf, in.len);
+	}
+	for (int m = 31; m <= 34; m++) {
+		retisc_strbuf__reset(&in);
+		retisc_strbuf__putc(&in, '{');
+		for (i = 0; i < m; i++)
+			retisc_strbuf__printf(&in, "%s\"k%d\":%d", i ? "," : "", i % (m - 1), i);
+		retisc_strbuf__putc(&in, '}');
+		assert_same_tree(in.buf, in.len);
+		retisc_strbuf__reset(&in);
+		retisc_strbuf__putc(&in, '[');
+		for (i = 0; i < 2 * m; i++)
+			retisc_strbuf__printf(&in, "%s%d", i ? "," : "", i);
+		retisc_strbuf__putc(&in, ']');
+		assert_same_tree(in.buf, in.len);
+	}
+	retisc_strbuf__release(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1003,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_types_and_errors),
 		cmocka_unit_test(test_jansson_accepts_dump),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_fast_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

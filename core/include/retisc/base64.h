@@ -122,7 +122,25 @@ static inline ssize_t retisc_base64__decode(const char *s, size_t len, uint8_t *
 	 * (print decodes every packet; the branches of __value() were a
 	 * tenth of its time).
 	 */
-	for (i = 0; i + 4 < len; i += 4) {
+	/*
+	 * While the output has room: one test for the four characters
+	 * (an invalid one is 0 - 1, past 63) and none for the room. The
+	 * loop below then goes on, with its checks, where this one stops.
+	 */
+	for (i = 0; i + 4 < len && cap - n >= 3; i += 4) {
+		uint32_t a = dec[(uint8_t)s[i]] - 1u, b = dec[(uint8_t)s[i + 1]] - 1u;
+		uint32_t c = dec[(uint8_t)s[i + 2]] - 1u, d = dec[(uint8_t)s[i + 3]] - 1u;
+		uint32_t q;
+
+		if ((a | b | c | d) > 63)
+			return -EINVAL;
+		q = a << 18 | b << 12 | c << 6 | d;
+		out[n] = (uint8_t)(q >> 16);
+		out[n + 1] = (uint8_t)(q >> 8);
+		out[n + 2] = (uint8_t)q;
+		n += 3;
+	}
+	for (; i + 4 < len; i += 4) {
 		uint32_t a = dec[(uint8_t)s[i]], b = dec[(uint8_t)s[i + 1]];
 		uint32_t c = dec[(uint8_t)s[i + 2]], d = dec[(uint8_t)s[i + 3]];
 		uint32_t q;
