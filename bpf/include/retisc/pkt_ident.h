@@ -13,7 +13,8 @@
  * reallocation leave alone:
  *
  *	TCP	sequence number, SYN/FIN/RST, payload length; a pure ACK
- *		(no payload, no SYN/FIN/RST): sequence and ack numbers, window
+ *		(no payload, no SYN/FIN/RST): sequence and ack numbers, window,
+ *		IPv4 id, header length
  *	UDP	length, IPv4 id, checksum less the addresses and ports (NAT
  *		adjusts the checksum by exactly what it rewrites), unless the
  *		checksum is partial (offloaded: only the pseudo header is there)
@@ -26,7 +27,8 @@
  * number of a segment that carries data or SYN/FIN/RST too (a
  * retransmission acknowledges more). A pure ACK is never retransmitted (TCP
  * builds a new one each time), and all the pure ACKs of a receiver have one
- * sequence number: only the ack number and the window tell them apart. One
+ * sequence number: the ack number and the window tell them apart, and the
+ * IPv4 id and the header length (SACK blocks) tell duplicate ACKs apart. One
  * level of encapsulation (VXLAN, Geneve, GRE, IP in IP) is looked through,
  * so that a packet keeps its identity when a tunnel wraps it in place.
  */
@@ -47,10 +49,12 @@
 /*
  * Identity layout (0: unknown, the guard does not compare):
  *	bits 56-63	kind (RETISC_IDENT_*)
- *	bits 48-55	flags: TCP FIN/SYN/RST or pure ACK (0x08), ICMP type,
- *			UDP csum known (0x80)
+ *	bits 48-55	flags: TCP FIN/SYN/RST or pure ACK (0x08, with the
+ *			header length in words in bits 4-7), ICMP type, UDP csum
+ *			known (0x80)
  *	bits 32-47	length (payload or datagram); TCP pure ACK: window
- *	bits  0-31	key: TCP seq (pure ACK: seq ^ ack), ICMP id << 16 | seq,
+ *	bits  0-31	key: TCP seq (pure ACK: seq ^ ack ^ IPv4 id << 16),
+ *			ICMP id << 16 | seq,
  *			UDP IPv4 id << 16 | csum
  */
 #define RETISC_IDENT_TCP 1
@@ -322,12 +326,16 @@ RETISC_IDENT_INLINE __u64 retisc_ident__l4(const __u8 *b, __u32 avail, __u32 l3,
 		if (r->len > hl || tflags)
 			return retisc_ident__make(RETISC_IDENT_TCP, tflags, (__u16)(r->len - hl),
 						  RETISC_IDENT_U32(b, l4 + 4));
-		/* A pure ACK: never retransmitted, each is a new segment. */
+		/* A pure ACK: never retransmitted, each is a new segment, with
+		 * an IPv4 id of its own (a duplicate ACK repeats everything
+		 * else, SACK blocks aside: their room, hl, is in the flags). */
 		if (l4 + 16 > avail)
 			return 0;
-		return retisc_ident__make(
-			RETISC_IDENT_TCP, RETISC_IDENT_TCP_PURE_ACK, RETISC_IDENT_U16(b, l4 + 14),
-			RETISC_IDENT_U32(b, l4 + 4) ^ RETISC_IDENT_U32(b, l4 + 8));
+		return retisc_ident__make(RETISC_IDENT_TCP,
+					  (__u8)(RETISC_IDENT_TCP_PURE_ACK | (hl / 4) << 4),
+					  RETISC_IDENT_U16(b, l4 + 14),
+					  RETISC_IDENT_U32(b, l4 + 4) ^
+						  RETISC_IDENT_U32(b, l4 + 8) ^ (__u32)r->id << 16);
 	case 17:
 		if (l4 + 8 > avail)
 			return 0;
