@@ -17,6 +17,8 @@
 #include "retisc/json_text.h"
 #include "retisc/strbuf.h"
 
+#include "util.h"
+
 /* Deepest container nesting the parser accepts. */
 #define JSON_MAX_DEPTH 512
 /* Up to this many members, duplicate keys are looked for pairwise. */
@@ -26,6 +28,12 @@ struct json_member {
 	char *key;
 	/* Parsed keys may hold "\u0000"; the length keeps them intact. */
 	size_t klen;
+	/*
+	 * The key's first 8 bytes (zero past its end), as memory holds them:
+	 * renderers look up ~30 keys per event, and most keys are shorter
+	 * than 8 bytes, so one compare of this and klen settles most tests.
+	 */
+	uint64_t k8;
 	struct retisc_json *val;
 };
 
@@ -410,6 +418,7 @@ static int obj_push(struct retisc_json *obj, char *key, size_t klen, struct reti
 	m += obj->obj.len++;
 	m->key = key;
 	m->klen = klen;
+	m->k8 = retisc_key_word8(key, klen);
 	m->val = v;
 	return 0;
 }
@@ -919,13 +928,14 @@ const char *retisc_json__get_str(const struct retisc_json *v, size_t *len)
 static struct json_member *obj_find_n(const struct retisc_json *obj, const char *key, size_t klen,
 				      size_t *idx)
 {
+	uint64_t k8 = retisc_key_word8(key, klen);
 	size_t i;
 
 	for (i = 0; i < obj->obj.len; i++) {
 		struct json_member *m = &obj->obj.m[i];
 
-		/* Keys end with a NUL, so [0] exists even when empty. */
-		if (m->klen == klen && m->key[0] == key[0] && !memcmp(m->key, key, klen)) {
+		if (m->klen == klen && m->k8 == k8 &&
+		    (klen <= 8 || !memcmp(m->key + 8, key + 8, klen - 8))) {
 			if (idx)
 				*idx = i;
 			return m;
@@ -934,27 +944,36 @@ static struct json_member *obj_find_n(const struct retisc_json *obj, const char 
 	return NULL;
 }
 
-/* Member m's key is the C string key (which cannot hold a NUL). */
-static bool member_is(const struct json_member *m, const char *key)
+/* Member m's key, from byte 8 on, is the C string key's (which cannot hold a NUL). */
+static bool member_tail_is(const struct json_member *m, const char *key)
 {
-	for (size_t i = 0; i < m->klen; i++)
+	for (size_t i = 8; i < m->klen; i++)
 		if (m->key[i] != key[i] || !key[i])
 			return false;
 	return !key[m->klen];
 }
 
 /*
- * Renderers look up a few dozen keys of a few members each per event:
- * comparing in place costs less than strlen() then memcmp() calls.
+ * Renderers look up a few dozen keys of a few members each per event: the
+ * C string's first 8 bytes are taken once and each member is ruled out (or,
+ * for a key under 8 bytes, found) by comparing its k8 and length.
  */
-static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
+__attribute__((no_sanitize_address)) static struct json_member *
+obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
 {
+	size_t qlen;
+	uint64_t q8;
+
 	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
 		return NULL;
+	q8 = retisc_str_word8(key, &qlen);
 	for (size_t i = 0; i < obj->obj.len; i++) {
 		struct json_member *m = &obj->obj.m[i];
 
-		if (m->key[0] == key[0] && member_is(m, key)) {
+		if (m->k8 != q8)
+			continue;
+		/* Under 8 bytes, q8 holds the whole key: only the length is left. */
+		if (qlen < 8 ? m->klen == qlen : m->klen >= 8 && member_tail_is(m, key)) {
 			if (idx)
 				*idx = i;
 			return m;
@@ -1022,6 +1041,7 @@ int retisc_json__obj_insert(struct retisc_json *obj, size_t pos, const char *key
 	memmove(&m[pos + 1], &m[pos], (obj->obj.len - 1 - pos) * sizeof(*m));
 	m[pos].key = k;
 	m[pos].klen = klen;
+	m[pos].k8 = retisc_key_word8(k, klen);
 	m[pos].val = v;
 	return 0;
 }
@@ -1931,10 +1951,10 @@ static int member_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool member_key_eq(const struct json_member *x, const struct json_member *y)
+static inline bool member_key_eq(const struct json_member *x, const struct json_member *y)
 {
-	/* Keys end with a NUL, so [0] exists even when empty. */
-	return x->klen == y->klen && x->key[0] == y->key[0] && !memcmp(x->key, y->key, x->klen);
+	return x->klen == y->klen && x->k8 == y->k8 &&
+	       (x->klen <= 8 || !memcmp(x->key + 8, y->key + 8, x->klen - 8));
 }
 
 /*
@@ -2027,6 +2047,17 @@ static inline uint64_t json_eight_digits_value(uint64_t w)
 	return ((w & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
 }
 
+/* json_arr_resize(NULL, size) for the fast path's small, bounded arrays, inlined. */
+static inline void *fast_arr_alloc(size_t size)
+{
+	size_t *h = json_mem_alloc(size + sizeof(*h));
+
+	if (!h)
+		return NULL;
+	*h = size;
+	return h + 1;
+}
+
 /* The members of a fast-path object; false if it had a repeated key. */
 static bool fast_keys_unique(const struct json_member *m, size_t n)
 {
@@ -2050,13 +2081,15 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 		return json_alloc(RETISC_JSON_OBJECT);
 	}
 	for (;;) {
-		size_t begin, end;
+		size_t begin, end, klen;
+		uint64_t w0, k8;
 		char *key;
 
 		if (n == JSON_FAST_MEMBERS || p->pos >= p->len || s[p->pos] != '"')
 			goto bail;
 		begin = p->pos + 1;
 		end = begin;
+		w0 = 0;
 		for (;;) {
 			uint64_t w;
 			size_t k;
@@ -2067,6 +2100,8 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 				break;
 			}
 			memcpy(&w, s + end, 8);
+			if (end == begin)
+				w0 = w;
 			k = json_word_first_escape(w);
 			end += k;
 			if (k < 8)
@@ -2074,14 +2109,33 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 		}
 		if (end + 1 >= p->len || s[end] != '"' || s[end + 1] != ':')
 			goto bail;
-		key = json_mem_alloc(end - begin + 1);
+		klen = end - begin;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* The word the scan loaded first starts with the key. */
+		if (begin + 8 <= p->len)
+			k8 = klen >= 8 ? w0 : w0 & ((1ull << (8 * klen)) - 1);
+		else
+			k8 = retisc_key_word8(s + begin, klen);
+#else
+		k8 = retisc_key_word8(s + begin, klen);
+#endif
+		/*
+		 * A short key is stored as its word, whose zero bytes past
+		 * the key end it; 8 bytes is the block class of klen + 1 too.
+		 */
+		key = json_mem_alloc(klen < 8 ? 8 : klen + 1);
 		if (!key)
 			goto bail;
-		memcpy(key, s + begin, end - begin);
-		key[end - begin] = '\0';
+		if (klen < 8) {
+			memcpy(key, &k8, 8);
+		} else {
+			memcpy(key, s + begin, klen);
+			key[klen] = '\0';
+		}
 		p->pos = end + 2;
 		m[n].key = key;
-		m[n].klen = end - begin;
+		m[n].klen = klen;
+		m[n].k8 = k8;
 		m[n].val = fast_value(p, depth);
 		if (!m[n].val) {
 			json_key_free(key, end - begin);
@@ -2102,7 +2156,7 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 	obj = json_alloc(RETISC_JSON_OBJECT);
 	if (!obj)
 		goto bail;
-	obj->obj.m = json_arr_resize(NULL, n * sizeof(*m));
+	obj->obj.m = fast_arr_alloc(n * sizeof(*m));
 	if (!obj->obj.m) {
 		json_mem_free(obj, sizeof(*obj));
 		goto bail;
@@ -2148,7 +2202,7 @@ static struct retisc_json *fast_array(struct json_parser *p, unsigned int depth)
 	arr = json_alloc(RETISC_JSON_ARRAY);
 	if (!arr)
 		goto bail;
-	arr->arr.items = json_arr_resize(NULL, n * sizeof(*items));
+	arr->arr.items = fast_arr_alloc(n * sizeof(*items));
 	if (!arr->arr.items) {
 		json_mem_free(arr, sizeof(*arr));
 		goto bail;
