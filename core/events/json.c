@@ -2066,13 +2066,15 @@ static int obj_dedup(struct retisc_json *obj)
 
 static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth);
 
-/* Whether the 8 bytes of w are all ASCII digits, and their value (the
- * first byte, at the lowest address, most significant). Little-endian. */
-static inline bool json_eight_digits(uint64_t w)
+/* Which of the 8 bytes of w are ASCII digits, and the value of 8 digits
+ * (the first byte, at the lowest address, most significant). Little-endian. */
+static inline uint64_t json_digit_flags(uint64_t w)
 {
 	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull;
 
-	return ((w & hi) | (((w + 0x0606060606060606ull) & hi) >> 4)) == 0x3333333333333333ull;
+	/* 0x33 in each byte that is a digit; a carry out of a byte (0xFA and
+	 * up, no digit) only changes the bytes after it. */
+	return (w & hi) | (((w + 0x0606060606060606ull) & hi) >> 4);
 }
 
 static inline uint64_t json_eight_digits_value(uint64_t w)
@@ -2295,14 +2297,32 @@ static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
 		n = begin;
 		if (s[n] != '0') {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			uint64_t w;
+			static const uint64_t pow10[8] = {1,	 10,	 100,	  1000,
+							  10000, 100000, 1000000, 10000000};
+			uint64_t w, x;
+			size_t d;
 
 			while (n + 8 <= p->len && n - begin <= 11) {
 				memcpy(&w, s + n, 8);
-				if (!json_eight_digits(w))
-					break;
-				mag = mag * 100000000 + json_eight_digits_value(w);
-				n += 8;
+				x = json_digit_flags(w) ^ 0x3333333333333333ull;
+				if (!x) {
+					mag = mag * 100000000 + json_eight_digits_value(w);
+					n += 8;
+					continue;
+				}
+				/*
+				 * The digits before the word's first other byte,
+				 * shifted to its end: the zero bytes shifted in
+				 * count as leading zeros. Up to the 19 digits the
+				 * byte loop below would take.
+				 */
+				d = (size_t)__builtin_ctzll(x) / 8;
+				if (d && n - begin + d <= 19) {
+					mag = mag * pow10[d] +
+					      json_eight_digits_value(w << (64 - 8 * d));
+					n += d;
+				}
+				break;
 			}
 #endif
 			for (; n < p->len && n - begin < 19 && is_digit(s[n]); n++)

@@ -1087,6 +1087,23 @@ static void test_scan_positions(void **state)
 			}
 			retisc_json__free(v);
 		}
+		/* Integers of every digit count, in and out of the 8-digit steps. */
+		for (len = 1; len <= 20; len++) {
+			static const char *const digits[] = {"18446744073709551615",
+							     "98765432109876543210"};
+
+			for (pos = 0; pos < 2; pos++) {
+				if (pos && len == 20)
+					continue;
+				snprintf(in, sizeof(in), "{\"n\":%.*s%s", (int)len, digits[pos],
+					 tails[t]);
+				v = parse_ok(in);
+				assert_true(retisc_json__obj_get_u64(v, "n", &u));
+				snprintf(other, sizeof(other), "%.*s", (int)len, digits[pos]);
+				assert_int_equal(u, strtoull(other, NULL, 10));
+				retisc_json__free(v);
+			}
+		}
 	}
 }
 
