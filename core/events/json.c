@@ -17,6 +17,12 @@
 #include "retisc/json_text.h"
 #include "retisc/strbuf.h"
 
+#include "util.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Deepest container nesting the parser accepts. */
 #define JSON_MAX_DEPTH 512
 /* Up to this many members, duplicate keys are looked for pairwise. */
@@ -26,6 +32,12 @@ struct json_member {
 	char *key;
 	/* Parsed keys may hold "\u0000"; the length keeps them intact. */
 	size_t klen;
+	/*
+	 * The key's first 8 bytes (zero past its end), as memory holds them:
+	 * renderers look up ~30 keys per event, and most keys are shorter
+	 * than 8 bytes, so one compare of this and klen settles most tests.
+	 */
+	uint64_t k8;
 	struct retisc_json *val;
 };
 
@@ -410,6 +422,7 @@ static int obj_push(struct retisc_json *obj, char *key, size_t klen, struct reti
 	m += obj->obj.len++;
 	m->key = key;
 	m->klen = klen;
+	m->k8 = retisc_key_word8(key, klen);
 	m->val = v;
 	return 0;
 }
@@ -919,13 +932,14 @@ const char *retisc_json__get_str(const struct retisc_json *v, size_t *len)
 static struct json_member *obj_find_n(const struct retisc_json *obj, const char *key, size_t klen,
 				      size_t *idx)
 {
+	uint64_t k8 = retisc_key_word8(key, klen);
 	size_t i;
 
 	for (i = 0; i < obj->obj.len; i++) {
 		struct json_member *m = &obj->obj.m[i];
 
-		/* Keys end with a NUL, so [0] exists even when empty. */
-		if (m->klen == klen && m->key[0] == key[0] && !memcmp(m->key, key, klen)) {
+		if (m->klen == klen && m->k8 == k8 &&
+		    (klen <= 8 || !memcmp(m->key + 8, key + 8, klen - 8))) {
 			if (idx)
 				*idx = i;
 			return m;
@@ -934,27 +948,36 @@ static struct json_member *obj_find_n(const struct retisc_json *obj, const char 
 	return NULL;
 }
 
-/* Member m's key is the C string key (which cannot hold a NUL). */
-static bool member_is(const struct json_member *m, const char *key)
+/* Member m's key, from byte 8 on, is the C string key's (which cannot hold a NUL). */
+static bool member_tail_is(const struct json_member *m, const char *key)
 {
-	for (size_t i = 0; i < m->klen; i++)
+	for (size_t i = 8; i < m->klen; i++)
 		if (m->key[i] != key[i] || !key[i])
 			return false;
 	return !key[m->klen];
 }
 
 /*
- * Renderers look up a few dozen keys of a few members each per event:
- * comparing in place costs less than strlen() then memcmp() calls.
+ * Renderers look up a few dozen keys of a few members each per event: the
+ * C string's first 8 bytes are taken once and each member is ruled out (or,
+ * for a key under 8 bytes, found) by comparing its k8 and length.
  */
-static struct json_member *obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
+__attribute__((no_sanitize_address)) static struct json_member *
+obj_find(const struct retisc_json *obj, const char *key, size_t *idx)
 {
+	size_t qlen;
+	uint64_t q8;
+
 	if (!obj || obj->type != RETISC_JSON_OBJECT || !key)
 		return NULL;
+	q8 = retisc_str_word8(key, &qlen);
 	for (size_t i = 0; i < obj->obj.len; i++) {
 		struct json_member *m = &obj->obj.m[i];
 
-		if (m->key[0] == key[0] && member_is(m, key)) {
+		if (m->k8 != q8)
+			continue;
+		/* Under 8 bytes, q8 holds the whole key: only the length is left. */
+		if (qlen < 8 ? m->klen == qlen : m->klen >= 8 && member_tail_is(m, key)) {
 			if (idx)
 				*idx = i;
 			return m;
@@ -1022,6 +1045,7 @@ int retisc_json__obj_insert(struct retisc_json *obj, size_t pos, const char *key
 	memmove(&m[pos + 1], &m[pos], (obj->obj.len - 1 - pos) * sizeof(*m));
 	m[pos].key = k;
 	m[pos].klen = klen;
+	m[pos].k8 = retisc_key_word8(k, klen);
 	m[pos].val = v;
 	return 0;
 }
@@ -1208,6 +1232,23 @@ static size_t json_word_first_escape(uint64_t w)
 	return (size_t)__builtin_clzll(m) / 8;
 #endif
 }
+
+#ifdef __SSE2__
+/*
+ * json_word_first_escape() over the 16 bytes at p, 16 if none needs an
+ * escape: SSE2 is part of x86-64, and a string's run takes half the steps.
+ */
+static inline size_t json_first_escape16(const unsigned char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+	__m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+	__m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+	unsigned int m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, b)));
+
+	return m ? (size_t)__builtin_ctz(m) : 16;
+}
+#endif
 
 /*
  * Copy the prefix of p[0..n) that needs no escape to d (room for n bytes)
@@ -1594,9 +1635,20 @@ static int parse_string(struct json_parser *p, const char **out, size_t *outlen)
 	size_t n;
 	char c;
 
-	/* Eight bytes at a time through the long runs (base64 packets), and
-	 * straight to the first special byte of the last word. */
-	for (run = begin; run + 8 <= p->len; run += 8) {
+	/* 16 or 8 bytes at a time through the long runs (base64 packets),
+	 * and straight to the first special byte of the last block. */
+	run = begin;
+#ifdef __SSE2__
+	for (; run + 16 <= p->len; run += 16) {
+		size_t k = json_first_escape16(s + run);
+
+		if (k < 16) {
+			run += k;
+			goto scanned;
+		}
+	}
+#endif
+	for (; run + 8 <= p->len; run += 8) {
 		uint64_t w;
 		size_t k;
 
@@ -1609,6 +1661,9 @@ static int parse_string(struct json_parser *p, const char **out, size_t *outlen)
 	}
 	for (; run < p->len && s[run] != '"' && s[run] != '\\' && s[run] >= 0x20; run++)
 		;
+#ifdef __SSE2__
+scanned:
+#endif
 	if (run < p->len && s[run] == '"') {
 		*out = p->s + begin;
 		*outlen = run - begin;
@@ -1931,10 +1986,10 @@ static int member_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool member_key_eq(const struct json_member *x, const struct json_member *y)
+static inline bool member_key_eq(const struct json_member *x, const struct json_member *y)
 {
-	/* Keys end with a NUL, so [0] exists even when empty. */
-	return x->klen == y->klen && x->key[0] == y->key[0] && !memcmp(x->key, y->key, x->klen);
+	return x->klen == y->klen && x->k8 == y->k8 &&
+	       (x->klen <= 8 || !memcmp(x->key + 8, y->key + 8, x->klen - 8));
 }
 
 /*
@@ -2011,13 +2066,15 @@ static int obj_dedup(struct retisc_json *obj)
 
 static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth);
 
-/* Whether the 8 bytes of w are all ASCII digits, and their value (the
- * first byte, at the lowest address, most significant). Little-endian. */
-static inline bool json_eight_digits(uint64_t w)
+/* Which of the 8 bytes of w are ASCII digits, and the value of 8 digits
+ * (the first byte, at the lowest address, most significant). Little-endian. */
+static inline uint64_t json_digit_flags(uint64_t w)
 {
 	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull;
 
-	return ((w & hi) | (((w + 0x0606060606060606ull) & hi) >> 4)) == 0x3333333333333333ull;
+	/* 0x33 in each byte that is a digit; a carry out of a byte (0xFA and
+	 * up, no digit) only changes the bytes after it. */
+	return (w & hi) | (((w + 0x0606060606060606ull) & hi) >> 4);
 }
 
 static inline uint64_t json_eight_digits_value(uint64_t w)
@@ -2025,6 +2082,17 @@ static inline uint64_t json_eight_digits_value(uint64_t w)
 	w = ((w & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
 	w = ((w & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
 	return ((w & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
+}
+
+/* json_arr_resize(NULL, size) for the fast path's small, bounded arrays, inlined. */
+static inline void *fast_arr_alloc(size_t size)
+{
+	size_t *h = json_mem_alloc(size + sizeof(*h));
+
+	if (!h)
+		return NULL;
+	*h = size;
+	return h + 1;
 }
 
 /* The members of a fast-path object; false if it had a repeated key. */
@@ -2050,13 +2118,26 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 		return json_alloc(RETISC_JSON_OBJECT);
 	}
 	for (;;) {
-		size_t begin, end;
+		size_t begin, end, klen;
+		uint64_t w0, k8;
 		char *key;
 
 		if (n == JSON_FAST_MEMBERS || p->pos >= p->len || s[p->pos] != '"')
 			goto bail;
 		begin = p->pos + 1;
 		end = begin;
+		w0 = 0;
+#ifdef __SSE2__
+		/* Most keys end within 16 bytes: one step. */
+		if (begin + 16 <= p->len) {
+			size_t k = json_first_escape16((const unsigned char *)s + begin);
+
+			memcpy(&w0, s + begin, 8);
+			end += k;
+			if (k < 16)
+				goto key_scanned;
+		}
+#endif
 		for (;;) {
 			uint64_t w;
 			size_t k;
@@ -2067,21 +2148,45 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 				break;
 			}
 			memcpy(&w, s + end, 8);
+			if (end == begin)
+				w0 = w;
 			k = json_word_first_escape(w);
 			end += k;
 			if (k < 8)
 				break;
 		}
+#ifdef __SSE2__
+	key_scanned:
+#endif
 		if (end + 1 >= p->len || s[end] != '"' || s[end + 1] != ':')
 			goto bail;
-		key = json_mem_alloc(end - begin + 1);
+		klen = end - begin;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* The word the scan loaded first starts with the key. */
+		if (begin + 8 <= p->len)
+			k8 = klen >= 8 ? w0 : w0 & ((1ull << (8 * klen)) - 1);
+		else
+			k8 = retisc_key_word8(s + begin, klen);
+#else
+		k8 = retisc_key_word8(s + begin, klen);
+#endif
+		/*
+		 * A short key is stored as its word, whose zero bytes past
+		 * the key end it; 8 bytes is the block class of klen + 1 too.
+		 */
+		key = json_mem_alloc(klen < 8 ? 8 : klen + 1);
 		if (!key)
 			goto bail;
-		memcpy(key, s + begin, end - begin);
-		key[end - begin] = '\0';
+		if (klen < 8) {
+			memcpy(key, &k8, 8);
+		} else {
+			memcpy(key, s + begin, klen);
+			key[klen] = '\0';
+		}
 		p->pos = end + 2;
 		m[n].key = key;
-		m[n].klen = end - begin;
+		m[n].klen = klen;
+		m[n].k8 = k8;
 		m[n].val = fast_value(p, depth);
 		if (!m[n].val) {
 			json_key_free(key, end - begin);
@@ -2102,7 +2207,7 @@ static struct retisc_json *fast_object(struct json_parser *p, unsigned int depth
 	obj = json_alloc(RETISC_JSON_OBJECT);
 	if (!obj)
 		goto bail;
-	obj->obj.m = json_arr_resize(NULL, n * sizeof(*m));
+	obj->obj.m = fast_arr_alloc(n * sizeof(*m));
 	if (!obj->obj.m) {
 		json_mem_free(obj, sizeof(*obj));
 		goto bail;
@@ -2148,7 +2253,7 @@ static struct retisc_json *fast_array(struct json_parser *p, unsigned int depth)
 	arr = json_alloc(RETISC_JSON_ARRAY);
 	if (!arr)
 		goto bail;
-	arr->arr.items = json_arr_resize(NULL, n * sizeof(*items));
+	arr->arr.items = fast_arr_alloc(n * sizeof(*items));
 	if (!arr->arr.items) {
 		json_mem_free(arr, sizeof(*arr));
 		goto bail;
@@ -2192,14 +2297,32 @@ static struct retisc_json *fast_value(struct json_parser *p, unsigned int depth)
 		n = begin;
 		if (s[n] != '0') {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			uint64_t w;
+			static const uint64_t pow10[8] = {1,	 10,	 100,	  1000,
+							  10000, 100000, 1000000, 10000000};
+			uint64_t w, x;
+			size_t d;
 
 			while (n + 8 <= p->len && n - begin <= 11) {
 				memcpy(&w, s + n, 8);
-				if (!json_eight_digits(w))
-					break;
-				mag = mag * 100000000 + json_eight_digits_value(w);
-				n += 8;
+				x = json_digit_flags(w) ^ 0x3333333333333333ull;
+				if (!x) {
+					mag = mag * 100000000 + json_eight_digits_value(w);
+					n += 8;
+					continue;
+				}
+				/*
+				 * The digits before the word's first other byte,
+				 * shifted to its end: the zero bytes shifted in
+				 * count as leading zeros. Up to the 19 digits the
+				 * byte loop below would take.
+				 */
+				d = (size_t)__builtin_ctzll(x) / 8;
+				if (d && n - begin + d <= 19) {
+					mag = mag * pow10[d] +
+					      json_eight_digits_value(w << (64 - 8 * d));
+					n += d;
+				}
+				break;
 			}
 #endif
 			for (; n < p->len && n - begin < 19 && is_digit(s[n]); n++)

@@ -157,6 +157,8 @@ static int section_add(struct retisc_registry *reg, const struct retisc_section_
 	s->key = strdup(d->key);
 	if (!s->key)
 		return -ENOMEM;
+	s->klen = strlen(s->key);
+	s->k8 = retisc_key_word8(s->key, s->klen);
 	s->rank = d->rank;
 	s->owner = owner;
 	s->place = d->place;
@@ -913,13 +915,25 @@ const struct retisc_sink *retisc_registry__sink(const struct retisc_registry *re
 	return i < reg->n_sinks ? &reg->sinks[i] : NULL;
 }
 
-const struct retisc_section *retisc_registry__section_by_key(const struct retisc_registry *reg,
-							     const char *key)
+__attribute__((no_sanitize_address)) const struct retisc_section *
+retisc_registry__section_by_key(const struct retisc_registry *reg, const char *key)
 {
-	/* Called for every key of every event: the first byte rules out most. */
-	for (size_t i = 0; i < reg->n_sections; i++)
-		if (reg->sections[i].key[0] == key[0] && !strcmp(reg->sections[i].key, key))
-			return &reg->sections[i];
+	size_t qlen;
+	uint64_t q8;
+
+	/*
+	 * Called for every key of every event: the key's first 8 bytes and
+	 * length settle most (section keys sharing a first byte are "skb",
+	 * "skb-drop", "skb-tracking", "startup").
+	 */
+	q8 = retisc_str_word8(key, &qlen);
+	for (size_t i = 0; i < reg->n_sections; i++) {
+		const struct retisc_section *sec = &reg->sections[i];
+
+		if (sec->k8 == q8 && (qlen < 8 ? sec->klen == qlen
+					       : sec->klen >= 8 && !strcmp(sec->key + 8, key + 8)))
+			return sec;
+	}
 	return NULL;
 }
 

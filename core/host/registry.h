@@ -19,6 +19,9 @@ struct retisc_registry;
  * descriptor; `plugin` is NULL for core sections). */
 struct retisc_section {
 	char *key;
+	/* For retisc_registry__section_by_key(): see retisc_key_word8(). */
+	size_t klen;
+	uint64_t k8;
 	uint32_t rank;
 	int owner; /* -1: no raw form */
 	enum retisc_section_place place;

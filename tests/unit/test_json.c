@@ -1020,6 +1020,93 @@ static void assert_same_tree(const char *in, size_t n)
 	retisc_strbuf__release(&b);
 }
 
+/*
+ * The string and key scans go 16, 8 then 1 byte at a time, and lookups
+ * compare a key's first 8 bytes and its length: a special byte at every
+ * place of strings and keys of every length up to 40, with and without
+ * enough bytes after them for the wide steps, and lookups of keys one byte
+ * shorter, longer or different at the end.
+ */
+static void test_scan_positions(void **state)
+{
+	static const char *const tails[] = {"}", ",\"pad\":\"0123456789012345678901234567890\"}"};
+	char in[256], key[64], other[80];
+	struct retisc_json *v;
+	size_t len, pos, t;
+	uint64_t u;
+
+	(void)state;
+	for (t = 0; t < 2; t++) {
+		for (len = 1; len <= 40; len++) {
+			for (pos = 0; pos < len; pos++) {
+				char run[64];
+
+				memset(run, 'a', len);
+				run[len] = '\0';
+				/* An escape in a value, then in a key: parsed, dumped back. */
+				snprintf(in, sizeof(in), "{\"k\":\"%.*s\\n%s\"%s", (int)pos, run,
+					 run + pos + 1, tails[t]);
+				assert_roundtrip(in, in);
+				v = parse_ok(in);
+				assert_int_equal(strlen(retisc_json__obj_get_str(v, "k")), len);
+				assert_int_equal(retisc_json__obj_get_str(v, "k")[pos], '\n');
+				retisc_json__free(v);
+				snprintf(in, sizeof(in), "{\"%.*s\\t%s\":1%s", (int)pos, run,
+					 run + pos + 1, tails[t]);
+				assert_roundtrip(in, in);
+				/* A raw control byte: refused. */
+				snprintf(in, sizeof(in), "{\"k\":\"%.*s\x01%s\"%s", (int)pos, run,
+					 run + pos + 1, tails[t]);
+				assert_null(retisc_json__parse(in, strlen(in), NULL, 0));
+				snprintf(in, sizeof(in), "{\"%.*s\x1f%s\":1%s", (int)pos, run,
+					 run + pos + 1, tails[t]);
+				assert_null(retisc_json__parse(in, strlen(in), NULL, 0));
+			}
+			/* Keys of every length next to ones that differ by a byte. */
+			memset(key, 'a' + (int)(len % 26), len);
+			key[len] = '\0';
+			snprintf(in, sizeof(in), "{\"%sz\":1,\"%s\":2,\"%.*s\":3%s", key, key,
+				 (int)(len - 1), key, tails[t]);
+			v = parse_ok(in);
+			assert_true(retisc_json__obj_get_u64(v, key, &u));
+			assert_int_equal(u, 2);
+			snprintf(other, sizeof(other), "%sz", key);
+			assert_true(retisc_json__obj_get_u64(v, other, &u));
+			assert_int_equal(u, 1);
+			other[len - 1] = 'Z';
+			other[len] = '\0';
+			assert_null(retisc_json__obj_get(v, other));
+			snprintf(other, sizeof(other), "%sy", key);
+			assert_null(retisc_json__obj_get(v, other));
+			if (len > 1) {
+				assert_true(retisc_json__obj_get_u64(v, key + 1, &u));
+				assert_int_equal(u, 3);
+			} else {
+				assert_true(retisc_json__obj_get_u64(v, "", &u));
+				assert_int_equal(u, 3);
+			}
+			retisc_json__free(v);
+		}
+		/* Integers of every digit count, in and out of the 8-digit steps. */
+		for (len = 1; len <= 20; len++) {
+			static const char *const digits[] = {"18446744073709551615",
+							     "98765432109876543210"};
+
+			for (pos = 0; pos < 2; pos++) {
+				if (pos && len == 20)
+					continue;
+				snprintf(in, sizeof(in), "{\"n\":%.*s%s", (int)len, digits[pos],
+					 tails[t]);
+				v = parse_ok(in);
+				assert_true(retisc_json__obj_get_u64(v, "n", &u));
+				snprintf(other, sizeof(other), "%.*s", (int)len, digits[pos]);
+				assert_int_equal(u, strtoull(other, NULL, 10));
+				retisc_json__free(v);
+			}
+		}
+	}
+}
+
 static void test_fast_path(void **state)
 {
 	static const char *const fixtures[] = {
@@ -1140,6 +1227,7 @@ int main(void)
 		cmocka_unit_test(test_jansson_accepts_dump),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_fast_path),
+		cmocka_unit_test(test_scan_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
